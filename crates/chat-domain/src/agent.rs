@@ -1,0 +1,124 @@
+//! Support agents and their roles.
+
+use crate::{AgentId, TenantId, Timestamp, ValidationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw {
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            _ => Err(ValidationError::new("role", "must be 'admin' or 'agent'")),
+        }
+    }
+}
+
+/// An email address, trimmed and lowercased. The check is deliberately
+/// shallow (one `@`, a dot in the domain, no spaces): the only real test of an
+/// address is sending to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim().to_ascii_lowercase();
+        let valid = s.len() <= 254
+            && !s.chars().any(char::is_whitespace)
+            && s.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.contains('@')
+                    && !domain.starts_with('.') && !domain.ends_with('.')
+            });
+        if valid {
+            Ok(Self(s))
+        } else {
+            Err(ValidationError::new("email", "is not a valid email address"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: AgentId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub email: Email,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+impl Agent {
+    pub fn as_ref(&self) -> AgentRef {
+        AgentRef {
+            id: self.id.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// The part of an agent that other objects show: id and display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRef {
+    pub id: AgentId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub name: String,
+    pub email: Email,
+    pub role: Role,
+    /// The argon2id PHC string; the domain never sees a plain password.
+    pub password_hash: String,
+}
+
+/// A display name: trimmed, 1 to 100 characters.
+pub fn parse_display_name(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let name = raw.trim();
+    let len = name.chars().count();
+    if len == 0 || len > 100 {
+        return Err(ValidationError::new(field, "must be 1 to 100 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lowercased_and_trimmed() {
+        assert_eq!(
+            Email::parse("  Agent@Demo.com ").map(|e| e.0),
+            Ok("agent@demo.com".into())
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for bad in ["", "a", "a@b", "@b.c", "a b@c.d", "a@b.c@d.e", "a@.c"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_roles_are_rejected() {
+        assert!(Role::parse("root").is_err());
+        assert_eq!(Role::parse("admin"), Ok(Role::Admin));
+    }
+}

@@ -1,0 +1,48 @@
+//! The events the chat produces. They are published only after the change
+//! that caused them is committed.
+
+use crate::{AgentId, AgentRef, ChatSession, Message, SenderType, SessionId};
+
+#[derive(Debug, Clone)]
+pub enum ChatEvent {
+    SessionStarted(ChatSession),
+    MessageNew(Message),
+    SessionAssigned {
+        session: ChatSession,
+        agent: AgentRef,
+        previous_agent: Option<AgentRef>,
+    },
+    AgentJoined {
+        session_id: SessionId,
+        agent: AgentRef,
+    },
+    SessionClosed(ChatSession),
+    SessionReopened(ChatSession),
+    Typing {
+        session_id: SessionId,
+        sender_type: SenderType,
+        name: String,
+        is_typing: bool,
+    },
+    AgentPresence {
+        agent_id: AgentId,
+        name: String,
+        online: bool,
+    },
+}
+
+impl ChatEvent {
+    /// The `type` of the event on the wire.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            ChatEvent::SessionStarted(_) => "chat.session.started",
+            ChatEvent::MessageNew(_) => "chat.message.new",
+            ChatEvent::SessionAssigned { .. } => "chat.session.assigned",
+            ChatEvent::AgentJoined { .. } => "chat.agent.joined",
+            ChatEvent::SessionClosed(_) => "chat.session.closed",
+            ChatEvent::SessionReopened(_) => "chat.session.reopened",
+            ChatEvent::Typing { .. } => "chat.typing",
+            ChatEvent::AgentPresence { .. } => "agent.presence",
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The chat platform's domain: tenants, agents, customers, chat sessions,
+//! messages and the events they produce, with the rules that keep them valid.
+//!
+//! This crate is pure. It knows nothing of SQL, HTTP or WebSockets and does no
+//! IO: it defines the types, the parsing rules that make invalid states
+//! unrepresentable, and the ports ([`repo`] traits and [`hub::WebSocketHub`])
+//! that the outer crates implement. It derives no wire format either; the
+//! transport crate owns the JSON shapes.
+
+pub mod agent;
+pub mod error;
+pub mod event;
+pub mod hub;
+pub mod ids;
+pub mod message;
+pub mod repo;
+pub mod session;
+pub mod tenant;
+
+pub use agent::{Agent, AgentRef, Email, NewAgent, Role};
+pub use error::{RepoError, RepoResult, ValidationError};
+pub use event::ChatEvent;
+pub use hub::WebSocketHub;
+pub use ids::{AgentId, CustomerId, MessageId, SessionId, TenantId};
+pub use message::{AppendOutcome, ClientMsgId, Message, MessageBody, NewMessage, SenderType};
+pub use session::{
+    AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, SessionFilter,
+    SessionKeyHash, SessionStatus,
+};
+pub use tenant::{NewTenant, Tenant, TenantSlug};
+
+/// Timestamps everywhere in the domain are UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

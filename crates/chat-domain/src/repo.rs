@@ -1,0 +1,138 @@
+//! Repository ports. Every query on tenant-owned data takes the tenant as
+//! its first parameter, so a query without a tenant does not compile.
+//!
+//! Implementations: `chat-store` (SeaORM, SQLite / MySQL / PostgreSQL) and
+//! the in-memory fakes in `chat-service`.
+
+use async_trait::async_trait;
+
+use crate::{
+    Agent, AgentId, AgentRef, AppendOutcome, ChatSession, Email, Message, NewAgent, NewMessage,
+    NewSession, NewTenant, RepoResult, SessionFilter, SessionId, SessionKeyHash, SessionStatus,
+    Tenant, TenantId, TenantSlug, Timestamp,
+};
+
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// Fails with [`crate::RepoError::Conflict`] when the slug is taken.
+    async fn create(&self, new: NewTenant) -> RepoResult<Tenant>;
+    async fn find_by_slug(&self, slug: &TenantSlug) -> RepoResult<Option<Tenant>>;
+    async fn find(&self, id: &TenantId) -> RepoResult<Option<Tenant>>;
+}
+
+#[async_trait]
+pub trait AgentRepository: Send + Sync {
+    /// Fails with [`crate::RepoError::Conflict`] when the email is taken
+    /// (emails are unique across tenants: login asks for nothing else).
+    async fn create(&self, tenant: &TenantId, new: NewAgent) -> RepoResult<Agent>;
+    async fn find(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<Option<Agent>>;
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<Agent>>;
+    /// The agent and its argon2id PHC hash, for login.
+    async fn find_credentials(&self, email: &Email) -> RepoResult<Option<(Agent, String)>>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A bearer token for the REST API and `/ws`.
+    Access,
+    /// A short-lived single-use ticket for a browser's `/ws?ticket=`.
+    WsTicket,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::WsTicket => "ws_ticket",
+        }
+    }
+}
+
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    /// Stores the SHA-256 digest of a token; the token itself is never stored.
+    async fn insert(
+        &self,
+        kind: TokenKind,
+        token_hash: &str,
+        agent: &Agent,
+        expires_at: Timestamp,
+    ) -> RepoResult<()>;
+    /// The agent behind an unexpired, unrevoked token.
+    async fn find_agent(
+        &self,
+        kind: TokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<(Agent, Timestamp)>>;
+    /// Deletes the token and returns its agent if it was valid: a ticket
+    /// can be used once only, even by two racing requests.
+    async fn consume(
+        &self,
+        kind: TokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<Agent>>;
+    /// Revokes a token. Returns whether it existed.
+    async fn revoke(&self, token_hash: &str) -> RepoResult<bool>;
+}
+
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Creates the customer and the session (status `pending`, `last_seq` 0).
+    async fn create(&self, tenant: &TenantId, new: NewSession) -> RepoResult<ChatSession>;
+    /// The session a customer's key opens. The key is the customer's only
+    /// credential, so this is the one lookup without a tenant.
+    async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>>;
+    async fn find(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Option<ChatSession>>;
+    /// Sorted by last activity, newest first.
+    async fn list(&self, tenant: &TenantId, filter: &SessionFilter) -> RepoResult<Vec<ChatSession>>;
+    /// Sets status and assignee if the status is still `expected`; fails
+    /// with [`crate::RepoError::Conflict`] when another change came first.
+    async fn update_state(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        expected: SessionStatus,
+        status: SessionStatus,
+        assigned: Option<AgentRef>,
+    ) -> RepoResult<ChatSession>;
+}
+
+#[async_trait]
+pub trait MessageRepository: Send + Sync {
+    /// Appends a message with the next `seq` of its session, in one
+    /// transaction with the session's `last_seq`, activity time and preview.
+    /// A message whose `client_msg_id` is already stored for the session is
+    /// returned as [`AppendOutcome::Existing`] and nothing is written.
+    /// Fails with `Conflict("session_closed")` on a closed session.
+    async fn append(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        new: NewMessage,
+    ) -> RepoResult<AppendOutcome>;
+    /// Messages with `seq > after_seq`, in `seq` order, at most `limit`.
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        after_seq: i64,
+        limit: u64,
+    ) -> RepoResult<Vec<Message>>;
+    /// The newest messages with `seq < before_seq`, returned in `seq` order
+    /// (for loading older history on scroll).
+    async fn list_before(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        before_seq: i64,
+        limit: u64,
+    ) -> RepoResult<Vec<Message>>;
+}
+
+/// Database health, for readiness probes.
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn ping(&self) -> RepoResult<()>;
+}

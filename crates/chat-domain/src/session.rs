@@ -1,0 +1,249 @@
+//! Chat sessions: one conversation between a customer and the tenant's
+//! agents, and the rules of its life cycle (`pending` → `open` → `closed`).
+
+use crate::{AgentId, AgentRef, CustomerId, Email, SessionId, TenantId, Timestamp, ValidationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Started by a customer, no agent assigned yet.
+    Pending,
+    /// An agent is assigned.
+    Open,
+    /// Ended by an agent; can be reopened.
+    Closed,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Pending => "pending",
+            SessionStatus::Open => "open",
+            SessionStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw {
+            "pending" => Ok(Self::Pending),
+            "open" => Ok(Self::Open),
+            "closed" => Ok(Self::Closed),
+            _ => Err(ValidationError::new(
+                "status",
+                "must be 'pending', 'open' or 'closed'",
+            )),
+        }
+    }
+}
+
+/// Where the customer was when the chat started. Every field is optional
+/// and capped so a hostile page cannot store megabytes per session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageContext {
+    pub page_url: Option<String>,
+    pub referrer: Option<String>,
+    pub user_agent: Option<String>,
+    pub locale: Option<String>,
+}
+
+impl PageContext {
+    pub const MAX_URL: usize = 2048;
+    pub const MAX_USER_AGENT: usize = 512;
+    pub const MAX_LOCALE: usize = 35;
+
+    pub fn parse(
+        page_url: Option<&str>,
+        referrer: Option<&str>,
+        user_agent: Option<&str>,
+        locale: Option<&str>,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self {
+            page_url: capped("context.page_url", page_url, Self::MAX_URL)?,
+            referrer: capped("context.referrer", referrer, Self::MAX_URL)?,
+            // The user agent comes from a header, not the client's JSON: a
+            // long one is cut rather than refused.
+            user_agent: user_agent
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.chars().take(Self::MAX_USER_AGENT).collect()),
+            locale: capped("context.locale", locale, Self::MAX_LOCALE)?,
+        })
+    }
+}
+
+fn capped(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, ValidationError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.chars().count() > max => Err(ValidationError::new(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub name: Option<String>,
+    pub email: Option<Email>,
+    /// Free-form attributes the site owner attaches (plan, order id …).
+    pub attributes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomer {
+    pub name: Option<String>,
+    pub email: Option<Email>,
+    pub attributes: serde_json::Value,
+}
+
+/// The SHA-256 hex digest of a session key. Only the digest is stored, so a
+/// database leak does not hand out customers' credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKeyHash(pub String);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatSession {
+    pub id: SessionId,
+    pub tenant_id: TenantId,
+    pub customer: Customer,
+    pub status: SessionStatus,
+    pub assigned_agent: Option<AgentRef>,
+    pub context: PageContext,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    /// The `seq` of the newest message (0 before the first).
+    pub last_seq: i64,
+    pub last_message_preview: Option<String>,
+}
+
+/// Why a life-cycle change is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionError {
+    AlreadyClosed,
+    NotClosed,
+    AlreadyAssigned,
+}
+
+impl ChatSession {
+    /// Assigning (or transferring) is allowed unless the session is closed
+    /// or already with that very agent.
+    pub fn check_assign(&self, to: &AgentId) -> Result<(), TransitionError> {
+        if self.status == SessionStatus::Closed {
+            return Err(TransitionError::AlreadyClosed);
+        }
+        if self.assigned_agent.as_ref().is_some_and(|a| &a.id == to) {
+            return Err(TransitionError::AlreadyAssigned);
+        }
+        Ok(())
+    }
+
+    pub fn check_close(&self) -> Result<(), TransitionError> {
+        if self.status == SessionStatus::Closed {
+            return Err(TransitionError::AlreadyClosed);
+        }
+        Ok(())
+    }
+
+    /// The status a reopened session returns to.
+    pub fn reopened_status(&self) -> Result<SessionStatus, TransitionError> {
+        if self.status != SessionStatus::Closed {
+            return Err(TransitionError::NotClosed);
+        }
+        Ok(if self.assigned_agent.is_some() {
+            SessionStatus::Open
+        } else {
+            SessionStatus::Pending
+        })
+    }
+
+    pub fn accepts_messages(&self) -> bool {
+        self.status != SessionStatus::Closed
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub customer: NewCustomer,
+    pub context: PageContext,
+    pub key_hash: SessionKeyHash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Any,
+    Unassigned,
+    Agent,
+}
+
+/// What an agent's conversation list asks for.
+#[derive(Debug, Clone)]
+pub struct SessionFilter {
+    pub status: Option<SessionStatus>,
+    pub assignee: AssigneeFilter,
+    /// Set when `assignee` is [`AssigneeFilter::Agent`].
+    pub agent_id: Option<AgentId>,
+    /// Matched literally (no wildcards) against customer name, email and
+    /// message text.
+    pub query: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub limit: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(status: SessionStatus, agent: Option<&str>) -> ChatSession {
+        let now = chrono::Utc::now();
+        ChatSession {
+            id: SessionId::new("s"),
+            tenant_id: TenantId::new("t"),
+            customer: Customer {
+                id: CustomerId::new("c"),
+                name: None,
+                email: None,
+                attributes: serde_json::Value::Null,
+            },
+            status,
+            assigned_agent: agent.map(|a| AgentRef {
+                id: AgentId::new(a),
+                name: a.into(),
+            }),
+            context: PageContext::default(),
+            created_at: now,
+            last_activity_at: now,
+            last_seq: 0,
+            last_message_preview: None,
+        }
+    }
+
+    #[test]
+    fn a_closed_session_cannot_be_assigned_or_closed_again() {
+        let s = session(SessionStatus::Closed, None);
+        assert_eq!(s.check_assign(&AgentId::new("a")), Err(TransitionError::AlreadyClosed));
+        assert_eq!(s.check_close(), Err(TransitionError::AlreadyClosed));
+    }
+
+    #[test]
+    fn assigning_to_the_current_agent_is_refused() {
+        let s = session(SessionStatus::Open, Some("a"));
+        assert_eq!(s.check_assign(&AgentId::new("a")), Err(TransitionError::AlreadyAssigned));
+        assert_eq!(s.check_assign(&AgentId::new("b")), Ok(()));
+    }
+
+    #[test]
+    fn reopening_returns_to_open_when_an_agent_was_assigned() {
+        assert_eq!(session(SessionStatus::Closed, Some("a")).reopened_status(), Ok(SessionStatus::Open));
+        assert_eq!(session(SessionStatus::Closed, None).reopened_status(), Ok(SessionStatus::Pending));
+        assert_eq!(session(SessionStatus::Open, None).reopened_status(), Err(TransitionError::NotClosed));
+    }
+
+    #[test]
+    fn overlong_context_fields_are_rejected_but_user_agents_are_cut() {
+        let long = "x".repeat(3000);
+        assert!(PageContext::parse(Some(&long), None, None, None).is_err());
+        let ctx = PageContext::parse(None, None, Some(&long), Some("en-GB"));
+        assert_eq!(ctx.map(|c| c.user_agent.map(|u| u.len())), Ok(Some(PageContext::MAX_USER_AGENT)));
+    }
+}
