@@ -37,13 +37,19 @@ impl Email {
         let valid = s.len() <= 254
             && !s.chars().any(char::is_whitespace)
             && s.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                    && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             });
         if valid {
             Ok(Self(s))
         } else {
-            Err(ValidationError::new("email", "is not a valid email address"))
+            Err(ValidationError::new(
+                "email",
+                "is not a valid email address",
+            ))
         }
     }
 

@@ -74,7 +74,10 @@ mod tests {
     #[test]
     fn ids_with_path_or_sql_characters_are_rejected() {
         for bad in ["", "a/b", "1 OR 1=1", "x'y", &"a".repeat(65)] {
-            assert!(SessionId::parse(bad).is_none(), "{bad:?} should be rejected");
+            assert!(
+                SessionId::parse(bad).is_none(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

@@ -48,6 +48,16 @@ impl TokenKind {
     }
 }
 
+/// A stored token as the services see it.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub agent: Agent,
+    pub expires_at: Timestamp,
+    /// For a ticket: the digest of the access token it was issued from, so
+    /// that revoking that token also ends what the ticket opened.
+    pub parent_hash: Option<String>,
+}
+
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
     /// Stores the SHA-256 digest of a token; the token itself is never stored.
@@ -57,23 +67,25 @@ pub trait TokenRepository: Send + Sync {
         token_hash: &str,
         agent: &Agent,
         expires_at: Timestamp,
+        parent_hash: Option<&str>,
     ) -> RepoResult<()>;
-    /// The agent behind an unexpired, unrevoked token.
-    async fn find_agent(
+    /// An unexpired, unrevoked token of that kind.
+    async fn find(
         &self,
         kind: TokenKind,
         token_hash: &str,
         now: Timestamp,
-    ) -> RepoResult<Option<(Agent, Timestamp)>>;
-    /// Deletes the token and returns its agent if it was valid: a ticket
-    /// can be used once only, even by two racing requests.
+    ) -> RepoResult<Option<TokenRecord>>;
+    /// Deletes the token and returns it if it was valid: a ticket can be
+    /// used once only, even by two racing requests.
     async fn consume(
         &self,
         kind: TokenKind,
         token_hash: &str,
         now: Timestamp,
-    ) -> RepoResult<Option<Agent>>;
-    /// Revokes a token. Returns whether it existed.
+    ) -> RepoResult<Option<TokenRecord>>;
+    /// Revokes a token and the tickets issued from it. Returns whether the
+    /// token existed.
     async fn revoke(&self, token_hash: &str) -> RepoResult<bool>;
 }
 
@@ -86,7 +98,8 @@ pub trait SessionRepository: Send + Sync {
     async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>>;
     async fn find(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Option<ChatSession>>;
     /// Sorted by last activity, newest first.
-    async fn list(&self, tenant: &TenantId, filter: &SessionFilter) -> RepoResult<Vec<ChatSession>>;
+    async fn list(&self, tenant: &TenantId, filter: &SessionFilter)
+    -> RepoResult<Vec<ChatSession>>;
     /// Sets status and assignee if the status is still `expected`; fails
     /// with [`crate::RepoError::Conflict`] when another change came first.
     async fn update_state(

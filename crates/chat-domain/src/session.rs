@@ -1,7 +1,9 @@
 //! Chat sessions: one conversation between a customer and the tenant's
 //! agents, and the rules of its life cycle (`pending` → `open` → `closed`).
 
-use crate::{AgentId, AgentRef, CustomerId, Email, SessionId, TenantId, Timestamp, ValidationError};
+use crate::{
+    AgentId, AgentRef, CustomerId, Email, SessionId, TenantId, Timestamp, ValidationError,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionStatus {
@@ -70,7 +72,11 @@ impl PageContext {
     }
 }
 
-fn capped(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, ValidationError> {
+fn capped(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) if s.chars().count() > max => Err(ValidationError::new(
@@ -221,22 +227,37 @@ mod tests {
     #[test]
     fn a_closed_session_cannot_be_assigned_or_closed_again() {
         let s = session(SessionStatus::Closed, None);
-        assert_eq!(s.check_assign(&AgentId::new("a")), Err(TransitionError::AlreadyClosed));
+        assert_eq!(
+            s.check_assign(&AgentId::new("a")),
+            Err(TransitionError::AlreadyClosed)
+        );
         assert_eq!(s.check_close(), Err(TransitionError::AlreadyClosed));
     }
 
     #[test]
     fn assigning_to_the_current_agent_is_refused() {
         let s = session(SessionStatus::Open, Some("a"));
-        assert_eq!(s.check_assign(&AgentId::new("a")), Err(TransitionError::AlreadyAssigned));
+        assert_eq!(
+            s.check_assign(&AgentId::new("a")),
+            Err(TransitionError::AlreadyAssigned)
+        );
         assert_eq!(s.check_assign(&AgentId::new("b")), Ok(()));
     }
 
     #[test]
     fn reopening_returns_to_open_when_an_agent_was_assigned() {
-        assert_eq!(session(SessionStatus::Closed, Some("a")).reopened_status(), Ok(SessionStatus::Open));
-        assert_eq!(session(SessionStatus::Closed, None).reopened_status(), Ok(SessionStatus::Pending));
-        assert_eq!(session(SessionStatus::Open, None).reopened_status(), Err(TransitionError::NotClosed));
+        assert_eq!(
+            session(SessionStatus::Closed, Some("a")).reopened_status(),
+            Ok(SessionStatus::Open)
+        );
+        assert_eq!(
+            session(SessionStatus::Closed, None).reopened_status(),
+            Ok(SessionStatus::Pending)
+        );
+        assert_eq!(
+            session(SessionStatus::Open, None).reopened_status(),
+            Err(TransitionError::NotClosed)
+        );
     }
 
     #[test]
@@ -244,6 +265,9 @@ mod tests {
         let long = "x".repeat(3000);
         assert!(PageContext::parse(Some(&long), None, None, None).is_err());
         let ctx = PageContext::parse(None, None, Some(&long), Some("en-GB"));
-        assert_eq!(ctx.map(|c| c.user_agent.map(|u| u.len())), Ok(Some(PageContext::MAX_USER_AGENT)));
+        assert_eq!(
+            ctx.map(|c| c.user_agent.map(|u| u.len())),
+            Ok(Some(PageContext::MAX_USER_AGENT))
+        );
     }
 }

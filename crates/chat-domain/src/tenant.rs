@@ -1,7 +1,7 @@
 //! Tenants: the organisations that embed the widget. Every other object
 //! belongs to exactly one tenant.
 
-use crate::{Timestamp, TenantId, ValidationError};
+use crate::{TenantId, Timestamp, ValidationError};
 
 /// The public handle of a tenant, e.g. `demo-tenant`, used by the widget.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -13,10 +13,7 @@ impl TenantSlug {
         let ok_chars = raw
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !(2..=64).contains(&raw.len())
-            || !ok_chars
-            || raw.starts_with('-')
-            || raw.ends_with('-')
+        if !(2..=64).contains(&raw.len()) || !ok_chars || raw.starts_with('-') || raw.ends_with('-')
         {
             return Err(ValidationError::new(
                 "tenant_id",
@@ -50,9 +47,9 @@ impl AllowedOrigin {
             .or_else(|| raw.strip_prefix("http://"))
             .ok_or_else(err)?;
         let valid = !rest.is_empty()
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+            && rest.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+            });
         if !valid {
             return Err(err());
         }

@@ -1,1 +1,62 @@
-//! stub
+//! The chat logic: starting sessions, sending messages, assigning,
+//! transferring, closing, searching, and agent authentication.
+//!
+//! It is written only against the ports of `chat-domain` (repositories and
+//! the [`chat_domain::WebSocketHub`]), so it runs the same on SQLite, MySQL,
+//! PostgreSQL or the in-memory [`fakes`]. Every change is persisted first and
+//! broadcast after, so a client never sees an event the database does not
+//! have. It knows nothing of HTTP, WebSockets or SQL.
+
+pub mod auth;
+pub mod chat;
+pub mod error;
+pub mod fakes;
+mod keys;
+mod rate_limit;
+
+use std::sync::Arc;
+
+use chat_domain::repo::{
+    AgentRepository, HealthCheck, MessageRepository, SessionRepository, TenantRepository,
+    TokenRepository,
+};
+
+pub use auth::{AuthService, AuthSettings, LoginOutcome};
+pub use chat::{AgentCtx, ChatService, StartSession};
+pub use error::{Error, Result};
+pub use keys::{hash_secret, new_id, new_secret};
+
+/// The repositories the services use, as trait objects so that the binary
+/// alone decides which implementation runs.
+#[derive(Clone)]
+pub struct Repositories {
+    pub tenants: Arc<dyn TenantRepository>,
+    pub agents: Arc<dyn AgentRepository>,
+    pub tokens: Arc<dyn TokenRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub messages: Arc<dyn MessageRepository>,
+    pub health: Arc<dyn HealthCheck>,
+}
+
+impl Repositories {
+    /// All repositories from one object that implements them all.
+    pub fn from_store<S>(store: Arc<S>) -> Self
+    where
+        S: TenantRepository
+            + AgentRepository
+            + TokenRepository
+            + SessionRepository
+            + MessageRepository
+            + HealthCheck
+            + 'static,
+    {
+        Self {
+            tenants: store.clone(),
+            agents: store.clone(),
+            tokens: store.clone(),
+            sessions: store.clone(),
+            messages: store.clone(),
+            health: store,
+        }
+    }
+}

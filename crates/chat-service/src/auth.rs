@@ -1,0 +1,277 @@
+//! Agent authentication: argon2id passwords, random bearer tokens stored
+//! hashed, single-use WebSocket tickets, and login throttling.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chat_domain::agent::parse_display_name;
+use chat_domain::repo::TokenKind;
+use chat_domain::{Agent, Email, NewAgent, Role, TenantId, Timestamp, ValidationError};
+use tracing::instrument;
+
+use crate::keys::{hash_secret, is_well_formed_secret, new_secret};
+use crate::rate_limit::FailureLimiter;
+use crate::{AgentCtx, Error, Repositories, Result};
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub token_ttl: Duration,
+    pub ticket_ttl: Duration,
+    /// Failed logins allowed per account and client address in the window.
+    pub max_failures_per_client: usize,
+    /// Failed logins allowed per account from all addresses in the window.
+    pub max_failures_per_account: usize,
+    pub failure_window: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(12 * 3600),
+            ticket_ttl: Duration::from_secs(60),
+            max_failures_per_client: 5,
+            max_failures_per_account: 20,
+            failure_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+pub struct LoginOutcome {
+    pub token: String,
+    pub agent: Agent,
+    pub expires_at: Timestamp,
+}
+
+pub struct AuthService {
+    repos: Repositories,
+    settings: AuthSettings,
+    per_client: FailureLimiter,
+    per_account: FailureLimiter,
+    /// Verified against when the email is unknown, so that a wrong email
+    /// takes as long as a wrong password.
+    dummy_hash: Arc<str>,
+}
+
+const MIN_PASSWORD: usize = 8;
+const MAX_PASSWORD: usize = 256;
+
+impl AuthService {
+    pub async fn new(repos: Repositories, settings: AuthSettings) -> Result<Self> {
+        let dummy_hash = hash_password(&new_secret()).await?;
+        Ok(Self {
+            repos,
+            per_client: FailureLimiter::new(
+                settings.max_failures_per_client,
+                settings.failure_window,
+            ),
+            per_account: FailureLimiter::new(
+                settings.max_failures_per_account,
+                settings.failure_window,
+            ),
+            settings,
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// Checks email and password. The error never says which was wrong.
+    #[instrument(skip_all)]
+    pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<LoginOutcome> {
+        let account_key = email.trim().to_ascii_lowercase();
+        let client_key = format!("{account_key}|{client}");
+        let now = Instant::now();
+        if let Some(wait) = self
+            .per_client
+            .check(&client_key, now)
+            .or_else(|| self.per_account.check(&account_key, now))
+        {
+            return Err(Error::RateLimited { retry_after: wait });
+        }
+        let found = match Email::parse(email) {
+            Ok(email) => self.repos.agents.find_credentials(&email).await?,
+            Err(_) => None,
+        };
+        let hash = found
+            .as_ref()
+            .map_or_else(|| self.dummy_hash.to_string(), |(_, h)| h.clone());
+        let password_ok = verify_password(password, &hash).await?;
+        let agent = match found {
+            Some((agent, _)) if password_ok => agent,
+            _ => {
+                self.per_client.record_failure(&client_key, now);
+                self.per_account.record_failure(&account_key, now);
+                return Err(Error::Unauthorized("invalid email or password"));
+            }
+        };
+        self.per_client.reset(&client_key);
+        let token = new_secret();
+        let expires_at = chrono::Utc::now() + self.settings.token_ttl;
+        self.repos
+            .tokens
+            .insert(
+                TokenKind::Access,
+                &hash_secret(&token),
+                &agent,
+                expires_at,
+                None,
+            )
+            .await?;
+        tracing::info!(tenant = %agent.tenant_id, agent = %agent.id, "agent logged in");
+        Ok(LoginOutcome {
+            token,
+            agent,
+            expires_at,
+        })
+    }
+
+    /// The agent behind a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<AgentCtx> {
+        if !is_well_formed_secret(token) {
+            return Err(Error::Unauthorized("invalid or expired token"));
+        }
+        let hash = hash_secret(token);
+        let record = self
+            .repos
+            .tokens
+            .find(TokenKind::Access, &hash, chrono::Utc::now())
+            .await?
+            .ok_or(Error::Unauthorized("invalid or expired token"))?;
+        Ok(AgentCtx {
+            agent: record.agent,
+            credential: hash,
+            expires_at: record.expires_at,
+        })
+    }
+
+    /// Revokes the token (and the tickets issued from it). Returns the
+    /// credential id whose live connections should now be closed.
+    pub async fn logout(&self, ctx: &AgentCtx) -> Result<()> {
+        self.repos.tokens.revoke(&ctx.credential).await?;
+        Ok(())
+    }
+
+    /// A single-use ticket for a browser's WebSocket upgrade, which cannot
+    /// carry an `Authorization` header.
+    pub async fn issue_ws_ticket(&self, ctx: &AgentCtx) -> Result<(String, Timestamp)> {
+        let ticket = new_secret();
+        let expires_at = (chrono::Utc::now() + self.settings.ticket_ttl).min(ctx.expires_at);
+        self.repos
+            .tokens
+            .insert(
+                TokenKind::WsTicket,
+                &hash_secret(&ticket),
+                &ctx.agent,
+                expires_at,
+                Some(&ctx.credential),
+            )
+            .await?;
+        Ok((ticket, expires_at))
+    }
+
+    /// Redeems a ticket once. The connection it opens lives as long as the
+    /// access token the ticket was issued from.
+    pub async fn redeem_ws_ticket(&self, ticket: &str) -> Result<AgentCtx> {
+        let invalid = Error::Unauthorized("invalid or expired ticket");
+        if !is_well_formed_secret(ticket) {
+            return Err(invalid);
+        }
+        let now = chrono::Utc::now();
+        let record = self
+            .repos
+            .tokens
+            .consume(TokenKind::WsTicket, &hash_secret(ticket), now)
+            .await?
+            .ok_or(Error::Unauthorized("invalid or expired ticket"))?;
+        let parent = record
+            .parent_hash
+            .ok_or(Error::Unauthorized("invalid or expired ticket"))?;
+        let access = self
+            .repos
+            .tokens
+            .find(TokenKind::Access, &parent, now)
+            .await?
+            .ok_or(Error::Unauthorized("invalid or expired ticket"))?;
+        Ok(AgentCtx {
+            agent: access.agent,
+            credential: parent,
+            expires_at: access.expires_at,
+        })
+    }
+
+    /// Creates an agent in a tenant. `by` is the admin doing it, or `None`
+    /// for the operator's command line.
+    #[instrument(skip_all, fields(tenant = %tenant))]
+    pub async fn create_agent(
+        &self,
+        by: Option<&AgentCtx>,
+        tenant: &TenantId,
+        input: NewAgentInput<'_>,
+    ) -> Result<Agent> {
+        if let Some(ctx) = by {
+            ctx.require_admin()?;
+        }
+        let new = NewAgent {
+            name: parse_display_name("name", input.name)?,
+            email: Email::parse(input.email)?,
+            role: input.role,
+            password_hash: hash_password(check_password(input.password)?).await?,
+        };
+        Ok(self.repos.agents.create(tenant, new).await?)
+    }
+}
+
+pub struct NewAgentInput<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub role: Role,
+}
+
+fn check_password(password: &str) -> Result<&str, ValidationError> {
+    let len = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&len) {
+        return Err(ValidationError::new(
+            "password",
+            format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"),
+        ));
+    }
+    Ok(password)
+}
+
+/// Hashes with argon2id on a blocking thread: a hash takes tens of
+/// milliseconds of CPU, which must not stall the async workers.
+pub async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(format!("hashing password: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("hashing task: {e}")))?
+}
+
+async fn verify_password(password: &str, phc: &str) -> Result<bool> {
+    if password.len() > MAX_PASSWORD * 4 {
+        return Ok(false);
+    }
+    let password = password.to_owned();
+    let phc = phc.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&phc)
+            .map_err(|e| Error::Internal(format!("stored hash unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("verify task: {e}")))?
+}

@@ -1,0 +1,72 @@
+//! The service's error type. Only the transport maps it to HTTP statuses.
+
+use std::time::Duration;
+
+use chat_domain::session::TransitionError;
+use chat_domain::{RepoError, ValidationError};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The object does not exist for this caller. Another tenant's object is
+    /// reported exactly like a missing one.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// Missing, wrong, expired or revoked credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Authenticated, but the agent's role does not allow this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("too many attempts; retry in {} s", retry_after.as_secs())]
+    RateLimited { retry_after: Duration },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<RepoError> for Error {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => Error::NotFound("object"),
+            RepoError::Conflict(what) if what == "session_closed" => Error::Conflict {
+                code: "session_closed",
+                message: "the session is closed".into(),
+            },
+            RepoError::Conflict(what) if what == "stale_state" => Error::Conflict {
+                code: "conflict",
+                message: "the session was changed by someone else; reload and retry".into(),
+            },
+            RepoError::Conflict(what) => Error::Conflict {
+                code: "conflict",
+                message: format!("{what} already exists"),
+            },
+            RepoError::Unavailable(m) => Error::Unavailable(m),
+            RepoError::Other(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<TransitionError> for Error {
+    fn from(e: TransitionError) -> Self {
+        let (code, message) = match e {
+            TransitionError::AlreadyClosed => ("session_closed", "the session is closed"),
+            TransitionError::NotClosed => ("session_not_closed", "the session is not closed"),
+            TransitionError::AlreadyAssigned => (
+                "already_assigned",
+                "the session is already assigned to that agent",
+            ),
+        };
+        Error::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}
