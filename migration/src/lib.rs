@@ -1,1 +1,19 @@
-//! stub
+//! The schema of the chat platform as SeaORM migrations. Used by the server
+//! binary (`chat-api migrate`, and on start) and by tests.
+//!
+//! Times are stored as `BIGINT` microseconds since the Unix epoch: one
+//! representation with the same precision and ordering on SQLite, MySQL and
+//! PostgreSQL. Ids are UUID v7 text.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_initial::Migration)]
+    }
+}

@@ -1,1 +1,153 @@
-//! stub
+//! Persistence for the chat platform: SeaORM entities and the
+//! implementations of `chat-domain`'s repository ports, for SQLite (the
+//! embedded default), MySQL/MariaDB and PostgreSQL alike.
+//!
+//! Nothing here decides chat rules; it stores and loads. SeaORM models never
+//! leave this crate. Driver errors are mapped to [`chat_domain::RepoError`]
+//! (a unique-constraint violation becomes `Conflict`).
+
+mod accounts;
+mod convert;
+mod entity;
+mod messages;
+mod sessions;
+
+use std::time::Duration;
+
+use chat_domain::{RepoError, RepoResult};
+use migration::MigratorTrait;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+
+pub use sea_orm::DatabaseConnection as Connection;
+
+/// How the database connection is opened.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub url: String,
+    pub max_connections: u32,
+    /// SQLite only: `FULL` (default) fsyncs every commit so that nothing
+    /// acknowledged is lost even to a power cut; `NORMAL` survives process
+    /// crashes only.
+    pub sqlite_synchronous_full: bool,
+}
+
+impl StoreSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+/// Every repository, over one connection pool.
+#[derive(Clone)]
+pub struct SeaOrmStore {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmStore {
+    /// Connects (creating a SQLite file and its folder when missing).
+    pub async fn connect(settings: &StoreSettings) -> RepoResult<Self> {
+        let url = settings.url.clone();
+        if let Some(path) = sqlite_file(&url) {
+            if let Some(dir) = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    RepoError::Unavailable(format!("creating {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let mut opts = ConnectOptions::new(url);
+        let full = settings.sqlite_synchronous_full;
+        opts.max_connections(settings.max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(move |o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(if full {
+                        SqliteSynchronous::Full
+                    } else {
+                        SqliteSynchronous::Normal
+                    })
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        let db = Database::connect(opts).await.map_err(map_err)?;
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> RepoResult<()> {
+        migration::Migrator::up(&self.db, None)
+            .await
+            .map_err(map_err)
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(self) -> RepoResult<()> {
+        self.db.close().await.map_err(map_err)
+    }
+}
+
+#[async_trait::async_trait]
+impl chat_domain::repo::HealthCheck for SeaOrmStore {
+    async fn ping(&self) -> RepoResult<()> {
+        self.db.ping().await.map_err(map_err)
+    }
+}
+
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Maps a driver error; unique violations become `Conflict(what)`.
+pub(crate) fn map_err(e: DbErr) -> RepoError {
+    if let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
+        return RepoError::Conflict(detail);
+    }
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.to_string()),
+        other => RepoError::Other(other.to_string()),
+    }
+}
+
+/// Runs a raw statement, for administration in tests and tools.
+pub async fn execute_raw(db: &DatabaseConnection, sql: &str) -> RepoResult<()> {
+    db.execute_unprepared(sql)
+        .await
+        .map(|_| ())
+        .map_err(map_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_yield_their_file() {
+        assert_eq!(
+            sqlite_file("sqlite://./data/chat.db?mode=rwc"),
+            Some("./data/chat.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x/y"), None);
+    }
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;

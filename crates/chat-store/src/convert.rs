@@ -1,0 +1,111 @@
+//! Conversions between SeaORM models and domain types, and time columns.
+
+use chat_domain::tenant::AllowedOrigin;
+use chat_domain::{
+    Agent, AgentId, AgentRef, ChatSession, ClientMsgId, Customer, CustomerId, Email, Message,
+    MessageId, PageContext, RepoError, RepoResult, Role, SenderType, SessionId, SessionStatus,
+    Tenant, TenantId, TenantSlug, Timestamp,
+};
+
+use crate::entity::{agent, chat_session, customer, message, tenant};
+
+pub fn to_micros(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(v: i64) -> RepoResult<Timestamp> {
+    chrono::DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt("timestamp", &v.to_string()))
+}
+
+pub fn now_micros() -> i64 {
+    to_micros(chrono::Utc::now())
+}
+
+fn corrupt(what: &str, value: &str) -> RepoError {
+    RepoError::Other(format!("stored {what} is invalid: {value:?}"))
+}
+
+pub fn tenant(m: tenant::Model) -> RepoResult<Tenant> {
+    let origins: Vec<String> = serde_json::from_str(&m.allowed_origins)
+        .map_err(|_| corrupt("allowed_origins", &m.allowed_origins))?;
+    Ok(Tenant {
+        id: TenantId::new(m.id),
+        slug: TenantSlug::parse(&m.slug).map_err(|_| corrupt("slug", &m.slug))?,
+        name: m.name,
+        allowed_origins: origins
+            .iter()
+            .map(|o| AllowedOrigin::parse(o).map_err(|_| corrupt("origin", o)))
+            .collect::<RepoResult<_>>()?,
+        created_at: from_micros(m.created_at)?,
+    })
+}
+
+pub fn agent(m: agent::Model) -> RepoResult<Agent> {
+    Ok(Agent {
+        id: AgentId::new(m.id),
+        tenant_id: TenantId::new(m.tenant_id),
+        name: m.name,
+        email: Email::parse(&m.email).map_err(|_| corrupt("email", &m.email))?,
+        role: Role::parse(&m.role).map_err(|_| corrupt("role", &m.role))?,
+        created_at: from_micros(m.created_at)?,
+    })
+}
+
+pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSession> {
+    let assigned_agent = match (s.assigned_agent_id, s.assigned_agent_name) {
+        (Some(id), Some(name)) => Some(AgentRef {
+            id: AgentId::new(id),
+            name,
+        }),
+        _ => None,
+    };
+    Ok(ChatSession {
+        id: SessionId::new(s.id),
+        tenant_id: TenantId::new(s.tenant_id),
+        customer: Customer {
+            id: CustomerId::new(c.id),
+            name: c.name,
+            email: c
+                .email
+                .map(|e| Email::parse(&e).map_err(|_| corrupt("email", &e)))
+                .transpose()?,
+            attributes: serde_json::from_str(&c.attributes)
+                .map_err(|_| corrupt("attributes", &c.attributes))?,
+        },
+        status: SessionStatus::parse(&s.status).map_err(|_| corrupt("status", &s.status))?,
+        assigned_agent,
+        context: PageContext {
+            page_url: s.page_url,
+            referrer: s.referrer,
+            user_agent: s.user_agent,
+            locale: s.locale,
+        },
+        created_at: from_micros(s.created_at)?,
+        last_activity_at: from_micros(s.last_activity_at)?,
+        last_seq: s.last_seq,
+        last_message_preview: s.last_message_preview,
+    })
+}
+
+pub fn message(m: message::Model) -> RepoResult<Message> {
+    Ok(Message {
+        id: MessageId::new(m.id),
+        tenant_id: TenantId::new(m.tenant_id),
+        session_id: SessionId::new(m.session_id),
+        seq: m.seq,
+        sender_type: SenderType::parse(&m.sender_type)
+            .ok_or_else(|| corrupt("sender_type", &m.sender_type))?,
+        sender_id: m.sender_id,
+        sender_name: m.sender_name,
+        body: m.body,
+        client_msg_id: m
+            .client_msg_id
+            .map(|c| ClientMsgId::parse(&c).map_err(|_| corrupt("client_msg_id", &c)))
+            .transpose()?,
+        created_at: from_micros(m.created_at)?,
+    })
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,9 @@
+//! SeaORM entities. They never leave this crate: the repositories convert
+//! them to domain types.
+
+pub mod agent;
+pub mod auth_token;
+pub mod chat_session;
+pub mod customer;
+pub mod message;
+pub mod tenant;

@@ -1,0 +1,163 @@
+//! Messages, with gapless per-session `seq`.
+//!
+//! `append` runs one transaction whose first statement is the write that
+//! bumps the session's `last_seq`. That statement takes the session's row
+//! lock (PostgreSQL, MySQL) or the database write lock (SQLite) before
+//! anything is read, so concurrent senders to one session queue up instead
+//! of reading the same `last_seq`, and SQLite never has to upgrade a read
+//! snapshot to a write (which would fail with `SQLITE_BUSY` at once instead
+//! of waiting). A rolled-back transaction gives its number back, so there are
+//! no gaps.
+
+use async_trait::async_trait;
+use chat_domain::message::preview;
+use chat_domain::repo::MessageRepository;
+use chat_domain::{
+    AppendOutcome, Message, NewMessage, RepoError, RepoResult, SessionId, SessionStatus, TenantId,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use crate::convert::{self, new_id, now_micros};
+use crate::entity::{chat_session, message};
+use crate::{SeaOrmStore, map_err};
+
+async fn existing(
+    txn: &DatabaseTransaction,
+    session: &SessionId,
+    client_msg_id: Option<&str>,
+) -> RepoResult<Option<message::Model>> {
+    let Some(cid) = client_msg_id else {
+        return Ok(None);
+    };
+    message::Entity::find()
+        .filter(message::Column::SessionId.eq(session.as_str()))
+        .filter(message::Column::ClientMsgId.eq(cid))
+        .one(txn)
+        .await
+        .map_err(map_err)
+}
+
+#[async_trait]
+impl MessageRepository for SeaOrmStore {
+    async fn append(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        new: NewMessage,
+    ) -> RepoResult<AppendOutcome> {
+        let now = now_micros();
+        let client_msg_id = new.client_msg_id.as_ref().map(|c| c.as_str().to_owned());
+        let txn = self.db.begin().await.map_err(map_err)?;
+        let bumped = chat_session::Entity::update_many()
+            .col_expr(
+                chat_session::Column::LastSeq,
+                Expr::col(chat_session::Column::LastSeq).add(1),
+            )
+            .col_expr(chat_session::Column::LastActivityAt, Expr::val(now))
+            .col_expr(
+                chat_session::Column::LastMessagePreview,
+                Expr::val(preview(new.body.as_str())),
+            )
+            .filter(chat_session::Column::Id.eq(session.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::Status.ne(SessionStatus::Closed.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+
+        if bumped.rows_affected == 0 {
+            // Closed or missing. A retry of a message stored before the
+            // session closed still gets its message back.
+            let found = existing(&txn, session, client_msg_id.as_deref()).await?;
+            let exists = chat_session::Entity::find_by_id(session.as_str())
+                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+                .one(&txn)
+                .await
+                .map_err(map_err)?
+                .is_some();
+            txn.rollback().await.map_err(map_err)?;
+            return match found {
+                Some(m) if exists => Ok(AppendOutcome::Existing(convert::message(m)?)),
+                _ if exists => Err(RepoError::Conflict("session_closed".into())),
+                _ => Err(RepoError::NotFound),
+            };
+        }
+
+        if let Some(m) = existing(&txn, session, client_msg_id.as_deref()).await? {
+            txn.rollback().await.map_err(map_err)?;
+            return Ok(AppendOutcome::Existing(convert::message(m)?));
+        }
+
+        let seq: i64 = chat_session::Entity::find_by_id(session.as_str())
+            .select_only()
+            .column(chat_session::Column::LastSeq)
+            .into_tuple()
+            .one(&txn)
+            .await
+            .map_err(map_err)?
+            .ok_or(RepoError::NotFound)?;
+        let model = message::Model {
+            id: new_id(),
+            tenant_id: tenant.as_str().to_owned(),
+            session_id: session.as_str().to_owned(),
+            seq,
+            sender_type: new.sender_type.as_str().to_owned(),
+            sender_id: new.sender_id,
+            sender_name: new.sender_name,
+            body: new.body.into_string(),
+            client_msg_id,
+            created_at: now,
+        };
+        message::Entity::insert(message::ActiveModel::from(model.clone()))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(map_err)?;
+        txn.commit().await.map_err(map_err)?;
+        Ok(AppendOutcome::Created(convert::message(model)?))
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        after_seq: i64,
+        limit: u64,
+    ) -> RepoResult<Vec<Message>> {
+        message::Entity::find()
+            .filter(message::Column::TenantId.eq(tenant.as_str()))
+            .filter(message::Column::SessionId.eq(session.as_str()))
+            .filter(message::Column::Seq.gt(after_seq))
+            .order_by_asc(message::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(map_err)?
+            .into_iter()
+            .map(convert::message)
+            .collect()
+    }
+
+    async fn list_before(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        before_seq: i64,
+        limit: u64,
+    ) -> RepoResult<Vec<Message>> {
+        let mut rows = message::Entity::find()
+            .filter(message::Column::TenantId.eq(tenant.as_str()))
+            .filter(message::Column::SessionId.eq(session.as_str()))
+            .filter(message::Column::Seq.lt(before_seq))
+            .order_by_desc(message::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(map_err)?;
+        rows.reverse();
+        rows.into_iter().map(convert::message).collect()
+    }
+}
