@@ -1,1 +1,139 @@
-fn main() {}
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chat_api::admin::{AgentSpec, create_agent, create_tenant};
+use chat_api::cli::{AgentAction, Cli, Command, TenantAction};
+use chat_api::configuration::{self, Settings};
+use chat_api::startup::{Application, Services};
+use chat_api::{demo, telemetry};
+use chat_domain::Role;
+use chat_domain::hub::NoopHub;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match configuration::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        other => admin(settings, other).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings.log);
+    let demo_on = settings.demo.enabled;
+    let host = settings.server.host.clone();
+    tracing::info!(database = %settings.database.redacted_url(), "starting");
+    let app = Application::build(settings).await?;
+    let base = format!("http://{host}:{}", app.port());
+    tracing::info!(url = %base, "listening");
+    if demo_on {
+        println!("\n  Dashboard:     {base}/");
+        println!("  Widget demo:   {base}/widget-demo.html");
+        println!("  WebSocket log: {base}/websocket-test.html");
+        println!(
+            "  Sign in as {} / {} (tenant {})\n",
+            demo::AGENT_EMAIL,
+            demo::AGENT_PASSWORD,
+            demo::TENANT
+        );
+    }
+    let stopper = app.stopper();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        stopper.stop().await;
+    });
+    app.run_until_stopped().await.context("server failed")
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn admin(settings: Settings, command: Command) -> anyhow::Result<()> {
+    let services = Services::build(&settings, Arc::new(NoopHub)).await?;
+    match command {
+        Command::Serve | Command::Migrate => println!("migrations applied"),
+        Command::Tenant {
+            action:
+                TenantAction::Create {
+                    slug,
+                    name,
+                    allowed_origins,
+                },
+        } => {
+            let t = create_tenant(&services.repos, &slug, &name, &allowed_origins).await?;
+            let origins: Vec<&str> = t.allowed_origins.iter().map(|o| o.as_str()).collect();
+            println!(
+                "created tenant {} ({}) id={} allowed_origins={:?}",
+                t.slug.as_str(),
+                t.name,
+                t.id,
+                origins
+            );
+        }
+        Command::Agent {
+            action:
+                AgentAction::Create {
+                    tenant,
+                    email,
+                    name,
+                    password,
+                    role,
+                },
+        } => {
+            let role = Role::parse(&role)?;
+            let spec = AgentSpec {
+                tenant: &tenant,
+                email: &email,
+                name: &name,
+                password: &password,
+                role,
+            };
+            let (t, a) = create_agent(&services.repos, &services.auth, spec).await?;
+            println!(
+                "created {} {} <{}> in tenant {} id={}",
+                a.role.as_str(),
+                a.name,
+                a.email.as_str(),
+                t.slug.as_str(),
+                a.id
+            );
+        }
+    }
+    Ok(())
+}

@@ -47,6 +47,8 @@ pub struct StartSession {
     pub referrer: Option<String>,
     pub locale: Option<String>,
     pub user_agent: Option<String>,
+    /// The browser's `Origin`, checked against the tenant's allowed origins.
+    pub origin: Option<String>,
 }
 
 /// The largest page of messages one request returns.
@@ -100,6 +102,15 @@ impl ChatService {
             .find_by_slug(&slug)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
+        if input
+            .origin
+            .as_deref()
+            .is_some_and(|o| !tenant.allows_origin(o))
+        {
+            return Err(Error::Forbidden(
+                "this site is not allowed to open the chat",
+            ));
+        }
         let key = new_secret();
         let session = self
             .repos
@@ -449,6 +460,14 @@ impl ChatService {
 
     pub async fn list_agents(&self, ctx: &AgentCtx) -> Result<Vec<Agent>> {
         Ok(self.repos.agents.list(ctx.tenant_id()).await?)
+    }
+
+    pub async fn tenant(&self, id: &TenantId) -> Result<chat_domain::Tenant> {
+        self.repos
+            .tenants
+            .find(id)
+            .await?
+            .ok_or(Error::NotFound("tenant"))
     }
 
     pub async fn ready(&self) -> Result<()> {

@@ -1,0 +1,238 @@
+//! Settings: defaults, then an optional `chat.toml` (or the file named by
+//! `CHAT_CONFIG`), then `CHAT__SECTION__KEY` environment overrides.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub ws: WsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Folder with the built widget (`chat-widget.js` and its pages).
+    pub widget_dir: String,
+    /// Folder with the built dashboard, served at `/`.
+    pub dashboard_dir: String,
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: 0,
+            widget_dir: "widget/dist".into(),
+            dashboard_dir: "frontend/dist".into(),
+            shutdown_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// May hold a password, so it is never printed.
+    pub url: SecretString,
+    pub max_connections: u32,
+    /// SQLite only: `full` (default) or `normal`.
+    pub sqlite_synchronous: String,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://./data/chat.db?mode=rwc"),
+            max_connections: 16,
+            sqlite_synchronous: "full".into(),
+        }
+    }
+}
+
+impl DatabaseSettings {
+    pub fn store_settings(&self) -> chat_store::StoreSettings {
+        chat_store::StoreSettings {
+            url: self.url.expose_secret().to_owned(),
+            max_connections: self.max_connections.max(1),
+            sqlite_synchronous_full: !self.sqlite_synchronous.eq_ignore_ascii_case("normal"),
+        }
+    }
+
+    /// The URL with any password masked, for logs.
+    pub fn redacted_url(&self) -> String {
+        let url = self.url.expose_secret();
+        match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let creds = &url[s + 3..at];
+                let user = creds.split(':').next().unwrap_or_default();
+                format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+            }
+            _ => url.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct DemoSettings {
+    /// Seeds the demo tenant and agents on start. Never on in production.
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// A `tracing` filter; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: "pretty".into(),
+            filter: "info,sqlx=warn,sea_orm=warn".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    pub token_ttl_secs: u64,
+    pub ticket_ttl_secs: u64,
+    pub max_failures_per_client: usize,
+    pub max_failures_per_account: usize,
+    pub failure_window_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        let d = chat_service::AuthSettings::default();
+        Self {
+            token_ttl_secs: d.token_ttl.as_secs(),
+            ticket_ttl_secs: d.ticket_ttl.as_secs(),
+            max_failures_per_client: d.max_failures_per_client,
+            max_failures_per_account: d.max_failures_per_account,
+            failure_window_secs: d.failure_window.as_secs(),
+        }
+    }
+}
+
+impl AuthSettings {
+    pub fn service_settings(&self) -> chat_service::AuthSettings {
+        chat_service::AuthSettings {
+            token_ttl: Duration::from_secs(self.token_ttl_secs.max(1)),
+            ticket_ttl: Duration::from_secs(self.ticket_ttl_secs.max(1)),
+            max_failures_per_client: self.max_failures_per_client.max(1),
+            max_failures_per_account: self.max_failures_per_account.max(1),
+            failure_window: Duration::from_secs(self.failure_window_secs.max(1)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WsSettings {
+    pub max_frame_bytes: usize,
+    pub frames_per_second: u32,
+    pub burst: u32,
+    pub flood_tolerance: u32,
+    pub outbound_queue: usize,
+    pub heartbeat_secs: u64,
+    pub missed_pongs: u32,
+    pub typing_interval_ms: u64,
+    pub max_sockets_per_session: usize,
+    pub max_sockets_per_agent: usize,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        let d = chat_transport::WsLimits::default();
+        Self {
+            max_frame_bytes: d.max_frame_bytes,
+            frames_per_second: d.frames_per_second,
+            burst: d.burst,
+            flood_tolerance: d.flood_tolerance,
+            outbound_queue: d.outbound_queue,
+            heartbeat_secs: d.heartbeat.as_secs(),
+            missed_pongs: d.missed_pongs,
+            typing_interval_ms: u64::try_from(d.typing_interval.as_millis()).unwrap_or(2000),
+            max_sockets_per_session: 20,
+            max_sockets_per_agent: 50,
+        }
+    }
+}
+
+impl WsSettings {
+    pub fn limits(&self) -> chat_transport::WsLimits {
+        chat_transport::WsLimits {
+            max_frame_bytes: self.max_frame_bytes.max(1024),
+            frames_per_second: self.frames_per_second.max(1),
+            burst: self.burst.max(1),
+            flood_tolerance: self.flood_tolerance,
+            outbound_queue: self.outbound_queue.max(1),
+            heartbeat: Duration::from_secs(self.heartbeat_secs.max(1)),
+            missed_pongs: self.missed_pongs.max(1),
+            typing_interval: Duration::from_millis(self.typing_interval_ms),
+        }
+    }
+
+    pub fn hub_limits(&self) -> chat_transport::HubLimits {
+        chat_transport::HubLimits {
+            max_sockets_per_session: self.max_sockets_per_session.max(1),
+            max_sockets_per_agent: self.max_sockets_per_agent.max(1),
+        }
+    }
+}
+
+/// Loads the settings from file and environment.
+pub fn load() -> Result<Settings, config::ConfigError> {
+    let file = std::env::var("CHAT_CONFIG").unwrap_or_else(|_| "chat.toml".into());
+    config::Config::builder()
+        .add_source(config::File::with_name(&file).required(false))
+        .add_source(
+            config::Environment::with_prefix("CHAT")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()?
+        .try_deserialize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_masked() {
+        let db = DatabaseSettings {
+            url: SecretString::from("postgres://chat:s3cret@db:5432/chat"),
+            ..DatabaseSettings::default()
+        };
+        assert_eq!(db.redacted_url(), "postgres://chat:***@db:5432/chat");
+    }
+
+    #[test]
+    fn the_default_database_is_sqlite_under_data() {
+        let url = Settings::default().database.store_settings().url;
+        assert!(url.starts_with("sqlite://./data/"), "{url}");
+    }
+}

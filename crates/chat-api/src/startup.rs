@@ -1,0 +1,170 @@
+//! Building and running the server: store, services, hub, HTTP.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, http, web};
+use anyhow::Context;
+use chat_domain::WebSocketHub;
+use chat_service::{AuthService, ChatService, Repositories};
+use chat_store::SeaOrmStore;
+use chat_transport::{AppState, HubHandle};
+
+use crate::configuration::Settings;
+
+/// The store and services, without the HTTP server (for admin commands).
+pub struct Services {
+    pub store: Arc<SeaOrmStore>,
+    pub repos: Repositories,
+    pub auth: Arc<AuthService>,
+    pub chat: Arc<ChatService>,
+}
+
+impl Services {
+    /// Connects, migrates and builds the services around `hub`.
+    pub async fn build(settings: &Settings, hub: Arc<dyn WebSocketHub>) -> anyhow::Result<Self> {
+        let store = SeaOrmStore::connect(&settings.database.store_settings())
+            .await
+            .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
+        store.migrate().await.context("applying migrations")?;
+        let store = Arc::new(store);
+        let repos = Repositories::from_store(store.clone());
+        let auth = AuthService::new(repos.clone(), settings.auth.service_settings()).await?;
+        let chat = ChatService::new(repos.clone(), hub);
+        Ok(Self {
+            store,
+            repos,
+            auth: Arc::new(auth),
+            chat: Arc::new(chat),
+        })
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    hub: HubHandle,
+    services: Services,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and prepares the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let hub = HubHandle::start(settings.ws.hub_limits()).context("starting the hub")?;
+        let services = Services::build(&settings, Arc::new(hub.clone())).await?;
+        if settings.demo.enabled {
+            crate::demo::seed(&services.repos, &services.auth)
+                .await
+                .context("seeding demo data")?;
+        }
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            chat: services.chat.clone(),
+            auth: services.auth.clone(),
+            hub: hub.clone(),
+            ws_limits: settings.ws.limits(),
+        };
+        let widget_dir = settings.server.widget_dir.clone();
+        let dashboard_dir = settings.server.dashboard_dir.clone();
+        let mut server = HttpServer::new(move || {
+            let cors = Cors::default()
+                .allow_any_origin()
+                .allowed_methods(vec!["GET", "POST", "PUT", "DELETE"])
+                .allowed_headers(vec![
+                    http::header::AUTHORIZATION,
+                    http::header::CONTENT_TYPE,
+                ])
+                .max_age(3600);
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .wrap(chat_transport::json_errors())
+                .wrap(cors)
+                .configure(chat_transport::configure)
+                .configure(|cfg| static_files(cfg, &widget_dir, &dashboard_dir))
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            hub,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            hub: self.hub.clone(),
+        }
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    hub: HubHandle,
+}
+
+impl Stopper {
+    /// Closes every WebSocket with 1001 "going away", then lets in-flight
+    /// requests finish.
+    pub async fn stop(&self) {
+        self.hub.shutdown().await;
+        // Give the close frames a moment to be written before the workers go.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.server.stop(true).await;
+    }
+}
+
+/// The widget, its pages and the dashboard, when they have been built.
+fn static_files(cfg: &mut web::ServiceConfig, widget_dir: &str, dashboard_dir: &str) {
+    if Path::new(widget_dir).is_dir() {
+        for file in ["chat-widget.js", "widget-demo.html", "websocket-test.html"] {
+            let path = Path::new(widget_dir).join(file);
+            cfg.route(
+                &format!("/{file}"),
+                web::get().to(move || {
+                    let path = path.clone();
+                    async move { actix_files::NamedFile::open_async(path).await }
+                }),
+            );
+        }
+    }
+    if Path::new(dashboard_dir).is_dir() {
+        let index = Path::new(dashboard_dir).join("index.html");
+        cfg.service(
+            actix_files::Files::new("/", dashboard_dir)
+                .index_file("index.html")
+                .default_handler(web::to(move || {
+                    let index = index.clone();
+                    async move { actix_files::NamedFile::open_async(index).await }
+                })),
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! The cloneable handle that hides the hub's channel and implements the
+//! domain's [`WebSocketHub`] port.
+
+use async_trait::async_trait;
+use chat_domain::{AgentId, ChatEvent, SessionId, TenantId, WebSocketHub};
+use tokio::sync::{mpsc, oneshot};
+
+use super::registry::Registry;
+use super::{
+    COMMAND_QUEUE, Command, ConnId, HubLimits, HubStats, Outbound, RegisterError, Registration,
+};
+use crate::ws::protocol::{Audience, encode};
+
+#[derive(Clone)]
+pub struct HubHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl HubHandle {
+    /// Starts the hub on a thread of its own, so that it runs the same
+    /// whichever runtime (server workers, tests) its handles are used from.
+    /// It stops when the last handle is dropped.
+    pub fn start(limits: HubLimits) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("chat-hub".into())
+            .spawn(move || runtime.block_on(Registry::new(limits).run(rx)))?;
+        Ok(Self { tx })
+    }
+
+    async fn send(&self, cmd: Command) {
+        // Only fails once the hub has stopped, when nobody is listening.
+        let _ = self.tx.send(cmd).await;
+    }
+
+    pub async fn register(&self, reg: Registration) -> Result<ConnId, RegisterError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Register { reg, reply }).await;
+        rx.await.unwrap_or(Err(RegisterError::ShuttingDown))
+    }
+
+    /// Best effort and never blocking, so that it can run from a `Drop`.
+    pub fn unregister(&self, id: ConnId) {
+        let tx = self.tx.clone();
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = tx.try_send(Command::Unregister { id }) {
+            tokio::spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+
+    /// Closes every connection opened with this credential (on logout).
+    pub async fn kick_credential(&self, credential: &str) {
+        self.send(Command::KickCredential {
+            credential: credential.to_owned(),
+        })
+        .await;
+    }
+
+    pub async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::OnlineAgents {
+            tenant: tenant.clone(),
+            reply,
+        })
+        .await;
+        rx.await.unwrap_or_default()
+    }
+
+    /// Closes every connection with "going away" (on server shutdown).
+    pub async fn shutdown(&self) {
+        self.send(Command::Shutdown).await;
+    }
+
+    pub async fn stats(&self) -> HubStats {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Stats { reply }).await;
+        rx.await.unwrap_or_default()
+    }
+}
+
+fn frame(event: &ChatEvent, audience: Audience) -> Outbound {
+    let message = match event {
+        ChatEvent::MessageNew(m) => Some((m.session_id.clone(), m.seq)),
+        _ => None,
+    };
+    Outbound {
+        text: encode(event, audience).into(),
+        message,
+    }
+}
+
+#[async_trait]
+impl WebSocketHub for HubHandle {
+    async fn broadcast_to_tenant(&self, tenant: &TenantId, event: ChatEvent) {
+        self.send(Command::ToTenantAgents {
+            tenant: tenant.clone(),
+            frame: frame(&event, Audience::Agent),
+        })
+        .await;
+    }
+
+    async fn broadcast_to_user(&self, tenant: &TenantId, agent: &AgentId, event: ChatEvent) {
+        self.send(Command::ToAgent {
+            tenant: tenant.clone(),
+            agent: agent.clone(),
+            frame: frame(&event, Audience::Agent),
+        })
+        .await;
+    }
+
+    async fn send_to_session(&self, tenant: &TenantId, session: &SessionId, event: ChatEvent) {
+        self.send(Command::ToSession {
+            tenant: tenant.clone(),
+            session: session.clone(),
+            frame: frame(&event, Audience::Customer),
+        })
+        .await;
+    }
+}

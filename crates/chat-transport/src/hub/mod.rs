@@ -1,0 +1,117 @@
+//! The connection hub: one task owns the registry of live connections (per
+//! tenant, per agent, per session); everything else talks to it through a
+//! cloneable [`HubHandle`] over a bounded command channel.
+//!
+//! Delivery never waits on a client: each connection has its own bounded
+//! outbound queue, filled with `try_send`. A connection whose queue is full
+//! is told to close (code 4008) and dropped from the registry, so one slow
+//! reader never slows the hub or anyone else.
+
+mod handle;
+mod registry;
+
+use chat_domain::{AgentId, SessionId, TenantId};
+use tokio::sync::{mpsc, oneshot};
+
+pub use handle::HubHandle;
+
+/// Capacity of the hub's command channel.
+pub const COMMAND_QUEUE: usize = 4096;
+
+pub type ConnId = u64;
+
+/// A frame as it is written to the socket, shared by every recipient.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub text: bytestring::ByteString,
+    /// Set for `chat.message.new`, so a connection that is replaying history
+    /// can skip live copies of messages it already sent.
+    pub message: Option<(SessionId, i64)>,
+}
+
+/// Why the hub closes a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// The outbound queue filled up.
+    SlowConsumer,
+    /// The token the connection rode on was revoked.
+    LoggedOut,
+    /// The server is stopping.
+    Shutdown,
+}
+
+#[derive(Debug, Clone)]
+pub enum Peer {
+    Agent {
+        tenant: TenantId,
+        agent: AgentId,
+        name: String,
+        credential: String,
+    },
+    Customer {
+        tenant: TenantId,
+        session: SessionId,
+    },
+}
+
+/// What a connection hands the hub when it registers.
+pub struct Registration {
+    pub peer: Peer,
+    pub outbound: mpsc::Sender<Outbound>,
+    pub kick: oneshot::Sender<Kick>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterError {
+    TooManyConnections,
+    ShuttingDown,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HubStats {
+    pub connections: usize,
+    pub agents_online: usize,
+    pub sessions_watched: usize,
+}
+
+/// Per-peer connection caps.
+#[derive(Debug, Clone, Copy)]
+pub struct HubLimits {
+    pub max_sockets_per_session: usize,
+    pub max_sockets_per_agent: usize,
+}
+
+pub(crate) enum Command {
+    Register {
+        reg: Registration,
+        reply: oneshot::Sender<Result<ConnId, RegisterError>>,
+    },
+    Unregister {
+        id: ConnId,
+    },
+    ToTenantAgents {
+        tenant: TenantId,
+        frame: Outbound,
+    },
+    ToAgent {
+        tenant: TenantId,
+        agent: AgentId,
+        frame: Outbound,
+    },
+    ToSession {
+        tenant: TenantId,
+        session: SessionId,
+        frame: Outbound,
+    },
+    KickCredential {
+        credential: String,
+    },
+    OnlineAgents {
+        tenant: TenantId,
+        reply: oneshot::Sender<Vec<AgentId>>,
+    },
+    Stats {
+        reply: oneshot::Sender<HubStats>,
+    },
+    Shutdown,
+}

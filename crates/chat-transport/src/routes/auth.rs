@@ -1,0 +1,49 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use validator::Validate;
+
+use crate::AppState;
+use crate::dto::{AgentDto, LoginRequest, rfc3339};
+use crate::error::ApiResult;
+use crate::extract::Agent;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/auth/login", web::post().to(login))
+        .route("/api/v1/auth/logout", web::post().to(logout))
+        .route("/api/v1/ws/ticket", web::post().to(ticket));
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    // The peer address, not a forwarded header a client could forge.
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let outcome = state
+        .auth
+        .login(&body.email, &body.password, &client)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "token": outcome.token,
+        "expires_at": rfc3339(&outcome.expires_at),
+        "agent": AgentDto::from(&outcome.agent),
+    })))
+}
+
+/// Revokes the token and closes every socket opened with it.
+async fn logout(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+    state.auth.logout(&ctx).await?;
+    state.hub.kick_credential(&ctx.credential).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn ticket(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+    let (ticket, expires_at) = state.auth.issue_ws_ticket(&ctx).await?;
+    Ok(HttpResponse::Created()
+        .json(json!({ "ticket": ticket, "expires_at": rfc3339(&expires_at) })))
+}

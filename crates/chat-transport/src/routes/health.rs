@@ -1,0 +1,25 @@
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiResult;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
+}
+
+/// The process is up.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// The database answers; 503 otherwise.
+async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    state.chat.ready().await?;
+    let stats = state.hub.stats().await;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "connections": stats.connections,
+    })))
+}

@@ -1,0 +1,7 @@
+//! REST handlers, one module per resource.
+
+pub mod agents;
+pub mod auth;
+pub mod health;
+pub mod public;
+pub mod sessions;

@@ -1,0 +1,104 @@
+//! The widget's API. The session key in the path is the customer's only
+//! credential; it is never logged (actix's logger is not installed and the
+//! tracing spans carry ids, not keys).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chat_service::StartSession;
+use serde_json::json;
+use validator::Validate;
+
+use crate::AppState;
+use crate::dto::{
+    MessageDto, MessagesQuery, PublicSessionDto, SendMessageRequest, StartSessionRequest,
+};
+use crate::error::ApiResult;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/public/chat/sessions")
+            .route("", web::post().to(start))
+            .route("/{session_key}", web::get().to(get))
+            .route("/{session_key}/messages", web::get().to(messages))
+            .route("/{session_key}/messages", web::post().to(send)),
+    );
+}
+
+fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<StartSessionRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    body.validate()?;
+    let customer = body.customer.unwrap_or_default();
+    let context = body.context.unwrap_or_default();
+    let (key, session) = state
+        .chat
+        .start_session(StartSession {
+            tenant: body.tenant_id,
+            customer_name: customer.name,
+            customer_email: customer.email,
+            attributes: customer.attributes,
+            page_url: context.page_url,
+            referrer: context.referrer,
+            locale: context.locale,
+            user_agent: header_str(&req, header::USER_AGENT),
+            origin: header_str(&req, header::ORIGIN),
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(json!({
+        "session_key": key,
+        "session": PublicSessionDto::from(&session),
+    })))
+}
+
+async fn get(state: web::Data<AppState>, key: web::Path<String>) -> ApiResult<HttpResponse> {
+    let session = state.chat.customer_session(&key).await?;
+    Ok(HttpResponse::Ok().json(json!({ "session": PublicSessionDto::from(&session) })))
+}
+
+async fn messages(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    q: web::Query<MessagesQuery>,
+) -> ApiResult<HttpResponse> {
+    let session = state.chat.customer_session(&key).await?;
+    let messages = state
+        .chat
+        .messages_after(
+            &session.tenant_id,
+            &session.id,
+            q.after_seq.unwrap_or(0),
+            q.limit,
+        )
+        .await?;
+    let messages: Vec<MessageDto> = messages.iter().map(MessageDto::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
+}
+
+async fn send(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    body: web::Json<SendMessageRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let session = state.chat.customer_session(&key).await?;
+    let (message, created) = state
+        .chat
+        .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())
+        .await?;
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res.json(json!({ "message": MessageDto::from(&message) })))
+}

@@ -1,0 +1,140 @@
+//! The upgrade handlers. Every check (credential, session key, origin,
+//! connection caps) happens before the upgrade, so a refused client gets a
+//! plain HTTP error with a JSON body.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::conn::{Conn, Who};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::bearer_token;
+use crate::hub::{Peer, RegisterError, Registration};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ws", web::get().to(agent_ws))
+        .route("/ws/public/{session_key}", web::get().to(customer_ws));
+}
+
+#[derive(Deserialize)]
+struct TicketQuery {
+    ticket: Option<String>,
+}
+
+async fn agent_ws(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    query: web::Query<TicketQuery>,
+) -> ApiResult<HttpResponse> {
+    let ctx = match (bearer_token(&req), query.ticket.as_deref()) {
+        (Some(token), _) => state.auth.authenticate(token).await?,
+        (None, Some(ticket)) => state.auth.redeem_ws_ticket(ticket).await?,
+        (None, None) => {
+            return Err(ApiError::unauthorized(
+                "an Authorization: Bearer header or a ?ticket= is required",
+            ));
+        }
+    };
+    let peer = Peer::Agent {
+        tenant: ctx.tenant_id().clone(),
+        agent: ctx.agent.id.clone(),
+        name: ctx.agent.name.clone(),
+        credential: ctx.credential.clone(),
+    };
+    upgrade(&req, body, state.get_ref().clone(), peer, Who::Agent(ctx)).await
+}
+
+async fn customer_ws(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let session = state.chat.customer_session(&key).await?;
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let tenant = state.chat.tenant(&session.tenant_id).await?;
+        if !tenant.allows_origin(origin) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "this site is not allowed to open the chat",
+            ));
+        }
+    }
+    let peer = Peer::Customer {
+        tenant: session.tenant_id.clone(),
+        session: session.id.clone(),
+    };
+    upgrade(
+        &req,
+        body,
+        state.get_ref().clone(),
+        peer,
+        Who::Customer(session),
+    )
+    .await
+}
+
+async fn upgrade(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: AppState,
+    peer: Peer,
+    who: Who,
+) -> ApiResult<HttpResponse> {
+    let limits = state.ws_limits;
+    let (tx, outbound) = mpsc::channel(limits.outbound_queue);
+    let (kick_tx, kick) = oneshot::channel();
+    let id = state
+        .hub
+        .register(Registration {
+            peer,
+            outbound: tx,
+            kick: kick_tx,
+        })
+        .await
+        .map_err(|e| match e {
+            RegisterError::TooManyConnections => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "too many open connections for this client",
+            ),
+            RegisterError::ShuttingDown => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server is shutting down",
+            ),
+        })?;
+    let (response, session, stream) = match actix_ws::handle(req, body) {
+        Ok(parts) => parts,
+        Err(e) => {
+            state.hub.unregister(id);
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "websocket_upgrade_required",
+                format!("not a WebSocket handshake: {e}"),
+            ));
+        }
+    };
+    let stream = stream
+        .max_frame_size(limits.max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(limits.max_frame_bytes);
+    actix_web::rt::spawn(
+        Conn {
+            state,
+            who,
+            session,
+            stream,
+            outbound,
+            kick,
+            id,
+        }
+        .run(),
+    );
+    Ok(response)
+}
