@@ -95,8 +95,9 @@ impl SeaOrmStore {
         &self.db
     }
 
-    pub async fn close(self) -> RepoResult<()> {
-        self.db.close().await.map_err(map_err)
+    /// Closes the pool; later queries fail as unavailable.
+    pub async fn close(&self) -> RepoResult<()> {
+        self.db.close_by_ref().await.map_err(map_err)
     }
 }
 

@@ -1,0 +1,11 @@
+//! Black-box tests: the real server on port 0, a fresh database per test
+//! (SQLite, or MariaDB / PostgreSQL per `CHAT_TEST_DATABASE`), real HTTP and
+//! WebSocket clients.
+
+mod auth;
+mod customer_flow;
+mod health;
+mod helpers;
+mod idempotency;
+mod tenancy;
+mod validation;

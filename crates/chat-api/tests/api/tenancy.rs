@@ -1,0 +1,116 @@
+//! Another tenant's objects look exactly like missing ones.
+
+use chat_domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{ok, spawn_app};
+
+#[tokio::test]
+async fn every_agent_endpoint_answers_another_tenants_ids_like_missing_ones() {
+    let app = spawn_app().await;
+    app.create_tenant("acme", &[]).await;
+    app.create_tenant("globex", &[]).await;
+    let owner = app.create_agent("acme", "a@acme.test", "Alex").await;
+    let intruder = app.create_agent("globex", "g@globex.test", "Gil").await;
+    let (_, sid) = app.start_session("acme", "Ada").await;
+    let missing = "01900000-0000-7000-8000-000000000000";
+
+    let gets = ["", "/messages", "/history"];
+    for suffix in gets {
+        for id in [sid.as_str(), missing] {
+            let res = app
+                .agent_get(
+                    &intruder.token,
+                    &format!("/api/v1/chat/sessions/{id}{suffix}"),
+                )
+                .await;
+            assert_eq!(res.status().as_u16(), 404, "GET {suffix} with {id}");
+            let body: Value = ok(res.json().await);
+            assert_eq!(
+                body,
+                json!({"error": {"code": "not_found", "message": "session not found"}})
+            );
+        }
+    }
+    let posts: [(&str, Option<Value>); 4] = [
+        ("/messages", Some(json!({ "body": "hi" }))),
+        ("/assign", None),
+        ("/close", None),
+        ("/reopen", None),
+    ];
+    for (suffix, body) in &posts {
+        for id in [sid.as_str(), missing] {
+            let res = app
+                .agent_post(
+                    &intruder.token,
+                    &format!("/api/v1/chat/sessions/{id}{suffix}"),
+                    body.as_ref(),
+                )
+                .await;
+            assert_eq!(res.status().as_u16(), 404, "POST {suffix} with {id}");
+            let body: Value = ok(res.json().await);
+            assert_eq!(body["error"]["code"], "not_found");
+        }
+    }
+    // Nothing leaked into the intruder's lists, and nothing was changed.
+    let list: Value = ok(app
+        .agent_get(&intruder.token, "/api/v1/chat/sessions")
+        .await
+        .json()
+        .await);
+    assert_eq!(list["sessions"], json!([]));
+    let agents: Value = ok(app
+        .agent_get(&intruder.token, "/api/v1/agents")
+        .await
+        .json()
+        .await);
+    assert_eq!(agents["agents"].as_array().map(Vec::len), Some(1));
+    let still: Value = ok(app
+        .agent_get(&owner.token, &format!("/api/v1/chat/sessions/{sid}"))
+        .await
+        .json()
+        .await);
+    assert_eq!(still["session"]["status"], "pending");
+    assert_eq!(still["session"]["last_seq"], 0);
+}
+
+#[tokio::test]
+async fn a_transfer_to_another_tenants_agent_is_404() {
+    let app = spawn_app().await;
+    app.create_tenant("acme", &[]).await;
+    app.create_tenant("globex", &[]).await;
+    let a = app.create_agent("acme", "a@acme.test", "Alex").await;
+    let g = app.create_agent("globex", "g@globex.test", "Gil").await;
+    let (_, sid) = app.start_session("acme", "Ada").await;
+    let res = app
+        .agent_post(
+            &a.token,
+            &format!("/api/v1/chat/sessions/{sid}/assign"),
+            Some(&json!({ "agent_id": g.id })),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn forbidden_is_only_for_a_role_the_agent_lacks() {
+    let app = spawn_app().await;
+    app.create_tenant("acme", &[]).await;
+    let agent = app.create_agent("acme", "a@acme.test", "Alex").await;
+    let admin = app
+        .create_agent_with_role("acme", "boss@acme.test", "Boss", Role::Admin)
+        .await;
+    let new = json!({ "name": "Nia", "email": "nia@acme.test", "password": "long enough pw" });
+    let refused = app
+        .agent_post(&agent.token, "/api/v1/agents", Some(&new))
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let created = app
+        .agent_post(&admin.token, "/api/v1/agents", Some(&new))
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let duplicate = app
+        .agent_post(&admin.token, "/api/v1/agents", Some(&new))
+        .await;
+    assert_eq!(duplicate.status().as_u16(), 409);
+}
