@@ -311,14 +311,13 @@ impl MessageRepository for InMemoryStore {
                 .iter_mut()
                 .find(|(sess, _)| &sess.tenant_id == tenant && &sess.id == session)
                 .ok_or(RepoError::NotFound)?;
-            if let Some(cid) = &new.client_msg_id {
-                if let Some(m) = s
-                    .messages
+            let retried = new.client_msg_id.as_ref().and_then(|cid| {
+                s.messages
                     .iter()
                     .find(|m| &m.session_id == session && m.client_msg_id.as_ref() == Some(cid))
-                {
-                    return Ok(AppendOutcome::Existing(m.clone()));
-                }
+            });
+            if let Some(m) = retried {
+                return Ok(AppendOutcome::Existing(m.clone()));
             }
             if !sess.accepts_messages() {
                 return Err(RepoError::Conflict("session_closed".into()));

@@ -52,15 +52,13 @@ impl SeaOrmStore {
     /// Connects (creating a SQLite file and its folder when missing).
     pub async fn connect(settings: &StoreSettings) -> RepoResult<Self> {
         let url = settings.url.clone();
-        if let Some(path) = sqlite_file(&url) {
-            if let Some(dir) = std::path::Path::new(path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    RepoError::Unavailable(format!("creating {}: {e}", dir.display()))
-                })?;
-            }
+        let sqlite_dir = sqlite_file(&url)
+            .and_then(|path| std::path::Path::new(path).parent())
+            .filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = sqlite_dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                RepoError::Unavailable(format!("creating {}: {e}", dir.display()))
+            })?;
         }
         let mut opts = ConnectOptions::new(url);
         let full = settings.sqlite_synchronous_full;

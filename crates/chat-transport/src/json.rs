@@ -121,10 +121,8 @@ pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             }
             s => s.canonical_reason().unwrap_or("error").to_owned(),
         };
-        if status.is_server_error() {
-            if let Some(err) = res.response().error() {
-                tracing::error!(error = ?err, "unhandled error response");
-            }
+        if let Some(err) = res.response().error().filter(|_| status.is_server_error()) {
+            tracing::error!(error = ?err, "unhandled error response");
         }
         let api = ApiError::new(status, code_for(status), message);
         let (req, _) = res.into_parts();

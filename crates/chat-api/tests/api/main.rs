@@ -9,3 +9,6 @@ mod helpers;
 mod idempotency;
 mod tenancy;
 mod validation;
+mod ws_auth;
+mod ws_events;
+mod ws_frames;

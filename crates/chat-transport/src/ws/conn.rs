@@ -19,7 +19,7 @@ use crate::hub::{ConnId, HubHandle, Kick, Outbound};
 
 pub enum Who {
     Agent(AgentCtx),
-    Customer(ChatSession),
+    Customer(Box<ChatSession>),
 }
 
 /// Unregisters from the hub however the task ends.
@@ -333,7 +333,7 @@ impl Handler {
                 None => return Self::send(session, missing_session_id(None)).await,
             },
             Who::Customer(s) => match own_session(s, session_id) {
-                Ok(()) => s.clone(),
+                Ok(()) => (**s).clone(),
                 Err(frame) => return Self::send(session, frame).await,
             },
         };

@@ -74,7 +74,7 @@ async fn customer_ws(
         body,
         state.get_ref().clone(),
         peer,
-        Who::Customer(session),
+        Who::Customer(Box::new(session)),
     )
     .await
 }

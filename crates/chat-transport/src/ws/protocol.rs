@@ -32,13 +32,13 @@ pub fn envelope<T: Serialize>(kind: &str, payload: T) -> String {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum SessionView {
-    Agent(SessionDto),
+    Agent(Box<SessionDto>),
     Customer(PublicSessionDto),
 }
 
 fn session_view(s: &chat_domain::ChatSession, audience: Audience) -> SessionView {
     match audience {
-        Audience::Agent => SessionView::Agent(s.into()),
+        Audience::Agent => SessionView::Agent(Box::new(s.into())),
         Audience::Customer => SessionView::Customer(s.into()),
     }
 }
