@@ -56,9 +56,8 @@ impl SeaOrmStore {
             .and_then(|path| std::path::Path::new(path).parent())
             .filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = sqlite_dir {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                RepoError::Unavailable(format!("creating {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| RepoError::Unavailable(format!("creating {}: {e}", dir.display())))?;
         }
         let mut opts = ConnectOptions::new(url);
         let full = settings.sqlite_synchronous_full;

@@ -37,8 +37,6 @@ pub struct TestApp {
 #[derive(Clone, Debug)]
 pub struct TestAgent {
     pub id: String,
-    pub name: String,
-    pub email: String,
     pub token: String,
 }
 
@@ -112,8 +110,6 @@ impl TestApp {
             .await);
         TestAgent {
             id: body["agent"]["id"].as_str().unwrap_or_default().to_owned(),
-            name: name.to_owned(),
-            email: email.to_owned(),
             token,
         }
     }

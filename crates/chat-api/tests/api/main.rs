@@ -10,5 +10,6 @@ mod idempotency;
 mod tenancy;
 mod validation;
 mod ws_auth;
+mod ws_delivery;
 mod ws_events;
 mod ws_frames;

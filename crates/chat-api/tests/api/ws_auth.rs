@@ -4,13 +4,17 @@ use chat_domain::repo::TokenKind;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{ok, spawn_app, WsClient};
+use crate::helpers::{WsClient, ok, spawn_app};
 
 #[tokio::test]
 async fn an_agent_socket_without_a_valid_credential_is_refused_with_401() {
     let app = spawn_app().await;
     assert_eq!(app.ws_refusal("/ws", &[]).await, 401);
-    assert_eq!(app.ws_refusal("/ws", &[("authorization", "Bearer nope")]).await, 401);
+    assert_eq!(
+        app.ws_refusal("/ws", &[("authorization", "Bearer nope")])
+            .await,
+        401
+    );
     assert_eq!(app.ws_refusal("/ws?ticket=nope", &[]).await, 401);
 }
 
@@ -25,7 +29,10 @@ async fn a_ticket_opens_one_agent_socket_once() {
     let ticket = body["ticket"].as_str().unwrap_or_default().to_owned();
     let req = ok(format!("{}/ws?ticket={ticket}", app.ws_address).into_client_request());
     let _socket = WsClient::connect(req).await;
-    assert_eq!(app.ws_refusal(&format!("/ws?ticket={ticket}"), &[]).await, 401);
+    assert_eq!(
+        app.ws_refusal(&format!("/ws?ticket={ticket}"), &[]).await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -33,7 +40,10 @@ async fn an_unknown_session_key_is_404_before_the_upgrade() {
     let app = spawn_app().await;
     assert_eq!(app.ws_refusal("/ws/public/unknown", &[]).await, 404);
     let made_up = "a".repeat(64);
-    assert_eq!(app.ws_refusal(&format!("/ws/public/{made_up}"), &[]).await, 404);
+    assert_eq!(
+        app.ws_refusal(&format!("/ws/public/{made_up}"), &[]).await,
+        404
+    );
 }
 
 #[tokio::test]
@@ -42,9 +52,14 @@ async fn a_tenants_allowed_origins_gate_browser_upgrades() {
     app.create_tenant("acme", &["https://shop.acme.test"]).await;
     let (key, _) = app.start_session("acme", "Ada").await;
     let path = format!("/ws/public/{key}");
-    assert_eq!(app.ws_refusal(&path, &[("origin", "https://evil.test")]).await, 403);
+    assert_eq!(
+        app.ws_refusal(&path, &[("origin", "https://evil.test")])
+            .await,
+        403
+    );
     let mut req = ok(format!("{}{path}", app.ws_address).into_client_request());
-    req.headers_mut().insert("origin", ok("https://shop.acme.test".parse()));
+    req.headers_mut()
+        .insert("origin", ok("https://shop.acme.test".parse()));
     let _browser = WsClient::connect(req).await;
     let _no_origin = app.customer_ws(&key).await;
 }
@@ -70,7 +85,13 @@ async fn logout_closes_the_agents_sockets() {
     let a = app.create_agent("acme", "a@acme.test", "Alex").await;
     let mut tab1 = app.agent_ws(&a).await;
     let mut tab2 = app.agent_ws(&a).await;
-    assert_eq!(app.agent_post(&a.token, "/api/v1/auth/logout", None).await.status().as_u16(), 204);
+    assert_eq!(
+        app.agent_post(&a.token, "/api/v1/auth/logout", None)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
     for tab in [&mut tab1, &mut tab2] {
         let closed = tab.closed().await;
         assert_eq!(closed.code, Some(4001));
@@ -89,9 +110,17 @@ async fn a_socket_closes_when_its_token_expires() {
     ok(app
         .repos
         .tokens
-        .insert(TokenKind::Access, &chat_service::hash_secret(&short), &ctx.agent, soon, None)
+        .insert(
+            TokenKind::Access,
+            &chat_service::hash_secret(&short),
+            &ctx.agent,
+            soon,
+            None,
+        )
         .await);
-    let mut ws = app.agent_ws(&crate::helpers::TestAgent { token: short, ..a }).await;
+    let mut ws = app
+        .agent_ws(&crate::helpers::TestAgent { token: short, ..a })
+        .await;
     let closed = ws.closed().await;
     assert_eq!(closed.code, Some(4001));
     assert_eq!(closed.reason, "token expired");

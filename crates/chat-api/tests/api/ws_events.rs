@@ -5,9 +5,9 @@
 //! event that does reach them. The hub handles commands in order, so if the
 //! first thing such a socket sees is the fence, the event never came.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, TestAgent, TestApp, WsClient};
+use crate::helpers::{TestAgent, TestApp, WsClient, spawn_app};
 
 struct World {
     app: TestApp,
@@ -44,7 +44,10 @@ async fn world() -> World {
         alex_tabs: [app.agent_ws(&alex).await, app.agent_ws(&alex).await],
         bea_tab: app.agent_ws(&bea).await,
         gil_tab: app.agent_ws(&gil).await,
-        s1_tabs: [app.customer_ws(&s1_key).await, app.customer_ws(&s1_key).await],
+        s1_tabs: [
+            app.customer_ws(&s1_key).await,
+            app.customer_ws(&s1_key).await,
+        ],
         s2_tab: app.customer_ws(&s2_key).await,
         s3_tab: app.customer_ws(&s3_key).await,
         app,
@@ -70,9 +73,15 @@ impl World {
         self.app.agent_message(&self.gil, &self.s3, "fence-3").await;
         let gil_sees = self.gil_tab.expect("chat.message.new").await;
         assert_eq!(gil_sees["body"], "fence-3");
-        assert_eq!(self.s3_tab.expect("chat.message.new").await["body"], "fence-3");
+        assert_eq!(
+            self.s3_tab.expect("chat.message.new").await["body"],
+            "fence-3"
+        );
         self.app.agent_message(&self.bea, &self.s2, "fence-2").await;
-        assert_eq!(self.s2_tab.expect("chat.message.new").await["body"], "fence-2");
+        assert_eq!(
+            self.s2_tab.expect("chat.message.new").await["body"],
+            "fence-2"
+        );
         for tab in self.acme_agents() {
             assert_eq!(tab.expect("chat.message.new").await["body"], "fence-2");
         }
@@ -89,13 +98,18 @@ async fn a_new_session_is_announced_to_its_tenants_agents_only() {
         assert_eq!(p["customer"]["name"], "Dee");
     }
     let (_, gsid) = w.app.start_session("globex", "Eve").await;
-    assert_eq!(w.gil_tab.expect("chat.session.started").await["id"], gsid.as_str());
+    assert_eq!(
+        w.gil_tab.expect("chat.session.started").await["id"],
+        gsid.as_str()
+    );
 }
 
 #[tokio::test]
 async fn a_customer_message_reaches_the_tenants_agents_and_its_own_tabs_only() {
     let mut w = world().await;
-    w.app.post_message(&w.s1_key, "hello from Ada", Some("c-1")).await;
+    w.app
+        .post_message(&w.s1_key, "hello from Ada", Some("c-1"))
+        .await;
     let s1 = w.s1.clone();
     for tab in w.acme_agents() {
         let p = tab.expect("chat.message.new").await;
@@ -107,7 +121,10 @@ async fn a_customer_message_reaches_the_tenants_agents_and_its_own_tabs_only() {
         assert!(p["id"].is_string() && p["created_at"].is_string() && p["sender_name"] == "Ada");
     }
     for tab in &mut w.s1_tabs {
-        assert_eq!(tab.expect("chat.message.new").await["body"], "hello from Ada");
+        assert_eq!(
+            tab.expect("chat.message.new").await["body"],
+            "hello from Ada"
+        );
     }
     w.fence_others().await;
 }
@@ -118,7 +135,10 @@ async fn an_agent_reply_reaches_the_customers_tabs_and_the_agents() {
     w.app.agent_message(&w.alex, &w.s1, "hi Ada").await;
     for tab in &mut w.s1_tabs {
         let p = tab.expect("chat.message.new").await;
-        assert_eq!((p["body"].as_str(), p["sender_type"].as_str()), (Some("hi Ada"), Some("agent")));
+        assert_eq!(
+            (p["body"].as_str(), p["sender_type"].as_str()),
+            (Some("hi Ada"), Some("agent"))
+        );
     }
     for tab in w.acme_agents() {
         assert_eq!(tab.expect("chat.message.new").await["sender_name"], "Alex");
@@ -134,7 +154,10 @@ async fn assignment_and_transfer_tell_the_tenant_the_new_agent_and_the_customer(
     let (s1, alex_id) = (w.s1.clone(), w.alex.id.clone());
     for tab in w.acme_agents() {
         let p = tab.expect("chat.session.assigned").await;
-        assert_eq!((p["session_id"].as_str(), p["agent_name"].as_str()), (Some(s1.as_str()), Some("Alex")));
+        assert_eq!(
+            (p["session_id"].as_str(), p["agent_name"].as_str()),
+            (Some(s1.as_str()), Some("Alex"))
+        );
     }
     for tab in &mut w.alex_tabs {
         assert_eq!(tab.expect("chat.agent.joined").await["agent_name"], "Alex");
@@ -142,17 +165,29 @@ async fn assignment_and_transfer_tell_the_tenant_the_new_agent_and_the_customer(
     for tab in &mut w.s1_tabs {
         let assigned = tab.expect("chat.session.assigned").await;
         assert_eq!(assigned["session"]["assigned_agent_name"], "Alex");
-        assert!(assigned["session"].get("customer").is_some_and(|c| c.get("attributes").is_none()));
+        assert!(
+            assigned["session"]
+                .get("customer")
+                .is_some_and(|c| c.get("attributes").is_none())
+        );
         assert_eq!(tab.expect("chat.agent.joined").await["agent_name"], "Alex");
     }
 
     // Transfer to Bea: both events again, for Bea.
-    w.app.agent_post(&w.alex.token, &path, Some(&json!({ "agent_id": w.bea.id }))).await;
+    w.app
+        .agent_post(&w.alex.token, &path, Some(&json!({ "agent_id": w.bea.id })))
+        .await;
     for tab in w.acme_agents() {
         let p = tab.expect("chat.session.assigned").await;
-        assert_eq!((p["agent_name"].as_str(), p["previous_agent_id"].as_str()), (Some("Bea"), Some(alex_id.as_str())));
+        assert_eq!(
+            (p["agent_name"].as_str(), p["previous_agent_id"].as_str()),
+            (Some("Bea"), Some(alex_id.as_str()))
+        );
     }
-    assert_eq!(w.bea_tab.expect("chat.agent.joined").await["agent_name"], "Bea");
+    assert_eq!(
+        w.bea_tab.expect("chat.agent.joined").await["agent_name"],
+        "Bea"
+    );
     for tab in &mut w.s1_tabs {
         tab.expect("chat.session.assigned").await;
         assert_eq!(tab.expect("chat.agent.joined").await["agent_name"], "Bea");
@@ -165,8 +200,17 @@ async fn assignment_and_transfer_tell_the_tenant_the_new_agent_and_the_customer(
 async fn close_and_reopen_reach_the_agents_and_the_customer() {
     let mut w = world().await;
     let s1 = w.s1.clone();
-    for (action, kind, status) in [("close", "chat.session.closed", "closed"), ("reopen", "chat.session.reopened", "pending")] {
-        w.app.agent_post(&w.bea.token, &format!("/api/v1/chat/sessions/{}/{action}", w.s1), None).await;
+    for (action, kind, status) in [
+        ("close", "chat.session.closed", "closed"),
+        ("reopen", "chat.session.reopened", "pending"),
+    ] {
+        w.app
+            .agent_post(
+                &w.bea.token,
+                &format!("/api/v1/chat/sessions/{}/{action}", w.s1),
+                None,
+            )
+            .await;
         for tab in w.acme_agents() {
             assert_eq!(tab.expect(kind).await["status"], status);
         }
@@ -180,16 +224,29 @@ async fn close_and_reopen_reach_the_agents_and_the_customer() {
 #[tokio::test]
 async fn typing_is_relayed_between_the_customer_and_the_agents() {
     let mut w = world().await;
-    w.s1_tabs[0].send("chat.typing", json!({ "is_typing": true })).await;
+    w.s1_tabs[0]
+        .send("chat.typing", json!({ "is_typing": true }))
+        .await;
     let s1 = w.s1.clone();
     for tab in w.acme_agents() {
         let p = tab.expect("chat.typing").await;
-        assert_eq!(p, json!({ "session_id": s1, "sender_type": "customer", "name": "Ada", "is_typing": true }));
+        assert_eq!(
+            p,
+            json!({ "session_id": s1, "sender_type": "customer", "name": "Ada", "is_typing": true })
+        );
     }
-    w.bea_tab.send("chat.typing", json!({ "session_id": w.s1, "is_typing": true })).await;
+    w.bea_tab
+        .send(
+            "chat.typing",
+            json!({ "session_id": w.s1, "is_typing": true }),
+        )
+        .await;
     for tab in &mut w.s1_tabs {
         let p = tab.expect("chat.typing").await;
-        assert_eq!((p["sender_type"].as_str(), p["name"].as_str()), (Some("agent"), Some("Bea")));
+        assert_eq!(
+            (p["sender_type"].as_str(), p["name"].as_str()),
+            (Some("agent"), Some("Bea"))
+        );
     }
     for tab in w.acme_agents() {
         assert_eq!(tab.expect("chat.typing").await["name"], "Bea");
@@ -202,17 +259,38 @@ async fn presence_changes_when_an_agents_first_socket_opens_and_last_closes() {
     let mut w = world().await;
     let nia = w.app.create_agent("acme", "nia@acme.test", "Nia").await;
     let tab1 = w.app.agent_ws(&nia).await;
-    let presence = |f: Value| (f["type"].clone(), f["payload"]["name"].clone(), f["payload"]["online"].clone());
+    let presence = |f: Value| {
+        (
+            f["type"].clone(),
+            f["payload"]["name"].clone(),
+            f["payload"]["online"].clone(),
+        )
+    };
     // Bea's tab first heard of its own arrival.
-    assert_eq!(presence(w.bea_tab.next_frame().await), (json!("agent.presence"), json!("Bea"), json!(true)));
-    assert_eq!(presence(w.bea_tab.next_frame().await), (json!("agent.presence"), json!("Nia"), json!(true)));
+    assert_eq!(
+        presence(w.bea_tab.next_frame().await),
+        (json!("agent.presence"), json!("Bea"), json!(true))
+    );
+    assert_eq!(
+        presence(w.bea_tab.next_frame().await),
+        (json!("agent.presence"), json!("Nia"), json!(true))
+    );
     let tab2 = w.app.agent_ws(&nia).await;
     drop(tab1);
     drop(tab2);
     // The second tab opening and the first closing announce nothing; the
     // last one closing announces offline.
-    assert_eq!(presence(w.bea_tab.next_frame().await), (json!("agent.presence"), json!("Nia"), json!(false)));
-    let agents: Value = crate::helpers::ok(w.app.agent_get(&w.bea.token, "/api/v1/agents").await.json().await);
+    assert_eq!(
+        presence(w.bea_tab.next_frame().await),
+        (json!("agent.presence"), json!("Nia"), json!(false))
+    );
+    let agents: Value = crate::helpers::ok(
+        w.app
+            .agent_get(&w.bea.token, "/api/v1/agents")
+            .await
+            .json()
+            .await,
+    );
     let online: Vec<(&str, bool)> = agents["agents"]
         .as_array()
         .into_iter()
@@ -223,6 +301,9 @@ async fn presence_changes_when_an_agents_first_socket_opens_and_last_closes() {
     // Other tenants hear nothing of it: Gil's tab saw only its own arrival
     // before the fence.
     w.app.start_session("globex", "Zed").await;
-    assert_eq!(presence(w.gil_tab.next_frame().await), (json!("agent.presence"), json!("Gil"), json!(true)));
+    assert_eq!(
+        presence(w.gil_tab.next_frame().await),
+        (json!("agent.presence"), json!("Gil"), json!(true))
+    );
     assert_eq!(w.gil_tab.next_frame().await["type"], "chat.session.started");
 }

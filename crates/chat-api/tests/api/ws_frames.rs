@@ -1,7 +1,7 @@
 //! Client frames: sending, resuming, and everything malformed.
 
 use futures_util::SinkExt;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{ok, spawn_app, spawn_app_with};
@@ -14,17 +14,44 @@ async fn a_customer_sends_over_the_socket_and_gets_an_ack_before_the_broadcast()
     let (key, sid) = app.start_session("acme", "Ada").await;
     let mut agent = app.agent_ws(&a).await;
     let mut ws = app.customer_ws(&key).await;
-    ws.send("chat.message.send", json!({ "body": " hi there ", "client_msg_id": "w-1" })).await;
+    ws.send(
+        "chat.message.send",
+        json!({ "body": " hi there ", "client_msg_id": "w-1" }),
+    )
+    .await;
     let ack = ws.expect("chat.message.ack").await;
     assert_eq!(ack["client_msg_id"], "w-1");
-    assert_eq!((ack["message"]["seq"].as_i64(), ack["message"]["body"].as_str()), (Some(1), Some("hi there")));
-    assert_eq!(ws.expect("chat.message.new").await["id"], ack["message"]["id"]);
-    assert_eq!(agent.expect("chat.message.new").await["session_id"], sid.as_str());
+    assert_eq!(
+        (
+            ack["message"]["seq"].as_i64(),
+            ack["message"]["body"].as_str()
+        ),
+        (Some(1), Some("hi there"))
+    );
+    assert_eq!(
+        ws.expect("chat.message.new").await["id"],
+        ack["message"]["id"]
+    );
+    assert_eq!(
+        agent.expect("chat.message.new").await["session_id"],
+        sid.as_str()
+    );
 
     // A retry is acknowledged with the stored message and not broadcast again.
-    ws.send("chat.message.send", json!({ "body": "hi there", "client_msg_id": "w-1" })).await;
-    assert_eq!(ws.expect("chat.message.ack").await["message"]["id"], ack["message"]["id"]);
-    ws.send("chat.message.send", json!({ "body": "second", "client_msg_id": "w-2" })).await;
+    ws.send(
+        "chat.message.send",
+        json!({ "body": "hi there", "client_msg_id": "w-1" }),
+    )
+    .await;
+    assert_eq!(
+        ws.expect("chat.message.ack").await["message"]["id"],
+        ack["message"]["id"]
+    );
+    ws.send(
+        "chat.message.send",
+        json!({ "body": "second", "client_msg_id": "w-2" }),
+    )
+    .await;
     ws.expect("chat.message.ack").await;
     assert_eq!(ws.expect("chat.message.new").await["seq"], 2);
     assert_eq!(app.customer_messages(&key, 0).await.len(), 2);
@@ -38,13 +65,29 @@ async fn an_agent_sends_over_the_socket_with_a_session_id() {
     let (key, sid) = app.start_session("acme", "Ada").await;
     let mut customer = app.customer_ws(&key).await;
     let mut agent = app.agent_ws(&a).await;
-    agent.send("chat.message.send", json!({ "session_id": sid, "body": "hello", "client_msg_id": "a-1" })).await;
-    assert_eq!(agent.expect("chat.message.ack").await["message"]["sender_type"], "agent");
+    agent
+        .send(
+            "chat.message.send",
+            json!({ "session_id": sid, "body": "hello", "client_msg_id": "a-1" }),
+        )
+        .await;
+    assert_eq!(
+        agent.expect("chat.message.ack").await["message"]["sender_type"],
+        "agent"
+    );
     assert_eq!(customer.expect("chat.message.new").await["body"], "hello");
     assert_eq!(agent.expect("chat.message.new").await["body"], "hello");
-    agent.send("chat.message.send", json!({ "body": "no session", "client_msg_id": "a-2" })).await;
+    agent
+        .send(
+            "chat.message.send",
+            json!({ "body": "no session", "client_msg_id": "a-2" }),
+        )
+        .await;
     let err = agent.expect("error").await;
-    assert_eq!((err["code"].as_str(), err["client_msg_id"].as_str()), (Some("invalid_payload"), Some("a-2")));
+    assert_eq!(
+        (err["code"].as_str(), err["client_msg_id"].as_str()),
+        (Some("invalid_payload"), Some("a-2"))
+    );
 }
 
 #[tokio::test]
@@ -61,14 +104,24 @@ async fn resume_replays_everything_after_the_given_seq_in_order() {
     for seq in 3..=5 {
         assert_eq!(ws.expect("chat.message.new").await["seq"], seq);
     }
-    assert_eq!(ws.expect("chat.resume.done").await, json!({ "session_id": sid, "last_seq": 5 }));
+    assert_eq!(
+        ws.expect("chat.resume.done").await,
+        json!({ "session_id": sid, "last_seq": 5 })
+    );
 
     let mut agent = app.agent_ws(&a).await;
-    agent.send("chat.resume", json!({ "session_id": sid, "after_seq": 4 })).await;
+    agent
+        .send("chat.resume", json!({ "session_id": sid, "after_seq": 4 }))
+        .await;
     assert_eq!(agent.expect("chat.message.new").await["body"], "m5");
     assert_eq!(agent.expect("chat.resume.done").await["last_seq"], 5);
     // The HTTP endpoint gives the same answer.
-    let http: Vec<i64> = app.customer_messages(&key, 2).await.iter().filter_map(|m| m["seq"].as_i64()).collect();
+    let http: Vec<i64> = app
+        .customer_messages(&key, 2)
+        .await
+        .iter()
+        .filter_map(|m| m["seq"].as_i64())
+        .collect();
     assert_eq!(http, vec![3, 4, 5]);
 }
 
@@ -91,21 +144,50 @@ async fn garbage_frames_get_errors_and_the_server_keeps_serving() {
     assert_eq!(code(ws.expect("error").await), "unknown_type");
     ws.send("chat.message.send", json!({ "body": 42 })).await;
     assert_eq!(code(ws.expect("error").await), "invalid_payload");
-    ok(ws.stream.send(Message::Binary(vec![1u8, 2, 3].into())).await);
+    ok(ws
+        .stream
+        .send(Message::Binary(vec![1u8, 2, 3].into()))
+        .await);
     assert_eq!(code(ws.expect("error").await), "binary_not_supported");
-    ws.send("chat.message.send", json!({ "session_id": other_sid, "body": "x", "client_msg_id": "x1" })).await;
+    ws.send(
+        "chat.message.send",
+        json!({ "session_id": other_sid, "body": "x", "client_msg_id": "x1" }),
+    )
+    .await;
     assert_eq!(code(ws.expect("error").await), "not_found");
-    ws.send("chat.resume", json!({ "session_id": other_sid, "after_seq": 0 })).await;
+    ws.send(
+        "chat.resume",
+        json!({ "session_id": other_sid, "after_seq": 0 }),
+    )
+    .await;
     assert_eq!(code(ws.expect("error").await), "not_found");
-    ws.send("chat.message.send", json!({ "body": "   ", "client_msg_id": "x2" })).await;
+    ws.send(
+        "chat.message.send",
+        json!({ "body": "   ", "client_msg_id": "x2" }),
+    )
+    .await;
     assert_eq!(code(ws.expect("error").await), "validation_failed");
-    agent.send("chat.message.send", json!({ "session_id": foreign_sid, "body": "x", "client_msg_id": "x3" })).await;
+    agent
+        .send(
+            "chat.message.send",
+            json!({ "session_id": foreign_sid, "body": "x", "client_msg_id": "x3" }),
+        )
+        .await;
     assert_eq!(code(agent.expect("error").await), "not_found");
-    agent.send("chat.resume", json!({ "session_id": foreign_sid, "after_seq": 0 })).await;
+    agent
+        .send(
+            "chat.resume",
+            json!({ "session_id": foreign_sid, "after_seq": 0 }),
+        )
+        .await;
     assert_eq!(code(agent.expect("error").await), "not_found");
 
     // Still up, for this socket and for everyone else.
-    ws.send("chat.message.send", json!({ "body": "still here", "client_msg_id": "ok-1" })).await;
+    ws.send(
+        "chat.message.send",
+        json!({ "body": "still here", "client_msg_id": "ok-1" }),
+    )
+    .await;
     ws.expect("chat.message.ack").await;
     assert_eq!(agent.expect("chat.message.new").await["body"], "still here");
     assert_eq!(app.customer_messages(&key, 0).await.len(), 1);
@@ -132,14 +214,24 @@ async fn a_frame_flood_is_rate_limited_then_closed_with_1008() {
     let (key, _) = app.start_session("acme", "Ada").await;
     let mut ws = app.customer_ws(&key).await;
     for _ in 0..200 {
-        if ws.stream.send(Message::Text(r#"{"type":"ping","payload":{}}"#.into())).await.is_err() {
+        if ws
+            .stream
+            .send(Message::Text(r#"{"type":"ping","payload":{}}"#.into()))
+            .await
+            .is_err()
+        {
             break;
         }
     }
     let mut pongs = 0;
     let mut limited = 0;
     let closed = loop {
-        match tokio::time::timeout(crate::helpers::PATIENCE, futures_util::StreamExt::next(&mut ws.stream)).await {
+        match tokio::time::timeout(
+            crate::helpers::PATIENCE,
+            futures_util::StreamExt::next(&mut ws.stream),
+        )
+        .await
+        {
             Ok(Some(Ok(Message::Text(t)))) => {
                 let v: Value = ok(serde_json::from_str(t.as_str()));
                 match v["type"].as_str() {
@@ -154,6 +246,9 @@ async fn a_frame_flood_is_rate_limited_then_closed_with_1008() {
         }
     };
     assert_eq!(closed, Some(1008));
-    assert!((40..=60).contains(&pongs), "burst of 40 (plus refill) answered, got {pongs}");
+    assert!(
+        (40..=60).contains(&pongs),
+        "burst of 40 (plus refill) answered, got {pongs}"
+    );
     assert!(limited >= 1, "rate_limited errors before the close");
 }

@@ -17,6 +17,9 @@ use crate::dto::MessageDto;
 use crate::error::ApiError;
 use crate::hub::{ConnId, HubHandle, Kick, Outbound};
 
+/// How long a close frame may take to be written.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 pub enum Who {
     Agent(AgentCtx),
     Customer(Box<ChatSession>),
@@ -195,7 +198,9 @@ impl Conn {
                 }
             }
         };
-        let _ = session.close(close).await;
+        // A client that stopped reading cannot take a close frame either;
+        // past the grace period the socket is simply dropped.
+        let _ = tokio::time::timeout(CLOSE_GRACE, session.close(close)).await;
     }
 }
 
