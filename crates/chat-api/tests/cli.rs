@@ -23,16 +23,48 @@ async fn tenant_and_agent_creation_print_what_they_made_and_refuse_duplicates() 
     let migrated = run(&db, &["migrate"]);
     assert!(migrated.status.success(), "{}", text(&migrated.stderr));
 
-    let made = run(&db, &["tenant", "create", "acme", "--name", "Acme Inc", "--allowed-origin", "https://acme.test"]);
+    let made = run(
+        &db,
+        &[
+            "tenant",
+            "create",
+            "acme",
+            "--name",
+            "Acme Inc",
+            "--allowed-origin",
+            "https://acme.test",
+        ],
+    );
     assert!(made.status.success(), "{}", text(&made.stderr));
-    assert!(text(&made.stdout).contains("created tenant acme (Acme Inc)"), "{}", text(&made.stdout));
+    assert!(
+        text(&made.stdout).contains("created tenant acme (Acme Inc)"),
+        "{}",
+        text(&made.stdout)
+    );
     assert!(text(&made.stdout).contains("https://acme.test"));
 
     let again = run(&db, &["tenant", "create", "acme", "--name", "Other"]);
     assert!(!again.status.success());
-    assert!(text(&again.stderr).contains("already exists"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
 
-    let agent = ["agent", "create", "--tenant", "acme", "--email", "boss@acme.test", "--name", "Boss", "--password", "long enough", "--role", "admin"];
+    let agent = [
+        "agent",
+        "create",
+        "--tenant",
+        "acme",
+        "--email",
+        "boss@acme.test",
+        "--name",
+        "Boss",
+        "--password",
+        "long enough",
+        "--role",
+        "admin",
+    ];
     let made = run(&db, &agent);
     assert!(made.status.success(), "{}", text(&made.stderr));
     assert!(text(&made.stdout).contains("created admin Boss <boss@acme.test> in tenant acme"));
@@ -45,14 +77,62 @@ async fn tenant_and_agent_creation_print_what_they_made_and_refuse_duplicates() 
 async fn bad_input_exits_non_zero_with_a_clear_message() {
     let db = TestDatabase::create(Backend::from_env()).await;
     let cases: [(&[&str], &str); 4] = [
-        (&["tenant", "create", "Bad Slug", "--name", "x"], "tenant_id"),
-        (&["tenant", "create", "ok-slug", "--name", "x", "--allowed-origin", "not a url"], "allowed_origin"),
-        (&["agent", "create", "--tenant", "missing", "--email", "a@b.test", "--name", "A", "--password", "long enough"], "tenant not found"),
-        (&["agent", "create", "--tenant", "missing", "--email", "a@b.test", "--name", "A", "--password", "x", "--role", "root"], "role"),
+        (
+            &["tenant", "create", "Bad Slug", "--name", "x"],
+            "tenant_id",
+        ),
+        (
+            &[
+                "tenant",
+                "create",
+                "ok-slug",
+                "--name",
+                "x",
+                "--allowed-origin",
+                "not a url",
+            ],
+            "allowed_origin",
+        ),
+        (
+            &[
+                "agent",
+                "create",
+                "--tenant",
+                "missing",
+                "--email",
+                "a@b.test",
+                "--name",
+                "A",
+                "--password",
+                "long enough",
+            ],
+            "tenant not found",
+        ),
+        (
+            &[
+                "agent",
+                "create",
+                "--tenant",
+                "missing",
+                "--email",
+                "a@b.test",
+                "--name",
+                "A",
+                "--password",
+                "x",
+                "--role",
+                "root",
+            ],
+            "role",
+        ),
     ];
     for (args, expected) in cases {
         let out = run(&db, args);
         assert!(!out.status.success(), "{args:?} succeeded");
-        assert!(text(&out.stderr).contains(expected), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
 }

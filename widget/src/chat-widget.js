@@ -1,0 +1,465 @@
+/*!
+ * The embeddable customer chat widget. One file, no runtime dependencies.
+ *
+ *   <script src="https://chat.example.com/chat-widget.js"></script>
+ *   <script>CallCenterChat.init({ apiUrl: 'https://chat.example.com', tenantId: 'demo-tenant' });</script>
+ *
+ * Everything renders inside a Shadow DOM so the host page's CSS cannot reach
+ * it, and every message goes in with textContent, never as HTML.
+ */
+(function (global) {
+  'use strict';
+
+  var STRINGS = {
+    en: {
+      title: 'Chat with us',
+      greeting: '',
+      placeholder: 'Type a message…',
+      send: 'Send',
+      open: 'Open chat',
+      close: 'Close chat',
+      live: 'Online',
+      connecting: 'Connecting…',
+      reconnecting: 'Reconnecting…',
+      offline: 'Offline: we will deliver your messages when back',
+      joined: '{name} joined the conversation',
+      typing: '{name} is typing…',
+      failed: 'Not sent.',
+      retry: 'Retry',
+      sending: 'Sending…',
+      closedNote: 'This conversation has ended.',
+      unread: '{n} unread',
+      you: 'You',
+    },
+  };
+
+  var CSS =
+    ':host{all:initial!important;display:block!important;position:static!important}' +
+    '.r{position:fixed;bottom:20px;z-index:2147483000;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#111827;text-align:left;letter-spacing:normal}' +
+    '.r.right{right:20px}.r.left{left:20px}' +
+    '*{box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit}' +
+    'button{cursor:pointer;border:0;background:none}' +
+    '.bubble{width:56px;height:56px;border-radius:50%;background:var(--c);color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center;position:relative}' +
+    '.bubble svg{width:28px;height:28px;fill:#fff}' +
+    '.badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;line-height:20px;text-align:center}' +
+    '.badge[hidden],.panel[hidden],.typing[hidden]{display:none}' +
+    '.panel{position:absolute;bottom:70px;width:360px;height:520px;max-height:calc(100vh - 100px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}' +
+    '.right .panel{right:0}.left .panel{left:0}' +
+    '.head{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}' +
+    '.head h2{font-size:16px;font-weight:600;flex:1}' +
+    '.state{font-size:12px;opacity:.9}' +
+    '.x{color:#fff;font-size:22px;line-height:1;width:28px;height:28px}' +
+    '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f9fafb}' +
+    '.m{max-width:80%;padding:8px 10px;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}' +
+    '.m.customer{align-self:flex-end;background:var(--c);color:#fff}' +
+    '.m.agent{align-self:flex-start;background:#fff;border:1px solid #e5e7eb}' +
+    '.m.bot{align-self:flex-start;background:#eef2ff;border:1px dashed #818cf8}' +
+    '.m.system,.note{align-self:center;background:none;color:#6b7280;font-size:12px;text-align:center}' +
+    '.m.pending{opacity:.6}.m.failed{background:#fee2e2;color:#991b1b}' +
+    '.who{display:block;font-size:11px;opacity:.75;margin-bottom:2px}' +
+    '.m button{color:inherit;text-decoration:underline;margin-left:6px;font-size:12px}' +
+    '.typing{padding:0 12px 6px;font-size:12px;color:#6b7280;background:#f9fafb}' +
+    'form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}' +
+    'textarea{flex:1;resize:none;height:40px;border:1px solid #d1d5db;border-radius:8px;padding:9px 10px;background:#fff}' +
+    'textarea:focus,button:focus-visible{outline:2px solid var(--c);outline-offset:1px}' +
+    '.go{background:var(--c);color:#fff;border-radius:8px;padding:0 14px;font-weight:600}' +
+    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-height:none;border-radius:0}}';
+
+  var ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+
+  var w = null; // the one live widget
+
+  function fmt(s, vars) {
+    return String(s).replace(/\{(\w+)\}/g, function (_, k) { return vars[k] != null ? vars[k] : ''; });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  function newId() {
+    var a = new Uint8Array(12);
+    (global.crypto || {}).getRandomValues ? global.crypto.getRandomValues(a) : a.forEach(function (_, i) { a[i] = Math.random() * 256; });
+    return 'w-' + Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function Widget(opts) {
+    var o = {};
+    var defaults = { apiUrl: '', tenantId: '', primaryColor: '#4F46E5', position: 'bottom-right', locale: 'en', strings: {} };
+    Object.keys(defaults).forEach(function (k) { o[k] = defaults[k]; });
+    Object.keys(opts || {}).forEach(function (k) { o[k] = opts[k]; });
+    if (!o.tenantId) throw new Error('CallCenterChat: tenantId is required');
+    o.apiUrl = String(o.apiUrl || global.location.origin).replace(/\/+$/, '');
+    var base = STRINGS[o.locale] || STRINGS.en;
+    this.t = {};
+    for (var k in STRINGS.en) this.t[k] = o.strings[k] != null ? o.strings[k] : base[k] != null ? base[k] : STRINGS.en[k];
+    ['title', 'greeting', 'placeholder'].forEach(function (k) { if (o[k] != null) this.t[k] = o[k]; }, this);
+    this.o = o;
+    this.storeKey = 'callcenterchat:' + o.tenantId + ':session';
+    this.key = null;
+    try { this.key = global.localStorage.getItem(this.storeKey); } catch (e) { /* storage blocked */ }
+    this.user = o.user || null;
+    this.seen = {}; // seq -> element
+    this.contig = 0; // every seq up to here is shown
+    this.pending = {}; // client_msg_id -> { body, el }
+    this.listeners = { message: [], open: [], close: [] };
+    this.unread = 0;
+    this.attempt = 0;
+    this.render();
+    if (this.key) this.resume();
+  }
+
+  var P = Widget.prototype;
+
+  P.render = function () {
+    var self = this, t = this.t;
+    this.host = document.createElement('call-center-chat');
+    var root = this.host.attachShadow({ mode: 'open' });
+    var style = el('style');
+    style.textContent = CSS;
+    root.appendChild(style);
+    var r = el('div', 'r ' + (this.o.position === 'bottom-left' ? 'left' : 'right'));
+    r.style.setProperty('--c', this.o.primaryColor);
+    var bubble = el('button', 'bubble');
+    bubble.type = 'button';
+    bubble.innerHTML = ICON; // a constant, never user text
+    bubble.setAttribute('aria-label', t.open);
+    bubble.setAttribute('aria-expanded', 'false');
+    var badge = el('span', 'badge');
+    badge.hidden = true;
+    bubble.appendChild(badge);
+    var panel = el('div', 'panel');
+    panel.hidden = true;
+    panel.setAttribute('role', 'dialog');
+    panel.setAttribute('aria-modal', 'true');
+    panel.setAttribute('aria-label', t.title);
+    var head = el('div', 'head');
+    var h = el('h2', null, t.title);
+    var state = el('span', 'state', '');
+    state.setAttribute('role', 'status');
+    var x = el('button', 'x', '×');
+    x.type = 'button';
+    x.setAttribute('aria-label', t.close);
+    head.appendChild(h); head.appendChild(state); head.appendChild(x);
+    var log = el('div', 'log');
+    log.setAttribute('role', 'log');
+    log.setAttribute('aria-live', 'polite');
+    var typing = el('div', 'typing');
+    typing.hidden = true;
+    var form = el('form');
+    var input = el('textarea');
+    input.setAttribute('aria-label', t.placeholder);
+    input.placeholder = t.placeholder;
+    input.rows = 1;
+    var go = el('button', 'go', t.send);
+    go.type = 'submit';
+    form.appendChild(input); form.appendChild(go);
+    panel.appendChild(head); panel.appendChild(log); panel.appendChild(typing); panel.appendChild(form);
+    r.appendChild(panel); r.appendChild(bubble);
+    root.appendChild(r);
+    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h };
+    bubble.addEventListener('click', function () { self.toggle(); });
+    x.addEventListener('click', function () { self.close(); });
+    form.addEventListener('submit', function (e) { e.preventDefault(); self.submit(); });
+    input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); self.submit(); }
+    });
+    input.addEventListener('input', function () { self.typingChanged(); });
+    panel.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { e.preventDefault(); self.close(); bubble.focus(); }
+      if (e.key === 'Tab') self.trapFocus(e);
+    });
+    document.body.appendChild(this.host);
+  };
+
+  P.trapFocus = function (e) {
+    var items = Array.prototype.filter.call(this.els.panel.querySelectorAll('button,textarea'), function (n) { return !n.disabled; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1], active = this.host.shadowRoot.activeElement;
+    if (e.shiftKey && active === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && active === last) { e.preventDefault(); first.focus(); }
+  };
+
+  P.emit = function (kind, arg) {
+    (this.listeners[kind] || []).forEach(function (fn) { try { fn(arg); } catch (e) { /* a listener's error is its own */ } });
+  };
+
+  P.setState = function (s) {
+    this.state = s;
+    this.els.state.textContent = this.t[s] || '';
+  };
+
+  P.open = function () {
+    var e = this.els;
+    e.panel.hidden = false;
+    e.bubble.setAttribute('aria-expanded', 'true');
+    this.unread = 0;
+    this.badge();
+    e.input.focus();
+    if (!this.greeted && this.t.greeting && !this.key) {
+      this.greeted = true;
+      this.note(this.t.greeting);
+    }
+    this.emit('open');
+  };
+
+  P.close = function () {
+    this.els.panel.hidden = true;
+    this.els.bubble.setAttribute('aria-expanded', 'false');
+    this.emit('close');
+  };
+
+  P.toggle = function () { this.els.panel.hidden ? this.open() : this.close(); };
+
+  P.badge = function () {
+    var b = this.els.badge;
+    b.hidden = this.unread === 0;
+    b.textContent = this.unread > 9 ? '9+' : String(this.unread);
+    b.setAttribute('aria-label', fmt(this.t.unread, { n: this.unread }));
+  };
+
+  P.note = function (text) {
+    var n = el('div', 'note', text);
+    this.els.log.appendChild(n);
+    this.scroll();
+  };
+
+  P.scroll = function () { var l = this.els.log; l.scrollTop = l.scrollHeight; };
+
+  // ----- HTTP ---------------------------------------------------------------
+
+  P.http = function (method, path, body) {
+    var init = { method: method, headers: {} };
+    if (body) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(this.o.apiUrl + path, init).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) { var err = new Error((data.error && data.error.message) || res.statusText); err.status = res.status; throw err; }
+        return data;
+      });
+    });
+  };
+
+  P.ensureSession = function () {
+    var self = this;
+    if (this.key) return Promise.resolve(this.key);
+    if (this.starting) return this.starting;
+    var customer = {};
+    if (this.user && this.user.name) customer.name = String(this.user.name);
+    if (this.user && this.user.email) customer.email = String(this.user.email);
+    this.starting = this.http('POST', '/api/v1/public/chat/sessions', {
+      tenant_id: this.o.tenantId,
+      customer: customer,
+      context: { page_url: String(global.location.href).slice(0, 2048), referrer: document.referrer ? document.referrer.slice(0, 2048) : undefined, locale: (navigator.language || '').slice(0, 35) || undefined },
+    }).then(function (data) {
+      self.key = data.session_key;
+      try { global.localStorage.setItem(self.storeKey, self.key); } catch (e) { /* storage blocked */ }
+      self.starting = null;
+      self.connect();
+      return self.key;
+    }, function (err) { self.starting = null; throw err; });
+    return this.starting;
+  };
+
+  /** Reload: fetch the whole conversation over HTTP, then go live. */
+  P.resume = function () {
+    var self = this;
+    this.fetchAfter().then(function () { self.connect(); }, function (err) {
+      if (err.status === 404) { self.forget(); return; }
+      self.connect();
+    });
+  };
+
+  P.forget = function () {
+    this.key = null;
+    try { global.localStorage.removeItem(this.storeKey); } catch (e) { /* storage blocked */ }
+  };
+
+  P.fetchAfter = function () {
+    var self = this;
+    if (!this.key) return Promise.resolve();
+    return this.http('GET', '/api/v1/public/chat/sessions/' + encodeURIComponent(this.key) + '/messages?after_seq=' + this.contig)
+      .then(function (data) {
+        (data.messages || []).forEach(function (m) { self.addMessage(m); });
+        if ((data.messages || []).length === 200) return self.fetchAfter();
+      });
+  };
+
+  // ----- WebSocket ----------------------------------------------------------
+
+  P.connect = function () {
+    var self = this;
+    if (!this.key || this.destroyed) return;
+    if (this.ws && this.ws.readyState <= 1) return;
+    this.setState(this.attempt ? 'reconnecting' : 'connecting');
+    var url = this.o.apiUrl.replace(/^http/, 'ws') + '/ws/public/' + encodeURIComponent(this.key);
+    var ws;
+    try { ws = new WebSocket(url); } catch (e) { this.retryLater(); return; }
+    this.ws = ws;
+    ws.onopen = function () {
+      self.attempt = 0;
+      self.stopPolling();
+      self.setState('live');
+      self.sendFrame('chat.resume', { after_seq: self.contig });
+      Object.keys(self.pending).forEach(function (id) { if (!self.pending[id].failed) self.sendFrame('chat.message.send', { body: self.pending[id].body, client_msg_id: id }); });
+    };
+    ws.onmessage = function (ev) {
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      self.onFrame(f.type, f.payload || {});
+    };
+    ws.onclose = function (ev) {
+      if (self.ws !== ws) return;
+      self.ws = null;
+      if (self.destroyed) return;
+      if (ev.code === 1008 || ev.code === 4004) { self.setState('offline'); }
+      self.retryLater();
+    };
+  };
+
+  /** Exponential backoff with jitter; HTTP polling covers the gap. */
+  P.retryLater = function () {
+    var self = this;
+    this.attempt += 1;
+    this.setState(this.attempt > 2 ? 'offline' : 'reconnecting');
+    if (this.attempt >= 2) this.startPolling();
+    var delay = Math.min(30000, 500 * Math.pow(2, this.attempt - 1));
+    delay = delay / 2 + Math.random() * delay / 2;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(function () { self.connect(); }, delay);
+  };
+
+  P.startPolling = function () {
+    var self = this;
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(function () { self.fetchAfter().catch(function () { /* still offline */ }); }, 3000);
+  };
+
+  P.stopPolling = function () { clearInterval(this.pollTimer); this.pollTimer = null; };
+
+  P.live = function () { return this.ws && this.ws.readyState === 1; };
+
+  P.sendFrame = function (type, payload) {
+    if (!this.live()) return false;
+    this.ws.send(JSON.stringify({ type: type, payload: payload }));
+    return true;
+  };
+
+  P.onFrame = function (type, p) {
+    if (type === 'chat.message.new') this.addMessage(p);
+    else if (type === 'chat.message.ack') this.addMessage(p.message);
+    else if (type === 'chat.agent.joined') { this.agentName = p.agent_name; this.note(fmt(this.t.joined, { name: p.agent_name })); }
+    else if (type === 'chat.session.closed') this.note(this.t.closedNote);
+    else if (type === 'chat.typing' && p.sender_type !== 'customer') this.showTyping(p.name, p.is_typing);
+    else if (type === 'error' && p.client_msg_id && this.pending[p.client_msg_id]) this.markFailed(p.client_msg_id);
+  };
+
+  P.showTyping = function (name, on) {
+    var self = this, t = this.els.typing;
+    clearTimeout(this.typingTimer);
+    t.textContent = fmt(this.t.typing, { name: name });
+    t.hidden = !on;
+    if (on) this.typingTimer = setTimeout(function () { t.hidden = true; }, 6000);
+  };
+
+  /** Inserts a stored message once, in seq order. */
+  P.addMessage = function (m) {
+    if (!m || typeof m.seq !== 'number' || this.seen[m.seq]) return;
+    var pend = m.client_msg_id && this.pending[m.client_msg_id];
+    if (pend) { pend.el.remove(); delete this.pending[m.client_msg_id]; }
+    var node = el('div', 'm ' + (m.sender_type || 'agent'));
+    node.setAttribute('data-seq', m.seq);
+    if (m.sender_type !== 'customer') node.appendChild(el('span', 'who', m.sender_name));
+    node.appendChild(document.createTextNode(m.body));
+    // Before the next higher seq already shown, else before the pending
+    // messages at the bottom.
+    var log = this.els.log, before = null, bestSeq = Infinity;
+    for (var s in this.seen) { s = +s; if (s > m.seq && s < bestSeq) { bestSeq = s; before = this.seen[s]; } }
+    if (!before) before = log.querySelector('.pending,.failed');
+    log.insertBefore(node, before);
+    this.seen[m.seq] = node;
+    while (this.seen[this.contig + 1]) this.contig += 1;
+    if (m.sender_type !== 'customer') {
+      if (this.els.panel.hidden) { this.unread += 1; this.badge(); }
+      if (m.sender_type === 'agent') this.els.typing.hidden = true;
+    }
+    this.scroll();
+    this.emit('message', m);
+  };
+
+  P.submit = function () {
+    var body = this.els.input.value.trim();
+    if (!body) return;
+    this.els.input.value = '';
+    this.sendTyping(false);
+    var id = newId();
+    var node = el('div', 'm customer pending');
+    node.appendChild(document.createTextNode(body));
+    this.els.log.appendChild(node);
+    this.pending[id] = { body: body, el: node };
+    this.scroll();
+    this.deliver(id);
+  };
+
+  P.deliver = function (id) {
+    var self = this, p = this.pending[id];
+    if (!p) return;
+    p.failed = false;
+    p.el.className = 'm customer pending';
+    this.ensureSession().then(function () {
+      if (self.sendFrame('chat.message.send', { body: p.body, client_msg_id: id })) return;
+      return self.http('POST', '/api/v1/public/chat/sessions/' + encodeURIComponent(self.key) + '/messages', { body: p.body, client_msg_id: id })
+        .then(function (data) { self.addMessage(data.message); });
+    }).catch(function () { self.markFailed(id); });
+  };
+
+  P.markFailed = function (id) {
+    var self = this, p = this.pending[id];
+    if (!p) return;
+    p.failed = true;
+    p.el.className = 'm customer failed';
+    p.el.textContent = '';
+    p.el.appendChild(document.createTextNode(p.body + ' '));
+    p.el.appendChild(el('span', 'who', this.t.failed));
+    var b = el('button', null, this.t.retry);
+    b.type = 'button';
+    b.addEventListener('click', function () { p.el.textContent = p.body; self.deliver(id); });
+    p.el.appendChild(b);
+  };
+
+  P.typingChanged = function () {
+    var self = this;
+    var now = Date.now();
+    if (!this.typingSentAt || now - this.typingSentAt > 2000) { this.sendTyping(true); }
+    clearTimeout(this.typingIdle);
+    this.typingIdle = setTimeout(function () { self.sendTyping(false); }, 3000);
+  };
+
+  P.sendTyping = function (on) {
+    if (!on && !this.typingSentAt) return;
+    this.typingSentAt = on ? Date.now() : 0;
+    this.sendFrame('chat.typing', { is_typing: on });
+  };
+
+  P.destroy = function () {
+    this.destroyed = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.typingIdle);
+    this.stopPolling();
+    if (this.ws) { var ws = this.ws; this.ws = null; ws.close(1000); }
+    this.host.remove();
+  };
+
+  var api = {
+    init: function (opts) { if (w) w.destroy(); w = new Widget(opts); return api; },
+    open: function () { if (w) w.open(); },
+    close: function () { if (w) w.close(); },
+    toggle: function () { if (w) w.toggle(); },
+    setUser: function (u) { if (w) w.user = u || null; },
+    on: function (kind, fn) { if (w && w.listeners[kind] && typeof fn === 'function') w.listeners[kind].push(fn); return api; },
+    destroy: function () { if (w) { w.destroy(); w = null; } },
+  };
+  global.CallCenterChat = api;
+})(window);

@@ -1,0 +1,141 @@
+// Test harness: the real chat-api binary on a free port with a fresh SQLite
+// database, a host page on another origin, and Debian's Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+
+const root = resolve(import.meta.dirname, '..', '..');
+export const BIN = process.env.CHAT_API_BIN
+  || join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'chat-target'), 'debug', 'chat-api');
+
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+    s.on('error', fail);
+  });
+}
+
+/** Starts chat-api in demo mode; resolves once it listens. */
+export async function startServer({ port, dataDir } = {}) {
+  port = port || await freePort();
+  dataDir = dataDir || mkdtempSync(join(tmpdir(), 'chat-widget-test-'));
+  const proc = spawn(BIN, ['serve'], {
+    env: {
+      ...process.env,
+      CHAT__SERVER__PORT: String(port),
+      CHAT__DEMO__ENABLED: 'true',
+      CHAT__DATABASE__URL: `sqlite://${dataDir}/chat.db?mode=rwc`,
+      CHAT__DATABASE__SQLITE_SYNCHRONOUS: 'normal',
+      CHAT__SERVER__WIDGET_DIR: join(root, 'widget', 'dist'),
+      CHAT__SERVER__DASHBOARD_DIR: join(root, 'frontend', 'dist'),
+      CHAT__LOG__FORMAT: 'json',
+      CHAT_CONFIG: '/nonexistent/chat.toml',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`chat-api did not start:\n${output}`)), 30000);
+    const onData = (chunk) => {
+      output += chunk;
+      if (output.includes('"listening"') || output.includes('listening')) { clearTimeout(timer); ok(); }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`chat-api exited ${code}:\n${output}`)); });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url, port, dataDir,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((ok) => proc.on('exit', ok));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+    cleanup() { rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+/** Serves one HTML page from its own origin. */
+export async function hostPage(html) {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+export function widgetPage(api, { css = '', init = {} } = {}) {
+  const opts = JSON.stringify({ apiUrl: api, tenantId: 'demo-tenant', ...init });
+  return `<!doctype html><html><head><meta charset="utf-8"><style>${css}</style></head>
+<body><h1>Host page</h1><p>Some host content.</p><div><button>Host button</button><input value="host input"></div>
+<script src="${api}/chat-widget.js"></script><script>CallCenterChat.init(${opts});</script></body></html>`;
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--font-render-hinting=none'],
+  });
+}
+
+export async function login(api, email = 'agent@demo.com', password = 'Test@1234') {
+  const res = await fetch(`${api}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+  if (!res.ok) throw new Error(`login ${res.status}`);
+  return (await res.json()).token;
+}
+
+export async function agentSend(api, token, sessionId, body) {
+  const res = await fetch(`${api}/api/v1/chat/sessions/${sessionId}/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ body }),
+  });
+  if (res.status !== 201) throw new Error(`agent send ${res.status}`);
+  return (await res.json()).message;
+}
+
+/** An agent's socket that records every frame and can wait for one. */
+export async function agentSocket(api, token) {
+  const ws = new WebSocket(`${api.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+  const frames = [];
+  const waiters = [];
+  ws.on('message', (data) => {
+    const f = JSON.parse(String(data));
+    frames.push(f);
+    for (const w of [...waiters]) if (w.pred(f)) { waiters.splice(waiters.indexOf(w), 1); w.ok(f); }
+  });
+  await new Promise((ok, fail) => { ws.on('open', ok); ws.on('error', fail); });
+  return {
+    frames,
+    waitFor(pred, ms = 10000) {
+      const hit = frames.find(pred);
+      if (hit) return Promise.resolve(hit);
+      return new Promise((ok, fail) => {
+        const w = { pred, ok: (f) => { clearTimeout(t); ok(f); } };
+        const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); fail(new Error('no matching frame')); }, ms);
+        waiters.push(w);
+      });
+    },
+    close() { ws.close(); },
+  };
+}
+
+/** The bodies of the widget's messages, in page order. */
+export function shownMessages(page) {
+  return page.locator('call-center-chat .log .m').evaluateAll((nodes) => nodes.map((n) => ({
+    seq: n.getAttribute('data-seq') === null ? null : Number(n.getAttribute('data-seq')),
+    cls: n.className,
+    text: Array.from(n.childNodes).filter((c) => c.nodeType === 3).map((c) => c.textContent).join(''),
+  })));
+}

@@ -1,0 +1,169 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import {
+  startServer, hostPage, widgetPage, launch, login, agentSend, agentSocket, shownMessages,
+} from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function setup(opts) {
+  const server = await startServer();
+  const host = await hostPage(widgetPage(server.url, opts));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  return {
+    server, host, context, page, dialogs,
+    async done() { await context.close(); await host.close(); await server.stop(); server.cleanup(); },
+  };
+}
+
+async function sendFromWidget(page, text) {
+  const input = page.locator('call-center-chat textarea');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+test('the bundle stays within 12 KB minified and gzipped', () => {
+  const built = readFileSync(join(import.meta.dirname, '..', 'dist', 'chat-widget.js'));
+  const gz = gzipSync(built, { level: 9 }).length;
+  console.log(`chat-widget.js: ${built.length} bytes minified, ${gz} bytes gzipped`);
+  assert.ok(gz <= 12 * 1024, `widget is ${gz} bytes gzipped`);
+});
+
+test('a visitor message reaches an agent and the reply arrives over the socket alone', async () => {
+  const t = await setup();
+  try {
+    const token = await login(t.server.url);
+    const agent = await agentSocket(t.server.url, token);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    await sendFromWidget(t.page, 'Hello, is anyone there?');
+    const got = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === 'Hello, is anyone there?');
+    assert.equal(got.payload.sender_type, 'customer');
+    await t.page.locator('call-center-chat .state', { hasText: 'Online' }).waitFor();
+    await t.page.locator('call-center-chat .m.customer:not(.pending)').waitFor();
+
+    const requests = [];
+    t.page.on('request', (r) => requests.push(r.url()));
+    await agentSend(t.server.url, token, got.payload.session_id, 'Hi! How can I help?');
+    await t.page.locator('call-center-chat .m.agent', { hasText: 'Hi! How can I help?' }).waitFor();
+    assert.deepEqual(requests, [], 'the widget made no request to receive the reply');
+    agent.close();
+  } finally { await t.done(); }
+});
+
+test('after the server cuts the socket the widget shows every message once, in order', async () => {
+  const t = await setup();
+  let server2;
+  try {
+    const token = await login(t.server.url);
+    const agent = await agentSocket(t.server.url, token);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    await sendFromWidget(t.page, 'first');
+    const first = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === 'first');
+    const sid = first.payload.session_id;
+    await t.page.locator('call-center-chat .state', { hasText: 'Online' }).waitFor();
+    agent.close();
+
+    // The server goes away (closing the widget's socket) and comes back on
+    // the same port and database; the agent sends three messages meanwhile.
+    await t.server.stop();
+    await t.page.locator('call-center-chat .state', { hasText: /Reconnecting|Offline/ }).waitFor();
+    server2 = await startServer({ port: t.server.port, dataDir: t.server.dataDir });
+    for (const body of ['one', 'two', 'three']) await agentSend(server2.url, token, sid, body);
+
+    await t.page.locator('call-center-chat .m.agent', { hasText: 'three' }).waitFor({ timeout: 20000 });
+    await t.page.locator('call-center-chat .state', { hasText: 'Online' }).waitFor({ timeout: 20000 });
+    const shown = await shownMessages(t.page);
+    assert.deepEqual(shown.map((m) => m.text), ['first', 'one', 'two', 'three']);
+    assert.deepEqual(shown.map((m) => m.seq), [1, 2, 3, 4]);
+  } finally {
+    await server2?.stop();
+    await t.done();
+  }
+});
+
+test('a reload restores the whole conversation', async () => {
+  const t = await setup();
+  try {
+    const token = await login(t.server.url);
+    const agent = await agentSocket(t.server.url, token);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    await sendFromWidget(t.page, 'before reload');
+    const got = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === 'before reload');
+    await agentSend(t.server.url, token, got.payload.session_id, 'agent answer');
+    await t.page.locator('call-center-chat .m.agent', { hasText: 'agent answer' }).waitFor();
+    await t.page.reload();
+    await t.page.locator('call-center-chat .bubble').click();
+    await t.page.locator('call-center-chat .m.agent', { hasText: 'agent answer' }).waitFor();
+    const shown = await shownMessages(t.page);
+    assert.deepEqual(shown.map((m) => m.text), ['before reload', 'agent answer']);
+    agent.close();
+  } finally { await t.done(); }
+});
+
+test('html sent by either side shows as text and runs nothing', async () => {
+  const t = await setup();
+  try {
+    const token = await login(t.server.url);
+    const agent = await agentSocket(t.server.url, token);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    const payloads = ['<img src=x onerror=alert(1)>', '<script>window.__pwned=1</script>', '<b onmouseover="alert(2)">bold</b>'];
+    await sendFromWidget(t.page, payloads[0]);
+    const got = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === payloads[0]);
+    for (const p of payloads.slice(1)) await agentSend(t.server.url, token, got.payload.session_id, p);
+    await t.page.locator('call-center-chat .m.agent', { hasText: 'bold</b>' }).waitFor();
+    const shown = await shownMessages(t.page);
+    assert.deepEqual(shown.map((m) => m.text), payloads);
+    const injected = await t.page.evaluate(() => ({
+      imgs: document.querySelector('call-center-chat').shadowRoot.querySelectorAll('.log img, .log script, .log b').length,
+      pwned: window.__pwned === 1,
+    }));
+    assert.deepEqual(injected, { imgs: 0, pwned: false });
+    assert.deepEqual(t.dialogs, []);
+    agent.close();
+  } finally { await t.done(); }
+});
+
+const HOSTILE = `
+  * { font-family: "Comic Sans MS", cursive !important; font-size: 31px !important; color: #f0f !important;
+      line-height: 3 !important; letter-spacing: 4px !important; box-sizing: content-box !important; }
+  div, p, button, input, textarea, span, form, h2 { margin: 17px !important; padding: 13px !important;
+      border: 5px solid lime !important; background: yellow !important; width: 90px !important;
+      display: inline !important; position: relative !important; text-transform: uppercase !important; }
+  body { background: #222 !important; }
+`;
+
+test('aggressive host-page css leaves the widget looking the same', async () => {
+  const plain = await setup();
+  const hostile = await setup({ css: HOSTILE });
+  try {
+    const shots = [];
+    for (const t of [plain, hostile]) {
+      await t.page.setViewportSize({ width: 1000, height: 700 });
+      await t.page.goto(t.host.url);
+      await t.page.locator('call-center-chat .bubble').click();
+      const panel = t.page.locator('call-center-chat .panel');
+      await panel.waitFor();
+      const box = await panel.boundingBox();
+      // Inset past the rounded corners, where the page shows through.
+      const clip = { x: box.x + 14, y: box.y + 14, width: box.width - 28, height: box.height - 28 };
+      shots.push({ box, png: await t.page.screenshot({ clip, animations: 'disabled', caret: 'hide' }) });
+    }
+    assert.deepEqual(shots[1].box, shots[0].box, 'same position and size');
+    assert.ok(shots[0].png.equals(shots[1].png), 'same pixels');
+  } finally {
+    await plain.done();
+    await hostile.done();
+  }
+});
