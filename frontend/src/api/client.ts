@@ -1,0 +1,95 @@
+// The one HTTP client, with the one error handler: every failure becomes an
+// ApiError carrying the server's code and message.
+
+import type { Agent, Message, Session } from './types';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type ErrorListener = (e: ApiError) => void;
+let onError: ErrorListener = () => {};
+/** The central handler (toasts, logout on 401). */
+export function setErrorHandler(fn: ErrorListener): void {
+  onError = fn;
+}
+
+export class Api {
+  constructor(
+    private base: string,
+    private token: string | null = null,
+  ) {}
+
+  withToken(token: string | null): Api {
+    return new Api(this.base, token);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      const e = new ApiError(0, 'network', 'The server cannot be reached.');
+      onError(e);
+      throw e;
+    }
+    if (res.status === 204) return undefined as T;
+    const data: unknown = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const err = (data as { error?: { code?: string; message?: string } }).error;
+      const e = new ApiError(res.status, err?.code ?? 'error', err?.message ?? res.statusText);
+      onError(e);
+      throw e;
+    }
+    return data as T;
+  }
+
+  login(email: string, password: string) {
+    return this.request<{ token: string; agent: Agent; expires_at: string }>('POST', '/api/v1/auth/login', { email, password });
+  }
+  logout() {
+    return this.request<void>('POST', '/api/v1/auth/logout');
+  }
+  me() {
+    return this.request<{ agent: Agent }>('GET', '/api/v1/agents/me');
+  }
+  agents() {
+    return this.request<{ agents: Agent[] }>('GET', '/api/v1/agents');
+  }
+  sessions(params: { status?: string; assigned?: string; q?: string } = {}) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v) qs.set(k, v);
+    const s = qs.toString();
+    return this.request<{ sessions: Session[] }>('GET', `/api/v1/chat/sessions${s ? `?${s}` : ''}`);
+  }
+  history(id: string) {
+    return this.request<{ sessions: Session[] }>('GET', `/api/v1/chat/sessions/${id}/history`);
+  }
+  messagesBefore(id: string, beforeSeq: number, limit = 50) {
+    return this.request<{ messages: Message[] }>('GET', `/api/v1/chat/sessions/${id}/messages?before_seq=${beforeSeq}&limit=${limit}`);
+  }
+  send(id: string, body: string, clientMsgId: string) {
+    return this.request<{ message: Message }>('POST', `/api/v1/chat/sessions/${id}/messages`, { body, client_msg_id: clientMsgId });
+  }
+  assign(id: string, agentId?: string) {
+    return this.request<{ session: Session }>('POST', `/api/v1/chat/sessions/${id}/assign`, agentId ? { agent_id: agentId } : undefined);
+  }
+  close(id: string) {
+    return this.request<{ session: Session }>('POST', `/api/v1/chat/sessions/${id}/close`);
+  }
+  reopen(id: string) {
+    return this.request<{ session: Session }>('POST', `/api/v1/chat/sessions/${id}/reopen`);
+  }
+  ticket() {
+    return this.request<{ ticket: string }>('POST', '/api/v1/ws/ticket');
+  }
+}

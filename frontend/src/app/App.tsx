@@ -1,0 +1,43 @@
+import { useMemo, useState } from 'react';
+import { Api } from '../api/client';
+import type { Agent } from '../api/types';
+import { LoginPage } from '../features/auth/LoginPage';
+import { InboxPage } from '../features/inbox/InboxPage';
+
+const KEY = 'dashboard.auth';
+
+interface Auth {
+  token: string;
+  agent: Agent;
+}
+
+/** The token lives for the tab (sessionStorage), not the browser. */
+function loadAuth(): Auth | null {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    return raw ? (JSON.parse(raw) as Auth) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function App() {
+  const [auth, setAuth] = useState<Auth | null>(loadAuth);
+  const base = useMemo(() => new Api(window.location.origin), []);
+  if (!auth) {
+    return (
+      <LoginPage
+        api={base}
+        onLogin={(a) => {
+          sessionStorage.setItem(KEY, JSON.stringify(a));
+          setAuth(a);
+        }}
+      />
+    );
+  }
+  const signOut = () => {
+    sessionStorage.removeItem(KEY);
+    setAuth(null);
+  };
+  return <InboxPage api={base.withToken(auth.token)} me={auth.agent} onSignOut={signOut} />;
+}

@@ -1,0 +1,56 @@
+import type { Session } from '../../api/types';
+
+export interface Filters {
+  status: '' | 'pending' | 'open' | 'closed';
+  assigned: 'any' | 'me' | 'unassigned';
+  q: string;
+}
+
+interface Props {
+  sessions: Session[];
+  selected: string | null;
+  unread: Record<string, number>;
+  filters: Filters;
+  onFilters: (f: Filters) => void;
+  onSelect: (id: string) => void;
+}
+
+export function ConversationList({ sessions, selected, unread, filters, onFilters, onSelect }: Props) {
+  return (
+    <section className="list" aria-label="Conversations">
+      <div className="filters">
+        <input id="search" type="search" placeholder="Search name, email, text  ( / )" value={filters.q} aria-label="Search conversations" onChange={(e) => onFilters({ ...filters, q: e.target.value })} />
+        <div className="row">
+          <select aria-label="Status" value={filters.status} onChange={(e) => onFilters({ ...filters, status: e.target.value as Filters['status'] })}>
+            <option value="">All statuses</option>
+            <option value="pending">Pending</option>
+            <option value="open">Open</option>
+            <option value="closed">Closed</option>
+          </select>
+          <select aria-label="Assignee" value={filters.assigned} onChange={(e) => onFilters({ ...filters, assigned: e.target.value as Filters['assigned'] })}>
+            <option value="any">Everyone's</option>
+            <option value="me">Mine</option>
+            <option value="unassigned">Unassigned</option>
+          </select>
+        </div>
+      </div>
+      <ul role="listbox" aria-label="Conversation list">
+        {sessions.length === 0 && <li className="empty">No conversations</li>}
+        {sessions.map((s) => (
+          <li key={s.id} role="option" aria-selected={s.id === selected} data-session-id={s.id} className={s.id === selected ? 'conv selected' : 'conv'} onClick={() => onSelect(s.id)}>
+            <div className="conv-top">
+              <strong>{s.customer.name ?? s.customer.email ?? 'Visitor'}</strong>
+              {(unread[s.id] ?? 0) > 0 && <span className="unread" aria-label={`${unread[s.id]} unread`}>{unread[s.id]}</span>}
+            </div>
+            <div className="preview">{s.last_message_preview ?? 'No messages yet'}</div>
+            <div className="meta">
+              <span className={`status ${s.status}`}>{s.status}</span>
+              <span>{s.assigned_agent?.name ?? 'unassigned'}</span>
+              <time dateTime={s.last_activity_at}>{new Date(s.last_activity_at).toLocaleTimeString()}</time>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,237 @@
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { setErrorHandler, type Api } from '../../api/client';
+import type { Agent, ServerEvent, Session } from '../../api/types';
+import { ConversationList, type Filters } from './ConversationList';
+import { CustomerPanel } from './CustomerPanel';
+import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type Pending } from './state';
+import { Thread } from './Thread';
+import { useLiveSocket, type SendFrame } from './useLiveSocket';
+
+interface Toast {
+  id: number;
+  text: string;
+}
+
+function newClientId(): string {
+  return `d-${crypto.randomUUID()}`;
+}
+
+export function InboxPage({ api, me, onSignOut }: { api: Api; me: Agent; onSignOut: () => void }) {
+  const [state, dispatch] = useReducer(reduce, me, initialState);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const [filters, setFilters] = useState<Filters>({ status: '', assigned: 'any', q: '' });
+  const [searchIds, setSearchIds] = useState<Set<string> | null>(null);
+  const [history, setHistory] = useState<Session[]>([]);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+
+  const toast = useCallback((text: string) => {
+    const id = Date.now() + Math.random();
+    setToasts((t) => [...t.slice(-3), { id, text }]);
+    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 5000);
+    if (document.hidden && 'Notification' in window && Notification.permission === 'granted') new Notification(text);
+  }, []);
+
+  useEffect(() => {
+    setErrorHandler((e) => {
+      if (e.status === 401) onSignOut();
+      else toast(e.message);
+    });
+  }, [onSignOut, toast]);
+
+  const refresh = useCallback(async () => {
+    const [{ sessions }, { agents }] = await Promise.all([api.sessions(), api.agents()]);
+    dispatch({ kind: 'sessions', sessions });
+    dispatch({ kind: 'agents', agents });
+  }, [api]);
+
+  const onEvent = useCallback(
+    (e: ServerEvent) => {
+      dispatch({ kind: 'event', event: e });
+      const s = stateRef.current;
+      if (e.type === 'chat.session.started') toast(`New conversation from ${e.payload.customer.name ?? 'a visitor'}`);
+      if (e.type === 'chat.message.new' && e.payload.sender_type === 'customer') {
+        const session = s.sessions[e.payload.session_id];
+        if (session?.assigned_agent?.id === me.id && s.selected !== session.id) toast(`${e.payload.sender_name}: ${e.payload.body.slice(0, 80)}`);
+      }
+    },
+    [me.id, toast],
+  );
+
+  // On every (re)connect: refresh the list and resume every loaded thread
+  // from its last gapless seq, so nothing that happened while away is lost.
+  const onOpen = useCallback(
+    (send: SendFrame) => {
+      void refresh();
+      for (const [sessionId, list] of Object.entries(stateRef.current.messages)) {
+        send('chat.resume', { session_id: sessionId, after_seq: contiguousSeq(list) });
+      }
+    },
+    [refresh],
+  );
+
+  const send = useLiveSocket(api, {
+    onEvent,
+    onOpen,
+    onLive: (live) => dispatch({ kind: 'live', live }),
+    onUnauthorized: onSignOut,
+  });
+
+  // Search runs on the server (message text is not all loaded here).
+  useEffect(() => {
+    const q = filters.q.trim();
+    if (!q) {
+      setSearchIds(null);
+      return;
+    }
+    const t = setTimeout(() => {
+      api.sessions({ q }).then((r) => {
+        dispatch({ kind: 'sessions', sessions: r.sessions });
+        setSearchIds(new Set(r.sessions.map((s) => s.id)));
+      }, () => {});
+    }, 250);
+    return () => clearTimeout(t);
+  }, [api, filters.q]);
+
+  const visible = useMemo(
+    () =>
+      sortedSessions(state).filter(
+        (s) =>
+          (!filters.status || s.status === filters.status) &&
+          (filters.assigned === 'any' || (filters.assigned === 'me' ? s.assigned_agent?.id === me.id : !s.assigned_agent)) &&
+          (!searchIds || searchIds.has(s.id)),
+      ),
+    [state, filters, searchIds, me.id],
+  );
+
+  const select = useCallback(
+    async (id: string) => {
+      dispatch({ kind: 'select', sessionId: id });
+      const s = stateRef.current.sessions[id];
+      if (!s) return;
+      api.history(id).then((r) => setHistory(r.sessions), () => setHistory([]));
+      if (!stateRef.current.messages[id]) {
+        const { messages } = await api.messagesBefore(id, s.last_seq + 1, 50);
+        dispatch({ kind: 'messages', sessionId: id, messages });
+        // Anything that arrived between the page load and now.
+        send('chat.resume', { session_id: id, after_seq: contiguousSeq(stateRef.current.messages[id]) });
+      }
+    },
+    [api, send],
+  );
+
+  const selected = state.selected ? state.sessions[state.selected] ?? null : null;
+
+  const deliver = useCallback(
+    async (sessionId: string, p: Pending) => {
+      dispatch({ kind: 'pending', sessionId, pending: { ...p, failed: false } });
+      try {
+        const { message } = await api.send(sessionId, p.body, p.client_msg_id);
+        dispatch({ kind: 'event', event: { type: 'chat.message.ack', payload: { client_msg_id: p.client_msg_id, message } } });
+      } catch {
+        dispatch({ kind: 'failed', sessionId, clientMsgId: p.client_msg_id });
+      }
+    },
+    [api],
+  );
+
+  const act = useCallback(
+    async (fn: () => Promise<{ session: Session }>) => {
+      try {
+        const { session } = await fn();
+        dispatch({ kind: 'sessions', sessions: [session] });
+      } catch {
+        /* the central handler showed it */
+      }
+    },
+    [],
+  );
+
+  // Tab title shows the unread count.
+  const unread = totalUnread(state);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Inbox` : 'Inbox';
+  }, [unread]);
+
+  // Keyboard: j/k move, r focuses the reply box, a assigns to me, / searches.
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) {
+        if (e.key === 'Escape') t.blur();
+        return;
+      }
+      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      const ids = visible.map((s) => s.id);
+      const i = state.selected ? ids.indexOf(state.selected) : -1;
+      if (e.key === 'j' || e.key === 'ArrowDown') {
+        const next = ids[Math.min(ids.length - 1, i + 1)];
+        if (next) void select(next);
+      } else if (e.key === 'k' || e.key === 'ArrowUp') {
+        const prev = ids[Math.max(0, i - 1)];
+        if (prev) void select(prev);
+      } else if (e.key === 'r') {
+        document.getElementById('composer')?.focus();
+      } else if (e.key === '/') {
+        document.getElementById('search')?.focus();
+      } else if (e.key === 'a' && state.selected) {
+        const id = state.selected;
+        void act(() => api.assign(id));
+      } else return;
+      e.preventDefault();
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [visible, state.selected, select, act, api]);
+
+  const agents = Object.values(state.agents).sort((a, b) => a.name.localeCompare(b.name));
+
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>Inbox</h1>
+        <span className={`live ${state.live}`} role="status" aria-label={`Connection: ${state.live}`}>
+          {state.live === 'live' ? 'Live' : state.live === 'reconnecting' ? 'Reconnecting…' : 'Offline'}
+        </span>
+        <span className="hint">j/k move · r reply · a assign to me · / search</span>
+        <span className="me">{me.name}</span>
+        <button
+          type="button"
+          onClick={() => {
+            void api.logout().finally(onSignOut);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main className="panels">
+        <ConversationList sessions={visible} selected={state.selected} unread={state.unread} filters={filters} onFilters={setFilters} onSelect={(id) => void select(id)} />
+        <Thread
+          me={me}
+          session={selected}
+          messages={selected ? state.messages[selected.id] ?? [] : []}
+          pending={selected ? state.pending[selected.id] ?? [] : []}
+          typing={selected ? state.typing[selected.id] ?? null : null}
+          agents={agents}
+          onSend={(body) => selected && void deliver(selected.id, { client_msg_id: newClientId(), body, failed: false })}
+          onRetry={(p) => selected && void deliver(selected.id, p)}
+          onTyping={(on) => selected && send('chat.typing', { session_id: selected.id, is_typing: on })}
+          onLoadOlder={() => {
+            const list = selected ? state.messages[selected.id] : undefined;
+            const first = list?.[0]?.seq;
+            if (selected && first && first > 1) api.messagesBefore(selected.id, first, 50).then((r) => dispatch({ kind: 'messages', sessionId: selected.id, messages: r.messages }), () => {});
+          }}
+          onAssign={(agentId) => selected && void act(() => api.assign(selected.id, agentId))}
+          onClose={() => selected && void act(() => api.close(selected.id))}
+          onReopen={() => selected && void act(() => api.reopen(selected.id))}
+        />
+        <CustomerPanel session={selected} history={history} />
+      </main>
+      <div className="toasts" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.id} className="toast">{t.text}</div>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { Agent, Message, Session } from '../../api/types';
+import type { Pending } from './state';
+
+interface Props {
+  me: Agent;
+  session: Session | null;
+  messages: Message[];
+  pending: Pending[];
+  typing: string | null;
+  agents: Agent[];
+  onSend: (body: string) => void;
+  onRetry: (p: Pending) => void;
+  onTyping: (on: boolean) => void;
+  onLoadOlder: () => void;
+  onAssign: (agentId?: string) => void;
+  onClose: () => void;
+  onReopen: () => void;
+}
+
+export function Thread(p: Props) {
+  const [draft, setDraft] = useState('');
+  const log = useRef<HTMLDivElement>(null);
+  const typingSent = useRef(0);
+  const last = p.messages[p.messages.length - 1]?.seq;
+
+  useEffect(() => {
+    const el = log.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [p.session?.id, last, p.pending.length]);
+
+  if (!p.session) return <section className="thread empty" aria-label="Thread"><p>Select a conversation</p></section>;
+  const s = p.session;
+
+  function keyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      const body = draft.trim();
+      if (!body) return;
+      p.onSend(body);
+      setDraft('');
+      typingSent.current = 0;
+      p.onTyping(false);
+    }
+  }
+
+  function changed(v: string) {
+    setDraft(v);
+    const now = Date.now();
+    if (now - typingSent.current > 2000) {
+      typingSent.current = now;
+      p.onTyping(true);
+    }
+  }
+
+  const mine = s.assigned_agent?.id === p.me.id;
+  return (
+    <section className="thread" aria-label="Thread">
+      <header className="thread-head">
+        <h2>{s.customer.name ?? 'Visitor'}</h2>
+        <span className={`status ${s.status}`}>{s.status}</span>
+        <span className="assignee">{s.assigned_agent ? `Assigned to ${s.assigned_agent.name}` : 'Unassigned'}</span>
+        <div className="actions">
+          {s.status !== 'closed' && !mine && <button type="button" onClick={() => p.onAssign()} title="a">Assign to me</button>}
+          {s.status !== 'closed' && (
+            <select aria-label="Transfer to" value="" onChange={(e) => e.target.value && p.onAssign(e.target.value)}>
+              <option value="">Transfer to…</option>
+              {p.agents.filter((a) => a.id !== s.assigned_agent?.id).map((a) => (
+                <option key={a.id} value={a.id}>{a.online ? '● ' : '○ '}{a.name}</option>
+              ))}
+            </select>
+          )}
+          {s.status === 'closed' ? <button type="button" onClick={p.onReopen}>Reopen</button> : <button type="button" onClick={p.onClose}>Close</button>}
+        </div>
+      </header>
+      <div className="messages" ref={log} role="log" aria-live="polite" onScroll={(e) => { if (e.currentTarget.scrollTop === 0) p.onLoadOlder(); }}>
+        {(p.messages[0]?.seq ?? 1) > 1 && <button type="button" className="older" onClick={p.onLoadOlder}>Load older messages</button>}
+        {p.messages.map((m) => (
+          <div key={m.id} className={`msg ${m.sender_type}`} data-seq={m.seq}>
+            <div className="who">{m.sender_name} · <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time></div>
+            <div className="body">{m.body}</div>
+          </div>
+        ))}
+        {p.pending.map((q) => (
+          <div key={q.client_msg_id} className={`msg agent ${q.failed ? 'failed' : 'pending'}`}>
+            <div className="body">{q.body}</div>
+            <div className="who">{q.failed ? <>Not sent. <button type="button" onClick={() => p.onRetry(q)}>Retry</button></> : 'Sending…'}</div>
+          </div>
+        ))}
+      </div>
+      {p.typing && <div className="typing">{p.typing} is typing…</div>}
+      <textarea id="composer" aria-label="Reply" placeholder={s.status === 'closed' ? 'Reopen to reply' : 'Reply (Enter to send, Shift+Enter for a new line)'} disabled={s.status === 'closed'} value={draft} onChange={(e) => changed(e.target.value)} onKeyDown={keyDown} />
+    </section>
+  );
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { Agent, Message, Session } from '../../api/types';
+import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type InboxState } from './state';
+
+const me: Agent = { id: 'me', name: 'Alex', email: 'a@x.test', role: 'agent', created_at: '2026-01-01T00:00:00.000Z' };
+
+function session(id: string, at: string, lastSeq = 0): Session {
+  return {
+    id, status: 'pending', customer: { id: `c-${id}`, name: id, email: null, attributes: {} }, assigned_agent: null,
+    context: { page_url: null, referrer: null, user_agent: null, locale: null },
+    created_at: at, last_activity_at: at, last_seq: lastSeq, last_message_preview: null,
+  };
+}
+
+function msg(sessionId: string, seq: number, extra: Partial<Message> = {}): Message {
+  return {
+    id: `${sessionId}-${seq}`, session_id: sessionId, seq, sender_type: 'customer', sender_id: 'c', sender_name: 'Ada',
+    body: `m${seq}`, created_at: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`, client_msg_id: null, ...extra,
+  };
+}
+
+function withThread(id: string): InboxState {
+  let s = reduce(initialState(me), { kind: 'sessions', sessions: [session(id, '2026-01-01T00:00:00.000Z')] });
+  s = reduce(s, { kind: 'messages', sessionId: id, messages: [] });
+  return s;
+}
+
+const event = (e: Parameters<typeof reduce>[1] & { kind: 'event' }) => e;
+
+describe('messages', () => {
+  it('are kept in seq order whatever order they arrive in', () => {
+    let s = withThread('s1');
+    for (const seq of [3, 1, 2]) s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('s1', seq) } }));
+    expect(s.messages.s1?.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('are de-duplicated by seq and by id', () => {
+    let s = withThread('s1');
+    const m = msg('s1', 1);
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: m } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: m } }));
+    s = reduce(s, { kind: 'messages', sessionId: 's1', messages: [m, msg('s1', 2)] });
+    expect(s.messages.s1?.map((x) => x.seq)).toEqual([1, 2]);
+  });
+
+  it('replace the pending copy with the same client_msg_id', () => {
+    let s = withThread('s1');
+    s = reduce(s, { kind: 'pending', sessionId: 's1', pending: { client_msg_id: 'c-1', body: 'hi', failed: false } });
+    expect(s.pending.s1).toHaveLength(1);
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('s1', 1, { sender_type: 'agent', sender_id: 'me', client_msg_id: 'c-1', body: 'hi' }) } }));
+    expect(s.pending.s1).toEqual([]);
+    expect(s.messages.s1?.map((x) => x.body)).toEqual(['hi']);
+  });
+
+  it('mark a pending send as failed without dropping it', () => {
+    let s = withThread('s1');
+    s = reduce(s, { kind: 'pending', sessionId: 's1', pending: { client_msg_id: 'c-1', body: 'hi', failed: false } });
+    s = reduce(s, { kind: 'failed', sessionId: 's1', clientMsgId: 'c-1' });
+    expect(s.pending.s1).toEqual([{ client_msg_id: 'c-1', body: 'hi', failed: true }]);
+  });
+
+  it('tell the resume point: the last seq without a gap', () => {
+    expect(contiguousSeq([msg('s', 1), msg('s', 2), msg('s', 4)])).toBe(2);
+    expect(contiguousSeq([])).toBe(0);
+    expect(contiguousSeq(undefined)).toBe(0);
+  });
+});
+
+describe('the conversation list', () => {
+  it('puts the conversation with the newest activity first', () => {
+    let s = reduce(initialState(me), { kind: 'sessions', sessions: [session('a', '2026-01-01T00:00:01.000Z'), session('b', '2026-01-01T00:00:02.000Z')] });
+    expect(sortedSessions(s).map((x) => x.id)).toEqual(['b', 'a']);
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 1, { created_at: '2026-01-01T00:00:09.000Z' }) } }));
+    expect(sortedSessions(s).map((x) => x.id)).toEqual(['a', 'b']);
+    expect(s.sessions.a?.last_message_preview).toBe('m1');
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.session.started', payload: session('c', '2026-01-01T00:00:10.000Z') } }));
+    expect(sortedSessions(s)[0]?.id).toBe('c');
+  });
+
+  it('does not let an older snapshot undo newer counters', () => {
+    let s = reduce(initialState(me), { kind: 'sessions', sessions: [session('a', '2026-01-01T00:00:05.000Z', 5)] });
+    s = reduce(s, { kind: 'sessions', sessions: [{ ...session('a', '2026-01-01T00:00:01.000Z', 2), status: 'open' }] });
+    expect(s.sessions.a?.last_seq).toBe(5);
+    expect(s.sessions.a?.status).toBe('open');
+  });
+});
+
+describe('unread counts', () => {
+  it('count messages in conversations that are not open, but not my own', () => {
+    let s = reduce(initialState(me), { kind: 'sessions', sessions: [session('a', '2026-01-01T00:00:00.000Z'), session('b', '2026-01-01T00:00:00.000Z')] });
+    s = reduce(s, { kind: 'select', sessionId: 'b' });
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 1) } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 2) } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 3, { sender_type: 'agent', sender_id: 'me' }) } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('b', 1) } }));
+    expect(s.unread).toEqual({ a: 2, b: 0 });
+    expect(totalUnread(s)).toBe(2);
+    s = reduce(s, { kind: 'select', sessionId: 'a' });
+    expect(totalUnread(s)).toBe(0);
+  });
+});
+
+describe('presence and typing', () => {
+  it('track agents online and customers typing', () => {
+    let s = reduce(initialState(me), { kind: 'agents', agents: [{ ...me, online: false }] });
+    s = reduce(s, event({ kind: 'event', event: { type: 'agent.presence', payload: { agent_id: 'me', name: 'Alex', online: true } } }));
+    expect(s.agents.me?.online).toBe(true);
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.typing', payload: { session_id: 'a', sender_type: 'customer', name: 'Ada', is_typing: true } } }));
+    expect(s.typing.a).toBe('Ada');
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.typing', payload: { session_id: 'a', sender_type: 'customer', name: 'Ada', is_typing: false } } }));
+    expect(s.typing.a).toBeNull();
+  });
+});

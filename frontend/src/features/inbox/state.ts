@@ -1,0 +1,149 @@
+// The inbox's state and the one reducer that applies server events to it.
+// Pure: no IO, so it is tested without a browser.
+
+import type { Agent, Message, ServerEvent, Session } from '../../api/types';
+
+export type Live = 'live' | 'reconnecting' | 'offline';
+
+export interface Pending {
+  client_msg_id: string;
+  body: string;
+  failed: boolean;
+}
+
+export interface InboxState {
+  me: Agent;
+  sessions: Record<string, Session>;
+  /** Messages per session, sorted by seq, one per seq. */
+  messages: Record<string, Message[]>;
+  /** Own messages sent but not yet confirmed, per session. */
+  pending: Record<string, Pending[]>;
+  unread: Record<string, number>;
+  typing: Record<string, string | null>;
+  agents: Record<string, Agent>;
+  selected: string | null;
+  live: Live;
+}
+
+export type Action =
+  | { kind: 'event'; event: ServerEvent }
+  | { kind: 'sessions'; sessions: Session[] }
+  | { kind: 'messages'; sessionId: string; messages: Message[] }
+  | { kind: 'agents'; agents: Agent[] }
+  | { kind: 'select'; sessionId: string | null }
+  | { kind: 'pending'; sessionId: string; pending: Pending }
+  | { kind: 'failed'; sessionId: string; clientMsgId: string }
+  | { kind: 'typingExpired'; sessionId: string }
+  | { kind: 'live'; live: Live };
+
+export function initialState(me: Agent): InboxState {
+  return { me, sessions: {}, messages: {}, pending: {}, unread: {}, typing: {}, agents: {}, selected: null, live: 'reconnecting' };
+}
+
+/** Merges messages into a seq-sorted list, one per seq (and per id). */
+export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
+  const bySeq = new Map<number, Message>();
+  for (const m of list) bySeq.set(m.seq, m);
+  for (const m of incoming) if (!bySeq.has(m.seq)) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** The highest seq up to which nothing is missing: where a resume starts. */
+export function contiguousSeq(list: Message[] | undefined): number {
+  let last = 0;
+  for (const m of list ?? []) {
+    if (m.seq === last + 1) last = m.seq;
+    else if (m.seq > last + 1) break;
+  }
+  return last;
+}
+
+/** Newest activity first. */
+export function sortedSessions(state: InboxState): Session[] {
+  return Object.values(state.sessions).sort((a, b) => (a.last_activity_at < b.last_activity_at ? 1 : a.last_activity_at > b.last_activity_at ? -1 : a.id < b.id ? 1 : -1));
+}
+
+function upsert(state: InboxState, s: Session): InboxState {
+  const old = state.sessions[s.id];
+  // Never let an older snapshot overwrite a newer one's counters.
+  const merged = old && old.last_seq > s.last_seq ? { ...s, last_seq: old.last_seq, last_message_preview: old.last_message_preview, last_activity_at: old.last_activity_at > s.last_activity_at ? old.last_activity_at : s.last_activity_at } : s;
+  return { ...state, sessions: { ...state.sessions, [s.id]: merged } };
+}
+
+function addMessage(state: InboxState, m: Message): InboxState {
+  const list = state.messages[m.session_id];
+  const known = list?.some((x) => x.seq === m.seq || x.id === m.id) ?? false;
+  const pending = (state.pending[m.session_id] ?? []).filter((p) => p.client_msg_id !== m.client_msg_id);
+  let next: InboxState = { ...state, pending: { ...state.pending, [m.session_id]: pending } };
+  if (known) return next;
+  if (list) next = { ...next, messages: { ...next.messages, [m.session_id]: mergeMessages(list, [m]) } };
+  const s = next.sessions[m.session_id];
+  if (s && m.seq > s.last_seq) {
+    next = { ...next, sessions: { ...next.sessions, [s.id]: { ...s, last_seq: m.seq, last_message_preview: preview(m.body), last_activity_at: m.created_at > s.last_activity_at ? m.created_at : s.last_activity_at } } };
+  }
+  const mine = m.sender_type === 'agent' && m.sender_id === state.me.id;
+  if (!mine && state.selected !== m.session_id) {
+    next = { ...next, unread: { ...next.unread, [m.session_id]: (next.unread[m.session_id] ?? 0) + 1 } };
+  }
+  if (m.sender_type === 'customer') next = { ...next, typing: { ...next.typing, [m.session_id]: null } };
+  return next;
+}
+
+function preview(body: string): string {
+  return body.length > 140 ? `${body.slice(0, 140)}…` : body;
+}
+
+export function reduce(state: InboxState, action: Action): InboxState {
+  switch (action.kind) {
+    case 'sessions':
+      return action.sessions.reduce(upsert, state);
+    case 'messages': {
+      const list = mergeMessages(state.messages[action.sessionId] ?? [], action.messages);
+      return { ...state, messages: { ...state.messages, [action.sessionId]: list } };
+    }
+    case 'agents':
+      return { ...state, agents: Object.fromEntries(action.agents.map((a) => [a.id, a])) };
+    case 'select':
+      return action.sessionId ? { ...state, selected: action.sessionId, unread: { ...state.unread, [action.sessionId]: 0 } } : { ...state, selected: null };
+    case 'pending':
+      return { ...state, pending: { ...state.pending, [action.sessionId]: [...(state.pending[action.sessionId] ?? []).filter((p) => p.client_msg_id !== action.pending.client_msg_id), action.pending] } };
+    case 'failed':
+      return { ...state, pending: { ...state.pending, [action.sessionId]: (state.pending[action.sessionId] ?? []).map((p) => (p.client_msg_id === action.clientMsgId ? { ...p, failed: true } : p)) } };
+    case 'typingExpired':
+      return { ...state, typing: { ...state.typing, [action.sessionId]: null } };
+    case 'live':
+      return { ...state, live: action.live };
+    case 'event':
+      return applyEvent(state, action.event);
+  }
+}
+
+function applyEvent(state: InboxState, e: ServerEvent): InboxState {
+  switch (e.type) {
+    case 'chat.session.started':
+      return upsert(state, e.payload);
+    case 'chat.message.new':
+      return addMessage(state, e.payload);
+    case 'chat.message.ack':
+      return addMessage(state, e.payload.message);
+    case 'chat.session.assigned':
+    case 'chat.session.closed':
+    case 'chat.session.reopened':
+      return upsert(state, e.payload.session);
+    case 'chat.typing':
+      if (e.payload.sender_type !== 'customer') return state;
+      return { ...state, typing: { ...state.typing, [e.payload.session_id]: e.payload.is_typing ? e.payload.name : null } };
+    case 'agent.presence': {
+      const a = state.agents[e.payload.agent_id];
+      if (!a) return state;
+      return { ...state, agents: { ...state.agents, [a.id]: { ...a, online: e.payload.online } } };
+    }
+    default:
+      return state;
+  }
+}
+
+/** Total unread across conversations, for the tab title. */
+export function totalUnread(state: InboxState): number {
+  return Object.values(state.unread).reduce((a, b) => a + b, 0);
+}
