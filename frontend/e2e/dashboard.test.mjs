@@ -1,0 +1,121 @@
+// Two agents in two browser contexts and a customer in the real widget,
+// against the real server. Shares the widget's harness (server, browser).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, hostPage, widgetPage, launch } from '../../widget/test/helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function signIn(context, api, email) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1280, height: 760 });
+  await page.goto(`${api}/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('Test@1234');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.live.live').waitFor();
+  return page;
+}
+
+function conversation(page, text) {
+  return page.locator('.conv', { hasText: text });
+}
+
+async function threadSeqs(page) {
+  return page.locator('.messages .msg[data-seq]').evaluateAll((nodes) => nodes.map((n) => ({
+    seq: Number(n.getAttribute('data-seq')), body: n.querySelector('.body')?.textContent,
+  })));
+}
+
+test('two agents and a customer work one conversation live, and nothing is lost across a cut', async () => {
+  const server = await startServer();
+  let server2;
+  const host = await hostPage(widgetPage(server.url));
+  const ctxA = await browser.newContext();
+  const ctxB = await browser.newContext();
+  const ctxC = await browser.newContext();
+  try {
+    const a = await signIn(ctxA, server.url, 'agent@demo.com');
+    const b = await signIn(ctxB, server.url, 'alex@demo.com');
+    const customer = await ctxC.newPage();
+    await customer.goto(host.url);
+    await customer.locator('call-center-chat .bubble').click();
+    const input = customer.locator('call-center-chat textarea');
+    await input.fill('I need help with my order');
+    await input.press('Enter');
+
+    // It appears in both dashboards without a reload.
+    for (const page of [a, b]) await conversation(page, 'I need help with my order').waitFor();
+
+    // A assigns it to herself; B sees the assignment.
+    await conversation(a, 'I need help with my order').click();
+    await a.locator('.customer dd', { hasText: 'Chrome' }).first().waitFor();
+    await a.getByRole('button', { name: 'Assign to me' }).click();
+    await conversation(b, 'Demo Agent').waitFor();
+
+    // A replies; it appears in the widget.
+    await a.locator('#composer').fill('Happy to help! What is the order number?');
+    await a.locator('#composer').press('Enter');
+    await customer.locator('call-center-chat .m.agent', { hasText: 'What is the order number?' }).waitFor();
+    await a.locator('.msg.agent:not(.pending)', { hasText: 'What is the order number?' }).waitFor();
+
+    // B transfers it to himself; A sees the transfer.
+    await conversation(b, 'What is the order number?').click();
+    await b.getByLabel('Transfer to').selectOption({ label: '○ Alex Kim' }).catch(() => b.getByLabel('Transfer to').selectOption({ label: '● Alex Kim' }));
+    await a.locator('.assignee', { hasText: 'Assigned to Alex Kim' }).waitFor();
+
+    await a.screenshot({ path: join(import.meta.dirname, '..', '..', 'docs', 'dashboard.png') });
+
+    // Idle with the socket up: no HTTP requests at all.
+    const requests = [];
+    a.on('request', (r) => requests.push(r.url()));
+    await new Promise((r) => setTimeout(r, 30000));
+    assert.deepEqual(requests, [], 'no polling while the socket is up');
+
+    // The server drops every socket (a restart on the same port and
+    // database); the customer sends while A is away.
+    const key = await customer.evaluate(() => localStorage.getItem('callcenterchat:demo-tenant:session'));
+    await server.stop();
+    await a.locator('.live.reconnecting, .live.offline').first().waitFor();
+    server2 = await startServer({ port: server.port, dataDir: server.dataDir });
+    for (const body of ['order 1234', 'it was due Monday', 'thanks']) {
+      const res = await fetch(`${server2.url}/api/v1/public/chat/sessions/${key}/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body }),
+      });
+      assert.equal(res.status, 201);
+    }
+    await a.locator('.live.live').waitFor({ timeout: 30000 });
+    await a.locator('.msg', { hasText: 'thanks' }).waitFor({ timeout: 30000 });
+    const shown = await threadSeqs(a);
+    assert.deepEqual(shown.map((m) => m.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(shown.map((m) => m.body), ['I need help with my order', 'Happy to help! What is the order number?', 'order 1234', 'it was due Monday', 'thanks']);
+  } finally {
+    await ctxA.close(); await ctxB.close(); await ctxC.close();
+    await host.close();
+    await server2?.stop();
+    await server.stop();
+    server.cleanup();
+  }
+});
+
+test('a wrong password shows a clear error', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Email').fill('agent@demo.com');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'Wrong email or password.');
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});
