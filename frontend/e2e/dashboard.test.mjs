@@ -26,7 +26,7 @@ function conversation(page, text) {
 
 async function threadSeqs(page) {
   return page.locator('.messages .msg[data-seq]').evaluateAll((nodes) => nodes.map((n) => ({
-    seq: Number(n.getAttribute('data-seq')), body: n.querySelector('.body')?.textContent,
+    seq: Number(n.getAttribute('data-seq')), body: n.querySelector('.body')?.textContent, bot: n.classList.contains('bot'),
   })));
 }
 
@@ -47,11 +47,14 @@ test('two agents and a customer work one conversation live, and nothing is lost 
     await input.fill('I need help with my order');
     await input.press('Enter');
 
-    // It appears in both dashboards without a reload.
-    for (const page of [a, b]) await conversation(page, 'I need help with my order').waitFor();
+    // It appears in both dashboards without a reload (its preview is the
+    // demo bot's hand-off note by then, or the customer's words).
+    for (const page of [a, b]) await page.locator('.conv').first().waitFor();
 
     // A assigns it to herself; B sees the assignment.
-    await conversation(a, 'I need help with my order').click();
+    await a.locator('.conv').first().click();
+    await a.locator('.msg.customer', { hasText: 'I need help with my order' }).waitFor();
+    await a.locator('.msg.bot').waitFor();
     await a.locator('.customer dd', { hasText: 'Chrome' }).first().waitFor();
     await a.getByRole('button', { name: 'Assign to me' }).click();
     await conversation(b, 'Demo Agent').waitFor();
@@ -90,8 +93,12 @@ test('two agents and a customer work one conversation live, and nothing is lost 
     await a.locator('.live.live').waitFor({ timeout: 30000 });
     await a.locator('.msg', { hasText: 'thanks' }).waitFor({ timeout: 30000 });
     const shown = await threadSeqs(a);
-    assert.deepEqual(shown.map((m) => m.seq), [1, 2, 3, 4, 5]);
-    assert.deepEqual(shown.map((m) => m.body), ['I need help with my order', 'Happy to help! What is the order number?', 'order 1234', 'it was due Monday', 'thanks']);
+    // Every stored message once, in order, with no gap (the demo bot's
+    // hand-off note included).
+    assert.deepEqual(shown.map((m) => m.seq), shown.map((_, i) => i + 1));
+    const people = shown.filter((m) => !m.bot).map((m) => m.body);
+    assert.deepEqual(people, ['I need help with my order', 'Happy to help! What is the order number?', 'order 1234', 'it was due Monday', 'thanks']);
+    assert.equal(shown.filter((m) => m.bot).length, 1, 'the bot handed off once and stayed silent');
   } finally {
     await ctxA.close(); await ctxB.close(); await ctxC.close();
     await host.close();

@@ -7,6 +7,7 @@ import { tmpdir, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
+import { inflateSync } from 'node:zlib';
 
 const root = resolve(import.meta.dirname, '..', '..');
 export const BIN = process.env.CHAT_API_BIN
@@ -138,4 +139,50 @@ export function shownMessages(page) {
     cls: n.className,
     text: Array.from(n.childNodes).filter((c) => c.nodeType === 3).map((c) => c.textContent).join(''),
   })));
+}
+
+/** Sets the demo tenant's bot (the demo admin's token). */
+export async function setBot(api, token, mode) {
+  const res = await fetch(`${api}/api/v1/bot`, {
+    method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ mode }),
+  });
+  if (res.status !== 200) throw new Error(`set bot ${res.status}`);
+}
+
+/** Decodes an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium writes). */
+export function decodePng(buf) {
+  let i = 8; let w = 0; let h = 0; let bpp = 3; const idat = [];
+  while (i < buf.length) {
+    const len = buf.readUInt32BE(i); const type = buf.toString('latin1', i + 4, i + 8);
+    const chunk = buf.subarray(i + 8, i + 8 + len);
+    if (type === 'IHDR') { w = chunk.readUInt32BE(0); h = chunk.readUInt32BE(4); bpp = chunk[9] === 6 ? 4 : 3; }
+    if (type === 'IDAT') idat.push(chunk);
+    i += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = w * bpp; const out = Buffer.alloc(h * stride); let p = 0;
+  for (let y = 0; y < h; y++) {
+    const f = raw[p++]; const line = out.subarray(y * stride, (y + 1) * stride);
+    const prev = y ? out.subarray((y - 1) * stride, y * stride) : Buffer.alloc(stride);
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? line[x - bpp] : 0; const b = prev[x]; const c = x >= bpp ? prev[x - bpp] : 0;
+      let v = raw[p++];
+      if (f === 1) v += a; else if (f === 2) v += b; else if (f === 3) v += (a + b) >> 1;
+      else if (f === 4) { const q = a + b - c; const pa = Math.abs(q - a); const pb = Math.abs(q - b); const pc = Math.abs(q - c); v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
+      line[x] = v & 255;
+    }
+  }
+  return { w, h, bpp, data: out };
+}
+
+/** Pixels whose colour differs by more than `tolerance` in any channel. */
+export function differingPixels(pngA, pngB, tolerance = 8) {
+  const a = decodePng(pngA); const b = decodePng(pngB);
+  if (a.w !== b.w || a.h !== b.h) return Infinity;
+  let n = 0;
+  for (let i = 0; i < a.data.length; i += a.bpp) {
+    for (let c = 0; c < 3; c++) if (Math.abs(a.data[i + c] - b.data[i + c]) > tolerance) { n++; break; }
+  }
+  return n;
 }

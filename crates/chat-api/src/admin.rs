@@ -1,7 +1,9 @@
 //! Operator actions shared by the command line, demo mode and tests.
 
+use std::path::Path;
+
 use chat_domain::tenant::AllowedOrigin;
-use chat_domain::{Agent, NewTenant, Role, Tenant, TenantSlug};
+use chat_domain::{Agent, ArticleInput, BotMode, NewTenant, Role, Tenant, TenantSlug};
 use chat_service::auth::NewAgentInput;
 use chat_service::{AuthService, Error, Repositories};
 
@@ -72,4 +74,97 @@ pub async fn create_agent(
             other => other,
         })?;
     Ok((tenant, agent))
+}
+
+async fn tenant_by_slug(repos: &Repositories, slug: &str) -> Result<Tenant, Error> {
+    repos
+        .tenants
+        .find_by_slug(&TenantSlug::parse(slug)?)
+        .await?
+        .ok_or(Error::NotFound("tenant"))
+}
+
+pub async fn set_bot(
+    repos: &Repositories,
+    slug: &str,
+    mode: &str,
+    name: Option<&str>,
+) -> Result<Tenant, Error> {
+    let tenant = tenant_by_slug(repos, slug).await?;
+    let mode = BotMode::parse(mode)?;
+    let name = match name {
+        Some(n) => chat_domain::agent::parse_display_name("name", n)?,
+        None => tenant.bot_name.clone(),
+    };
+    Ok(repos.tenants.set_bot(&tenant.id, mode, &name).await?)
+}
+
+/// Articles from a `.jsonl` file (`{"title","body","keywords"?}` per line)
+/// or a folder of `.md` files (title from the first `# ` heading, else the
+/// file name).
+pub fn read_articles(path: &Path) -> Result<Vec<ArticleInput>, Error> {
+    let bad = |m: String| Error::Validation(chat_domain::ValidationError::new("file", m));
+    let mut out = Vec::new();
+    if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(|e| bad(format!("{}: {e}", path.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| bad(format!("{}: {e}", file.display())))?;
+            let (title, body) = match text.trim_start().strip_prefix("# ") {
+                Some(rest) => rest.split_once('\n').unwrap_or((rest, "")),
+                None => (
+                    file.file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or("Untitled"),
+                    text.as_str(),
+                ),
+            };
+            out.push(
+                ArticleInput::parse(title, body, &[])
+                    .map_err(|e| bad(format!("{}: {e}", file.display())))?,
+            );
+        }
+        return Ok(out);
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        title: String,
+        body: String,
+        #[serde(default)]
+        keywords: Vec<String>,
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let l: Line =
+            serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", i + 1)))?;
+        out.push(
+            ArticleInput::parse(&l.title, &l.body, &l.keywords)
+                .map_err(|e| bad(format!("line {}: {e}", i + 1)))?,
+        );
+    }
+    Ok(out)
+}
+
+pub async fn import_articles(
+    repos: &Repositories,
+    slug: &str,
+    articles: Vec<ArticleInput>,
+) -> Result<usize, Error> {
+    let tenant = tenant_by_slug(repos, slug).await?;
+    let n = articles.len();
+    for a in articles {
+        repos.articles.create(&tenant.id, a).await?;
+    }
+    Ok(n)
 }

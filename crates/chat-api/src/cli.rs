@@ -29,6 +29,20 @@ pub enum Command {
         #[command(subcommand)]
         action: AgentAction,
     },
+    /// Manage the knowledge base.
+    Kb {
+        #[command(subcommand)]
+        action: KbAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KbAction {
+    /// Import articles from a .jsonl file or a folder of .md files.
+    Import {
+        tenant: String,
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -41,6 +55,14 @@ pub enum TenantAction {
         /// An origin allowed to embed the widget; repeatable. None: any.
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
+    },
+    /// Set the tenant's bot: `off`, `knowledge_base` or `llm`.
+    SetBot {
+        slug: String,
+        mode: String,
+        /// The name bot messages are sent under.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 

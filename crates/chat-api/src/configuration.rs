@@ -15,6 +15,72 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub ws: WsSettings,
+    pub bot: BotConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct BotConfig {
+    /// Replaces the built-in English phrases by which customers ask for a
+    /// person (add every language your tenants use).
+    pub handoff_phrases: Option<Vec<String>>,
+    pub handoff_message: Option<String>,
+    pub llm: LlmConfig,
+}
+
+impl BotConfig {
+    pub fn service_settings(&self) -> chat_service::BotSettings {
+        let mut s = chat_service::BotSettings::default();
+        if let Some(p) = &self.handoff_phrases {
+            s.handoff_phrases = p.iter().map(|x| x.to_lowercase()).collect();
+        }
+        if let Some(m) = &self.handoff_message {
+            s.handoff_message = m.clone();
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LlmConfig {
+    /// Empty: no model; tenants in `llm` mode use the knowledge base.
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable that holds the API key.
+    pub api_key_env: String,
+    pub timeout_ms: u64,
+    pub max_tokens: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            model: "gpt-4o-mini".into(),
+            api_key_env: "CHAT_LLM_API_KEY".into(),
+            timeout_ms: 8000,
+            max_tokens: 300,
+        }
+    }
+}
+
+impl LlmConfig {
+    pub fn settings(&self) -> Option<chat_llm::LlmSettings> {
+        if self.base_url.trim().is_empty() {
+            return None;
+        }
+        Some(chat_llm::LlmSettings {
+            base_url: self.base_url.clone(),
+            model: self.model.clone(),
+            api_key: std::env::var(&self.api_key_env)
+                .ok()
+                .filter(|k| !k.is_empty()),
+            timeout: Duration::from_millis(self.timeout_ms.max(100)),
+            max_tokens: self.max_tokens.max(16),
+            passages: 3,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

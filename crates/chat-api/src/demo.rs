@@ -4,7 +4,10 @@
 use chat_domain::{Role, TenantSlug};
 use chat_service::{AuthService, Error, Repositories};
 
-use crate::admin::{AgentSpec, create_agent, create_tenant};
+use crate::admin::{AgentSpec, create_agent, create_tenant, import_articles, set_bot};
+
+/// The demo tenant's help centre, answered by the built-in bot.
+pub const HELP_CENTRE: &str = include_str!("../demo/help-centre.jsonl");
 
 pub const TENANT: &str = "demo-tenant";
 pub const AGENT_EMAIL: &str = "agent@demo.com";
@@ -13,7 +16,10 @@ pub const AGENT_PASSWORD: &str = "Test@1234";
 pub async fn seed(repos: &Repositories, auth: &AuthService) -> Result<(), Error> {
     let slug = TenantSlug::parse(TENANT)?;
     if repos.tenants.find_by_slug(&slug).await?.is_none() {
-        create_tenant(repos, TENANT, "Demo Company", &[]).await?;
+        let tenant = create_tenant(repos, TENANT, "Demo Company", &[]).await?;
+        set_bot(repos, TENANT, "knowledge_base", Some("Assistant")).await?;
+        let articles = parse_jsonl(HELP_CENTRE)?;
+        import_articles(repos, tenant.slug.as_str(), articles).await?;
     }
     let agents = [
         (AGENT_EMAIL, "Demo Agent", Role::Admin),
@@ -33,4 +39,26 @@ pub async fn seed(repos: &Repositories, auth: &AuthService) -> Result<(), Error>
         }
     }
     Ok(())
+}
+
+/// Articles from JSON lines (`{"title","body","keywords"}`).
+pub fn parse_jsonl(text: &str) -> Result<Vec<chat_domain::ArticleInput>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        title: String,
+        body: String,
+        keywords: Vec<String>,
+    }
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let l: Line = serde_json::from_str(l)
+                .map_err(|e| Error::Internal(format!("demo article: {e}")))?;
+            Ok(chat_domain::ArticleInput::parse(
+                &l.title,
+                &l.body,
+                &l.keywords,
+            )?)
+        })
+        .collect()
 }

@@ -2,8 +2,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chat_api::admin::{AgentSpec, create_agent, create_tenant};
-use chat_api::cli::{AgentAction, Cli, Command, TenantAction};
+use chat_api::admin::{
+    AgentSpec, create_agent, create_tenant, import_articles, read_articles, set_bot,
+};
+use chat_api::cli::{AgentAction, Cli, Command, KbAction, TenantAction};
 use chat_api::configuration::{self, Settings};
 use chat_api::startup::{Application, Services};
 use chat_api::{demo, telemetry};
@@ -105,6 +107,24 @@ async fn admin(settings: Settings, command: Command) -> anyhow::Result<()> {
                 t.id,
                 origins
             );
+        }
+        Command::Tenant {
+            action: TenantAction::SetBot { slug, mode, name },
+        } => {
+            let t = set_bot(&services.repos, &slug, &mode, name.as_deref()).await?;
+            println!(
+                "tenant {} bot: {} as {:?}",
+                t.slug.as_str(),
+                t.bot_mode.as_str(),
+                t.bot_name
+            );
+        }
+        Command::Kb {
+            action: KbAction::Import { tenant, path },
+        } => {
+            let articles = read_articles(&path)?;
+            let n = import_articles(&services.repos, &tenant, articles).await?;
+            println!("imported {n} articles into tenant {tenant}");
         }
         Command::Agent {
             action:

@@ -34,7 +34,13 @@ impl Services {
         let store = Arc::new(store);
         let repos = Repositories::from_store(store.clone());
         let auth = AuthService::new(repos.clone(), settings.auth.service_settings()).await?;
-        let chat = ChatService::new(repos.clone(), hub);
+        let mut chat =
+            ChatService::new(repos.clone(), hub).with_bot_settings(settings.bot.service_settings());
+        if let Some(llm) = settings.bot.llm.settings() {
+            let responder =
+                chat_llm::OpenAiResponder::new(llm).map_err(|e| anyhow::anyhow!(e.0))?;
+            chat = chat.with_llm(Arc::new(responder));
+        }
         Ok(Self {
             store,
             repos,

@@ -136,3 +136,78 @@ async fn bad_input_exits_non_zero_with_a_clear_message() {
         );
     }
 }
+
+#[tokio::test]
+async fn kb_import_reads_jsonl_and_markdown_folders_and_set_bot_switches_the_mode() {
+    let db = TestDatabase::create(Backend::from_env()).await;
+    assert!(
+        run(&db, &["tenant", "create", "acme", "--name", "Acme"])
+            .status
+            .success()
+    );
+    let dir = std::env::temp_dir().join(format!("kb-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("md")).unwrap_or_else(|e| panic!("{e}"));
+    let jsonl = dir.join("a.jsonl");
+    std::fs::write(&jsonl, "{\"title\":\"Hours\",\"body\":\"Open 9-5.\",\"keywords\":[\"hours\"]}\n\n{\"title\":\"Refunds\",\"body\":\"Within 30 days.\"}\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("md/shipping.md"),
+        "# Shipping\nWe ship in 2 days.\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("md/notes.txt"), "ignored").unwrap_or_else(|e| panic!("{e}"));
+
+    let out = run(
+        &db,
+        &["kb", "import", "acme", jsonl.to_str().unwrap_or_default()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 2 articles"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(
+        &db,
+        &[
+            "kb",
+            "import",
+            "acme",
+            dir.join("md").to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(
+        text(&out.stdout).contains("imported 1 articles"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    std::fs::write(&jsonl, "{\"title\":\"\",\"body\":\"x\"}\n").unwrap_or_else(|e| panic!("{e}"));
+    let bad = run(
+        &db,
+        &["kb", "import", "acme", jsonl.to_str().unwrap_or_default()],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("line 1"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let set = run(
+        &db,
+        &[
+            "tenant",
+            "set-bot",
+            "acme",
+            "knowledge_base",
+            "--name",
+            "Robo",
+        ],
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(text(&set.stdout).contains("knowledge_base"));
+    let wrong = run(&db, &["tenant", "set-bot", "acme", "psychic"]);
+    assert!(!wrong.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

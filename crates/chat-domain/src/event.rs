@@ -24,6 +24,11 @@ pub enum ChatEvent {
         name: String,
         is_typing: bool,
     },
+    /// The bot stopped answering a session and wants a person.
+    BotHandoff {
+        session_id: SessionId,
+        reason: &'static str,
+    },
     AgentPresence {
         agent_id: AgentId,
         name: String,
@@ -42,6 +47,7 @@ impl ChatEvent {
             ChatEvent::SessionClosed(_) => "chat.session.closed",
             ChatEvent::SessionReopened(_) => "chat.session.reopened",
             ChatEvent::Typing { .. } => "chat.typing",
+            ChatEvent::BotHandoff { .. } => "chat.bot.handoff",
             ChatEvent::AgentPresence { .. } => "agent.presence",
         }
     }

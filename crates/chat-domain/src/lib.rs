@@ -8,6 +8,7 @@
 //! transport crate owns the JSON shapes.
 
 pub mod agent;
+pub mod bot;
 pub mod error;
 pub mod event;
 pub mod hub;
@@ -18,6 +19,7 @@ pub mod session;
 pub mod tenant;
 
 pub use agent::{Agent, AgentRef, Email, NewAgent, Role};
+pub use bot::{Article, ArticleInput, BotAnswer, BotMode, BotQuestion, Responder, ResponderError};
 pub use error::{RepoError, RepoResult, ValidationError};
 pub use event::ChatEvent;
 pub use hub::WebSocketHub;

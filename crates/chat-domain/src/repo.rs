@@ -7,9 +7,9 @@
 use async_trait::async_trait;
 
 use crate::{
-    Agent, AgentId, AgentRef, AppendOutcome, ChatSession, Email, Message, NewAgent, NewMessage,
-    NewSession, NewTenant, RepoResult, SessionFilter, SessionId, SessionKeyHash, SessionStatus,
-    Tenant, TenantId, TenantSlug, Timestamp,
+    Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, BotMode, ChatSession, Email,
+    Message, NewAgent, NewMessage, NewSession, NewTenant, RepoResult, SessionFilter, SessionId,
+    SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug, Timestamp,
 };
 
 #[async_trait]
@@ -18,6 +18,18 @@ pub trait TenantRepository: Send + Sync {
     async fn create(&self, new: NewTenant) -> RepoResult<Tenant>;
     async fn find_by_slug(&self, slug: &TenantSlug) -> RepoResult<Option<Tenant>>;
     async fn find(&self, id: &TenantId) -> RepoResult<Option<Tenant>>;
+    async fn set_bot(&self, id: &TenantId, mode: BotMode, name: &str) -> RepoResult<Tenant>;
+}
+
+#[async_trait]
+pub trait ArticleRepository: Send + Sync {
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<Article>>;
+    async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<Article>>;
+    async fn create(&self, tenant: &TenantId, input: ArticleInput) -> RepoResult<Article>;
+    async fn update(&self, tenant: &TenantId, id: &str, input: ArticleInput)
+    -> RepoResult<Article>;
+    /// Returns whether it existed.
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool>;
 }
 
 #[async_trait]
@@ -110,6 +122,9 @@ pub trait SessionRepository: Send + Sync {
         status: SessionStatus,
         assigned: Option<AgentRef>,
     ) -> RepoResult<ChatSession>;
+    /// Marks the session as handed off by the bot. Returns `true` only for
+    /// the call that changed it, so the hand-off message is sent once.
+    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool>;
 }
 
 #[async_trait]

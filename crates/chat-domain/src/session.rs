@@ -121,6 +121,8 @@ pub struct ChatSession {
     /// The `seq` of the newest message (0 before the first).
     pub last_seq: i64,
     pub last_message_preview: Option<String>,
+    /// The bot has handed this conversation to people and stays silent.
+    pub bot_handed_off: bool,
 }
 
 /// Why a life-cycle change is not allowed.
@@ -221,6 +223,7 @@ mod tests {
             last_activity_at: now,
             last_seq: 0,
             last_message_preview: None,
+            bot_handed_off: false,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Tenants: the organisations that embed the widget. Every other object
 //! belongs to exactly one tenant.
 
-use crate::{TenantId, Timestamp, ValidationError};
+use crate::{BotMode, TenantId, Timestamp, ValidationError};
 
 /// The public handle of a tenant, e.g. `demo-tenant`, used by the widget.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -67,6 +67,9 @@ pub struct Tenant {
     pub slug: TenantSlug,
     pub name: String,
     pub allowed_origins: Vec<AllowedOrigin>,
+    pub bot_mode: BotMode,
+    /// The sender name of bot messages, e.g. "Assistant".
+    pub bot_name: String,
     pub created_at: Timestamp,
 }
 
@@ -117,6 +120,8 @@ mod tests {
             allowed_origins: vec![
                 AllowedOrigin::parse("https://Shop.Example.com/").unwrap_or_else(|e| panic!("{e}")),
             ],
+            bot_mode: BotMode::Off,
+            bot_name: "Assistant".into(),
             created_at: chrono::Utc::now(),
         };
         assert!(tenant.allows_origin("https://shop.example.com"));

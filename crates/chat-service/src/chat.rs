@@ -11,6 +11,7 @@ use chat_domain::{
 };
 use tracing::instrument;
 
+use crate::bot::{BotSettings, Responders};
 use crate::keys::{hash_secret, is_well_formed_secret, new_secret};
 use crate::{Error, Repositories, Result};
 
@@ -55,14 +56,37 @@ pub struct StartSession {
 pub const MAX_PAGE: u64 = 200;
 const MAX_ATTRIBUTES_BYTES: usize = 4096;
 
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone)]
 pub struct ChatService {
-    repos: Repositories,
-    hub: Arc<dyn WebSocketHub>,
+    pub(crate) repos: Repositories,
+    pub(crate) hub: Arc<dyn WebSocketHub>,
+    pub(crate) responders: Responders,
+    pub(crate) bot_settings: Arc<BotSettings>,
 }
 
 impl ChatService {
+    /// With the built-in knowledge-base bot and no model.
     pub fn new(repos: Repositories, hub: Arc<dyn WebSocketHub>) -> Self {
-        Self { repos, hub }
+        Self {
+            repos,
+            hub,
+            responders: Responders {
+                knowledge_base: Arc::new(crate::kb::KnowledgeBase::default()),
+                llm: None,
+            },
+            bot_settings: Arc::new(BotSettings::default()),
+        }
+    }
+
+    pub fn with_llm(mut self, llm: Arc<dyn chat_domain::Responder>) -> Self {
+        self.responders.llm = Some(llm);
+        self
+    }
+
+    pub fn with_bot_settings(mut self, settings: BotSettings) -> Self {
+        self.bot_settings = Arc::new(settings);
+        self
     }
 
     pub fn repos(&self) -> &Repositories {
@@ -160,7 +184,12 @@ impl ChatService {
             body: MessageBody::parse(body)?,
             client_msg_id: client_msg_id.map(ClientMsgId::parse).transpose()?,
         };
-        self.append(&session.tenant_id, &session.id, new).await
+        let (message, created) = self.append(&session.tenant_id, &session.id, new).await?;
+        // Acknowledged first; the bot's answer follows as its own event.
+        if created && session.assigned_agent.is_none() && !session.bot_handed_off {
+            self.spawn_bot(session.clone(), message.clone());
+        }
+        Ok((message, created))
     }
 
     /// Publishes typing state. Nothing is stored.
@@ -201,7 +230,7 @@ impl ChatService {
 
     /// Persists, then publishes to the tenant's agents and the customer.
     /// A retry (same `client_msg_id`) publishes nothing new.
-    async fn append(
+    pub(crate) async fn append(
         &self,
         tenant: &TenantId,
         session: &SessionId,
@@ -227,6 +256,20 @@ impl ChatService {
     }
 
     // ----- agents ----------------------------------------------------------
+
+    /// A session by id within a tenant (for tools and tests that act
+    /// without an agent).
+    pub async fn agent_session_by_id(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+    ) -> Result<ChatSession> {
+        self.repos
+            .sessions
+            .find(tenant, id)
+            .await?
+            .ok_or(Error::NotFound("session"))
+    }
 
     pub async fn agent_session(&self, ctx: &AgentCtx, id: &str) -> Result<ChatSession> {
         let id = SessionId::parse(id).ok_or(Error::NotFound("session"))?;

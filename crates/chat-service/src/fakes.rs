@@ -9,14 +9,14 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chat_domain::message::preview;
 use chat_domain::repo::{
-    AgentRepository, HealthCheck, MessageRepository, SessionRepository, TenantRepository,
-    TokenKind, TokenRecord, TokenRepository,
+    AgentRepository, ArticleRepository, HealthCheck, MessageRepository, SessionRepository,
+    TenantRepository, TokenKind, TokenRecord, TokenRepository,
 };
 use chat_domain::{
-    Agent, AgentId, AgentRef, AppendOutcome, AssigneeFilter, ChatEvent, ChatSession, Customer,
-    CustomerId, Email, Message, MessageId, NewAgent, NewMessage, NewSession, NewTenant, RepoError,
-    RepoResult, SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId,
-    TenantSlug, Timestamp, WebSocketHub,
+    Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, AssigneeFilter, BotMode,
+    ChatEvent, ChatSession, Customer, CustomerId, Email, Message, MessageId, NewAgent, NewMessage,
+    NewSession, NewTenant, RepoError, RepoResult, SessionFilter, SessionId, SessionKeyHash,
+    SessionStatus, Tenant, TenantId, TenantSlug, Timestamp, WebSocketHub,
 };
 
 use crate::keys::new_id;
@@ -26,6 +26,7 @@ struct State {
     tenants: Vec<Tenant>,
     agents: Vec<(Agent, String)>,
     tokens: HashMap<String, (TokenKind, TokenRecord)>,
+    articles: Vec<Article>,
     sessions: Vec<(ChatSession, SessionKeyHash)>,
     messages: Vec<Message>,
 }
@@ -59,6 +60,8 @@ impl TenantRepository for InMemoryStore {
                 slug: new.slug,
                 name: new.name,
                 allowed_origins: new.allowed_origins,
+                bot_mode: BotMode::Off,
+                bot_name: "Assistant".into(),
                 created_at: chrono::Utc::now(),
             };
             s.tenants.push(tenant.clone());
@@ -72,6 +75,83 @@ impl TenantRepository for InMemoryStore {
 
     async fn find(&self, id: &TenantId) -> RepoResult<Option<Tenant>> {
         Ok(self.with(|s| s.tenants.iter().find(|t| &t.id == id).cloned()))
+    }
+
+    async fn set_bot(&self, id: &TenantId, mode: BotMode, name: &str) -> RepoResult<Tenant> {
+        self.with(|s| {
+            let t = s
+                .tenants
+                .iter_mut()
+                .find(|t| &t.id == id)
+                .ok_or(RepoError::NotFound)?;
+            t.bot_mode = mode;
+            t.bot_name = name.to_owned();
+            Ok(t.clone())
+        })
+    }
+}
+
+#[async_trait]
+impl ArticleRepository for InMemoryStore {
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<Article>> {
+        Ok(self.with(|s| {
+            s.articles
+                .iter()
+                .filter(|a| &a.tenant_id == tenant)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<Article>> {
+        Ok(self.with(|s| {
+            s.articles
+                .iter()
+                .find(|a| &a.tenant_id == tenant && a.id == id)
+                .cloned()
+        }))
+    }
+
+    async fn create(&self, tenant: &TenantId, input: ArticleInput) -> RepoResult<Article> {
+        let article = Article {
+            id: new_id(),
+            tenant_id: tenant.clone(),
+            title: input.title,
+            body: input.body,
+            keywords: input.keywords,
+            updated_at: chrono::Utc::now(),
+        };
+        self.with(|s| s.articles.push(article.clone()));
+        Ok(article)
+    }
+
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        input: ArticleInput,
+    ) -> RepoResult<Article> {
+        self.with(|s| {
+            let a = s
+                .articles
+                .iter_mut()
+                .find(|a| &a.tenant_id == tenant && a.id == id)
+                .ok_or(RepoError::NotFound)?;
+            a.title = input.title;
+            a.body = input.body;
+            a.keywords = input.keywords;
+            a.updated_at = chrono::Utc::now();
+            Ok(a.clone())
+        })
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.articles.len();
+            s.articles
+                .retain(|a| !(&a.tenant_id == tenant && a.id == id));
+            s.articles.len() != before
+        }))
     }
 }
 
@@ -225,6 +305,7 @@ impl SessionRepository for InMemoryStore {
             last_activity_at: now,
             last_seq: 0,
             last_message_preview: None,
+            bot_handed_off: false,
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
         Ok(session)
@@ -293,6 +374,19 @@ impl SessionRepository for InMemoryStore {
             sess.assigned_agent = assigned;
             sess.last_activity_at = chrono::Utc::now();
             Ok(sess.clone())
+        })
+    }
+
+    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
+        self.with(|s| {
+            let (sess, _) = s
+                .sessions
+                .iter_mut()
+                .find(|(sess, _)| &sess.tenant_id == tenant && &sess.id == id)
+                .ok_or(RepoError::NotFound)?;
+            let changed = !sess.bot_handed_off;
+            sess.bot_handed_off = true;
+            Ok(changed)
         })
     }
 }
@@ -403,6 +497,7 @@ pub enum Target {
 #[derive(Default)]
 pub struct RecordingHub {
     sent: Mutex<Vec<(Target, ChatEvent)>>,
+    published: tokio::sync::Notify,
 }
 
 impl RecordingHub {
@@ -433,6 +528,25 @@ impl RecordingHub {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((target, event));
+        self.published.notify_waiters();
+    }
+
+    /// Waits (up to ten seconds) until a recorded event satisfies `pred`,
+    /// for work the service does off the request path.
+    pub async fn wait_for(
+        &self,
+        pred: impl Fn(&Target, &ChatEvent) -> bool,
+    ) -> Option<(Target, ChatEvent)> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let notified = self.published.notified();
+            if let Some(hit) = self.events().into_iter().find(|(t, e)| pred(t, e)) {
+                return Some(hit);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
     }
 }
 

@@ -8,20 +8,23 @@
 //! have. It knows nothing of HTTP, WebSockets or SQL.
 
 pub mod auth;
+pub mod bot;
 pub mod chat;
 pub mod error;
 pub mod fakes;
+pub mod kb;
 mod keys;
 mod rate_limit;
 
 use std::sync::Arc;
 
 use chat_domain::repo::{
-    AgentRepository, HealthCheck, MessageRepository, SessionRepository, TenantRepository,
-    TokenRepository,
+    AgentRepository, ArticleRepository, HealthCheck, MessageRepository, SessionRepository,
+    TenantRepository, TokenRepository,
 };
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
+pub use bot::{BotOutcome, BotSettings, Responders};
 pub use chat::{AgentCtx, ChatService, StartSession};
 pub use error::{Error, Result};
 pub use keys::{hash_secret, new_id, new_secret};
@@ -35,6 +38,7 @@ pub struct Repositories {
     pub tokens: Arc<dyn TokenRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub messages: Arc<dyn MessageRepository>,
+    pub articles: Arc<dyn ArticleRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -47,6 +51,7 @@ impl Repositories {
             + TokenRepository
             + SessionRepository
             + MessageRepository
+            + ArticleRepository
             + HealthCheck
             + 'static,
     {
@@ -56,6 +61,7 @@ impl Repositories {
             tokens: store.clone(),
             sessions: store.clone(),
             messages: store.clone(),
+            articles: store.clone(),
             health: store,
         }
     }

@@ -5,7 +5,7 @@ use chat_domain::repo::{
     AgentRepository, TenantRepository, TokenKind, TokenRecord, TokenRepository,
 };
 use chat_domain::{
-    Agent, AgentId, Email, NewAgent, NewTenant, RepoError, RepoResult, Tenant, TenantId,
+    Agent, AgentId, BotMode, Email, NewAgent, NewTenant, RepoError, RepoResult, Tenant, TenantId,
     TenantSlug, Timestamp,
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
@@ -33,6 +33,8 @@ impl TenantRepository for SeaOrmStore {
             allowed_origins: Set(
                 serde_json::to_string(&origins).map_err(|e| RepoError::Other(e.to_string()))?
             ),
+            bot_mode: Set(BotMode::Off.as_str().to_owned()),
+            bot_name: Set("Assistant".to_owned()),
             created_at: Set(now_micros()),
         };
         tenant::Entity::insert(model)
@@ -62,6 +64,22 @@ impl TenantRepository for SeaOrmStore {
             .map_err(map_err)?
             .map(convert::tenant)
             .transpose()
+    }
+
+    async fn set_bot(&self, id: &TenantId, mode: BotMode, name: &str) -> RepoResult<Tenant> {
+        tenant::Entity::update_many()
+            .set(tenant::ActiveModel {
+                bot_mode: Set(mode.as_str().to_owned()),
+                bot_name: Set(name.to_owned()),
+                ..Default::default()
+            })
+            .filter(tenant::Column::Id.eq(id.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(map_err)?;
+        TenantRepository::find(self, id)
+            .await?
+            .ok_or(RepoError::NotFound)
     }
 }
 

@@ -2,12 +2,12 @@
 
 use chat_domain::tenant::AllowedOrigin;
 use chat_domain::{
-    Agent, AgentId, AgentRef, ChatSession, ClientMsgId, Customer, CustomerId, Email, Message,
-    MessageId, PageContext, RepoError, RepoResult, Role, SenderType, SessionId, SessionStatus,
-    Tenant, TenantId, TenantSlug, Timestamp,
+    Agent, AgentId, AgentRef, Article, BotMode, ChatSession, ClientMsgId, Customer, CustomerId,
+    Email, Message, MessageId, PageContext, RepoError, RepoResult, Role, SenderType, SessionId,
+    SessionStatus, Tenant, TenantId, TenantSlug, Timestamp,
 };
 
-use crate::entity::{agent, chat_session, customer, message, tenant};
+use crate::entity::{agent, chat_session, customer, kb_article, message, tenant};
 
 pub fn to_micros(t: Timestamp) -> i64 {
     t.timestamp_micros()
@@ -36,7 +36,21 @@ pub fn tenant(m: tenant::Model) -> RepoResult<Tenant> {
             .iter()
             .map(|o| AllowedOrigin::parse(o).map_err(|_| corrupt("origin", o)))
             .collect::<RepoResult<_>>()?,
+        bot_mode: BotMode::parse(&m.bot_mode).map_err(|_| corrupt("bot_mode", &m.bot_mode))?,
+        bot_name: m.bot_name,
         created_at: from_micros(m.created_at)?,
+    })
+}
+
+pub fn article(m: kb_article::Model) -> RepoResult<Article> {
+    Ok(Article {
+        keywords: serde_json::from_str(&m.keywords)
+            .map_err(|_| corrupt("keywords", &m.keywords))?,
+        id: m.id,
+        tenant_id: TenantId::new(m.tenant_id),
+        title: m.title,
+        body: m.body,
+        updated_at: from_micros(m.updated_at)?,
     })
 }
 
@@ -84,6 +98,7 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
         last_activity_at: from_micros(s.last_activity_at)?,
         last_seq: s.last_seq,
         last_message_preview: s.last_message_preview,
+        bot_handed_off: s.bot_handed_off,
     })
 }
 

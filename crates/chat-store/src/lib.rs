@@ -9,6 +9,7 @@
 mod accounts;
 mod convert;
 mod entity;
+mod kb;
 mod messages;
 mod sessions;
 

@@ -69,6 +69,7 @@ impl SessionRepository for SeaOrmStore {
             last_activity_at: now,
             last_seq: 0,
             last_message_preview: None,
+            bot_handed_off: false,
         };
         let txn = self.db.begin().await.map_err(map_err)?;
         customer::Entity::insert(customer::ActiveModel::from(customer.clone()))
@@ -199,6 +200,24 @@ impl SessionRepository for SeaOrmStore {
             return Err(RepoError::Conflict("stale_state".into()));
         }
         Ok(current)
+    }
+
+    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
+        self.set_handed_off(tenant, id).await
+    }
+}
+
+impl SeaOrmStore {
+    async fn set_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
+        let res = chat_session::Entity::update_many()
+            .col_expr(chat_session::Column::BotHandedOff, Expr::val(true))
+            .filter(chat_session::Column::Id.eq(id.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::BotHandedOff.eq(false))
+            .exec(&self.db)
+            .await
+            .map_err(map_err)?;
+        Ok(res.rows_affected == 1)
     }
 }
 

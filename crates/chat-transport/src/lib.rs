@@ -44,5 +44,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::auth::configure)
         .configure(routes::agents::configure)
         .configure(routes::sessions::configure)
+        .configure(routes::kb::configure)
         .configure(ws::configure);
 }

@@ -3,6 +3,7 @@
 //! WebSocket clients.
 
 mod auth;
+mod bot;
 mod customer_flow;
 mod health;
 mod helpers;

@@ -19,6 +19,7 @@ pub struct Model {
     pub last_activity_at: i64,
     pub last_seq: i64,
     pub last_message_preview: Option<String>,
+    pub bot_handed_off: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

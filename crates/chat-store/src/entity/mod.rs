@@ -5,5 +5,6 @@ pub mod agent;
 pub mod auth_token;
 pub mod chat_session;
 pub mod customer;
+pub mod kb_article;
 pub mod message;
 pub mod tenant;

@@ -9,6 +9,8 @@ pub struct Model {
     pub name: String,
     /// JSON array of origins.
     pub allowed_origins: String,
+    pub bot_mode: String,
+    pub bot_name: String,
     pub created_at: i64,
 }
 

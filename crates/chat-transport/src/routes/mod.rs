@@ -3,5 +3,6 @@
 pub mod agents;
 pub mod auth;
 pub mod health;
+pub mod kb;
 pub mod public;
 pub mod sessions;

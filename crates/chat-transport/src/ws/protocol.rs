@@ -131,6 +131,10 @@ pub fn encode(event: &ChatEvent, audience: Audience) -> String {
                 is_typing: *is_typing,
             },
         ),
+        ChatEvent::BotHandoff { session_id, reason } => envelope(
+            kind,
+            serde_json::json!({ "session_id": session_id.as_str(), "reason": reason }),
+        ),
         ChatEvent::AgentPresence {
             agent_id,
             name,

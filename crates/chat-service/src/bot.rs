@@ -1,0 +1,295 @@
+//! The bot's part of a conversation: while a session is pending and no
+//! agent is assigned, each customer message is offered to the tenant's
+//! responder. A confident answer goes out as a `bot` message through the
+//! same path as every other message; otherwise (or when the customer asks
+//! for a person) the bot hands off once and stays silent.
+
+use std::sync::Arc;
+
+use chat_domain::{
+    Article, ArticleInput, BotAnswer, BotMode, BotQuestion, ChatEvent, ChatSession, ClientMsgId,
+    Message, MessageBody, NewMessage, Responder, SenderType, SessionStatus, Tenant,
+};
+use tracing::instrument;
+
+use crate::{AgentCtx, ChatService, Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    /// Phrases (lowercase) by which a customer asks for a person, in every
+    /// language the tenants use.
+    pub handoff_phrases: Vec<String>,
+    pub handoff_message: String,
+    /// How many recent messages an LLM sees.
+    pub history: u64,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        Self {
+            handoff_phrases: [
+                "human",
+                "agent",
+                "real person",
+                "a person",
+                "talk to someone",
+                "speak to someone",
+                "talk with someone",
+                "speak with someone",
+                "representative",
+                "operator",
+                "someone real",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+            handoff_message:
+                "I'll connect you with a member of our team. Someone will reply here shortly."
+                    .into(),
+            history: 10,
+        }
+    }
+}
+
+/// The responders a tenant's bot mode can pick from.
+#[derive(Clone)]
+pub struct Responders {
+    pub knowledge_base: Arc<dyn Responder>,
+    /// An OpenAI-compatible model, when one is configured.
+    pub llm: Option<Arc<dyn Responder>>,
+}
+
+/// What the bot did with a customer message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BotOutcome {
+    /// The tenant's bot is off.
+    Off,
+    /// An agent has the session, it is not pending, or the bot handed off
+    /// earlier.
+    Silent,
+    Answered(Message),
+    HandedOff,
+}
+
+/// Whether the text asks for a person: a phrase matched on word boundaries.
+pub fn asks_for_human(text: &str, phrases: &[String]) -> bool {
+    let words: Vec<String> = text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let joined = format!(" {} ", words.join(" "));
+    phrases
+        .iter()
+        .any(|p| joined.contains(&format!(" {} ", p.trim())))
+}
+
+impl ChatService {
+    /// Runs the bot for a new customer message, off the request path.
+    pub(crate) fn spawn_bot(&self, session: ChatSession, message: Message) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.bot_turn(&session, &message).await {
+                tracing::warn!(error = %e, session = %session.id, "bot turn failed");
+            }
+        });
+    }
+
+    /// Offers a customer message to the tenant's bot. Idempotent: a second
+    /// turn for the same message stores and publishes nothing new.
+    #[instrument(skip_all, fields(tenant = %session.tenant_id, session = %session.id))]
+    pub async fn bot_turn(&self, session: &ChatSession, message: &Message) -> Result<BotOutcome> {
+        let tenant = self.tenant(&session.tenant_id).await?;
+        if tenant.bot_mode == BotMode::Off {
+            return Ok(BotOutcome::Off);
+        }
+        // Fresh state: an agent may have taken over since.
+        let Some(current) = self.repos.sessions.find(&tenant.id, &session.id).await? else {
+            return Ok(BotOutcome::Silent);
+        };
+        if current.status != SessionStatus::Pending
+            || current.assigned_agent.is_some()
+            || current.bot_handed_off
+        {
+            return Ok(BotOutcome::Silent);
+        }
+        if asks_for_human(&message.body, &self.bot_settings.handoff_phrases) {
+            return self.hand_off(&tenant, &current, "requested").await;
+        }
+        let articles = self.repos.articles.list(&tenant.id).await?;
+        let recent = self
+            .repos
+            .messages
+            .list_before(
+                &tenant.id,
+                &current.id,
+                message.seq + 1,
+                self.bot_settings.history,
+            )
+            .await?;
+        let question = BotQuestion {
+            bot_name: &tenant.bot_name,
+            question: &message.body,
+            recent: &recent,
+            articles: &articles,
+        };
+        let answer = self.ask(&tenant, question).await;
+        match answer {
+            BotAnswer::Answer(text) => {
+                let reply = self
+                    .bot_message(&tenant, &current, &text, &format!("bot-{}", message.id))
+                    .await?;
+                Ok(BotOutcome::Answered(reply))
+            }
+            BotAnswer::NotConfident => self.hand_off(&tenant, &current, "not_confident").await,
+        }
+    }
+
+    /// The tenant's responder, falling back to the knowledge base (and then
+    /// to a hand-off) when the model fails or times out.
+    async fn ask(&self, tenant: &Tenant, q: BotQuestion<'_>) -> BotAnswer {
+        let llm = self
+            .responders
+            .llm
+            .as_ref()
+            .filter(|_| tenant.bot_mode == BotMode::Llm);
+        if let Some(llm) = llm {
+            match llm.answer(q).await {
+                Ok(a) => return a,
+                Err(e) => tracing::warn!(error = %e.0, "model failed; using the knowledge base"),
+            }
+        }
+        self.responders
+            .knowledge_base
+            .answer(q)
+            .await
+            .unwrap_or(BotAnswer::NotConfident)
+    }
+
+    async fn hand_off(
+        &self,
+        tenant: &Tenant,
+        session: &ChatSession,
+        reason: &'static str,
+    ) -> Result<BotOutcome> {
+        if !self
+            .repos
+            .sessions
+            .mark_handed_off(&tenant.id, &session.id)
+            .await?
+        {
+            return Ok(BotOutcome::Silent);
+        }
+        let text = self.bot_settings.handoff_message.clone();
+        self.bot_message(
+            tenant,
+            session,
+            &text,
+            &format!("bot-handoff-{}", session.id),
+        )
+        .await?;
+        self.hub
+            .broadcast_to_tenant(
+                &tenant.id,
+                ChatEvent::BotHandoff {
+                    session_id: session.id.clone(),
+                    reason,
+                },
+            )
+            .await;
+        Ok(BotOutcome::HandedOff)
+    }
+
+    async fn bot_message(
+        &self,
+        tenant: &Tenant,
+        session: &ChatSession,
+        text: &str,
+        client_msg_id: &str,
+    ) -> Result<Message> {
+        let body: String = text.chars().take(MessageBody::MAX_CHARS).collect();
+        let new = NewMessage {
+            sender_type: SenderType::Bot,
+            sender_id: None,
+            sender_name: tenant.bot_name.clone(),
+            body: MessageBody::parse(&body)?,
+            client_msg_id: Some(ClientMsgId::parse(
+                &client_msg_id.chars().take(64).collect::<String>(),
+            )?),
+        };
+        Ok(self.append(&tenant.id, &session.id, new).await?.0)
+    }
+
+    // ----- administration --------------------------------------------------
+
+    pub async fn articles(&self, ctx: &AgentCtx) -> Result<Vec<Article>> {
+        ctx.require_admin()?;
+        Ok(self.repos.articles.list(ctx.tenant_id()).await?)
+    }
+
+    pub async fn article(&self, ctx: &AgentCtx, id: &str) -> Result<Article> {
+        ctx.require_admin()?;
+        self.repos
+            .articles
+            .find(ctx.tenant_id(), id)
+            .await?
+            .ok_or(Error::NotFound("article"))
+    }
+
+    pub async fn create_article(&self, ctx: &AgentCtx, input: ArticleInput) -> Result<Article> {
+        ctx.require_admin()?;
+        Ok(self.repos.articles.create(ctx.tenant_id(), input).await?)
+    }
+
+    pub async fn update_article(
+        &self,
+        ctx: &AgentCtx,
+        id: &str,
+        input: ArticleInput,
+    ) -> Result<Article> {
+        ctx.require_admin()?;
+        self.repos
+            .articles
+            .update(ctx.tenant_id(), id, input)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::NotFound(_) => Error::NotFound("article"),
+                other => other,
+            })
+    }
+
+    pub async fn delete_article(&self, ctx: &AgentCtx, id: &str) -> Result<()> {
+        ctx.require_admin()?;
+        if self.repos.articles.delete(ctx.tenant_id(), id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("article"))
+        }
+    }
+
+    pub async fn set_bot(&self, ctx: &AgentCtx, mode: BotMode, name: &str) -> Result<Tenant> {
+        ctx.require_admin()?;
+        let name = chat_domain::agent::parse_display_name("name", name)?;
+        Ok(self
+            .repos
+            .tenants
+            .set_bot(ctx.tenant_id(), mode, &name)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_for_a_person_are_recognised_on_word_boundaries() {
+        let phrases = BotSettings::default().handoff_phrases;
+        assert!(asks_for_human("Can I talk to a HUMAN please?", &phrases));
+        assert!(asks_for_human("I want to speak to someone", &phrases));
+        assert!(asks_for_human("agent!", &phrases));
+        assert!(!asks_for_human("what are your opening hours", &phrases));
+        assert!(!asks_for_human("my user agentname is x", &phrases));
+    }
+}

@@ -1,0 +1,235 @@
+//! The bot against the in-memory fakes.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chat_domain::repo::{ArticleRepository, TenantRepository};
+use chat_domain::{
+    ArticleInput, BotAnswer, BotMode, BotQuestion, ChatEvent, NewTenant, Responder, ResponderError,
+    Role, SenderType, TenantSlug,
+};
+use chat_service::auth::NewAgentInput;
+use chat_service::fakes::{InMemoryStore, RecordingHub};
+use chat_service::{
+    AuthService, AuthSettings, BotOutcome, ChatService, Repositories, StartSession,
+};
+
+struct World {
+    chat: ChatService,
+    auth: AuthService,
+    hub: Arc<RecordingHub>,
+    tenant: chat_domain::Tenant,
+}
+
+fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+async fn world(mode: BotMode, llm: Option<Arc<dyn Responder>>) -> World {
+    let store = Arc::new(InMemoryStore::new());
+    let hub = Arc::new(RecordingHub::new());
+    let repos = Repositories::from_store(store.clone());
+    let mut chat = ChatService::new(repos.clone(), hub.clone());
+    if let Some(llm) = llm {
+        chat = chat.with_llm(llm);
+    }
+    let tenant = ok(TenantRepository::create(
+        &*store,
+        NewTenant {
+            slug: ok(TenantSlug::parse("acme")),
+            name: "Acme".into(),
+            allowed_origins: vec![],
+        },
+    )
+    .await);
+    let tenant = ok(store.set_bot(&tenant.id, mode, "Robo").await);
+    ok(ArticleRepository::create(
+        &*store,
+        &tenant.id,
+        ok(ArticleInput::parse(
+            "Opening hours",
+            "We are open Monday to Friday from 8:00 to 20:00. We are closed on Sundays.",
+            &["hours".into(), "open".into()],
+        )),
+    )
+    .await);
+    World {
+        auth: ok(AuthService::new(repos, AuthSettings::default()).await),
+        chat,
+        hub,
+        tenant,
+    }
+}
+
+impl World {
+    async fn customer_says(&self, text: &str) -> (chat_domain::ChatSession, chat_domain::Message) {
+        let (_, session) = ok(self
+            .chat
+            .start_session(StartSession {
+                tenant: "acme".into(),
+                ..StartSession::default()
+            })
+            .await);
+        let (m, _) = ok(self.chat.send_as_customer(&session, text, None).await);
+        (session, m)
+    }
+}
+
+#[tokio::test]
+async fn a_confident_answer_is_stored_and_broadcast_as_a_bot_message() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let (session, question) = w.customer_says("What are your opening hours?").await;
+    let outcome = ok(w.chat.bot_turn(&session, &question).await);
+    let BotOutcome::Answered(reply) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        (reply.sender_type, reply.sender_name.as_str(), reply.seq),
+        (SenderType::Bot, "Robo", 2)
+    );
+    assert!(reply.body.contains("Monday to Friday"), "{}", reply.body);
+    // The background turn and this one stored one reply between them.
+    let stored = ok(w
+        .chat
+        .messages_after(&w.tenant.id, &session.id, 0, None)
+        .await);
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|m| m.sender_type == SenderType::Bot)
+            .count(),
+        1
+    );
+    let seen = w
+        .hub
+        .wait_for(|_, e| matches!(e, ChatEvent::MessageNew(m) if m.sender_type == SenderType::Bot))
+        .await;
+    assert!(seen.is_some());
+}
+
+#[tokio::test]
+async fn the_bot_is_off_when_the_tenant_turns_it_off() {
+    let w = world(BotMode::Off, None).await;
+    let (session, question) = w.customer_says("What are your opening hours?").await;
+    assert_eq!(
+        ok(w.chat.bot_turn(&session, &question).await),
+        BotOutcome::Off
+    );
+}
+
+#[tokio::test]
+async fn below_the_threshold_it_hands_off_once_and_then_stays_silent() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let (session, question) = w
+        .customer_says("Can you explain quantum chromodynamics?")
+        .await;
+    let first = ok(w.chat.bot_turn(&session, &question).await);
+    let again = ok(w.chat.bot_turn(&session, &question).await);
+    assert!(
+        matches!(
+            (&first, &again),
+            (BotOutcome::HandedOff, BotOutcome::Silent) | (BotOutcome::Silent, BotOutcome::Silent)
+        ),
+        "{first:?} {again:?}"
+    );
+    let handoff = w
+        .hub
+        .wait_for(|_, e| {
+            matches!(
+                e,
+                ChatEvent::BotHandoff {
+                    reason: "not_confident",
+                    ..
+                }
+            )
+        })
+        .await;
+    assert!(handoff.is_some(), "agents are told");
+    let (m, _) = ok(w
+        .chat
+        .send_as_customer(&session, "What are your opening hours?", None)
+        .await);
+    assert_eq!(ok(w.chat.bot_turn(&session, &m).await), BotOutcome::Silent);
+    let stored = ok(w
+        .chat
+        .messages_after(&w.tenant.id, &session.id, 0, None)
+        .await);
+    let bot: Vec<_> = stored
+        .iter()
+        .filter(|m| m.sender_type == SenderType::Bot)
+        .collect();
+    assert_eq!(bot.len(), 1, "exactly one hand-off message");
+}
+
+#[tokio::test]
+async fn asking_for_a_person_hands_off() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let (session, question) = w
+        .customer_says("Can I talk to a human about my opening hours question?")
+        .await;
+    let outcome = ok(w.chat.bot_turn(&session, &question).await);
+    assert!(
+        matches!(outcome, BotOutcome::HandedOff | BotOutcome::Silent),
+        "{outcome:?}"
+    );
+    let handoff = w
+        .hub
+        .wait_for(|_, e| {
+            matches!(
+                e,
+                ChatEvent::BotHandoff {
+                    reason: "requested",
+                    ..
+                }
+            )
+        })
+        .await;
+    assert!(handoff.is_some());
+    assert!(ok(w.chat.agent_session_by_id(&w.tenant.id, &session.id).await).bot_handed_off);
+}
+
+#[tokio::test]
+async fn once_an_agent_is_assigned_the_bot_is_silent() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    ok(w.auth
+        .create_agent(
+            None,
+            &w.tenant.id,
+            NewAgentInput {
+                name: "Alex",
+                email: "a@acme.test",
+                password: "long enough",
+                role: Role::Agent,
+            },
+        )
+        .await);
+    let login = ok(w.auth.login("a@acme.test", "long enough", "x").await);
+    let ctx = ok(w.auth.authenticate(&login.token).await);
+    let (session, _) = w.customer_says("hello").await;
+    ok(w.chat.assign(&ctx, session.id.as_str(), None).await);
+    let (m, _) = ok(w
+        .chat
+        .send_as_customer(&session, "What are your opening hours?", None)
+        .await);
+    assert_eq!(ok(w.chat.bot_turn(&session, &m).await), BotOutcome::Silent);
+}
+
+struct Failing;
+
+#[async_trait]
+impl Responder for Failing {
+    async fn answer(&self, _: BotQuestion<'_>) -> Result<BotAnswer, ResponderError> {
+        Err(ResponderError("model answered 500".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_model_falls_back_to_the_knowledge_base() {
+    let w = world(BotMode::Llm, Some(Arc::new(Failing))).await;
+    let (session, question) = w.customer_says("What are your opening hours?").await;
+    let outcome = ok(w.chat.bot_turn(&session, &question).await);
+    assert!(
+        matches!(outcome, BotOutcome::Answered(ref m) if m.body.contains("Monday")),
+        "{outcome:?}"
+    );
+}
