@@ -114,6 +114,7 @@ impl Conn {
             who,
             rate: RateLimit::new(limits.burst),
             replayed: HashMap::new(),
+            recent: SentLog::default(),
             last_typing: None,
         };
         let expiry = match &handler.who {
@@ -144,14 +145,17 @@ impl Conn {
                 () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
                 frame = outbound.recv() => {
                     let Some(frame) = frame else { break None };
-                    if handler.already_replayed(&frame) {
+                    if handler.already_sent(&frame) {
                         continue;
                     }
                     // A client that does not read blocks this write; the
                     // hub then kicks it when its queue fills, which must
                     // still end the connection.
                     tokio::select! {
-                        res = session.text(frame.text) => if res.is_err() { break None },
+                        res = session.text(frame.text) => {
+                            if res.is_err() { break None }
+                            if let Some((sid, seq)) = &frame.message { handler.note_sent(sid, *seq); }
+                        },
                         _ = &mut kick => break reason(close_code::SLOW_CONSUMER, "slow consumer: outbound queue full"),
                     }
                 }
@@ -211,15 +215,61 @@ struct Handler {
     /// Highest `seq` replayed per session by `chat.resume`: live copies at
     /// or below it are already on the wire.
     replayed: HashMap<SessionId, i64>,
+    /// The most recent messages this connection has sent, so that neither
+    /// a replay nor a live copy repeats one (a live message can go out
+    /// between the upgrade and the client's `chat.resume`).
+    recent: SentLog,
     last_typing: Option<(bool, Instant)>,
 }
 
+/// A bounded memory of `(session, seq)` pairs already written.
+#[derive(Default)]
+struct SentLog {
+    order: std::collections::VecDeque<(u64, i64)>,
+    set: std::collections::HashSet<(u64, i64)>,
+}
+
+/// Enough for any realistic gap between the upgrade and a resume.
+const SENT_LOG_CAP: usize = 1024;
+
+fn session_key(session: &SessionId) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    session.hash(&mut h);
+    h.finish()
+}
+
+impl SentLog {
+    fn insert(&mut self, session: &SessionId, seq: i64) {
+        let k = (session_key(session), seq);
+        if self.set.insert(k) {
+            self.order.push_back(k);
+            if self.order.len() > SENT_LOG_CAP {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn contains(&self, session: &SessionId, seq: i64) -> bool {
+        !self.set.is_empty() && self.set.contains(&(session_key(session), seq))
+    }
+}
+
 impl Handler {
-    fn already_replayed(&self, frame: &Outbound) -> bool {
+    fn already_sent(&self, frame: &Outbound) -> bool {
         match &frame.message {
-            Some((session, seq)) => self.replayed.get(session).is_some_and(|max| seq <= max),
+            Some((session, seq)) => {
+                self.replayed.get(session).is_some_and(|max| seq <= max)
+                    || self.recent.contains(session, *seq)
+            }
             None => false,
         }
+    }
+
+    fn note_sent(&mut self, session: &SessionId, seq: i64) {
+        self.recent.insert(session, seq);
     }
 
     async fn send(session: &mut Session, text: String) -> Flow {
@@ -357,11 +407,15 @@ impl Handler {
                 break;
             };
             for m in &page {
+                if self.recent.contains(&m.session_id, m.seq) {
+                    continue;
+                }
                 if let Flow::Close(r) =
                     Self::send(session, envelope("chat.message.new", MessageDto::from(m))).await
                 {
                     return Flow::Close(r);
                 }
+                self.recent.insert(&m.session_id, m.seq);
             }
             cursor = last;
             self.replayed.insert(target.id.clone(), cursor);
