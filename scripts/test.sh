@@ -26,6 +26,9 @@ if [ -n "${CHAT_TEST_POSTGRES_URL:-}" ]; then
   CHAT_TEST_DATABASE=postgres cargo test -p chat-store -p chat-api
 fi
 
+step "benchmark smoke run"
+bench/run.sh smoke
+
 for ui in widget frontend; do
   if [ -f "$ui/package.json" ]; then
     step "$ui tests"

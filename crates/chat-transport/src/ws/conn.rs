@@ -244,10 +244,11 @@ impl SentLog {
         let k = (session_key(session), seq);
         if self.set.insert(k) {
             self.order.push_back(k);
-            if self.order.len() > SENT_LOG_CAP {
-                if let Some(old) = self.order.pop_front() {
-                    self.set.remove(&old);
-                }
+            let evicted = (self.order.len() > SENT_LOG_CAP)
+                .then(|| self.order.pop_front())
+                .flatten();
+            if let Some(old) = evicted {
+                self.set.remove(&old);
             }
         }
     }

@@ -1,0 +1,174 @@
+//! Clients that behave like the widget and the dashboard: HTTP for starting
+//! sessions and sending, WebSockets for receiving.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+/// A receipt: which benchmark message reached which socket, when.
+pub type Receipt = (u64, Instant);
+
+pub struct Http {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Http {
+    pub fn new(base: &str) -> Result<Self> {
+        Ok(Self {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(256)
+                .build()?,
+            base: base.to_owned(),
+        })
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<String> {
+        let v: Value = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        v["token"].as_str().map(str::to_owned).context("no token")
+    }
+
+    /// Returns `(session_key, session_id)`.
+    pub async fn start_session(&self, tenant: &str) -> Result<(String, String)> {
+        let v: Value = self
+            .client
+            .post(format!("{}/api/v1/public/chat/sessions", self.base))
+            .json(&json!({ "tenant_id": tenant, "customer": { "name": "Bench" } }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok((
+            v["session_key"].as_str().unwrap_or_default().to_owned(),
+            v["session"]["id"].as_str().unwrap_or_default().to_owned(),
+        ))
+    }
+
+    /// Sends a customer message whose body carries the benchmark id.
+    pub async fn send(&self, key: &str, id: u64) -> Result<()> {
+        self.client
+            .post(format!(
+                "{}/api/v1/public/chat/sessions/{key}/messages",
+                self.base
+            ))
+            .json(&json!({ "body": format!("bench:{id}:"), "client_msg_id": format!("b{id}") }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    pub async fn stored_seqs(&self, key: &str) -> Result<Vec<i64>> {
+        let mut all = Vec::new();
+        loop {
+            let after = all.last().copied().unwrap_or(0);
+            let v: Value = self
+                .client
+                .get(format!(
+                    "{}/api/v1/public/chat/sessions/{key}/messages?after_seq={after}",
+                    self.base
+                ))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let page: Vec<i64> = v["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["seq"].as_i64())
+                .collect();
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+        }
+    }
+}
+
+/// Finds the benchmark id in a frame without parsing the whole JSON: the
+/// load generator must stay cheaper than the server it measures.
+pub fn bench_id(frame: &str) -> Option<u64> {
+    if !frame.starts_with(r#"{"type":"chat.message.new""#) {
+        return None;
+    }
+    let start = frame.find("bench:")? + 6;
+    let end = frame[start..].find(':')? + start;
+    frame[start..end].parse().ok()
+}
+
+pub fn agent_request(
+    ws_base: &str,
+    token: &str,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request> {
+    let mut req = format!("{ws_base}/ws").into_client_request()?;
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
+    Ok(req)
+}
+
+pub fn customer_request(
+    ws_base: &str,
+    key: &str,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request> {
+    Ok(format!("{ws_base}/ws/public/{key}").into_client_request()?)
+}
+
+/// Opens a socket and forwards every benchmark receipt until it closes.
+/// Resolves once the socket is open.
+pub async fn listen(
+    req: tokio_tungstenite::tungstenite::handshake::client::Request,
+    out: mpsc::UnboundedSender<Receipt>,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(tokio::spawn(async move {
+        let (mut tx, mut rx) = ws.split();
+        while let Some(Ok(msg)) = rx.next().await {
+            match msg {
+                Message::Text(t) => {
+                    let receipt = bench_id(t.as_str()).map(|id| (id, Instant::now()));
+                    if receipt.is_some_and(|r| out.send(r).is_err()) {
+                        return;
+                    }
+                }
+                Message::Ping(p) => {
+                    let _ = tx.send(Message::Pong(p)).await;
+                }
+                Message::Close(_) => return,
+                _ => {}
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_is_found_in_a_message_frame_only() {
+        let f = r#"{"type":"chat.message.new","payload":{"body":"bench:42:","seq":1}}"#;
+        assert_eq!(bench_id(f), Some(42));
+        assert_eq!(
+            bench_id(r#"{"type":"chat.typing","payload":{"body":"bench:42:"}}"#),
+            None
+        );
+    }
+}
