@@ -96,6 +96,13 @@ pub struct Customer {
     pub attributes: serde_json::Value,
 }
 
+impl Customer {
+    /// What agents and events call the customer: the name, or "Visitor".
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| "Visitor".to_owned())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct NewCustomer {
     pub name: Option<String>,

@@ -176,11 +176,7 @@ impl ChatService {
         let new = NewMessage {
             sender_type: SenderType::Customer,
             sender_id: Some(session.customer.id.to_string()),
-            sender_name: session
-                .customer
-                .name
-                .clone()
-                .unwrap_or_else(|| "Visitor".to_owned()),
+            sender_name: session.customer.display_name(),
             body: MessageBody::parse(body)?,
             client_msg_id: client_msg_id.map(ClientMsgId::parse).transpose()?,
         };
@@ -197,11 +193,7 @@ impl ChatService {
         let event = ChatEvent::Typing {
             session_id: session.id.clone(),
             sender_type: SenderType::Customer,
-            name: session
-                .customer
-                .name
-                .clone()
-                .unwrap_or_else(|| "Visitor".to_owned()),
+            name: session.customer.display_name(),
             is_typing,
         };
         self.hub
@@ -247,12 +239,16 @@ impl ChatService {
 
     async fn publish_message(&self, message: &Message) {
         let event = ChatEvent::MessageNew(message.clone());
-        self.hub
-            .send_to_session(&message.tenant_id, &message.session_id, event.clone())
+        self.publish(&message.tenant_id, &message.session_id, event)
             .await;
+    }
+
+    /// To the session's customer and the tenant's agents.
+    async fn publish(&self, tenant: &TenantId, session: &SessionId, event: ChatEvent) {
         self.hub
-            .broadcast_to_tenant(&message.tenant_id, event)
+            .send_to_session(tenant, session, event.clone())
             .await;
+        self.hub.broadcast_to_tenant(tenant, event).await;
     }
 
     // ----- agents ----------------------------------------------------------
@@ -477,12 +473,7 @@ impl ChatService {
     }
 
     async fn publish_state(&self, event: ChatEvent, session: &ChatSession) {
-        self.hub
-            .send_to_session(&session.tenant_id, &session.id, event.clone())
-            .await;
-        self.hub
-            .broadcast_to_tenant(&session.tenant_id, event)
-            .await;
+        self.publish(&session.tenant_id, &session.id, event).await;
     }
 
     /// Relays an agent's typing state to the customer and the other agents.
@@ -494,10 +485,7 @@ impl ChatService {
             name: ctx.agent.name.clone(),
             is_typing,
         };
-        self.hub
-            .send_to_session(ctx.tenant_id(), &session.id, event.clone())
-            .await;
-        self.hub.broadcast_to_tenant(ctx.tenant_id(), event).await;
+        self.publish(ctx.tenant_id(), &session.id, event).await;
         Ok(())
     }
 

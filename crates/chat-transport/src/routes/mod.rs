@@ -6,3 +6,19 @@ pub mod health;
 pub mod kb;
 pub mod public;
 pub mod sessions;
+
+use actix_web::HttpResponse;
+use chat_domain::Message;
+
+use crate::dto::MessageDto;
+
+/// 201 with the new message, or 200 with the one already stored under the
+/// same `client_msg_id` (a retry).
+pub fn sent(message: &Message, created: bool) -> HttpResponse {
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.json(serde_json::json!({ "message": MessageDto::from(message) }))
+}

@@ -8,6 +8,7 @@ use chat_service::StartSession;
 use serde_json::json;
 use validator::Validate;
 
+use super::sent;
 use crate::AppState;
 use crate::dto::{
     MessageDto, MessagesQuery, PublicSessionDto, SendMessageRequest, StartSessionRequest,
@@ -95,10 +96,5 @@ async fn send(
         .chat
         .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())
         .await?;
-    let mut res = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(res.json(json!({ "message": MessageDto::from(&message) })))
+    Ok(sent(&message, created))
 }

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use validator::Validate;
 
+use super::sent;
 use crate::AppState;
 use crate::dto::{
     AssignRequest, MessageDto, MessagesQuery, SendMessageRequest, SessionDto, SessionsQuery,
@@ -93,12 +94,7 @@ async fn send(
         .chat
         .send_as_agent(&ctx, &id, &body.body, body.client_msg_id.as_deref())
         .await?;
-    let mut res = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(res.json(json!({ "message": MessageDto::from(&message) })))
+    Ok(sent(&message, created))
 }
 
 async fn assign(
