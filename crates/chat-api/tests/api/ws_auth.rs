@@ -125,3 +125,56 @@ async fn a_socket_closes_when_its_token_expires() {
     assert_eq!(closed.code, Some(4001));
     assert_eq!(closed.reason, "token expired");
 }
+
+#[tokio::test]
+async fn sockets_beyond_the_per_session_and_per_agent_caps_are_refused_with_429() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.ws.max_sockets_per_session = 2;
+        s.ws.max_sockets_per_agent = 2;
+    })
+    .await;
+    app.create_tenant("acme", &[]).await;
+    let a = app.create_agent("acme", "a@acme.test", "Alex").await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let _c1 = app.customer_ws(&key).await;
+    let _c2 = app.customer_ws(&key).await;
+    assert_eq!(app.ws_refusal(&format!("/ws/public/{key}"), &[]).await, 429);
+    let _a1 = app.agent_ws(&a).await;
+    let _a2 = app.agent_ws(&a).await;
+    let bearer = format!("Bearer {}", a.token);
+    assert_eq!(
+        app.ws_refusal("/ws", &[("authorization", bearer.as_str())])
+            .await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_closed_after_two_missed_pongs() {
+    let app = crate::helpers::spawn_app_with(|s| s.ws.heartbeat_secs = 1).await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    // A socket that is never read never answers a ping.
+    let silent = app.customer_ws(&key).await;
+    let ready: Value = ok(app.get("/readyz").await.json().await);
+    assert_eq!(ready["connections"], 1);
+    let started = std::time::Instant::now();
+    loop {
+        let ready: Value = ok(app.get("/readyz").await.json().await);
+        if ready["connections"] == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "silent socket still registered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Closed between the second and third missed interval.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1500),
+        "closed too early: {:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}
