@@ -188,3 +188,42 @@ test('the bot answers a help-centre question, styled apart from agents', async (
     assert.notEqual(styles[0], styles[1], 'bot bubbles look different from the customer\'s');
   } finally { await t.done(); }
 });
+
+test('keyboard, screen reader, phone layout and the JS API', async () => {
+  const t = await setup();
+  try {
+    await t.page.setViewportSize({ width: 375, height: 700 });
+    await t.page.goto(t.host.url);
+    await t.page.evaluate(() => {
+      window.__events = [];
+      CallCenterChat.on('open', () => window.__events.push('open'));
+      CallCenterChat.on('close', () => window.__events.push('close'));
+    });
+    const bubble = t.page.locator('call-center-chat .bubble');
+    assert.equal(await bubble.getAttribute('aria-expanded'), 'false');
+    assert.equal(await bubble.getAttribute('aria-label'), 'Open chat');
+    await bubble.click();
+    const panel = t.page.locator('call-center-chat .panel');
+    assert.equal(await panel.getAttribute('role'), 'dialog');
+    assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
+    assert.equal(await t.page.locator('call-center-chat .log').getAttribute('role'), 'log');
+    // Full screen on a narrow phone.
+    assert.deepEqual(await panel.boundingBox(), { x: 0, y: 0, width: 375, height: 700 });
+    // Focus starts in the composer and Tab stays inside the panel.
+    const focused = () => t.page.evaluate(() => document.querySelector('call-center-chat').shadowRoot.activeElement?.tagName);
+    assert.equal(await focused(), 'TEXTAREA');
+    for (let i = 0; i < 5; i++) {
+      await t.page.keyboard.press('Tab');
+      const inPanel = await t.page.evaluate(() => {
+        const root = document.querySelector('call-center-chat').shadowRoot;
+        return !!root.activeElement && root.querySelector('.panel').contains(root.activeElement);
+      });
+      assert.ok(inPanel, `focus left the panel after ${i + 1} tabs`);
+    }
+    await t.page.keyboard.press('Escape');
+    assert.equal(await panel.isHidden(), true);
+    assert.deepEqual(await t.page.evaluate(() => window.__events), ['open', 'close']);
+    await t.page.evaluate(() => CallCenterChat.destroy());
+    assert.equal(await t.page.locator('call-center-chat').count(), 0);
+  } finally { await t.done(); }
+});
