@@ -1,12 +1,13 @@
 //! Clients that behave like the widget and the dashboard: HTTP for starting
 //! sessions and sending, WebSockets for receiving.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -131,11 +132,19 @@ pub fn customer_request(
     Ok(format!("{ws_base}/ws/public/{key}").into_client_request()?)
 }
 
-/// Opens a socket and forwards every benchmark receipt until it closes.
+/// Where a socket records its receipts: its own uncontended list, plus a
+/// shared counter so that waiting for "everything arrived" is cheap.
+#[derive(Clone, Default)]
+pub struct Slot {
+    pub receipts: Arc<Mutex<Vec<Receipt>>>,
+    pub count: Arc<AtomicU64>,
+}
+
+/// Opens a socket and records every benchmark receipt until it closes.
 /// Resolves once the socket is open.
 pub async fn listen(
     req: tokio_tungstenite::tungstenite::handshake::client::Request,
-    out: mpsc::UnboundedSender<Receipt>,
+    slot: Slot,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let (ws, _) = tokio_tungstenite::connect_async(req).await?;
     Ok(tokio::spawn(async move {
@@ -143,9 +152,13 @@ pub async fn listen(
         while let Some(Ok(msg)) = rx.next().await {
             match msg {
                 Message::Text(t) => {
-                    let receipt = bench_id(t.as_str()).map(|id| (id, Instant::now()));
-                    if receipt.is_some_and(|r| out.send(r).is_err()) {
-                        return;
+                    if let Some(id) = bench_id(t.as_str()) {
+                        let at = Instant::now();
+                        slot.receipts
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((id, at));
+                        slot.count.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Message::Ping(p) => {

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::client::{Http, Receipt, agent_request, customer_request, listen};
+use crate::client::{Http, Slot, agent_request, customer_request, listen};
 use crate::server::{Server, cpu_micros, rss_kib};
 use crate::stats::{HEADER, Summary, summarize};
 
@@ -32,53 +33,93 @@ fn progress(label: &str, done: usize, total: usize) {
     }
 }
 
-/// Tracks sent benchmark messages and their receipts.
+/// Tracks sent benchmark messages and their receipts. Each socket writes
+/// into its own slot; nothing on the receive path is shared but a counter.
+#[derive(Default)]
 struct Ledger {
-    sent: HashMap<u64, (Instant, usize)>,
-    receipts: HashMap<u64, Vec<Instant>>,
+    sent: std::sync::Mutex<HashMap<u64, (Instant, usize)>>,
+    slots: std::sync::Mutex<Vec<Slot>>,
+    count: Arc<AtomicU64>,
 }
 
 impl Ledger {
-    fn new() -> Arc<Mutex<Self>> {
-        Arc::new(Mutex::new(Self {
-            sent: HashMap::new(),
-            receipts: HashMap::new(),
-        }))
+    fn new() -> Arc<Self> {
+        Arc::new(Self::default())
     }
 
-    fn drain(ledger: Arc<Mutex<Self>>, mut rx: mpsc::UnboundedReceiver<Receipt>) {
-        tokio::spawn(async move {
-            while let Some((id, at)) = rx.recv().await {
-                ledger.lock().await.receipts.entry(id).or_default().push(at);
-            }
-        });
+    fn slot(&self) -> Slot {
+        let slot = Slot {
+            receipts: Default::default(),
+            count: self.count.clone(),
+        };
+        self.slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(slot.clone());
+        slot
     }
 
-    /// Waits until every sent message has all its receipts, or `grace` ends.
-    async fn settle(ledger: &Arc<Mutex<Self>>, grace: Duration) {
+    fn sent(&self, id: u64, at: Instant, expected: usize) {
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, (at, expected));
+    }
+
+    fn expected(&self) -> u64 {
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|(_, n)| *n as u64)
+            .sum()
+    }
+
+    /// Forgets everything sent and received (between ramp steps).
+    fn clear(&self) {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        for slot in self.slots.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            slot.receipts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+        }
+        self.count.store(0, Ordering::SeqCst);
+    }
+
+    /// Waits until every expected receipt arrived, or `grace` ends.
+    async fn settle(&self, grace: Duration) {
         let until = Instant::now() + grace;
-        while Instant::now() < until {
-            let done = {
-                let l = ledger.lock().await;
-                l.sent
-                    .iter()
-                    .all(|(id, (_, n))| l.receipts.get(id).map_or(0, Vec::len) >= *n)
-            };
-            if done {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let want = self.expected();
+        while Instant::now() < until && self.count.load(Ordering::Relaxed) < want {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
+    fn receipts(&self) -> HashMap<u64, Vec<Instant>> {
+        let mut all: HashMap<u64, Vec<Instant>> = HashMap::new();
+        for slot in self.slots.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            for (id, at) in slot
+                .receipts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+            {
+                all.entry(*id).or_default().push(*at);
+            }
+        }
+        all
+    }
+
     /// (per-delivery µs, last-recipient µs, messages with a missing receipt)
-    async fn results(ledger: &Arc<Mutex<Self>>) -> (Vec<u64>, Vec<u64>, usize) {
-        let l = ledger.lock().await;
+    fn results(&self) -> (Vec<u64>, Vec<u64>, usize) {
+        let receipts = self.receipts();
+        let sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         let mut each = Vec::new();
         let mut last = Vec::new();
         let mut lost = 0;
-        for (id, (t0, expected)) in &l.sent {
-            let got = l.receipts.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        for (id, (t0, expected)) in sent.iter() {
+            let got = receipts.get(id).map(Vec::as_slice).unwrap_or(&[]);
             if got.len() < *expected {
                 lost += 1;
                 continue;
@@ -94,12 +135,15 @@ impl Ledger {
     }
 }
 
+/// Benchmark message ids, unique across rounds.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Sends at a fixed open-loop rate for `duration`; returns POST latencies.
 async fn send_open_loop(
     http: Arc<Http>,
     keys: Arc<Vec<String>>,
     expected: Arc<dyn Fn(usize) -> usize + Send + Sync>,
-    ledger: Arc<Mutex<Ledger>>,
+    ledger: Arc<Ledger>,
     rate: u32,
     duration: Duration,
     label: &str,
@@ -118,11 +162,12 @@ async fn send_open_loop(
             post_lat.clone(),
             expected.clone(),
         );
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         tasks.push(tokio::spawn(async move {
             let k = i % keys.len();
             let t0 = Instant::now();
-            ledger.lock().await.sent.insert(i as u64, (t0, expected(k)));
-            if http.send(&keys[k], i as u64).await.is_ok() {
+            ledger.sent(id, t0, expected(k));
+            if http.send(&keys[k], id).await.is_ok() {
                 post_lat.lock().await.push(t0.elapsed().as_micros() as u64);
             }
         }));
@@ -157,9 +202,7 @@ pub struct E2e {
 
 pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
     let http = Arc::new(Http::new(&server.url)?);
-    let (tx, rx) = mpsc::unbounded_channel();
     let ledger = Ledger::new();
-    Ledger::drain(ledger.clone(), rx);
     let mut handles = Vec::new();
     for t in 0..p.tenants {
         let slug = format!("bench-t{t:03}");
@@ -179,7 +222,7 @@ pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
                 "bench-password",
             ])?;
             let token = http.login(&email, "bench-password").await?;
-            handles.push(listen(agent_request(&server.ws, &token)?, tx.clone()).await?);
+            handles.push(listen(agent_request(&server.ws, &token)?, ledger.slot()).await?);
         }
         progress("e2e setup", t + 1, p.tenants);
     }
@@ -187,7 +230,7 @@ pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
     for w in 0..p.widgets {
         let slug = format!("bench-t{:03}", w % p.tenants);
         let (key, _) = http.start_session(&slug).await?;
-        handles.push(listen(customer_request(&server.ws, &key)?, tx.clone()).await?);
+        handles.push(listen(customer_request(&server.ws, &key)?, ledger.slot()).await?);
         keys.push(key);
     }
     let agents = p.agents;
@@ -201,9 +244,9 @@ pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
         "e2e",
     )
     .await?;
-    Ledger::settle(&ledger, Duration::from_secs(5)).await;
-    let (_, last, lost) = Ledger::results(&ledger).await;
-    let sent = ledger.lock().await.sent.len();
+    ledger.settle(Duration::from_secs(5)).await;
+    let (_, last, lost) = ledger.results();
+    let sent = ledger.sent.lock().unwrap_or_else(|p| p.into_inner()).len();
     let (last, post) = (summarize(last), summarize(post));
     for h in handles {
         h.abort();
@@ -238,7 +281,7 @@ async fn fanout_round(
     server: &Server,
     http: &Arc<Http>,
     key: &str,
-    ledger: Arc<Mutex<Ledger>>,
+    ledger: Arc<Ledger>,
     n: usize,
     rate: u32,
     duration: Duration,
@@ -255,10 +298,10 @@ async fn fanout_round(
         "fanout",
     )
     .await?;
-    Ledger::settle(&ledger, Duration::from_secs(5)).await;
+    ledger.settle(Duration::from_secs(5)).await;
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = cpu_micros(server.pid()).saturating_sub(cpu0);
-    let (each, last, lost) = Ledger::results(&ledger).await;
+    let (each, last, lost) = ledger.results();
     let deliveries = each.len();
     let per_delivery = if deliveries > 0 {
         cpu as f64 / deliveries as f64
@@ -281,12 +324,10 @@ pub async fn fanout(server: &Server, p: Fanout) -> Result<Report> {
         http.login("alex@demo.com", "Test@1234").await?,
     ];
     let (key, _) = http.start_session("demo-tenant").await?;
-    let (tx, rx) = mpsc::unbounded_channel();
     let ledger = Ledger::new();
-    Ledger::drain(ledger.clone(), rx);
     let mut handles = Vec::new();
     for i in 0..p.agents {
-        handles.push(listen(agent_request(&server.ws, &tokens[i % 2])?, tx.clone()).await?);
+        handles.push(listen(agent_request(&server.ws, &tokens[i % 2])?, ledger.slot()).await?);
         if i % 100 == 0 {
             progress("fanout connect", i, p.agents);
         }
@@ -307,22 +348,14 @@ pub async fn fanout(server: &Server, p: Fanout) -> Result<Report> {
         let mut rate = p.rate;
         loop {
             rate *= 2;
-            let fresh = Ledger::new();
-            let (tx2, rx2) = mpsc::unbounded_channel();
-            Ledger::drain(fresh.clone(), rx2);
-            // Re-point the receivers: new sockets for a clean ledger.
-            for h in handles.drain(..) {
-                h.abort();
-            }
-            for i in 0..p.agents {
-                handles
-                    .push(listen(agent_request(&server.ws, &tokens[i % 2])?, tx2.clone()).await?);
-            }
+            // Same sockets, a clean ledger; ids of earlier rounds are not
+            // reused, so a late receipt cannot be miscounted.
+            ledger.clear();
             let (e, _, l, d, c) = fanout_round(
                 server,
                 &http,
                 &key,
-                fresh,
+                ledger.clone(),
                 p.agents,
                 rate,
                 Duration::from_secs(5),
@@ -392,12 +425,10 @@ pub async fn burst(server: &Server, sizes: &[usize]) -> Result<Report> {
     );
     let mut next_id = 1_000_000u64;
     for &n in sizes {
-        let (tx, rx) = mpsc::unbounded_channel();
         let ledger = Ledger::new();
-        Ledger::drain(ledger.clone(), rx);
         let mut handles = Vec::new();
         for i in 0..n {
-            handles.push(listen(agent_request(&server.ws, &tokens[i % 2])?, tx.clone()).await?);
+            handles.push(listen(agent_request(&server.ws, &tokens[i % 2])?, ledger.slot()).await?);
             if i % 500 == 0 {
                 progress("burst connect", i, n);
             }
@@ -408,11 +439,11 @@ pub async fn burst(server: &Server, sizes: &[usize]) -> Result<Report> {
         for _ in 0..3 {
             next_id += 1;
             let t0 = Instant::now();
-            ledger.lock().await.sent.insert(next_id, (t0, n));
+            ledger.sent(next_id, t0, n);
             http.send(&key, next_id).await?;
-            Ledger::settle(&ledger, Duration::from_secs(10)).await;
-            let l = ledger.lock().await;
-            let got = l.receipts.get(&next_id).map(Vec::as_slice).unwrap_or(&[]);
+            ledger.settle(Duration::from_secs(10)).await;
+            let receipts = ledger.receipts();
+            let got = receipts.get(&next_id).map(Vec::as_slice).unwrap_or(&[]);
             if got.len() < n {
                 lost += n - got.len();
             }
@@ -459,12 +490,12 @@ pub async fn idle(server: &Server, n: usize) -> Result<Report> {
     // Let the allocator settle after the HTTP burst, then measure.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss0 = rss_kib(server.pid());
-    let (tx, _rx) = mpsc::unbounded_channel();
+    let ledger = Ledger::new();
     let t0 = Instant::now();
     let mut handles = Vec::new();
     for (i, key) in keys.iter().enumerate() {
-        handles.push(listen(customer_request(&server.ws, key)?, tx.clone()).await?);
-        handles.push(listen(agent_request(&server.ws, &token)?, tx.clone()).await?);
+        handles.push(listen(customer_request(&server.ws, key)?, ledger.slot()).await?);
+        handles.push(listen(agent_request(&server.ws, &token)?, ledger.slot()).await?);
         if i % 500 == 0 {
             progress("idle connect", 2 * i, n);
         }
@@ -566,8 +597,6 @@ pub async fn reconnect_storm(
             (seen, dups, cycles)
         }));
     }
-    let (tx, _rx) = mpsc::unbounded_channel::<Receipt>();
-    drop(tx);
     let ledger = Ledger::new();
     let secs = messages as f64 / f64::from(rate.max(1));
     send_open_loop(

@@ -147,11 +147,14 @@ pub fn cpu_micros(pid: u32) -> u64 {
     // Fields after the parenthesised command name; utime and stime are the
     // 12th and 13th of those.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    // Indexing the raw fields: the state letter is one of them.
+    let field = |i: usize| {
+        rest.split_whitespace()
+            .nth(i)
+            .and_then(|x| x.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let ticks = field(11) + field(12);
     // Linux reports in USER_HZ, which is 100 on every mainstream build.
     ticks * 10_000
 }
