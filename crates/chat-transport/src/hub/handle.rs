@@ -84,7 +84,7 @@ impl HubHandle {
 
 fn frame(event: &ChatEvent, audience: Audience) -> Outbound {
     let message = match event {
-        ChatEvent::MessageNew(m) => Some((m.session_id.clone(), m.seq)),
+        ChatEvent::MessageNew(m) => Some((super::session_key(&m.session_id), m.seq)),
         _ => None,
     };
     Outbound {

@@ -24,9 +24,18 @@ pub type ConnId = u64;
 #[derive(Debug, Clone)]
 pub struct Outbound {
     pub text: bytestring::ByteString,
-    /// Set for `chat.message.new`, so a connection that is replaying history
-    /// can skip live copies of messages it already sent.
-    pub message: Option<(SessionId, i64)>,
+    /// `(session_key, seq)` for `chat.message.new`, so a connection can skip
+    /// copies of messages it already sent. A hash rather than the id keeps
+    /// the per-recipient clone free of allocation.
+    pub message: Option<(u64, i64)>,
+}
+
+/// A compact key for a session, for per-connection bookkeeping.
+pub fn session_key(session: &SessionId) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    session.hash(&mut h);
+    h.finish()
 }
 
 /// Why the hub closes a connection.

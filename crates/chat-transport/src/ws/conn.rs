@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
-use chat_domain::{ChatSession, Message, SessionId};
+use chat_domain::{ChatSession, Message};
 use chat_service::AgentCtx;
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
@@ -15,7 +15,7 @@ use super::{WsLimits, close_code};
 use crate::AppState;
 use crate::dto::MessageDto;
 use crate::error::ApiError;
-use crate::hub::{ConnId, HubHandle, Kick, Outbound};
+use crate::hub::{ConnId, HubHandle, Kick, Outbound, session_key};
 
 /// How long a close frame may take to be written.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -154,7 +154,7 @@ impl Conn {
                     tokio::select! {
                         res = session.text(frame.text) => {
                             if res.is_err() { break None }
-                            if let Some((sid, seq)) = &frame.message { handler.note_sent(sid, *seq); }
+                            if let Some((sid, seq)) = frame.message { handler.note_sent(sid, seq); }
                         },
                         _ = &mut kick => break reason(close_code::SLOW_CONSUMER, "slow consumer: outbound queue full"),
                     }
@@ -214,7 +214,7 @@ struct Handler {
     rate: RateLimit,
     /// Highest `seq` replayed per session by `chat.resume`: live copies at
     /// or below it are already on the wire.
-    replayed: HashMap<SessionId, i64>,
+    replayed: HashMap<u64, i64>,
     /// The most recent messages this connection has sent, so that neither
     /// a replay nor a live copy repeats one (a live message can go out
     /// between the upgrade and the client's `chat.resume`).
@@ -232,16 +232,9 @@ struct SentLog {
 /// Enough for any realistic gap between the upgrade and a resume.
 const SENT_LOG_CAP: usize = 1024;
 
-fn session_key(session: &SessionId) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    session.hash(&mut h);
-    h.finish()
-}
-
 impl SentLog {
-    fn insert(&mut self, session: &SessionId, seq: i64) {
-        let k = (session_key(session), seq);
+    fn insert(&mut self, session: u64, seq: i64) {
+        let k = (session, seq);
         if self.set.insert(k) {
             self.order.push_back(k);
             let evicted = (self.order.len() > SENT_LOG_CAP)
@@ -253,23 +246,23 @@ impl SentLog {
         }
     }
 
-    fn contains(&self, session: &SessionId, seq: i64) -> bool {
-        !self.set.is_empty() && self.set.contains(&(session_key(session), seq))
+    fn contains(&self, session: u64, seq: i64) -> bool {
+        !self.set.is_empty() && self.set.contains(&(session, seq))
     }
 }
 
 impl Handler {
     fn already_sent(&self, frame: &Outbound) -> bool {
-        match &frame.message {
+        match frame.message {
             Some((session, seq)) => {
-                self.replayed.get(session).is_some_and(|max| seq <= max)
-                    || self.recent.contains(session, *seq)
+                self.replayed.get(&session).is_some_and(|max| seq <= *max)
+                    || self.recent.contains(session, seq)
             }
             None => false,
         }
     }
 
-    fn note_sent(&mut self, session: &SessionId, seq: i64) {
+    fn note_sent(&mut self, session: u64, seq: i64) {
         self.recent.insert(session, seq);
     }
 
@@ -393,6 +386,7 @@ impl Handler {
                 Err(frame) => return Self::send(session, frame).await,
             },
         };
+        let key = session_key(&target.id);
         let mut cursor = after_seq.max(0);
         loop {
             let page = match self
@@ -408,7 +402,7 @@ impl Handler {
                 break;
             };
             for m in &page {
-                if self.recent.contains(&m.session_id, m.seq) {
+                if self.recent.contains(key, m.seq) {
                     continue;
                 }
                 if let Flow::Close(r) =
@@ -416,10 +410,10 @@ impl Handler {
                 {
                     return Flow::Close(r);
                 }
-                self.recent.insert(&m.session_id, m.seq);
+                self.recent.insert(key, m.seq);
             }
             cursor = last;
-            self.replayed.insert(target.id.clone(), cursor);
+            self.replayed.insert(key, cursor);
         }
         let done = serde_json::json!({ "session_id": target.id.as_str(), "last_seq": cursor });
         Self::send(session, envelope("chat.resume.done", done)).await
