@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chat-target}"
 
 for ui in widget frontend; do
-  if [ -f "$ui/package.json" ]; then
+  if [ -f "$ui/package.json" ] && command -v npm >/dev/null; then
     echo "==> building $ui"
     (cd "$ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
   fi
