@@ -76,10 +76,6 @@ impl AuthService {
         })
     }
 
-    pub fn settings(&self) -> &AuthSettings {
-        &self.settings
-    }
-
     /// Checks email and password. The error never says which was wrong.
     #[instrument(skip_all)]
     pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<LoginOutcome> {

@@ -89,10 +89,6 @@ impl ChatService {
         self
     }
 
-    pub fn repos(&self) -> &Repositories {
-        &self.repos
-    }
-
     // ----- customers -------------------------------------------------------
 
     /// Starts a session and returns its key, the customer's only credential.

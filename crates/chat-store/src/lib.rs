@@ -18,7 +18,7 @@ use std::time::Duration;
 use chat_domain::{RepoError, RepoResult};
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 pub use sea_orm::DatabaseConnection as Connection;
 
@@ -89,10 +89,6 @@ impl SeaOrmStore {
             .map_err(map_err)
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Closes the pool; later queries fail as unavailable.
     pub async fn close(&self) -> RepoResult<()> {
         self.db.close_by_ref().await.map_err(map_err)
@@ -123,14 +119,6 @@ pub(crate) fn map_err(e: DbErr) -> RepoError {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.to_string()),
         other => RepoError::Other(other.to_string()),
     }
-}
-
-/// Runs a raw statement, for administration in tests and tools.
-pub async fn execute_raw(db: &DatabaseConnection, sql: &str) -> RepoResult<()> {
-    db.execute_unprepared(sql)
-        .await
-        .map(|_| ())
-        .map_err(map_err)
 }
 
 #[cfg(test)]
