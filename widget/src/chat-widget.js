@@ -314,7 +314,6 @@
       if (self.ws !== ws) return;
       self.ws = null;
       if (self.destroyed) return;
-      if (ev.code === 1008 || ev.code === 4004) { self.setState('offline'); }
       self.retryLater();
     };
   };

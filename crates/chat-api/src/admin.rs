@@ -48,12 +48,7 @@ pub async fn create_agent(
     auth: &AuthService,
     spec: AgentSpec<'_>,
 ) -> Result<(Tenant, Agent), Error> {
-    let slug = TenantSlug::parse(spec.tenant)?;
-    let tenant = repos
-        .tenants
-        .find_by_slug(&slug)
-        .await?
-        .ok_or(Error::NotFound("tenant"))?;
+    let tenant = tenant_by_slug(repos, spec.tenant).await?;
     let agent = auth
         .create_agent(
             None,
@@ -131,6 +126,13 @@ pub fn read_articles(path: &Path) -> Result<Vec<ArticleInput>, Error> {
         }
         return Ok(out);
     }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    parse_jsonl(&text)
+}
+
+/// Articles from JSON lines (`{"title","body","keywords"?}` per line).
+pub fn parse_jsonl(text: &str) -> Result<Vec<ArticleInput>, Error> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Line {
@@ -139,21 +141,17 @@ pub fn read_articles(path: &Path) -> Result<Vec<ArticleInput>, Error> {
         #[serde(default)]
         keywords: Vec<String>,
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-    for (i, line) in text
-        .lines()
+    let bad = |m: String| Error::Validation(chat_domain::ValidationError::new("file", m));
+    text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let l: Line =
-            serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", i + 1)))?;
-        out.push(
+        .map(|(i, line)| {
+            let l: Line =
+                serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", i + 1)))?;
             ArticleInput::parse(&l.title, &l.body, &l.keywords)
-                .map_err(|e| bad(format!("line {}: {e}", i + 1)))?,
-        );
-    }
-    Ok(out)
+                .map_err(|e| bad(format!("line {}: {e}", i + 1)))
+        })
+        .collect()
 }
 
 pub async fn import_articles(

@@ -4,7 +4,7 @@
 use chat_domain::{Role, TenantSlug};
 use chat_service::{AuthService, Error, Repositories};
 
-use crate::admin::{AgentSpec, create_agent, create_tenant, import_articles, set_bot};
+use crate::admin::{AgentSpec, create_agent, create_tenant, import_articles, parse_jsonl, set_bot};
 
 /// The demo tenant's help centre, answered by the built-in bot.
 pub const HELP_CENTRE: &str = include_str!("../demo/help-centre.jsonl");
@@ -39,26 +39,4 @@ pub async fn seed(repos: &Repositories, auth: &AuthService) -> Result<(), Error>
         }
     }
     Ok(())
-}
-
-/// Articles from JSON lines (`{"title","body","keywords"}`).
-pub fn parse_jsonl(text: &str) -> Result<Vec<chat_domain::ArticleInput>, Error> {
-    #[derive(serde::Deserialize)]
-    struct Line {
-        title: String,
-        body: String,
-        keywords: Vec<String>,
-    }
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let l: Line = serde_json::from_str(l)
-                .map_err(|e| Error::Internal(format!("demo article: {e}")))?;
-            Ok(chat_domain::ArticleInput::parse(
-                &l.title,
-                &l.body,
-                &l.keywords,
-            )?)
-        })
-        .collect()
 }

@@ -1,7 +1,8 @@
 //! The built-in bot's retrieval over the demo help centre: paraphrased
 //! questions must find the right article, unrelated ones nothing.
 
-use chat_api::demo::{HELP_CENTRE, parse_jsonl};
+use chat_api::admin::parse_jsonl;
+use chat_api::demo::HELP_CENTRE;
 use chat_domain::{Article, TenantId};
 use chat_service::kb::KnowledgeBase;
 

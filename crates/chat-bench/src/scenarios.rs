@@ -536,7 +536,6 @@ pub async fn reconnect_storm(
 ) -> Result<Report> {
     let http = Arc::new(Http::new(&server.url)?);
     let (key, _) = http.start_session("demo-tenant").await?;
-    let done = Arc::new(tokio::sync::Notify::new());
     let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -612,7 +611,6 @@ pub async fn reconnect_storm(
     )
     .await?;
     finished.store(true, std::sync::atomic::Ordering::SeqCst);
-    done.notify_waiters();
     let stored: BTreeSet<i64> = http.stored_seqs(&key).await?.into_iter().collect();
     let mut missing = 0;
     let mut dup_total = 0;

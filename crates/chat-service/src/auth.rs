@@ -1,7 +1,6 @@
 //! Agent authentication: argon2id passwords, random bearer tokens stored
 //! hashed, single-use WebSocket tickets, and login throttling.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -52,7 +51,7 @@ pub struct AuthService {
     per_account: FailureLimiter,
     /// Verified against when the email is unknown, so that a wrong email
     /// takes as long as a wrong password.
-    dummy_hash: Arc<str>,
+    dummy_hash: tokio::sync::OnceCell<String>,
 }
 
 const MIN_PASSWORD: usize = 8;
@@ -60,7 +59,6 @@ const MAX_PASSWORD: usize = 256;
 
 impl AuthService {
     pub async fn new(repos: Repositories, settings: AuthSettings) -> Result<Self> {
-        let dummy_hash = hash_password(&new_secret()).await?;
         Ok(Self {
             repos,
             per_client: FailureLimiter::new(
@@ -72,12 +70,21 @@ impl AuthService {
                 settings.failure_window,
             ),
             settings,
-            dummy_hash: dummy_hash.into(),
+            dummy_hash: tokio::sync::OnceCell::new(),
         })
     }
 
     /// Checks email and password. The error never says which was wrong.
     #[instrument(skip_all)]
+    /// Made on the first unknown email rather than at start-up, where an
+    /// argon2 hash would cost every server start and admin command.
+    async fn dummy_hash(&self) -> Result<&str> {
+        self.dummy_hash
+            .get_or_try_init(|| async { hash_password(&new_secret()).await })
+            .await
+            .map(String::as_str)
+    }
+
     pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<LoginOutcome> {
         let account_key = email.trim().to_ascii_lowercase();
         let client_key = format!("{account_key}|{client}");
@@ -93,9 +100,10 @@ impl AuthService {
             Ok(email) => self.repos.agents.find_credentials(&email).await?,
             Err(_) => None,
         };
-        let hash = found
-            .as_ref()
-            .map_or_else(|| self.dummy_hash.to_string(), |(_, h)| h.clone());
+        let hash = match &found {
+            Some((_, h)) => h.clone(),
+            None => self.dummy_hash().await?.to_owned(),
+        };
         let password_ok = verify_password(password, &hash).await?;
         let agent = match found {
             Some((agent, _)) if password_ok => agent,

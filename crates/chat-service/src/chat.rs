@@ -208,11 +208,10 @@ impl ChatService {
         after_seq: i64,
         limit: Option<u64>,
     ) -> Result<Vec<Message>> {
-        let limit = limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
         Ok(self
             .repos
             .messages
-            .list(tenant, session, after_seq.max(0), limit)
+            .list(tenant, session, after_seq.max(0), page_size(limit))
             .await?)
     }
 
@@ -345,12 +344,7 @@ impl ChatService {
             Some(before) => Ok(self
                 .repos
                 .messages
-                .list_before(
-                    ctx.tenant_id(),
-                    &session.id,
-                    before,
-                    limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
-                )
+                .list_before(ctx.tenant_id(), &session.id, before, page_size(limit))
                 .await?),
             None => {
                 self.messages_after(ctx.tenant_id(), &session.id, after_seq.unwrap_or(0), limit)
@@ -500,6 +494,11 @@ impl ChatService {
     pub async fn ready(&self) -> Result<()> {
         Ok(self.repos.health.ping().await?)
     }
+}
+
+/// A requested page size, defaulted and capped.
+fn page_size(limit: Option<u64>) -> u64 {
+    limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
 }
 
 fn check_attributes(raw: Option<serde_json::Value>) -> Result<serde_json::Value> {

@@ -285,6 +285,19 @@ fn matches(session: &ChatSession, messages: &[Message], f: &SessionFilter) -> bo
     status_ok && assignee_ok && customer_ok && query_ok
 }
 
+/// A tenant's session, for changing it in place.
+fn session_mut<'a>(
+    sessions: &'a mut [(ChatSession, SessionKeyHash)],
+    tenant: &TenantId,
+    id: &SessionId,
+) -> RepoResult<&'a mut ChatSession> {
+    sessions
+        .iter_mut()
+        .map(|(sess, _)| sess)
+        .find(|sess| &sess.tenant_id == tenant && &sess.id == id)
+        .ok_or(RepoError::NotFound)
+}
+
 #[async_trait]
 impl SessionRepository for InMemoryStore {
     async fn create(&self, tenant: &TenantId, new: NewSession) -> RepoResult<ChatSession> {
@@ -362,11 +375,7 @@ impl SessionRepository for InMemoryStore {
         assigned: Option<AgentRef>,
     ) -> RepoResult<ChatSession> {
         self.with(|s| {
-            let (sess, _) = s
-                .sessions
-                .iter_mut()
-                .find(|(sess, _)| &sess.tenant_id == tenant && &sess.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let sess = session_mut(&mut s.sessions, tenant, id)?;
             if sess.status != expected {
                 return Err(RepoError::Conflict("stale_state".into()));
             }
@@ -379,11 +388,7 @@ impl SessionRepository for InMemoryStore {
 
     async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
         self.with(|s| {
-            let (sess, _) = s
-                .sessions
-                .iter_mut()
-                .find(|(sess, _)| &sess.tenant_id == tenant && &sess.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let sess = session_mut(&mut s.sessions, tenant, id)?;
             let changed = !sess.bot_handed_off;
             sess.bot_handed_off = true;
             Ok(changed)
@@ -400,11 +405,7 @@ impl MessageRepository for InMemoryStore {
         new: NewMessage,
     ) -> RepoResult<AppendOutcome> {
         self.with(|s| {
-            let (sess, _) = s
-                .sessions
-                .iter_mut()
-                .find(|(sess, _)| &sess.tenant_id == tenant && &sess.id == session)
-                .ok_or(RepoError::NotFound)?;
+            let sess = session_mut(&mut s.sessions, tenant, session)?;
             let retried = new.client_msg_id.as_ref().and_then(|cid| {
                 s.messages
                     .iter()

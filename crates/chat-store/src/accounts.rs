@@ -177,12 +177,16 @@ impl TokenRepository for SeaOrmStore {
             .exec_without_returning(&self.db)
             .await
             .map_err(map_err)?;
-        // Expired rows are swept opportunistically; no background job needed.
-        auth_token::Entity::delete_many()
-            .filter(auth_token::Column::ExpiresAt.lt(now_micros()))
-            .exec(&self.db)
-            .await
-            .map_err(map_err)?;
+        // Expired rows are swept at each login, not at each ticket (one per
+        // browser socket): tickets are deleted when used, and the sweep
+        // scans the table.
+        if kind == TokenKind::Access {
+            auth_token::Entity::delete_many()
+                .filter(auth_token::Column::ExpiresAt.lt(now_micros()))
+                .exec(&self.db)
+                .await
+                .map_err(map_err)?;
+        }
         Ok(())
     }
 

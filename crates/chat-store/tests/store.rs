@@ -48,6 +48,15 @@ async fn tenant(store: &SeaOrmStore, slug: &str) -> Tenant {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn new_agent() -> NewAgent {
+    NewAgent {
+        name: "A".into(),
+        email: Email::parse("a@acme.test").unwrap_or_else(|e| panic!("{e}")),
+        role: Role::Agent,
+        password_hash: "x".into(),
+    }
+}
+
 fn new_session(key: &str, name: &str) -> NewSession {
     NewSession {
         customer: NewCustomer {
@@ -233,16 +242,10 @@ async fn a_duplicate_slug_or_email_is_a_conflict() {
     )
     .await;
     assert!(matches!(again, Err(RepoError::Conflict(c)) if c == "tenant"));
-    let agent = || NewAgent {
-        name: "A".into(),
-        email: Email::parse("a@acme.test").unwrap_or_else(|e| panic!("{e}")),
-        role: Role::Agent,
-        password_hash: "x".into(),
-    };
-    AgentRepository::create(&*f.store, &t.id, agent())
+    AgentRepository::create(&*f.store, &t.id, new_agent())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let dup = AgentRepository::create(&*f.store, &t.id, agent()).await;
+    let dup = AgentRepository::create(&*f.store, &t.id, new_agent()).await;
     assert!(matches!(dup, Err(RepoError::Conflict(c)) if c == "agent"));
 }
 
@@ -250,18 +253,9 @@ async fn a_duplicate_slug_or_email_is_a_conflict() {
 async fn a_ticket_is_consumed_once_and_revoking_the_parent_removes_it() {
     let f = fixture().await;
     let t = tenant(&f.store, "acme").await;
-    let agent = AgentRepository::create(
-        &*f.store,
-        &t.id,
-        NewAgent {
-            name: "A".into(),
-            email: Email::parse("a@acme.test").unwrap_or_else(|e| panic!("{e}")),
-            role: Role::Agent,
-            password_hash: "x".into(),
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let agent = AgentRepository::create(&*f.store, &t.id, new_agent())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let later = chrono::Utc::now() + chrono::Duration::minutes(5);
     let now = chrono::Utc::now();
     f.store
@@ -309,18 +303,9 @@ async fn a_ticket_is_consumed_once_and_revoking_the_parent_removes_it() {
 async fn an_expired_token_is_not_found() {
     let f = fixture().await;
     let t = tenant(&f.store, "acme").await;
-    let agent = AgentRepository::create(
-        &*f.store,
-        &t.id,
-        NewAgent {
-            name: "A".into(),
-            email: Email::parse("a@acme.test").unwrap_or_else(|e| panic!("{e}")),
-            role: Role::Agent,
-            password_hash: "x".into(),
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let agent = AgentRepository::create(&*f.store, &t.id, new_agent())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let soon = chrono::Utc::now() + chrono::Duration::seconds(1);
     f.store
         .insert(TokenKind::Access, "p", &agent, soon, None)

@@ -23,19 +23,8 @@ pub fn json_config() -> web::JsonConfig {
                     "payload_too_large",
                     format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
                 ),
-                JsonPayloadError::ContentType => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send Content-Type: application/json",
-                ),
-                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_request",
-                    e.to_string(),
-                ),
-                JsonPayloadError::Deserialize(e) => {
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string())
-                }
+                JsonPayloadError::ContentType => not_json(),
+                JsonPayloadError::Deserialize(e) => undecodable(e),
                 other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.to_string()),
             };
             api.into()
@@ -66,23 +55,31 @@ pub fn optional_body<T: serde::de::DeserializeOwned + Default>(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send Content-Type: application/json",
-        ));
+        return Err(not_json());
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_data() {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                e.to_string(),
-            )
-        } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string())
-        }
-    })
+    serde_json::from_slice(bytes).map_err(|e| undecodable(&e))
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send Content-Type: application/json",
+    )
+}
+
+/// Well-formed JSON of the wrong shape (unknown field, wrong type) is 422;
+/// anything that is not JSON at all is 400.
+fn undecodable(e: &serde_json::Error) -> ApiError {
+    if e.is_data() {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            e.to_string(),
+        )
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string())
+    }
 }
 
 fn code_for(status: StatusCode) -> &'static str {

@@ -1,4 +1,3 @@
-use chat_domain::repo::TokenKind;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, ok, spawn_app, spawn_app_with};
@@ -71,20 +70,8 @@ async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
     app.create_tenant("acme", &[]).await;
     let a = app.create_agent("acme", "a@acme.test", "Alex").await;
-    let ctx = ok(app.auth.authenticate(&a.token).await);
-    let stale = chat_service::new_secret();
     let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    ok(app
-        .repos
-        .tokens
-        .insert(
-            TokenKind::Access,
-            &chat_service::hash_secret(&stale),
-            &ctx.agent,
-            past,
-            None,
-        )
-        .await);
+    let stale = app.token_expiring_at(&a, past).await;
     let res = app.agent_get(&stale, "/api/v1/agents/me").await;
     assert_eq!(res.status().as_u16(), 401);
 }

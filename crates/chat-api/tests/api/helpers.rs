@@ -119,6 +119,28 @@ impl TestApp {
             .await
     }
 
+    /// A fresh access token for the agent that expires at `at`.
+    pub async fn token_expiring_at(
+        &self,
+        agent: &TestAgent,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let ctx = ok(self.auth.authenticate(&agent.token).await);
+        let token = chat_service::new_secret();
+        ok(self
+            .repos
+            .tokens
+            .insert(
+                chat_domain::repo::TokenKind::Access,
+                &chat_service::hash_secret(&token),
+                &ctx.agent,
+                at,
+                None,
+            )
+            .await);
+        token
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
         let res = self
             .post_json(

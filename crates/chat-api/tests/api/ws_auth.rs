@@ -1,6 +1,5 @@
 //! Who may open which socket, checked before the upgrade.
 
-use chat_domain::repo::TokenKind;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -104,20 +103,8 @@ async fn a_socket_closes_when_its_token_expires() {
     let app = spawn_app().await;
     app.create_tenant("acme", &[]).await;
     let a = app.create_agent("acme", "a@acme.test", "Alex").await;
-    let ctx = ok(app.auth.authenticate(&a.token).await);
-    let short = chat_service::new_secret();
     let soon = chrono::Utc::now() + chrono::Duration::milliseconds(800);
-    ok(app
-        .repos
-        .tokens
-        .insert(
-            TokenKind::Access,
-            &chat_service::hash_secret(&short),
-            &ctx.agent,
-            soon,
-            None,
-        )
-        .await);
+    let short = app.token_expiring_at(&a, soon).await;
     let mut ws = app
         .agent_ws(&crate::helpers::TestAgent { token: short, ..a })
         .await;

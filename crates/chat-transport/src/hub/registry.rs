@@ -16,6 +16,12 @@ struct Conn {
     kick: Option<oneshot::Sender<Kick>>,
 }
 
+/// The recipients as they are now. Delivery may kick (and so unregister)
+/// some of them, which must not happen while the set is borrowed.
+fn snapshot(set: Option<&HashSet<ConnId>>) -> Vec<ConnId> {
+    set.map(|s| s.iter().copied().collect()).unwrap_or_default()
+}
+
 pub(crate) struct Registry {
     limits: HubLimits,
     next_id: ConnId,
@@ -52,8 +58,7 @@ impl Registry {
             }
             Command::Unregister { id } => self.unregister(id),
             Command::ToTenantAgents { tenant, frame } => {
-                let ids = self.tenant_agents.get(&tenant);
-                let ids: Vec<ConnId> = ids.map(|s| s.iter().copied().collect()).unwrap_or_default();
+                let ids = snapshot(self.tenant_agents.get(&tenant));
                 self.deliver(&ids, &frame);
             }
             Command::ToAgent {
@@ -61,11 +66,7 @@ impl Registry {
                 agent,
                 frame,
             } => {
-                let ids: Vec<ConnId> = self
-                    .agents
-                    .get(&(tenant, agent))
-                    .map(|s| s.iter().copied().collect())
-                    .unwrap_or_default();
+                let ids = snapshot(self.agents.get(&(tenant, agent)));
                 self.deliver(&ids, &frame);
             }
             Command::ToSession {
@@ -73,11 +74,7 @@ impl Registry {
                 session,
                 frame,
             } => {
-                let ids: Vec<ConnId> = self
-                    .sessions
-                    .get(&(tenant, session))
-                    .map(|s| s.iter().copied().collect())
-                    .unwrap_or_default();
+                let ids = snapshot(self.sessions.get(&(tenant, session)));
                 self.deliver(&ids, &frame);
             }
             Command::KickCredential { credential } => {
@@ -218,11 +215,7 @@ impl Registry {
             text: encode(&event, Audience::Agent).into(),
             message: None,
         };
-        let ids: Vec<ConnId> = self
-            .tenant_agents
-            .get(&tenant)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
+        let ids = snapshot(self.tenant_agents.get(&tenant));
         self.deliver(&ids, &frame);
     }
 
