@@ -60,14 +60,15 @@ impl Http {
         ))
     }
 
-    /// Sends a customer message whose body carries the benchmark id.
+    /// Sends a customer message whose body carries the benchmark id and
+    /// the send time.
     pub async fn send(&self, key: &str, id: u64) -> Result<()> {
         self.client
             .post(format!(
                 "{}/api/v1/public/chat/sessions/{key}/messages",
                 self.base
             ))
-            .json(&json!({ "body": format!("bench:{id}:"), "client_msg_id": format!("b{id}") }))
+            .json(&json!({ "body": mark(id), "client_msg_id": format!("b{id}") }))
             .send()
             .await?
             .error_for_status()?;
@@ -102,12 +103,30 @@ impl Http {
     }
 }
 
-/// Finds the benchmark id in a frame without parsing the whole JSON: the
-/// load generator must stay cheaper than the server it measures.
+/// The load generator's clock: microseconds since it started.
+pub fn now_micros() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64
+}
+
+/// The text every benchmark message carries, whatever the server: its id
+/// and its send time on the load generator's clock.
+pub fn mark(id: u64) -> String {
+    format!("bench:{id}:{}", now_micros())
+}
+
+/// Finds the benchmark id in one of our message frames without parsing the
+/// whole JSON: the load generator must stay cheaper than the server it
+/// measures. Other events (typing, session updates) are not receipts.
 pub fn bench_id(frame: &str) -> Option<u64> {
     if !frame.starts_with(r#"{"type":"chat.message.new""#) {
         return None;
     }
+    any_bench_id(frame)
+}
+
+/// Finds the benchmark id anywhere in a frame (the peers' frames).
+pub fn any_bench_id(frame: &str) -> Option<u64> {
     let start = frame.find("bench:")? + 6;
     let end = frame[start..].find(':')? + start;
     frame[start..end].parse().ok()
@@ -140,19 +159,51 @@ pub struct Slot {
     pub count: Arc<AtomicU64>,
 }
 
+/// How a subscriber socket talks: which frames are receipts, and what it
+/// must say before broadcasts reach it (wait for a frame containing the
+/// first text, send the second, wait for a frame containing the third).
+#[derive(Clone)]
+pub struct Listen {
+    pub parse: fn(&str) -> Option<u64>,
+    pub handshake: Option<(&'static str, String, &'static str)>,
+}
+
+impl Listen {
+    pub fn ours() -> Self {
+        Self {
+            parse: bench_id,
+            handshake: None,
+        }
+    }
+}
+
 /// Opens a socket and records every benchmark receipt until it closes.
 /// Resolves once the socket is open.
 pub async fn listen(
     req: tokio_tungstenite::tungstenite::handshake::client::Request,
     slot: Slot,
 ) -> Result<tokio::task::JoinHandle<()>> {
+    listen_with(req, slot, Listen::ours()).await
+}
+
+/// [`listen`], for any server: resolves once the handshake is done.
+pub async fn listen_with(
+    req: tokio_tungstenite::tungstenite::handshake::client::Request,
+    slot: Slot,
+    how: Listen,
+) -> Result<tokio::task::JoinHandle<()>> {
     let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    let (mut tx, mut rx) = ws.split();
+    if let Some((first, hello, done)) = how.handshake {
+        wait_for(&mut rx, first).await?;
+        tx.send(Message::Text(hello.into())).await?;
+        wait_for(&mut rx, done).await?;
+    }
     Ok(tokio::spawn(async move {
-        let (mut tx, mut rx) = ws.split();
         while let Some(Ok(msg)) = rx.next().await {
             match msg {
                 Message::Text(t) => {
-                    if let Some(id) = bench_id(t.as_str()) {
+                    if let Some(id) = (how.parse)(t.as_str()) {
                         let at = Instant::now();
                         slot.receipts
                             .lock()
@@ -171,6 +222,19 @@ pub async fn listen(
     }))
 }
 
+async fn wait_for<S>(rx: &mut S, needle: &str) -> Result<()>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), rx.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) if t.as_str().contains(needle) => return Ok(()),
+            Ok(Some(Ok(_))) => {}
+            other => anyhow::bail!("waiting for {needle}: {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +247,8 @@ mod tests {
             bench_id(r#"{"type":"chat.typing","payload":{"body":"bench:42:"}}"#),
             None
         );
+        let pusher = r#"{"event":"msg","channel":"fanout","data":"{\"body\":\"bench:7:123\"}"}"#;
+        assert_eq!(any_bench_id(pusher), Some(7));
+        assert_eq!(any_bench_id(&mark(9)), Some(9));
     }
 }

@@ -3,11 +3,14 @@
 //! memory. It starts the server under test itself, on a fresh database.
 
 mod client;
+mod compare;
 mod scenarios;
 mod server;
 mod stats;
+mod target;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -16,6 +19,7 @@ use serde_json::json;
 
 use scenarios::{E2e, Fanout, Report};
 use server::{Server, rss_kib};
+use target::{Ours, Peer, PeerKind, Room};
 
 #[derive(Parser)]
 #[command(name = "chat-bench", about = "Load generator for the chat server")]
@@ -29,6 +33,18 @@ struct Cli {
     /// Pin the server to this CPU (`taskset -c`).
     #[arg(long)]
     server_cpu: Option<String>,
+    /// Run `fanout`, `burst` or `idle` against a peer server instead of ours.
+    #[arg(long, value_enum)]
+    peer: Option<PeerKind>,
+    /// Where the peers live (`npm install` done there).
+    #[arg(long, default_value = "bench/peers")]
+    peers_dir: PathBuf,
+    /// The floor relay's binary.
+    #[arg(long, default_value = "target/release/bench-floor")]
+    floor_bin: PathBuf,
+    /// A label for alternating rounds, recorded in the JSON.
+    #[arg(long, default_value_t = 0)]
+    round: u32,
     /// Append the JSON report to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -87,70 +103,68 @@ enum Scenario {
     },
     /// Time from exec to accepting connections, fresh and existing database.
     Startup,
+    /// Reads the JSON lines of a run and writes the side-by-side section
+    /// (rounds, median ratios ours / peer) and the SVG charts.
+    Compare {
+        #[arg(long)]
+        input: PathBuf,
+        /// Where the SVG files go; the Markdown links to them by file name
+        /// relative to the Markdown's folder.
+        #[arg(long)]
+        svg_dir: PathBuf,
+    },
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    let report = match cli.scenario {
+    let mut report = match cli.scenario {
         Scenario::Startup => startup(&cli.server_bin).await?,
-        ref s => {
-            let server = Server::start(
-                &cli.server_bin,
-                cli.database_url.as_deref(),
-                cli.server_cpu.as_deref(),
-            )
-            .await?;
-            let r = match *s {
-                Scenario::E2e {
-                    tenants,
-                    agents,
-                    widgets,
-                    rate,
-                    seconds,
-                } => {
-                    scenarios::e2e(
-                        &server,
-                        E2e {
-                            tenants,
-                            agents,
-                            widgets,
-                            rate,
-                            duration: Duration::from_secs(seconds),
-                        },
-                    )
-                    .await
+        Scenario::Compare {
+            ref input,
+            ref svg_dir,
+        } => compare::compare(input, svg_dir)?,
+        ref s => match cli.peer {
+            Some(kind) => {
+                let peer = Peer::start(
+                    kind,
+                    &cli.peers_dir,
+                    &cli.floor_bin,
+                    cli.server_cpu.as_deref(),
+                )
+                .await?;
+                let room: Arc<dyn Room> = Arc::new(peer);
+                match *s {
+                    Scenario::Fanout {
+                        agents,
+                        rate,
+                        seconds,
+                        ramp,
+                    } => {
+                        scenarios::fanout(room, fanout_params(agents, rate, seconds, ramp)).await?
+                    }
+                    Scenario::Burst { ref sizes } => scenarios::burst(room, sizes).await?,
+                    Scenario::Idle { sockets } => scenarios::idle(room, sockets).await?,
+                    _ => anyhow::bail!("the peers run fanout, burst and idle"),
                 }
-                Scenario::Fanout {
-                    agents,
-                    rate,
-                    seconds,
-                    ramp,
-                } => {
-                    scenarios::fanout(
-                        &server,
-                        Fanout {
-                            agents,
-                            rate,
-                            duration: Duration::from_secs(seconds),
-                            ramp,
-                        },
-                    )
-                    .await
-                }
-                Scenario::Burst { ref sizes } => scenarios::burst(&server, sizes).await,
-                Scenario::Idle { sockets } => scenarios::idle(&server, sockets).await,
-                Scenario::ReconnectStorm {
-                    clients,
-                    messages,
-                    rate,
-                } => scenarios::reconnect_storm(&server, clients, messages, rate).await,
-                Scenario::Startup => unreachable_startup(),
-            };
-            server.stop();
-            r?
-        }
+            }
+            None => {
+                let server = Server::start(
+                    &cli.server_bin,
+                    cli.database_url.as_deref(),
+                    cli.server_cpu.as_deref(),
+                )
+                .await?;
+                let r = ours(&server, s).await;
+                server.stop();
+                r?
+            }
+        },
     };
+    if let Some(obj) = report.json.as_object_mut() {
+        obj.insert("round".into(), json!(cli.round));
+        obj.entry("target").or_insert(json!("ours"));
+    }
     println!("{}", report.markdown);
     if let Some(path) = &cli.json {
         append(path, &format!("{}\n", report.json))?;
@@ -161,8 +175,61 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-fn unreachable_startup() -> Result<Report> {
-    anyhow::bail!("startup is handled before a server is started")
+fn fanout_params(agents: usize, rate: u32, seconds: u64, ramp: bool) -> Fanout {
+    Fanout {
+        agents,
+        rate,
+        duration: Duration::from_secs(seconds),
+        ramp,
+    }
+}
+
+/// Runs a scenario against our server.
+async fn ours(server: &Server, scenario: &Scenario) -> Result<Report> {
+    match *scenario {
+        Scenario::E2e {
+            tenants,
+            agents,
+            widgets,
+            rate,
+            seconds,
+        } => {
+            scenarios::e2e(
+                server,
+                E2e {
+                    tenants,
+                    agents,
+                    widgets,
+                    rate,
+                    duration: Duration::from_secs(seconds),
+                },
+            )
+            .await
+        }
+        Scenario::Fanout {
+            agents,
+            rate,
+            seconds,
+            ramp,
+        } => {
+            let room = Arc::new(Ours::new(server, 0).await?);
+            scenarios::fanout(room, fanout_params(agents, rate, seconds, ramp)).await
+        }
+        Scenario::Burst { ref sizes } => {
+            scenarios::burst(Arc::new(Ours::new(server, 0).await?), sizes).await
+        }
+        Scenario::Idle { sockets } => {
+            scenarios::idle(Arc::new(Ours::new(server, sockets / 2).await?), sockets).await
+        }
+        Scenario::ReconnectStorm {
+            clients,
+            messages,
+            rate,
+        } => scenarios::reconnect_storm(server, clients, messages, rate).await,
+        Scenario::Startup | Scenario::Compare { .. } => {
+            anyhow::bail!("not a scenario against a running server")
+        }
+    }
 }
 
 fn append(path: &PathBuf, text: &str) -> Result<()> {

@@ -14,13 +14,14 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::client::{Http, Slot, agent_request, customer_request, listen};
 use crate::server::{Server, cpu_micros, rss_kib};
 use crate::stats::{HEADER, Summary, summarize};
+use crate::target::{Conversations, Publish, Room};
 
 pub struct Report {
     pub json: Value,
     pub markdown: String,
 }
 
-fn progress(label: &str, done: usize, total: usize) {
+pub fn progress(label: &str, done: usize, total: usize) {
     let width = 30;
     let filled = (done * width).checked_div(total).unwrap_or(width);
     eprint!(
@@ -140,8 +141,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Sends at a fixed open-loop rate for `duration`; returns POST latencies.
 async fn send_open_loop(
-    http: Arc<Http>,
-    keys: Arc<Vec<String>>,
+    target: Arc<dyn Publish>,
+    conversations: usize,
     expected: Arc<dyn Fn(usize) -> usize + Send + Sync>,
     ledger: Arc<Ledger>,
     rate: u32,
@@ -155,19 +156,18 @@ async fn send_open_loop(
     let mut tasks = Vec::with_capacity(total);
     for i in 0..total {
         tick.tick().await;
-        let (http, keys, ledger, post_lat, expected) = (
-            http.clone(),
-            keys.clone(),
+        let (target, ledger, post_lat, expected) = (
+            target.clone(),
             ledger.clone(),
             post_lat.clone(),
             expected.clone(),
         );
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         tasks.push(tokio::spawn(async move {
-            let k = i % keys.len();
+            let k = i % conversations.max(1);
             let t0 = Instant::now();
             ledger.sent(id, t0, expected(k));
-            if http.send(&keys[k], id).await.is_ok() {
+            if target.publish(k, id).await.is_ok() {
                 post_lat.lock().await.push(t0.elapsed().as_micros() as u64);
             }
         }));
@@ -234,9 +234,10 @@ pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
         keys.push(key);
     }
     let agents = p.agents;
+    let conversations = keys.len();
     let post = send_open_loop(
-        http,
-        Arc::new(keys),
+        Arc::new(Conversations { http, keys }),
+        conversations,
         Arc::new(move |_| agents + 1),
         ledger.clone(),
         p.rate,
@@ -278,19 +279,17 @@ pub struct Fanout {
 }
 
 async fn fanout_round(
-    server: &Server,
-    http: &Arc<Http>,
-    key: &str,
+    room: &Arc<dyn Room>,
     ledger: Arc<Ledger>,
     n: usize,
     rate: u32,
     duration: Duration,
 ) -> Result<(Summary, Summary, usize, f64, f64)> {
-    let cpu0 = cpu_micros(server.pid());
+    let cpu0 = cpu_micros(room.pid());
     let t0 = Instant::now();
     send_open_loop(
-        http.clone(),
-        Arc::new(vec![key.to_owned()]),
+        room.clone(),
+        1,
         Arc::new(move |_| n),
         ledger.clone(),
         rate,
@@ -300,7 +299,7 @@ async fn fanout_round(
     .await?;
     ledger.settle(Duration::from_secs(5)).await;
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_micros(server.pid()).saturating_sub(cpu0);
+    let cpu = cpu_micros(room.pid()).saturating_sub(cpu0);
     let (each, last, lost) = ledger.results();
     let deliveries = each.len();
     let per_delivery = if deliveries > 0 {
@@ -317,32 +316,18 @@ async fn fanout_round(
     ))
 }
 
-pub async fn fanout(server: &Server, p: Fanout) -> Result<Report> {
-    let http = Arc::new(Http::new(&server.url)?);
-    let tokens = [
-        http.login("agent@demo.com", "Test@1234").await?,
-        http.login("alex@demo.com", "Test@1234").await?,
-    ];
-    let (key, _) = http.start_session("demo-tenant").await?;
+pub async fn fanout(room: Arc<dyn Room>, p: Fanout) -> Result<Report> {
     let ledger = Ledger::new();
     let mut handles = Vec::new();
     for i in 0..p.agents {
-        handles.push(listen(agent_request(&server.ws, &tokens[i % 2])?, ledger.slot()).await?);
+        handles.push(room.subscribe(i, ledger.slot()).await?);
         if i % 100 == 0 {
             progress("fanout connect", i, p.agents);
         }
     }
     progress("fanout connect", p.agents, p.agents);
-    let (each, last, lost, dps, cpu) = fanout_round(
-        server,
-        &http,
-        &key,
-        ledger.clone(),
-        p.agents,
-        p.rate,
-        p.duration,
-    )
-    .await?;
+    let (each, last, lost, dps, cpu) =
+        fanout_round(&room, ledger.clone(), p.agents, p.rate, p.duration).await?;
     let mut ramp = Vec::new();
     if p.ramp {
         // From well below the steady rate upwards, ×1.5 a step, until p99
@@ -353,9 +338,7 @@ pub async fn fanout(server: &Server, p: Fanout) -> Result<Report> {
             // reused, so a late receipt cannot be miscounted.
             ledger.clear();
             let (e, _, l, d, c) = fanout_round(
-                server,
-                &http,
-                &key,
+                &room,
                 ledger.clone(),
                 p.agents,
                 rate,
@@ -391,10 +374,11 @@ pub async fn fanout(server: &Server, p: Fanout) -> Result<Report> {
         })
         .collect();
     Ok(Report {
-        json: json!({ "scenario": "fanout", "agents": p.agents, "rate": p.rate, "per_delivery": each, "last_subscriber": last,
+        json: json!({ "scenario": "fanout", "target": room.name(), "agents": p.agents, "rate": p.rate, "per_delivery": each, "last_subscriber": last,
             "lost": lost, "deliveries_per_s": dps, "cpu_us_per_delivery": cpu, "ramp": ramp, "max_deliveries_per_s_p99_under_50ms": best }),
         markdown: format!(
-            "### fanout\n\n{} agent sockets, {} messages/s for {} s: {:.0} deliveries/s, **{:.1} µs server CPU per delivery**, {} lost.\n\n{}\n\n{}Highest deliveries/s with p99 ≤ 50 ms: **{:.0}**.\n",
+            "### fanout ({})\n\n{} subscriber sockets, {} messages/s for {} s: {:.0} deliveries/s, **{:.1} µs server CPU per delivery**, {} lost.\n\n{}\n\n{}Highest deliveries/s with p99 ≤ 50 ms: **{:.0}**.\n",
+            room.name(),
             p.agents,
             p.rate,
             p.duration.as_secs(),
@@ -414,23 +398,18 @@ pub async fn fanout(server: &Server, p: Fanout) -> Result<Report> {
     })
 }
 
-pub async fn burst(server: &Server, sizes: &[usize]) -> Result<Report> {
-    let http = Arc::new(Http::new(&server.url)?);
-    let tokens = [
-        http.login("agent@demo.com", "Test@1234").await?,
-        http.login("alex@demo.com", "Test@1234").await?,
-    ];
-    let (key, _) = http.start_session("demo-tenant").await?;
+pub async fn burst(room: Arc<dyn Room>, sizes: &[usize]) -> Result<Report> {
     let mut rows = Vec::new();
-    let mut md = String::from(
-        "### burst\n\nOne message to every connected agent socket.\n\n| sockets | time to last delivery ms | lost |\n| --- | --- | --- |\n",
+    let mut md = format!(
+        "### burst ({})\n\nOne message to every connected subscriber socket.\n\n| sockets | time to last delivery ms | lost |\n| --- | --- | --- |\n",
+        room.name()
     );
     let mut next_id = 1_000_000u64;
     for &n in sizes {
         let ledger = Ledger::new();
         let mut handles = Vec::new();
         for i in 0..n {
-            handles.push(listen(agent_request(&server.ws, &tokens[i % 2])?, ledger.slot()).await?);
+            handles.push(room.subscribe(i, ledger.slot()).await?);
             if i % 500 == 0 {
                 progress("burst connect", i, n);
             }
@@ -442,7 +421,7 @@ pub async fn burst(server: &Server, sizes: &[usize]) -> Result<Report> {
             next_id += 1;
             let t0 = Instant::now();
             ledger.sent(next_id, t0, n);
-            http.send(&key, next_id).await?;
+            room.publish(0, next_id).await?;
             ledger.settle(Duration::from_secs(10)).await;
             let receipts = ledger.receipts();
             let got = receipts.get(&next_id).map(Vec::as_slice).unwrap_or(&[]);
@@ -472,57 +451,53 @@ pub async fn burst(server: &Server, sizes: &[usize]) -> Result<Report> {
         }
     }
     Ok(Report {
-        json: json!({ "scenario": "burst", "runs": rows }),
+        json: json!({ "scenario": "burst", "target": room.name(), "runs": rows }),
         markdown: md,
     })
 }
 
-pub async fn idle(server: &Server, n: usize) -> Result<Report> {
-    let http = Arc::new(Http::new(&server.url)?);
-    let token = http.login("agent@demo.com", "Test@1234").await?;
-    let customers = n / 2;
-    let mut keys = Vec::new();
-    for i in 0..customers {
-        keys.push(http.start_session("demo-tenant").await?.0);
-        if i % 500 == 0 {
-            progress("idle sessions", i, customers);
-        }
-    }
-    progress("idle sessions", customers, customers);
-    // Let the allocator settle after the HTTP burst, then measure.
+/// `n` idle subscriber sockets (for our server, half customers' widgets
+/// and half agents' dashboards, with the production heartbeat).
+pub async fn idle(room: Arc<dyn Room>, n: usize) -> Result<Report> {
+    // Let the allocator settle after any set-up traffic, then measure.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss0 = rss_kib(server.pid());
+    let pid = room.pid();
+    let rss0 = rss_kib(pid);
     let ledger = Ledger::new();
     let t0 = Instant::now();
-    let mut handles = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        handles.push(listen(customer_request(&server.ws, key)?, ledger.slot()).await?);
-        handles.push(listen(agent_request(&server.ws, &token)?, ledger.slot()).await?);
-        if i % 500 == 0 {
-            progress("idle connect", 2 * i, n);
+    let mut handles = Vec::with_capacity(n);
+    let step = (n / 10).max(1);
+    let mut curve = vec![json!({ "sockets": 0, "rss_kib": rss0 })];
+    for i in 0..n {
+        handles.push(room.subscribe(i, ledger.slot()).await?);
+        if (i + 1) % step == 0 {
+            curve.push(json!({ "sockets": i + 1, "rss_kib": rss_kib(pid) }));
+            progress("idle connect", i + 1, n);
         }
     }
     progress("idle connect", n, n);
     let connect_s = t0.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss1 = rss_kib(server.pid());
-    let cpu0 = cpu_micros(server.pid());
+    let rss1 = rss_kib(pid);
+    let cpu0 = cpu_micros(pid);
     let window = Duration::from_secs(10);
     tokio::time::sleep(window).await;
-    let idle_cores =
-        cpu_micros(server.pid()).saturating_sub(cpu0) as f64 / window.as_micros() as f64;
-    let per_socket_kib = rss1.saturating_sub(rss0) as f64 / (2 * customers).max(1) as f64;
+    let idle_cores = cpu_micros(pid).saturating_sub(cpu0) as f64 / window.as_micros() as f64;
+    let per_socket_kib = rss1.saturating_sub(rss0) as f64 / n.max(1) as f64;
     for h in handles {
         h.abort();
     }
     Ok(Report {
-        json: json!({ "scenario": "idle", "sockets": 2 * customers, "rss_before_kib": rss0, "rss_after_kib": rss1,
-            "rss_per_socket_kib": per_socket_kib, "idle_cpu_cores": idle_cores, "connect_all_s": connect_s }),
+        json: json!({ "scenario": "idle", "target": room.name(), "sockets": n, "rss_before_kib": rss0, "rss_after_kib": rss1,
+            "rss_per_socket_kib": per_socket_kib, "idle_cpu_cores": idle_cores, "connect_all_s": connect_s, "rss_curve": curve }),
         markdown: format!(
-            "### idle\n\n{} idle sockets (half customers, half agents): RSS {} → {} KiB, **{per_socket_kib:.1} KiB per socket**; idle CPU {idle_cores:.3} cores over {} s; connecting them all took {connect_s:.2} s.\n",
-            2 * customers,
-            rss0,
-            rss1,
+            "### idle ({})\n\n{n} idle sockets{}: RSS {rss0} → {rss1} KiB, **{per_socket_kib:.1} KiB per socket**; idle CPU {idle_cores:.3} cores over {} s; connecting them all took {connect_s:.2} s.\n",
+            room.name(),
+            if room.name() == "ours" {
+                " (half customers, half agents)"
+            } else {
+                ""
+            },
             window.as_secs()
         ),
     })
@@ -542,7 +517,10 @@ pub async fn reconnect_storm(
         let (ws_base, key, finished) = (server.ws.clone(), key.clone(), finished.clone());
         tasks.push(tokio::spawn(async move {
             let mut seen = BTreeSet::new();
-            let mut dups = 0usize;
+            // A duplicate is a message delivered twice on one connection;
+            // a replay is one a client had from an earlier connection and
+            // asked for again by resuming from its last gap-free `seq`.
+            let (mut dups, mut replays) = (0usize, 0usize);
             let mut cycles = 0usize;
             let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (c as u64 + 1);
             loop {
@@ -575,6 +553,7 @@ pub async fn reconnect_storm(
                     (rng % 8) as usize
                 };
                 let mut read = 0;
+                let mut on_this = BTreeSet::new();
                 while read < budget {
                     let Ok(Some(Ok(Message::Text(t)))) =
                         tokio::time::timeout(Duration::from_secs(5), rx.next()).await
@@ -583,26 +562,34 @@ pub async fn reconnect_storm(
                     };
                     let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
                     match v["type"].as_str() {
-                        Some("chat.message.new")
-                            if !seen.insert(v["payload"]["seq"].as_i64().unwrap_or(0)) =>
-                        {
-                            dups += 1;
+                        Some("chat.message.new") => {
+                            let seq = v["payload"]["seq"].as_i64().unwrap_or(0);
+                            if !on_this.insert(seq) {
+                                dups += 1;
+                            } else if !seen.insert(seq) {
+                                replays += 1;
+                            }
                         }
-                        Some("chat.resume.done") if last_round => return (seen, dups, cycles),
+                        Some("chat.resume.done") if last_round => {
+                            return (seen, dups, replays, cycles);
+                        }
                         _ => {}
                     }
                     read += 1;
                 }
                 cycles += 1;
             }
-            (seen, dups, cycles)
+            (seen, dups, replays, cycles)
         }));
     }
     let ledger = Ledger::new();
     let secs = messages as f64 / f64::from(rate.max(1));
     send_open_loop(
-        http.clone(),
-        Arc::new(vec![key.clone()]),
+        Arc::new(Conversations {
+            http: http.clone(),
+            keys: vec![key.clone()],
+        }),
+        1,
         Arc::new(|_| 0),
         ledger,
         rate,
@@ -612,13 +599,13 @@ pub async fn reconnect_storm(
     .await?;
     finished.store(true, std::sync::atomic::Ordering::SeqCst);
     let stored: BTreeSet<i64> = http.stored_seqs(&key).await?.into_iter().collect();
-    let mut missing = 0;
-    let mut dup_total = 0;
-    let mut cycles = 0;
+    let (mut missing, mut extra, mut dup_total, mut replay_total, mut cycles) = (0, 0, 0, 0, 0);
     for t in tasks {
-        let (seen, dups, c) = t.await?;
+        let (seen, dups, replays, c) = t.await?;
         missing += stored.difference(&seen).count();
+        extra += seen.difference(&stored).count();
         dup_total += dups;
+        replay_total += replays;
         cycles += c;
     }
     if stored.len() != messages {
@@ -626,9 +613,9 @@ pub async fn reconnect_storm(
     }
     Ok(Report {
         json: json!({ "scenario": "reconnect-storm", "clients": clients, "messages": messages, "reconnect_cycles": cycles,
-            "missing": missing, "duplicates_after_dedup": 0, "raw_replays": dup_total }),
+            "missing": missing, "not_stored": extra, "duplicated": dup_total, "replays": replay_total }),
         markdown: format!(
-            "### reconnect-storm\n\n{clients} clients dropped and reconnected {cycles} times in all while {messages} messages were sent at {rate}/s: **{missing} missing, 0 duplicated** after de-duplication by `seq` ({dup_total} frames were replays of messages a client already had, as expected when resuming from the last gap-free `seq`).\n"
+            "### reconnect-storm\n\n{clients} clients dropped and reconnected {cycles} times in all while {messages} messages were sent at {rate}/s: every client ended with the stored history, **{missing} missing, {dup_total} duplicated** (a message twice on one connection), {extra} not in the store; {replay_total} frames were replays a client asked for by resuming from its last gap-free `seq`.\n"
         ),
     })
 }

@@ -10,7 +10,14 @@ pub struct Summary {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// `[quantile, ms]` pairs for a latency-distribution chart.
+    pub spectrum: Vec<[f64; 2]>,
 }
+
+/// The quantiles a distribution chart plots.
+const SPECTRUM: [f64; 13] = [
+    0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0,
+];
 
 /// Summarises samples given in microseconds.
 pub fn summarize(mut micros: Vec<u64>) -> Summary {
@@ -29,6 +36,7 @@ pub fn summarize(mut micros: Vec<u64>) -> Summary {
         p99_ms: at(0.99),
         p999_ms: at(0.999),
         max_ms: micros[micros.len() - 1] as f64 / 1000.0,
+        spectrum: SPECTRUM.iter().map(|&q| [q, at(q)]).collect(),
     }
 }
 
@@ -52,5 +60,7 @@ mod tests {
         let s = summarize((1..=1000).map(|x| x * 1000).collect());
         assert_eq!((s.p50_ms, s.p99_ms, s.max_ms), (501.0, 990.0, 1000.0));
         assert_eq!(summarize(vec![]).count, 0);
+        assert_eq!(s.spectrum.first(), Some(&[0.0, 1.0]));
+        assert_eq!(s.spectrum.last(), Some(&[1.0, 1000.0]));
     }
 }
