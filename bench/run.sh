@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every benchmark scenario against the chat server and writes
-# docs/benchmarks.md (and bench/results/latest.jsonl).
+# Runs every benchmark scenario against the chat server and the peers
+# (bench/peers: the floor relay, Node.js ws, soketi) and writes
+# docs/benchmarks.md, docs/bench/*.svg and docs/bench/results.jsonl.
 #
-#   bench/run.sh          full sizes, release build (about 10 minutes here)
-#   bench/run.sh smoke    tiny sizes on the debug build, output to a temp
-#                         file: what CI runs to show the tool works
+#   bench/run.sh          full sizes, release build (about 15 minutes here)
+#   bench/run.sh smoke    tiny sizes of every scenario against our server
+#                         only, on the debug build, output to temp files:
+#                         what CI runs to show the tool works
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chat-target}"
@@ -14,50 +16,78 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$mode" = smoke ]; then
   cargo build -q -p chat-api -p chat-bench
   bin="$CARGO_TARGET_DIR/debug"
-  out="$(mktemp)"; json="$(mktemp)"
+  out="$(mktemp)"; json="$(mktemp)"; svg="$(mktemp -d)"
 else
-  cargo build -q --release -p chat-api -p chat-bench
+  # The peers, from the npm registry at the versions package-lock.json pins.
+  (cd bench/peers && npm ci --no-audit --no-fund --loglevel=error)
+  cargo build -q --release -p chat-api -p chat-bench -p bench-floor
   bin="$CARGO_TARGET_DIR/release"
-  mkdir -p bench/results
-  out="docs/benchmarks.md"; json="bench/results/latest.jsonl"
+  mkdir -p docs/bench
+  out="docs/benchmarks.md"; json="docs/bench/results.jsonl"; svg="docs/bench"
   : > "$json"
 fi
 
-# The server on one core, the load generator on the other.
+# The server under test on one core, the load generator on the other.
 pin_bench=(); pin_server=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_bench=(taskset -c 1); pin_server=(--server-cpu 0)
 fi
-bench() { "${pin_bench[@]}" "$bin/chat-bench" --server-bin "$bin/chat-api" "${pin_server[@]}" --json "$json" --markdown "$out.part" "$@"; }
+bench() {
+  "${pin_bench[@]}" "$bin/chat-bench" --server-bin "$bin/chat-api" --floor-bin "$bin/bench-floor" \
+    --peers-dir bench/peers "${pin_server[@]}" --json "$json" "$@"
+}
+ours() { bench --markdown "$out.part" "$@"; }
 
 rm -f "$out.part"
 if [ "$mode" = smoke ]; then
-  bench e2e --tenants 2 --agents 2 --widgets 10 --rate 20 --seconds 1
-  bench fanout --agents 20 --rate 10 --seconds 1
-  bench burst --sizes 50
-  bench idle --sockets 40
-  bench reconnect-storm --clients 5 --messages 40 --rate 40
-  bench startup
+  ours e2e --tenants 2 --agents 2 --widgets 10 --rate 20 --seconds 1
+  ours fanout --agents 20 --rate 10 --seconds 1
+  ours burst --sizes 50
+  ours idle --sockets 40
+  ours reconnect-storm --clients 5 --messages 40 --rate 40
+  ours startup
+  bench compare --input "$json" --svg-dir "$svg" > /dev/null
   grep -q "0 lost" "$out.part"
   grep -q "0 missing, 0 duplicated" "$out.part"
+  test -s "$svg/fanout-latency.svg" && test -s "$svg/idle-rss.svg"
   echo "benchmark smoke run: every scenario ran"
-  rm -f "$out.part" "$out" "$json"
+  rm -rf "$out.part" "$out" "$json" "$svg"
   exit 0
 fi
 
-bench startup
-bench idle --sockets 10000
-bench burst --sizes 5000,10000
-bench fanout --agents 1000 --rate 100 --seconds 10 --ramp
-bench e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
-bench reconnect-storm --clients 50 --messages 1000 --rate 100
+# Our server alone: the scenarios the peers have no counterpart for, and
+# ours at full size.
+ours startup
+ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
+ours reconnect-storm --clients 50 --messages 1000 --rate 100
+
+# Side by side, alternating the servers A B A B over three rounds.
+peers=(floor node-ws soketi)
+for round in 1 2 3; do
+  for t in ours "${peers[@]}"; do
+    if [ "$t" = ours ]; then who=(); else who=(--peer "$t"); fi
+    bench "${who[@]}" --round "$round" fanout --agents 1000 --rate 100 --seconds 10
+    bench "${who[@]}" --round "$round" burst --sizes 5000,10000
+  done
+done
+for t in ours "${peers[@]}"; do
+  if [ "$t" = ours ]; then who=(--markdown "$out.part"); else who=(--peer "$t"); fi
+  bench "${who[@]}" fanout --agents 1000 --rate 100 --seconds 5 --ramp
+  bench "${who[@]}" idle --sockets 10000
+done
+bench compare --input "$json" --svg-dir "$svg" --markdown "$out.compare"
 
 {
   cat bench/header.md
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); run on $(date -u +%Y-%m-%d)."
+  echo "Peers: floor = bench/peers/floor (tokio-tungstenite), node-ws = Node.js $(node --version) with ws $(node -p "require('./bench/peers/node_modules/ws/package.json').version"), soketi $(node -p "require('./bench/peers/node_modules/@soketi/soketi/package.json').version")."
+  echo
+  cat "$out.compare"
+  echo "## Our server, scenario by scenario"
   echo
   cat "$out.part"
+  if [ -f bench/standing.md ]; then echo; cat bench/standing.md; fi
 } > "$out"
-rm -f "$out.part"
+rm -f "$out.part" "$out.compare"
 echo "wrote $out"

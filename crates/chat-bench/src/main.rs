@@ -166,7 +166,8 @@ async fn main() -> Result<()> {
         obj.entry("target").or_insert(json!("ours"));
     }
     println!("{}", report.markdown);
-    if let Some(path) = &cli.json {
+    // `compare` reads the JSON lines; it does not add to them.
+    if let (Some(path), false) = (&cli.json, matches!(cli.scenario, Scenario::Compare { .. })) {
         append(path, &format!("{}\n", report.json))?;
     }
     if let Some(path) = &cli.markdown {
