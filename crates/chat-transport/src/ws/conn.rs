@@ -113,7 +113,7 @@ impl Conn {
             state: state.clone(),
             who,
             rate: RateLimit::new(limits.burst),
-            replayed: HashMap::new(),
+            replayed: HashMap::default(),
             recent: SentLog::default(),
             last_typing: None,
         };
@@ -132,19 +132,16 @@ impl Conn {
         );
         let mut last_pong = Instant::now();
 
+        // Outbound frames come first: they are the hot path (a fan-out
+        // wakes every connection once), and polling the timers and the
+        // kick signal on each of those wakes costs more than the write. A
+        // kicked connection loses its queue's sender, so it still ends up
+        // in the `None` arm below, which reads why.
         let close = loop {
             tokio::select! {
                 biased;
-                why = &mut kick => {
-                    break match why {
-                        Ok(Kick::SlowConsumer) => reason(close_code::SLOW_CONSUMER, "slow consumer: outbound queue full"),
-                        Ok(Kick::LoggedOut) => reason(close_code::UNAUTHORIZED, "logged out"),
-                        Ok(Kick::Shutdown) | Err(_) => reason(close_code::GOING_AWAY, "server shutting down"),
-                    };
-                }
-                () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
                 frame = outbound.recv() => {
-                    let Some(frame) = frame else { break None };
+                    let Some(frame) = frame else { break kick_reason(kick.try_recv().ok()) };
                     if handler.already_sent(&frame) {
                         continue;
                     }
@@ -159,6 +156,8 @@ impl Conn {
                         _ = &mut kick => break reason(close_code::SLOW_CONSUMER, "slow consumer: outbound queue full"),
                     }
                 }
+                why = &mut kick => break kick_reason(why.ok()),
+                () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
                 _ = heartbeat.tick() => {
                     let silent_for = last_pong.elapsed();
                     if silent_for > limits.heartbeat * limits.missed_pongs + limits.heartbeat / 2 {
@@ -188,12 +187,15 @@ impl Conn {
                             Flow::Continue
                         }
                         Some(Ok(AggregatedMessage::Close(_))) => break None,
+                        // Boxed: the request paths hold large futures (the
+                        // service and the store), which would otherwise
+                        // sit in every idle connection's task.
                         Some(Ok(AggregatedMessage::Binary(_))) => {
-                            handler.refuse(&mut session, "binary_not_supported", "only JSON text frames are accepted").await
+                            Box::pin(handler.refuse(&mut session, "binary_not_supported", "only JSON text frames are accepted")).await
                         }
                         Some(Ok(AggregatedMessage::Text(text))) => {
                             last_pong = Instant::now();
-                            handler.on_text(&mut session, &text).await
+                            Box::pin(handler.on_text(&mut session, &text)).await
                         }
                     };
                     if let Flow::Close(r) = flow {
@@ -208,13 +210,24 @@ impl Conn {
     }
 }
 
+fn kick_reason(why: Option<Kick>) -> Option<CloseReason> {
+    match why {
+        Some(Kick::SlowConsumer) => reason(
+            close_code::SLOW_CONSUMER,
+            "slow consumer: outbound queue full",
+        ),
+        Some(Kick::LoggedOut) => reason(close_code::UNAUTHORIZED, "logged out"),
+        Some(Kick::Shutdown) | None => reason(close_code::GOING_AWAY, "server shutting down"),
+    }
+}
+
 struct Handler {
     state: AppState,
     who: Who,
     rate: RateLimit,
     /// Highest `seq` replayed per session by `chat.resume`: live copies at
     /// or below it are already on the wire.
-    replayed: HashMap<u64, i64>,
+    replayed: HashMap<u64, i64, KeyHash>,
     /// The most recent messages this connection has sent, so that neither
     /// a replay nor a live copy repeats one (a live message can go out
     /// between the upgrade and the client's `chat.resume`).
@@ -226,7 +239,35 @@ struct Handler {
 #[derive(Default)]
 struct SentLog {
     order: std::collections::VecDeque<(u64, i64)>,
-    set: std::collections::HashSet<(u64, i64)>,
+    set: std::collections::HashSet<(u64, i64), KeyHash>,
+}
+
+/// Session keys are already hashes and `seq`s are assigned by the server,
+/// so a multiply-and-rotate mix is enough, and it costs a fraction of
+/// SipHash on a path taken once per delivered message.
+type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
 }
 
 /// Enough for any realistic gap between the upgrade and a resume.

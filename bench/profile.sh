@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Samples our server with perf (cpu-clock, DWARF call graphs) while
+# chat-bench runs the fan-out load against it, then prints where the
+# server's time goes, inclusive of callees.
+#
+#   bench/profile.sh [agents] [rate]     defaults: 1000 agents, 50 messages/s
+#
+# Needs Debian's linux-perf. Hardware counters are not available on every
+# machine; the cpu-clock software event is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chat-target}"
+agents="${1:-1000}"; rate="${2:-50}"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+command -v perf >/dev/null || { echo "perf not found: apt-get install linux-perf" >&2; exit 1; }
+cargo build -q --release -p chat-api -p chat-bench
+bin="$CARGO_TARGET_DIR/release"
+data="$(mktemp --suffix=.perf)"; log="$(mktemp)"
+trap 'rm -f "$data" "$log"' EXIT
+
+taskset -c 1 "$bin/chat-bench" --server-bin "$bin/chat-api" --server-cpu 0 \
+  fanout --agents "$agents" --rate "$rate" --seconds 20 > "$log" 2>&1 &
+bench=$!
+# The server is up once chat-bench has started it; the load begins once
+# every socket is connected, which the progress line announces.
+until grep -q "fanout connect\] \[#*\] $agents/$agents" "$log" 2>/dev/null; do
+  kill -0 "$bench" 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.2
+done
+pid="$(pgrep -n -f "$bin/chat-api serve")"
+perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 -p "$pid" -o "$data" -- sleep 8 >/dev/null 2>&1
+wait "$bench"
+grep "server CPU per delivery" "$log"
+
+report() { perf report -i "$data" --children --sort symbol --stdio -g none 2>/dev/null; }
+share() { report | grep -m1 -F "$1" | awk '{print $1}'; }
+printf '\n| where | share of server CPU (inclusive) |\n| --- | --- |\n'
+printf '| %s | %s |\n' \
+  "kernel: write system calls (TCP send, loopback delivery to the reader)" "$(share '__x64_sys_sendto')" \
+  "kernel: reads and epoll" "$(share '__x64_sys_epoll_wait')" \
+  "actix HTTP/1 dispatcher (encodes frames, writes)" "$(share 'h1::dispatcher::Dispatcher<')" \
+  "connection tasks (queue → actix-ws session)" "$(share 'ws::conn::Conn::run::{{closure}}')" \
+  "hub (registry, try_send to each connection)" "$(share 'hub::registry::Registry::handle')" \
+  "SQLite (append, fsync)" "$(share 'sqlite3VdbeExec')"
+echo
+echo "Top self-time symbols:"
+perf report -i "$data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep '%' | head -25
