@@ -16,7 +16,7 @@ command -v perf >/dev/null || { echo "perf not found: apt-get install linux-perf
 cargo build -q --release -p chat-api -p chat-bench
 bin="$CARGO_TARGET_DIR/release"
 data="$(mktemp --suffix=.perf)"; log="$(mktemp)"
-trap 'rm -f "$data" "$log"' EXIT
+trap 'rm -f "$log"' EXIT; echo "perf data: $data" >&2
 
 taskset -c 1 "$bin/chat-bench" --server-bin "$bin/chat-api" --server-cpu 0 \
   fanout --agents "$agents" --rate "$rate" --seconds 20 > "$log" 2>&1 &
@@ -28,7 +28,7 @@ until grep -q "fanout connect\] \[#*\] $agents/$agents" "$log" 2>/dev/null; do
   sleep 0.2
 done
 pid="$(pgrep -n -f "$bin/chat-api serve")"
-perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 -p "$pid" -o "$data" -- sleep 8 >/dev/null 2>&1
+perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 -p "$pid" -o "$data" -- sleep 8
 wait "$bench"
 grep "server CPU per delivery" "$log"
 
@@ -44,4 +44,4 @@ printf '| %s | %s |\n' \
   "SQLite (append, fsync)" "$(share 'sqlite3VdbeExec')"
 echo
 echo "Top self-time symbols:"
-perf report -i "$data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep '%' | head -25
+perf report -i "$data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep '%' | head -25 | cut -c1-110
