@@ -75,7 +75,7 @@ for t in ours "${peers[@]}"; do
   bench "${who[@]}" fanout --agents 1000 --rate 100 --seconds 5 --ramp
   bench "${who[@]}" idle --sockets 10000
 done
-bench compare --input "$json" --svg-dir "$svg" --markdown "$out.compare"
+bench --markdown "$out.compare" compare --input "$json" --svg-dir "$svg" > /dev/null
 
 {
   cat bench/header.md

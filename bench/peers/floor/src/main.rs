@@ -8,6 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 #[tokio::main]
@@ -38,7 +39,12 @@ async fn main() -> io::Result<()> {
 /// A WebSocket: every published body goes out as it comes; pings are
 /// answered by tungstenite itself.
 async fn subscriber(stream: TcpStream, mut rx: broadcast::Receiver<Utf8Bytes>) -> io::Result<()> {
-    let ws = tokio_tungstenite::accept_async(stream)
+    // tungstenite reads into a 128 KiB buffer by default; a relay of short
+    // chat frames needs a page.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let ws = tokio_tungstenite::accept_async_with_config(stream, Some(config))
         .await
         .map_err(io::Error::other)?;
     let (mut sink, mut source) = ws.split();

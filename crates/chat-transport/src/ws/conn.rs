@@ -1,21 +1,23 @@
 //! One task per connection: writes queued frames, reads client frames,
 //! keeps the heartbeat, and closes on kick, expiry, flood or silence.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use chat_domain::{ChatSession, Message};
 use chat_service::AgentCtx;
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use super::outgoing::Delivered;
 use super::protocol::{ClientFrame, decode, envelope, error_frame};
 use super::{WsLimits, close_code};
 use crate::AppState;
 use crate::dto::MessageDto;
 use crate::error::ApiError;
-use crate::hub::{ConnId, HubHandle, Kick, Outbound, session_key};
+use crate::hub::{ConnId, HubHandle, Kick, session_key};
 
 /// How long a close frame may take to be written.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -76,7 +78,8 @@ pub struct Conn {
     pub who: Who,
     pub session: Session,
     pub stream: AggregatedMessageStream,
-    pub outbound: mpsc::Receiver<Outbound>,
+    /// Shared with the response body, which writes the hub's frames.
+    pub delivered: Rc<RefCell<Delivered>>,
     pub kick: oneshot::Receiver<Kick>,
     pub id: ConnId,
 }
@@ -100,7 +103,7 @@ impl Conn {
             who,
             mut session,
             mut stream,
-            mut outbound,
+            delivered,
             mut kick,
             id,
         } = self;
@@ -113,8 +116,7 @@ impl Conn {
             state: state.clone(),
             who,
             rate: RateLimit::new(limits.burst),
-            replayed: HashMap::default(),
-            recent: SentLog::default(),
+            delivered,
             last_typing: None,
         };
         let expiry = match &handler.who {
@@ -132,30 +134,11 @@ impl Conn {
         );
         let mut last_pong = Instant::now();
 
-        // Outbound frames come first: they are the hot path (a fan-out
-        // wakes every connection once), and polling the timers and the
-        // kick signal on each of those wakes costs more than the write. A
-        // kicked connection loses its queue's sender, so it still ends up
-        // in the `None` arm below, which reads why.
+        // The hub's frames do not pass through here: the response body
+        // (`outgoing.rs`) takes them from the queue itself.
         let close = loop {
             tokio::select! {
                 biased;
-                frame = outbound.recv() => {
-                    let Some(frame) = frame else { break kick_reason(kick.try_recv().ok()) };
-                    if handler.already_sent(&frame) {
-                        continue;
-                    }
-                    // A client that does not read blocks this write; the
-                    // hub then kicks it when its queue fills, which must
-                    // still end the connection.
-                    tokio::select! {
-                        res = session.text(frame.text) => {
-                            if res.is_err() { break None }
-                            if let Some((sid, seq)) = frame.message { handler.note_sent(sid, seq); }
-                        },
-                        _ = &mut kick => break reason(close_code::SLOW_CONSUMER, "slow consumer: outbound queue full"),
-                    }
-                }
                 why = &mut kick => break kick_reason(why.ok()),
                 () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
                 _ = heartbeat.tick() => {
@@ -225,88 +208,12 @@ struct Handler {
     state: AppState,
     who: Who,
     rate: RateLimit,
-    /// Highest `seq` replayed per session by `chat.resume`: live copies at
-    /// or below it are already on the wire.
-    replayed: HashMap<u64, i64, KeyHash>,
-    /// The most recent messages this connection has sent, so that neither
-    /// a replay nor a live copy repeats one (a live message can go out
-    /// between the upgrade and the client's `chat.resume`).
-    recent: SentLog,
+    /// What this socket has written; shared with the response body.
+    delivered: Rc<RefCell<Delivered>>,
     last_typing: Option<(bool, Instant)>,
 }
 
-/// A bounded memory of `(session, seq)` pairs already written.
-#[derive(Default)]
-struct SentLog {
-    order: std::collections::VecDeque<(u64, i64)>,
-    set: std::collections::HashSet<(u64, i64), KeyHash>,
-}
-
-/// Session keys are already hashes and `seq`s are assigned by the server,
-/// so a multiply-and-rotate mix is enough, and it costs a fraction of
-/// SipHash on a path taken once per delivered message.
-type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
-
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-}
-
-/// Enough for any realistic gap between the upgrade and a resume.
-const SENT_LOG_CAP: usize = 1024;
-
-impl SentLog {
-    fn insert(&mut self, session: u64, seq: i64) {
-        let k = (session, seq);
-        if self.set.insert(k) {
-            self.order.push_back(k);
-            let evicted = (self.order.len() > SENT_LOG_CAP)
-                .then(|| self.order.pop_front())
-                .flatten();
-            if let Some(old) = evicted {
-                self.set.remove(&old);
-            }
-        }
-    }
-
-    fn contains(&self, session: u64, seq: i64) -> bool {
-        !self.set.is_empty() && self.set.contains(&(session, seq))
-    }
-}
-
 impl Handler {
-    fn already_sent(&self, frame: &Outbound) -> bool {
-        match frame.message {
-            Some((session, seq)) => {
-                self.replayed.get(&session).is_some_and(|max| seq <= *max)
-                    || self.recent.contains(session, seq)
-            }
-            None => false,
-        }
-    }
-
-    fn note_sent(&mut self, session: u64, seq: i64) {
-        self.recent.insert(session, seq);
-    }
-
     async fn send(session: &mut Session, text: String) -> Flow {
         if session.text(text).await.is_err() {
             return Flow::Close(None);
@@ -428,36 +335,57 @@ impl Handler {
             },
         };
         let key = session_key(&target.id);
-        let mut cursor = after_seq.max(0);
+        // Live frames wait while the replay goes out; whatever ends the
+        // replay is sent after they are released, so that frame wakes the
+        // response body to write them.
+        self.delivered.borrow_mut().resuming = true;
+        let end = self.replay(session, &target, key, after_seq.max(0)).await;
+        self.delivered.borrow_mut().resuming = false;
+        match end {
+            Ok(cursor) => {
+                let done =
+                    serde_json::json!({ "session_id": target.id.as_str(), "last_seq": cursor });
+                Self::send(session, envelope("chat.resume.done", done)).await
+            }
+            Err(Ok(error)) => Self::send(session, error).await,
+            Err(Err(closed)) => closed,
+        }
+    }
+
+    /// Writes every stored message after `cursor` that this socket has not
+    /// written yet; returns the last `seq`, or an error frame to send, or
+    /// the socket's end.
+    async fn replay(
+        &mut self,
+        session: &mut Session,
+        target: &ChatSession,
+        key: u64,
+        mut cursor: i64,
+    ) -> Result<i64, Result<String, Flow>> {
         loop {
-            let page = match self
+            let page = self
                 .state
                 .chat
                 .messages_after(&target.tenant_id, &target.id, cursor, None)
                 .await
-            {
-                Ok(p) => p,
-                Err(e) => return Self::send(session, service_error(e, None)).await,
-            };
+                .map_err(|e| Ok(service_error(e, None)))?;
             let Some(last) = page.last().map(|m| m.seq) else {
-                break;
+                return Ok(cursor);
             };
             for m in &page {
-                if self.recent.contains(key, m.seq) {
+                if self.delivered.borrow().contains(key, m.seq) {
                     continue;
                 }
                 if let Flow::Close(r) =
                     Self::send(session, envelope("chat.message.new", MessageDto::from(m))).await
                 {
-                    return Flow::Close(r);
+                    return Err(Err(Flow::Close(r)));
                 }
-                self.recent.insert(key, m.seq);
+                self.delivered.borrow_mut().insert(key, m.seq);
             }
             cursor = last;
-            self.replayed.insert(key, cursor);
+            self.delivered.borrow_mut().replayed_up_to(key, cursor);
         }
-        let done = serde_json::json!({ "session_id": target.id.as_str(), "last_seq": cursor });
-        Self::send(session, envelope("chat.resume.done", done)).await
     }
 }
 

@@ -2,12 +2,17 @@
 //! connection caps) happens before the upgrade, so a refused client gets a
 //! plain HTTP error with a JSON body.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use actix_web::body::BoxBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{Conn, Who};
+use super::outgoing::{Delivered, Outgoing};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::bearer_token;
@@ -124,13 +129,17 @@ async fn upgrade(
         .max_frame_size(limits.max_frame_bytes)
         .aggregate_continuations()
         .max_continuation_size(limits.max_frame_bytes);
+    let delivered = Rc::new(RefCell::new(Delivered::default()));
+    let response = response.map_body(|_, session_frames| {
+        BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
+    });
     actix_web::rt::spawn(
         Conn {
             state,
             who,
             session,
             stream,
-            outbound,
+            delivered,
             kick,
             id,
         }

@@ -3,6 +3,7 @@
 
 mod conn;
 mod endpoints;
+mod outgoing;
 pub mod protocol;
 
 use std::time::Duration;

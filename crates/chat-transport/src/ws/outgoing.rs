@@ -1,0 +1,320 @@
+//! What a WebSocket writes: the response body the HTTP dispatcher drains.
+//!
+//! Two sources feed it. The connection task's own frames (replies, replays,
+//! pings, the close) go through its actix-ws session and always come first.
+//! The hub's frames come straight from the connection's bounded queue: the
+//! dispatcher pulls every frame waiting there and writes them in one go, so
+//! a fan-out wakes one task per recipient, not two, and crosses one queue.
+//!
+//! [`Delivered`] remembers which messages this socket has written, shared
+//! with the connection task so that neither a replay nor a live copy repeats
+//! one, and holds live frames back while a `chat.resume` replays, so that a
+//! client sees the replay in order before anything newer.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use actix_codec::Encoder;
+use actix_http::ws::{Codec, Message};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
+
+use crate::hub::Outbound;
+
+/// Frames gathered into one chunk before the dispatcher gets to write.
+const CHUNK: usize = 16 * 1024;
+
+/// Enough for any realistic gap between the upgrade and a resume.
+const SENT_LOG_CAP: usize = 1024;
+
+pub struct Outgoing {
+    session: BoxBody,
+    hub: Option<mpsc::Receiver<Outbound>>,
+    delivered: Rc<RefCell<Delivered>>,
+    codec: Codec,
+}
+
+impl Outgoing {
+    pub fn new(
+        session: BoxBody,
+        hub: mpsc::Receiver<Outbound>,
+        delivered: Rc<RefCell<Delivered>>,
+    ) -> Self {
+        Self {
+            session,
+            hub: Some(hub),
+            delivered,
+            codec: Codec::new(),
+        }
+    }
+}
+
+impl MessageBody for Outgoing {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        // The connection task's frames first; its close ends the body.
+        match Pin::new(&mut this.session).poll_next(cx) {
+            Poll::Ready(chunk) => return Poll::Ready(chunk),
+            Poll::Pending => {}
+        }
+        let Some(hub) = this.hub.as_mut() else {
+            return Poll::Pending;
+        };
+        let mut delivered = this.delivered.borrow_mut();
+        if delivered.resuming {
+            // The replay's last frame wakes this body again.
+            return Poll::Pending;
+        }
+        let mut buf = BytesMut::new();
+        loop {
+            match hub.poll_recv(cx) {
+                Poll::Ready(Some(frame)) => {
+                    if !delivered.first_time(&frame) {
+                        continue;
+                    }
+                    if let Err(e) = this.codec.encode(Message::Text(frame.text), &mut buf) {
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                    if buf.len() >= CHUNK {
+                        break;
+                    }
+                }
+                // The hub let go of this connection (a kick, or shutdown);
+                // the connection task writes the close.
+                Poll::Ready(None) => {
+                    this.hub = None;
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if buf.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Some(Ok(buf.freeze())))
+        }
+    }
+}
+
+/// The messages a socket has written, and whether a replay is under way.
+#[derive(Default)]
+pub struct Delivered {
+    /// Set while `chat.resume` replays: live frames wait in the queue.
+    pub resuming: bool,
+    /// Highest `seq` replayed per session: live copies at or below it are
+    /// already on the wire.
+    replayed: HashMap<u64, i64, KeyHash>,
+    /// The most recent messages written (a live message can go out between
+    /// the upgrade and the client's `chat.resume`).
+    order: VecDeque<(u64, i64)>,
+    set: HashSet<(u64, i64), KeyHash>,
+}
+
+impl Delivered {
+    /// Whether a live frame is new to this socket; if so it counts as
+    /// written from now on.
+    fn first_time(&mut self, frame: &Outbound) -> bool {
+        let Some((session, seq)) = frame.message else {
+            return true;
+        };
+        if self.replayed.get(&session).is_some_and(|max| seq <= *max) || self.contains(session, seq)
+        {
+            return false;
+        }
+        self.insert(session, seq);
+        true
+    }
+
+    pub fn contains(&self, session: u64, seq: i64) -> bool {
+        !self.set.is_empty() && self.set.contains(&(session, seq))
+    }
+
+    pub fn insert(&mut self, session: u64, seq: i64) {
+        let k = (session, seq);
+        if self.set.insert(k) {
+            self.order.push_back(k);
+            let evicted = (self.order.len() > SENT_LOG_CAP)
+                .then(|| self.order.pop_front())
+                .flatten();
+            if let Some(old) = evicted {
+                self.set.remove(&old);
+            }
+        }
+    }
+
+    pub fn replayed_up_to(&mut self, session: u64, seq: i64) {
+        self.replayed.insert(session, seq);
+    }
+}
+
+/// Session keys are already hashes and `seq`s are assigned by the server,
+/// so a multiply-and-rotate mix is enough, and it costs a fraction of
+/// SipHash on a path taken once per delivered message.
+type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(session: u64, seq: i64) -> Outbound {
+        Outbound {
+            text: "{}".into(),
+            message: Some((session, seq)),
+        }
+    }
+
+    #[test]
+    fn a_message_goes_out_once() {
+        let mut d = Delivered::default();
+        assert!(d.first_time(&frame(1, 5)));
+        assert!(!d.first_time(&frame(1, 5)));
+        assert!(d.first_time(&frame(2, 5)));
+        d.replayed_up_to(3, 10);
+        assert!(!d.first_time(&frame(3, 9)));
+        assert!(d.first_time(&frame(3, 11)));
+        // Frames that are not messages always go out.
+        let typing = Outbound {
+            text: "{}".into(),
+            message: None,
+        };
+        assert!(d.first_time(&typing) && d.first_time(&typing));
+    }
+
+    /// The body over a session stream fed by `session` and a hub queue.
+    fn body() -> (
+        Outgoing,
+        mpsc::UnboundedSender<Bytes>,
+        mpsc::Sender<Outbound>,
+        Rc<RefCell<Delivered>>,
+    ) {
+        let (session_tx, session_rx) = mpsc::unbounded_channel::<Bytes>();
+        let session = futures_util::stream::unfold(session_rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+        });
+        let (hub_tx, hub_rx) = mpsc::channel(16);
+        let delivered = Rc::new(RefCell::new(Delivered::default()));
+        let body = Outgoing::new(
+            BoxBody::new(actix_web::body::BodyStream::new(session)),
+            hub_rx,
+            delivered.clone(),
+        );
+        (body, session_tx, hub_tx, delivered)
+    }
+
+    fn next(body: &mut Outgoing) -> Poll<Option<Bytes>> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        Pin::new(body)
+            .poll_next(&mut cx)
+            .map(|c| c.map(|r| r.unwrap_or_else(|_| Bytes::from_static(b"error"))))
+    }
+
+    fn text_frame(text: &'static str, seq: i64) -> Outbound {
+        Outbound {
+            text: text.into(),
+            message: Some((1, seq)),
+        }
+    }
+
+    /// The payload of each server (unmasked, short) text frame in a chunk.
+    fn payloads(chunk: &Bytes) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = &chunk[..];
+        while rest.len() >= 2 {
+            let len = usize::from(rest[1] & 0x7f);
+            out.push(String::from_utf8_lossy(&rest[2..2 + len]).into_owned());
+            rest = &rest[2 + len..];
+        }
+        out
+    }
+
+    #[test]
+    fn session_frames_come_first_and_the_hub_waits_for_a_replay() {
+        let (mut body, session, hub, delivered) = body();
+        assert!(next(&mut body).is_pending());
+
+        // Hub frames are written together, each message once.
+        for (text, seq) in [("a", 1), ("b", 2), ("a", 1)] {
+            hub.try_send(text_frame(text, seq)).ok();
+        }
+        let Poll::Ready(Some(chunk)) = next(&mut body) else {
+            panic!("hub frames were not written");
+        };
+        assert_eq!(payloads(&chunk), ["a", "b"]);
+
+        // While a replay runs, live frames stay queued.
+        delivered.borrow_mut().resuming = true;
+        hub.try_send(text_frame("c", 3)).ok();
+        assert!(next(&mut body).is_pending());
+        session.send(Bytes::from_static(b"replayed")).ok();
+        assert_eq!(
+            next(&mut body),
+            Poll::Ready(Some(Bytes::from_static(b"replayed")))
+        );
+        assert!(next(&mut body).is_pending());
+
+        // Once it ends, the session's frame first, then the held frames.
+        delivered.borrow_mut().resuming = false;
+        session.send(Bytes::from_static(b"done")).ok();
+        assert_eq!(
+            next(&mut body),
+            Poll::Ready(Some(Bytes::from_static(b"done")))
+        );
+        let Poll::Ready(Some(chunk)) = next(&mut body) else {
+            panic!("held frames were not released");
+        };
+        assert_eq!(payloads(&chunk), ["c"]);
+
+        // The session's end is the body's end.
+        drop(session);
+        assert_eq!(next(&mut body), Poll::Ready(None));
+    }
+
+    #[test]
+    fn the_log_forgets_the_oldest_past_its_cap() {
+        let mut d = Delivered::default();
+        for seq in 0..=SENT_LOG_CAP as i64 {
+            d.insert(7, seq);
+        }
+        assert!(!d.contains(7, 0));
+        assert!(d.contains(7, 1) && d.contains(7, SENT_LOG_CAP as i64));
+        assert_eq!(d.set.len(), SENT_LOG_CAP);
+    }
+}
