@@ -87,10 +87,7 @@ fn frame(event: &ChatEvent, audience: Audience) -> Outbound {
         ChatEvent::MessageNew(m) => Some((super::session_key(&m.session_id), m.seq)),
         _ => None,
     };
-    Outbound {
-        text: encode(event, audience).into(),
-        message,
-    }
+    Outbound::new(encode(event, audience).into(), message)
 }
 
 #[async_trait]

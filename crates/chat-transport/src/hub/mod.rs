@@ -20,14 +20,32 @@ pub const COMMAND_QUEUE: usize = 4096;
 
 pub type ConnId = u64;
 
-/// A frame as it is written to the socket, shared by every recipient.
+/// A frame as it is written to the socket, shared by every recipient. One
+/// pointer wide, so that each connection's queue (whose first block of
+/// slots is allocated with the socket) stays small.
 #[derive(Debug, Clone)]
-pub struct Outbound {
-    pub text: bytestring::ByteString,
-    /// `(session_key, seq)` for `chat.message.new`, so a connection can skip
-    /// copies of messages it already sent. A hash rather than the id keeps
-    /// the per-recipient clone free of allocation.
-    pub message: Option<(u64, i64)>,
+pub struct Outbound(std::sync::Arc<Frame>);
+
+#[derive(Debug)]
+struct Frame {
+    text: bytestring::ByteString,
+    message: Option<(u64, i64)>,
+}
+
+impl Outbound {
+    /// `message` is `(session_key, seq)` for `chat.message.new`, so a
+    /// connection can skip copies of messages it already wrote.
+    pub fn new(text: bytestring::ByteString, message: Option<(u64, i64)>) -> Self {
+        Self(std::sync::Arc::new(Frame { text, message }))
+    }
+
+    pub fn text(&self) -> &bytestring::ByteString {
+        &self.0.text
+    }
+
+    pub fn message(&self) -> Option<(u64, i64)> {
+        self.0.message
+    }
 }
 
 /// A compact key for a session, for per-connection bookkeeping.

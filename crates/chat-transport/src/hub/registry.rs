@@ -211,10 +211,7 @@ impl Registry {
             name,
             online,
         };
-        let frame = Outbound {
-            text: encode(&event, Audience::Agent).into(),
-            message: None,
-        };
+        let frame = Outbound::new(encode(&event, Audience::Agent).into(), None);
         let ids = snapshot(self.tenant_agents.get(&tenant));
         self.deliver(&ids, &frame);
     }

@@ -85,7 +85,10 @@ impl MessageBody for Outgoing {
                     if !delivered.first_time(&frame) {
                         continue;
                     }
-                    if let Err(e) = this.codec.encode(Message::Text(frame.text), &mut buf) {
+                    if let Err(e) = this
+                        .codec
+                        .encode(Message::Text(frame.text().clone()), &mut buf)
+                    {
                         return Poll::Ready(Some(Err(e.into())));
                     }
                     if buf.len() >= CHUNK {
@@ -127,7 +130,7 @@ impl Delivered {
     /// Whether a live frame is new to this socket; if so it counts as
     /// written from now on.
     fn first_time(&mut self, frame: &Outbound) -> bool {
-        let Some((session, seq)) = frame.message else {
+        let Some((session, seq)) = frame.message() else {
             return true;
         };
         if self.replayed.get(&session).is_some_and(|max| seq <= *max) || self.contains(session, seq)
@@ -193,10 +196,7 @@ mod tests {
     use super::*;
 
     fn frame(session: u64, seq: i64) -> Outbound {
-        Outbound {
-            text: "{}".into(),
-            message: Some((session, seq)),
-        }
+        Outbound::new("{}".into(), Some((session, seq)))
     }
 
     #[test]
@@ -209,10 +209,7 @@ mod tests {
         assert!(!d.first_time(&frame(3, 9)));
         assert!(d.first_time(&frame(3, 11)));
         // Frames that are not messages always go out.
-        let typing = Outbound {
-            text: "{}".into(),
-            message: None,
-        };
+        let typing = Outbound::new("{}".into(), None);
         assert!(d.first_time(&typing) && d.first_time(&typing));
     }
 
@@ -247,10 +244,7 @@ mod tests {
     }
 
     fn text_frame(text: &'static str, seq: i64) -> Outbound {
-        Outbound {
-            text: text.into(),
-            message: Some((1, seq)),
-        }
+        Outbound::new(text.into(), Some((1, seq)))
     }
 
     /// The payload of each server (unmasked, short) text frame in a chunk.
