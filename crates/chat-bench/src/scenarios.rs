@@ -480,7 +480,9 @@ pub async fn idle(room: Arc<dyn Room>, n: usize) -> Result<Report> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss1 = rss_kib(pid);
     let cpu0 = cpu_micros(pid);
-    let window = Duration::from_secs(10);
+    // Longer than the heartbeat interval (20 s), so every socket of ours is
+    // pinged and answers within the window.
+    let window = Duration::from_secs(25);
     tokio::time::sleep(window).await;
     let idle_cores = cpu_micros(pid).saturating_sub(cpu0) as f64 / window.as_micros() as f64;
     let per_socket_kib = rss1.saturating_sub(rss0) as f64 / n.max(1) as f64;
