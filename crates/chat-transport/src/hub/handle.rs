@@ -25,9 +25,10 @@ impl HubHandle {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        std::thread::Builder::new()
-            .name("chat-hub".into())
-            .spawn(move || runtime.block_on(Registry::new(limits).run(rx)))?;
+        std::thread::Builder::new().name("chat-hub".into()).spawn({
+            let tx = tx.clone();
+            move || runtime.block_on(Registry::new(limits, tx).run(rx))
+        })?;
         Ok(Self { tx })
     }
 
@@ -43,7 +44,9 @@ impl HubHandle {
     }
 
     /// Best effort and never blocking, so that it can run from a `Drop`.
+    /// On the connection's own thread (it also detaches its queue there).
     pub fn unregister(&self, id: ConnId) {
+        super::local::detach(id);
         let tx = self.tx.clone();
         if let Err(mpsc::error::TrySendError::Full(cmd)) = tx.try_send(Command::Unregister { id }) {
             tokio::spawn(async move {

@@ -8,6 +8,7 @@
 //! reader never slows the hub or anyone else.
 
 mod handle;
+pub mod local;
 mod registry;
 
 use chat_domain::{AgentId, SessionId, TenantId};
@@ -81,10 +82,13 @@ pub enum Peer {
     },
 }
 
-/// What a connection hands the hub when it registers.
+/// What a connection hands the hub when it registers (after
+/// [`local::attach`] filed its queue on its worker thread).
 pub struct Registration {
+    pub id: ConnId,
+    pub worker: local::WorkerId,
+    pub batches: mpsc::UnboundedSender<local::Batch>,
     pub peer: Peer,
-    pub outbound: mpsc::Sender<Outbound>,
     pub kick: oneshot::Sender<Kick>,
 }
 
@@ -114,6 +118,10 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<ConnId, RegisterError>>,
     },
     Unregister {
+        id: ConnId,
+    },
+    /// A worker found this connection's queue full.
+    SlowConsumer {
         id: ConnId,
     },
     ToTenantAgents {

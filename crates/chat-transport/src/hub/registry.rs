@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chat_domain::{AgentId, ChatEvent, SessionId, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
+use super::local::{Batch, WorkerId};
 use super::{
     Command, ConnId, HubLimits, HubStats, Kick, Outbound, Peer, RegisterError, Registration,
 };
@@ -12,7 +13,7 @@ use crate::ws::protocol::{Audience, encode};
 
 struct Conn {
     peer: Peer,
-    outbound: mpsc::Sender<Outbound>,
+    worker: WorkerId,
     kick: Option<oneshot::Sender<Kick>>,
 }
 
@@ -24,7 +25,9 @@ fn snapshot(set: Option<&HashSet<ConnId>>) -> Vec<ConnId> {
 
 pub(crate) struct Registry {
     limits: HubLimits,
-    next_id: ConnId,
+    /// Handed to workers with each batch, for their slow-consumer reports.
+    commands: mpsc::Sender<Command>,
+    workers: HashMap<WorkerId, mpsc::UnboundedSender<Batch>>,
     conns: HashMap<ConnId, Conn>,
     tenant_agents: HashMap<TenantId, HashSet<ConnId>>,
     agents: HashMap<(TenantId, AgentId), HashSet<ConnId>>,
@@ -32,10 +35,11 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(limits: HubLimits) -> Self {
+    pub(crate) fn new(limits: HubLimits, commands: mpsc::Sender<Command>) -> Self {
         Self {
             limits,
-            next_id: 1,
+            commands,
+            workers: HashMap::new(),
             conns: HashMap::new(),
             tenant_agents: HashMap::new(),
             agents: HashMap::new(),
@@ -57,6 +61,7 @@ impl Registry {
                 let _ = reply.send(self.register(reg));
             }
             Command::Unregister { id } => self.unregister(id),
+            Command::SlowConsumer { id } => self.kick(id, Kick::SlowConsumer),
             Command::ToTenantAgents { tenant, frame } => {
                 let ids = snapshot(self.tenant_agents.get(&tenant));
                 self.deliver(&ids, &frame);
@@ -114,7 +119,8 @@ impl Registry {
     }
 
     fn register(&mut self, reg: Registration) -> Result<ConnId, RegisterError> {
-        let id = self.next_id;
+        let id = reg.id;
+        self.workers.insert(reg.worker, reg.batches);
         let mut came_online = None;
         match &reg.peer {
             Peer::Agent {
@@ -147,12 +153,11 @@ impl Registry {
                 self.sessions.entry(key).or_default().insert(id);
             }
         }
-        self.next_id += 1;
         self.conns.insert(
             id,
             Conn {
                 peer: reg.peer,
-                outbound: reg.outbound,
+                worker: reg.worker,
                 kick: Some(reg.kick),
             },
         );
@@ -216,24 +221,28 @@ impl Registry {
         self.deliver(&ids, &frame);
     }
 
+    /// One batch per worker thread with recipients; the worker's own task
+    /// fills the queues (`local.rs`).
     fn deliver(&mut self, ids: &[ConnId], frame: &Outbound) {
-        let mut slow = Vec::new();
+        let mut per_worker: HashMap<WorkerId, Vec<ConnId>> = HashMap::new();
         for id in ids {
             if let Some(conn) = self.conns.get(id) {
-                match conn.outbound.try_send(frame.clone()) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => slow.push(*id),
-                    // The connection task is gone; its Unregister is on the way.
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
-                }
+                per_worker.entry(conn.worker).or_default().push(*id);
             }
         }
-        for id in slow {
-            tracing::warn!(
-                conn = id,
-                "outbound queue full; disconnecting slow consumer"
-            );
-            self.kick(id, Kick::SlowConsumer);
+        for (worker, ids) in per_worker {
+            let Some(batches) = self.workers.get(&worker) else {
+                continue;
+            };
+            let batch = Batch {
+                frame: frame.clone(),
+                ids,
+                hub: self.commands.clone(),
+            };
+            if batches.send(batch).is_err() {
+                // The worker's runtime is gone, and its connections with it.
+                self.workers.remove(&worker);
+            }
         }
     }
 

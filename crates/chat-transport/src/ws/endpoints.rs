@@ -16,7 +16,7 @@ use super::outgoing::{Delivered, Outgoing};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::bearer_token;
-use crate::hub::{Peer, RegisterError, Registration};
+use crate::hub::{Peer, RegisterError, Registration, local};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(agent_ws))
@@ -94,14 +94,18 @@ async fn upgrade(
     let limits = state.ws_limits;
     let (tx, outbound) = mpsc::channel(limits.outbound_queue);
     let (kick_tx, kick) = oneshot::channel();
+    let (id, worker, batches) = local::attach(tx);
     let id = state
         .hub
         .register(Registration {
+            id,
+            worker,
+            batches,
             peer,
-            outbound: tx,
             kick: kick_tx,
         })
         .await
+        .inspect_err(|_| local::detach(id))
         .map_err(|e| match e {
             RegisterError::TooManyConnections => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
