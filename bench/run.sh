@@ -49,7 +49,7 @@ if [ "$mode" = smoke ]; then
   bench compare --input "$json" --svg-dir "$svg" > /dev/null
   grep -q "0 lost" "$out.part"
   grep -q "0 missing, 0 duplicated" "$out.part"
-  test -s "$svg/fanout-latency.svg" && test -s "$svg/idle-rss.svg"
+  test -s "$svg/fanout-latency-20x10.svg" && test -s "$svg/idle-rss.svg"
   echo "benchmark smoke run: every scenario ran"
   rm -rf "$out.part" "$out" "$json" "$svg"
   exit 0
@@ -60,19 +60,36 @@ fi
 ours startup
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 ours reconnect-storm --clients 50 --messages 1000 --rate 100
+# The same e2e on PostgreSQL and MariaDB where they answer (set
+# CHAT_BENCH_POSTGRES / CHAT_BENCH_MARIADB to "off" to skip), each on a
+# database of its own, dropped afterwards.
+pg_admin=(psql -q -h 127.0.0.1 -U postgres -d test)
+my_admin=(mariadb -h 127.0.0.1 -u root test)
+db="chat_bench_$$"
+if [ "${CHAT_BENCH_POSTGRES:-on}" = on ] && "${pg_admin[@]}" -c 'select 1' >/dev/null 2>&1; then
+  "${pg_admin[@]}" -c "create database $db"
+  ours --database-url "postgres://postgres@127.0.0.1:5432/$db" e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 10
+  "${pg_admin[@]}" -c "drop database $db"
+fi
+if [ "${CHAT_BENCH_MARIADB:-on}" = on ] && "${my_admin[@]}" -e 'select 1' >/dev/null 2>&1; then
+  "${my_admin[@]}" -e "create database $db"
+  ours --database-url "mysql://root@127.0.0.1:3306/$db" e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 10
+  "${my_admin[@]}" -e "drop database $db"
+fi
 
 # Side by side, alternating the servers A B A B over three rounds.
 peers=(floor node-ws soketi)
 for round in 1 2 3; do
   for t in ours "${peers[@]}"; do
     if [ "$t" = ours ]; then who=(); else who=(--peer "$t"); fi
-    bench "${who[@]}" --round "$round" fanout --agents 1000 --rate 100 --seconds 10
+    bench "${who[@]}" --round "$round" fanout --agents 1000 --rate 100 --seconds 8
+    bench "${who[@]}" --round "$round" fanout --agents 1000 --rate 50 --seconds 6
     bench "${who[@]}" --round "$round" burst --sizes 5000,10000
   done
 done
 for t in ours "${peers[@]}"; do
   if [ "$t" = ours ]; then who=(--markdown "$out.part"); else who=(--peer "$t"); fi
-  bench "${who[@]}" fanout --agents 1000 --rate 100 --seconds 5 --ramp
+  bench "${who[@]}" fanout --agents 1000 --rate 100 --seconds 4 --ramp
   bench "${who[@]}" idle --sockets 10000
 done
 bench --markdown "$out.compare" compare --input "$json" --svg-dir "$svg" > /dev/null

@@ -98,101 +98,33 @@ pub fn compare(input: &Path, svg_dir: &Path) -> Result<Report> {
     let mut md = String::from("## Side by side with the peers\n\n");
     let mut summary = json!({});
 
-    // Steady fan-out, alternating rounds.
+    // Steady fan-out, alternating rounds, one section per load.
     let steady: Vec<&Value> = of("fanout")
         .into_iter()
         .filter(|r| r["ramp"].as_array().is_none_or(Vec::is_empty))
         .collect();
-    let groups = by_target(&steady);
-    if let Some((_, ours)) = groups.iter().find(|(t, _)| t == "ours") {
-        let first = ours[0];
-        let _ = writeln!(
-            md,
-            "### fanout: {} subscribers, {} messages/s, rounds alternating the servers\n\n| round | server | p50 ms | p99 ms | p99.9 ms | last subscriber p99 ms | CPU µs/delivery | deliveries/s | lost |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-            first["agents"], first["rate"]
-        );
-        let mut rows = steady.clone();
-        rows.sort_by_key(|r| (r["round"].as_u64().unwrap_or(0), rank(&target(r))));
-        for r in &rows {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
-                r["round"],
-                target(r),
-                f(&r["per_delivery"], "p50_ms"),
-                f(&r["per_delivery"], "p99_ms"),
-                f(&r["per_delivery"], "p999_ms"),
-                f(&r["last_subscriber"], "p99_ms"),
-                f(r, "cpu_us_per_delivery"),
-                f(r, "deliveries_per_s"),
-                r["lost"]
-            );
-        }
-        let _ = writeln!(
-            md,
-            "\nMedian over the rounds of the per-round ratio ours / peer (below 1.0: ours is better):\n\n| peer | p50 | p99 | CPU per delivery |\n| --- | --- | --- | --- |"
-        );
-        let p50 = |v: &Value| f(&v["per_delivery"], "p50_ms");
-        let p99 = |v: &Value| f(&v["per_delivery"], "p99_ms");
-        let cpu = |v: &Value| f(v, "cpu_us_per_delivery");
-        let mut ratios = json!({});
-        for (t, peer) in groups.iter().filter(|(t, _)| t != "ours") {
-            let (a, b, c) = (
-                ratio(ours, peer, &p50),
-                ratio(ours, peer, &p99),
-                ratio(ours, peer, &cpu),
-            );
-            let _ = writeln!(
-                md,
-                "| {t} | {} | {} | {} |",
-                fmt_ratio(a),
-                fmt_ratio(b),
-                fmt_ratio(c)
-            );
-            ratios[t.as_str()] = json!({ "p50": a, "p99": b, "cpu_per_delivery": c });
-        }
-        summary["fanout_ratios"] = ratios;
-        // The distribution chart: each server's round with the median p99.
-        let series: Vec<(String, Vec<(f64, f64)>)> = groups
+    let mut loads: Vec<(u64, u64)> = steady
+        .iter()
+        .map(|r| {
+            (
+                r["agents"].as_u64().unwrap_or(0),
+                r["rate"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    loads.sort_unstable();
+    loads.dedup();
+    let mut ratios_by_load = json!({});
+    for (agents, rate) in loads {
+        let records: Vec<&Value> = steady
             .iter()
-            .filter_map(|(t, rs)| {
-                let mut rs = rs.clone();
-                rs.sort_by(|a, b| p99(a).total_cmp(&p99(b)));
-                let mid = rs.get(rs.len() / 2)?;
-                let points = mid["per_delivery"]["spectrum"]
-                    .as_array()?
-                    .iter()
-                    .filter_map(|p| Some((nines(p[0].as_f64()?), p[1].as_f64()?.max(0.01))))
-                    .collect();
-                Some((t.clone(), points))
-            })
+            .copied()
+            .filter(|r| r["agents"].as_u64() == Some(agents) && r["rate"].as_u64() == Some(rate))
             .collect();
-        let chart = line_chart(&Chart {
-            title: format!(
-                "fanout latency per delivery: {} subscribers, {} msg/s (median round)",
-                first["agents"], first["rate"]
-            ),
-            x_label: "percentile".into(),
-            y_label: "ms (log scale)".into(),
-            x_ticks: [
-                (0.0, "0"),
-                (1.0, "90"),
-                (2.0, "99"),
-                (3.0, "99.9"),
-                (4.0, "99.99"),
-            ]
-            .iter()
-            .map(|(x, l)| (*x, (*l).to_owned()))
-            .collect(),
-            y_log: true,
-            series,
-        });
-        std::fs::write(svg_dir.join("fanout-latency.svg"), chart)?;
-        let _ = writeln!(
-            md,
-            "\n![fanout latency distribution]({svg_rel}/fanout-latency.svg)\n"
-        );
+        let ratios = steady_section(&mut md, &records, agents, rate, svg_dir, &svg_rel)?;
+        ratios_by_load[format!("{agents}x{rate}")] = ratios;
     }
+    summary["fanout_ratios"] = ratios_by_load;
 
     // Capacity: the ramp's highest deliveries/s with p99 ≤ 50 ms.
     let ramps: Vec<&Value> = of("fanout")
@@ -202,7 +134,7 @@ pub fn compare(input: &Path, svg_dir: &Path) -> Result<Report> {
     if !ramps.is_empty() {
         let _ = writeln!(
             md,
-            "### fanout capacity: highest deliveries/s with p99 ≤ 50 ms (rate ramp, ×1.5 a step)\n\n| server | deliveries/s | ours / server |\n| --- | --- | --- |"
+            "### fanout capacity: highest deliveries/s with p99 ≤ 50 ms (rate ramp, ×1.25 a step, 4 s each)\n\n| server | deliveries/s | ours / server |\n| --- | --- | --- |"
         );
         let best = |t: &str| {
             ramps
@@ -344,6 +276,107 @@ pub fn compare(input: &Path, svg_dir: &Path) -> Result<Report> {
         json: json!({ "scenario": "compare", "summary": summary }),
         markdown: md,
     })
+}
+
+/// The rounds of one steady fan-out load, the median ratios ours / peer,
+/// and the latency-distribution chart. Returns the ratios.
+fn steady_section(
+    md: &mut String,
+    steady: &[&Value],
+    agents: u64,
+    rate: u64,
+    svg_dir: &Path,
+    svg_rel: &str,
+) -> Result<Value> {
+    let groups = by_target(steady);
+    let Some((_, ours)) = groups.iter().find(|(t, _)| t == "ours") else {
+        return Ok(Value::Null);
+    };
+    {
+        let _ = writeln!(
+            md,
+            "### fanout: {agents} subscribers, {rate} messages/s, rounds alternating the servers\n\n| round | server | p50 ms | p99 ms | p99.9 ms | last subscriber p99 ms | CPU µs/delivery | deliveries/s | lost |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        );
+        let mut rows = steady.to_vec();
+        rows.sort_by_key(|r| (r["round"].as_u64().unwrap_or(0), rank(&target(r))));
+        for r in &rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
+                r["round"],
+                target(r),
+                f(&r["per_delivery"], "p50_ms"),
+                f(&r["per_delivery"], "p99_ms"),
+                f(&r["per_delivery"], "p999_ms"),
+                f(&r["last_subscriber"], "p99_ms"),
+                f(r, "cpu_us_per_delivery"),
+                f(r, "deliveries_per_s"),
+                r["lost"]
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nMedian over the rounds of the per-round ratio ours / peer (below 1.0: ours is better):\n\n| peer | p50 | p99 | CPU per delivery |\n| --- | --- | --- | --- |"
+        );
+        let p50 = |v: &Value| f(&v["per_delivery"], "p50_ms");
+        let p99 = |v: &Value| f(&v["per_delivery"], "p99_ms");
+        let cpu = |v: &Value| f(v, "cpu_us_per_delivery");
+        let mut ratios = json!({});
+        for (t, peer) in groups.iter().filter(|(t, _)| t != "ours") {
+            let (a, b, c) = (
+                ratio(ours, peer, &p50),
+                ratio(ours, peer, &p99),
+                ratio(ours, peer, &cpu),
+            );
+            let _ = writeln!(
+                md,
+                "| {t} | {} | {} | {} |",
+                fmt_ratio(a),
+                fmt_ratio(b),
+                fmt_ratio(c)
+            );
+            ratios[t.as_str()] = json!({ "p50": a, "p99": b, "cpu_per_delivery": c });
+        }
+
+        // The distribution chart: each server's round with the median p99.
+        let series: Vec<(String, Vec<(f64, f64)>)> = groups
+            .iter()
+            .filter_map(|(t, rs)| {
+                let mut rs = rs.clone();
+                rs.sort_by(|a, b| p99(a).total_cmp(&p99(b)));
+                let mid = rs.get(rs.len() / 2)?;
+                let points = mid["per_delivery"]["spectrum"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|p| Some((nines(p[0].as_f64()?), p[1].as_f64()?.max(0.01))))
+                    .collect();
+                Some((t.clone(), points))
+            })
+            .collect();
+        let chart = line_chart(&Chart {
+            title: format!(
+                "fanout latency per delivery: {agents} subscribers, {rate} msg/s (median round)"
+            ),
+            x_label: "percentile".into(),
+            y_label: "ms (log scale)".into(),
+            x_ticks: [
+                (0.0, "0"),
+                (1.0, "90"),
+                (2.0, "99"),
+                (3.0, "99.9"),
+                (4.0, "99.99"),
+            ]
+            .iter()
+            .map(|(x, l)| (*x, (*l).to_owned()))
+            .collect(),
+            y_log: true,
+            series,
+        });
+        let name = format!("fanout-latency-{agents}x{rate}.svg");
+        std::fs::write(svg_dir.join(&name), chart)?;
+        let _ = writeln!(md, "\n![fanout latency distribution]({svg_rel}/{name})\n");
+        Ok(ratios)
+    }
 }
 
 /// A quantile on the "number of nines" axis: 0.9 → 1, 0.99 → 2, 1.0 → 4.3.

@@ -165,6 +165,21 @@ async fn main() -> Result<()> {
         obj.insert("round".into(), json!(cli.round));
         obj.entry("target").or_insert(json!("ours"));
     }
+    // Which database ours ran on, where a scenario can run on several.
+    if matches!(
+        cli.scenario,
+        Scenario::E2e { .. } | Scenario::ReconnectStorm { .. }
+    ) {
+        let database = match cli.database_url.as_deref() {
+            Some(u) if u.starts_with("postgres") => "PostgreSQL",
+            Some(u) if u.starts_with("mysql") => "MariaDB",
+            _ => "SQLite",
+        };
+        report.json["database"] = json!(database);
+        if let Some((title, rest)) = report.markdown.split_once('\n') {
+            report.markdown = format!("{title} ({database})\n{rest}");
+        }
+    }
     println!("{}", report.markdown);
     // `compare` reads the JSON lines; it does not add to them.
     if let (Some(path), false) = (&cli.json, matches!(cli.scenario, Scenario::Compare { .. })) {

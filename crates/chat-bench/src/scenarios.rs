@@ -330,9 +330,9 @@ pub async fn fanout(room: Arc<dyn Room>, p: Fanout) -> Result<Report> {
         fanout_round(&room, ledger.clone(), p.agents, p.rate, p.duration).await?;
     let mut ramp = Vec::new();
     if p.ramp {
-        // From well below the steady rate upwards, ×1.5 a step, until p99
+        // From well below the steady rate upwards, ×1.25 a step, until p99
         // passes 50 ms: the highest rate that held is the capacity.
-        let mut rate = (p.rate / 10).max(5);
+        let mut rate = (p.rate / 4).max(5);
         loop {
             // Same sockets, a clean ledger; ids of earlier rounds are not
             // reused, so a late receipt cannot be miscounted.
@@ -342,14 +342,14 @@ pub async fn fanout(room: Arc<dyn Room>, p: Fanout) -> Result<Report> {
                 ledger.clone(),
                 p.agents,
                 rate,
-                Duration::from_secs(5),
+                Duration::from_secs(4),
             )
             .await?;
             ramp.push(json!({ "rate": rate, "deliveries_per_s": d, "p99_ms": e.p99_ms, "lost": l, "cpu_us_per_delivery": c }));
             if e.p99_ms > 50.0 || l > 0 || rate > 3200 {
                 break;
             }
-            rate = rate * 3 / 2;
+            rate = (rate * 5 / 4).max(rate + 1);
         }
     }
     for h in handles {
