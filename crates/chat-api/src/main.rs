@@ -13,13 +13,6 @@ use chat_domain::Role;
 use chat_domain::hub::NoopHub;
 use clap::Parser;
 
-/// glibc's malloc gives each thread its own arena and a socket's memory is
-/// allocated on one thread (the database's, the hub's) and freed on another,
-/// which left idle connections costing twice what they use; mimalloc hands
-/// freed memory back to the owning heap.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
