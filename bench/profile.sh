@@ -16,7 +16,7 @@ command -v perf >/dev/null || { echo "perf not found: apt-get install linux-perf
 cargo build -q --release -p chat-api -p chat-bench
 bin="$CARGO_TARGET_DIR/release"
 data="$(mktemp --suffix=.perf)"; log="$(mktemp)"
-trap 'rm -f "$log"' EXIT; echo "perf data: $data" >&2
+trap 'rm -f "$log" "${report:-}"' EXIT; echo "perf data: $data" >&2
 
 taskset -c 1 "$bin/chat-bench" --server-bin "$bin/chat-api" --server-cpu 0 \
   fanout --agents "$agents" --rate "$rate" --seconds 20 > "$log" 2>&1 &
@@ -32,16 +32,19 @@ perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 -p "$pid" -o "$data"
 wait "$bench"
 grep "server CPU per delivery" "$log"
 
-report() { perf report -i "$data" --children --sort symbol --stdio -g none 2>/dev/null; }
-share() { report | grep -m1 -F "$1" | awk '{print $1}'; }
+report="$(mktemp)"
+perf report -i "$data" --children --sort symbol --stdio -g none > "$report" 2>/dev/null
+share() { local v; v="$(grep -m1 -F "$1" "$report" | awk '{print $1}')"; echo "${v:-not sampled}"; }
 printf '\n| where | share of server CPU (inclusive) |\n| --- | --- |\n'
 printf '| %s | %s |\n' \
-  "kernel: write system calls (TCP send, loopback delivery to the reader)" "$(share '__x64_sys_sendto')" \
-  "kernel: reads and epoll" "$(share '__x64_sys_epoll_wait')" \
-  "actix HTTP/1 dispatcher (encodes frames, writes)" "$(share 'h1::dispatcher::Dispatcher<')" \
-  "connection tasks (queue → actix-ws session)" "$(share 'ws::conn::Conn::run::{{closure}}')" \
-  "hub (registry, try_send to each connection)" "$(share 'hub::registry::Registry::handle')" \
-  "SQLite (append, fsync)" "$(share 'sqlite3VdbeExec')"
+  "actix HTTP/1 dispatcher, all of it (polls the response body, writes)" "$(share 'h1::dispatcher::Dispatcher<')" \
+  "  of which the kernel's TCP send (loopback: includes delivery to the reader)" "$(share '__x64_sys_sendto')" \
+  "  of which the response body (queue → encoded frames, ws/outgoing.rs)" "$(share 'ws::outgoing::Outgoing as actix_http')" \
+  "worker-local deliverer (try_send into each queue, hub/local.rs)" "$(share 'hub::local::deliver')" \
+  "hub thread (registry, one batch per worker)" "$(share 'hub::registry::Registry::handle')" \
+  "connection tasks (replies, pings; not on the fan-out path)" "$(share 'ws::conn::Conn::run::{{closure}}')" \
+  "SQLite (append, fsync)" "$(share 'sqlite3VdbeExec')" \
+  "kernel: epoll" "$(share '__x64_sys_epoll_wait')"
 echo
 echo "Top self-time symbols:"
 perf report -i "$data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep '%' | head -25 | cut -c1-110
