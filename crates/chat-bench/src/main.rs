@@ -133,20 +133,7 @@ async fn main() -> Result<()> {
                     cli.server_cpu.as_deref(),
                 )
                 .await?;
-                let room: Arc<dyn Room> = Arc::new(peer);
-                match *s {
-                    Scenario::Fanout {
-                        agents,
-                        rate,
-                        seconds,
-                        ramp,
-                    } => {
-                        scenarios::fanout(room, fanout_params(agents, rate, seconds, ramp)).await?
-                    }
-                    Scenario::Burst { ref sizes } => scenarios::burst(room, sizes).await?,
-                    Scenario::Idle { sockets } => scenarios::idle(room, sockets).await?,
-                    _ => anyhow::bail!("the peers run fanout, burst and idle"),
-                }
+                broadcast(Arc::new(peer), s).await?
             }
             None => {
                 let server = Server::start(
@@ -191,12 +178,26 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-fn fanout_params(agents: usize, rate: u32, seconds: u64, ramp: bool) -> Fanout {
-    Fanout {
-        agents,
-        rate,
-        duration: Duration::from_secs(seconds),
-        ramp,
+/// The scenarios every server runs: one broadcast room.
+async fn broadcast(room: Arc<dyn Room>, scenario: &Scenario) -> Result<Report> {
+    match *scenario {
+        Scenario::Fanout {
+            agents,
+            rate,
+            seconds,
+            ramp,
+        } => {
+            let params = Fanout {
+                agents,
+                rate,
+                duration: Duration::from_secs(seconds),
+                ramp,
+            };
+            scenarios::fanout(room, params).await
+        }
+        Scenario::Burst { ref sizes } => scenarios::burst(room, sizes).await,
+        Scenario::Idle { sockets } => scenarios::idle(room, sockets).await,
+        _ => anyhow::bail!("the peers run fanout, burst and idle"),
     }
 }
 
@@ -222,20 +223,12 @@ async fn ours(server: &Server, scenario: &Scenario) -> Result<Report> {
             )
             .await
         }
-        Scenario::Fanout {
-            agents,
-            rate,
-            seconds,
-            ramp,
-        } => {
-            let room = Arc::new(Ours::new(server, 0).await?);
-            scenarios::fanout(room, fanout_params(agents, rate, seconds, ramp)).await
+        Scenario::Fanout { .. } | Scenario::Burst { .. } => {
+            broadcast(Arc::new(Ours::new(server, 0).await?), scenario).await
         }
-        Scenario::Burst { ref sizes } => {
-            scenarios::burst(Arc::new(Ours::new(server, 0).await?), sizes).await
-        }
+        // Half the idle sockets are customers' widgets, each on a session.
         Scenario::Idle { sockets } => {
-            scenarios::idle(Arc::new(Ours::new(server, sockets / 2).await?), sockets).await
+            broadcast(Arc::new(Ours::new(server, sockets / 2).await?), scenario).await
         }
         Scenario::ReconnectStorm {
             clients,
