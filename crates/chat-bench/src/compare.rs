@@ -72,6 +72,19 @@ fn ratio(ours: &[&Value], peer: &[&Value], metric: &dyn Fn(&Value) -> f64) -> Op
     median(ratios)
 }
 
+/// Records by round, and within a round in the servers' fixed order.
+fn in_round_order<'a>(records: &[&'a Value]) -> Vec<&'a Value> {
+    let mut rows = records.to_vec();
+    rows.sort_by_key(|r| (r["round"].as_u64().unwrap_or(0), rank(&target(r))));
+    rows
+}
+
+/// Markdown header cells, one column per socket count, and the rule below.
+fn size_columns(sizes: &[u64], unit: &str) -> (String, String) {
+    let names: Vec<String> = sizes.iter().map(|n| format!("{n} sockets{unit}")).collect();
+    (names.join(" | "), vec!["---"; sizes.len()].join(" | "))
+}
+
 fn fmt_ratio(r: Option<f64>) -> String {
     r.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}"))
 }
@@ -171,19 +184,12 @@ pub fn compare(input: &Path, svg_dir: &Path) -> Result<Report> {
                 .find(|x| x["sockets"].as_u64() == Some(n))
                 .map_or(f64::NAN, |x| f(x, "median_ms"))
         };
+        let (names, rule) = size_columns(&sizes, " ms");
         let _ = writeln!(
             md,
-            "### burst: one message to every socket, time to the last delivery (median of 3 per round)\n\n| round | server | {} |\n| --- | --- | {} |",
-            sizes
-                .iter()
-                .map(|n| format!("{n} sockets ms"))
-                .collect::<Vec<_>>()
-                .join(" | "),
-            sizes.iter().map(|_| "---").collect::<Vec<_>>().join(" | ")
+            "### burst: one message to every socket, time to the last delivery (median of 3 per round)\n\n| round | server | {names} |\n| --- | --- | {rule} |"
         );
-        let mut rows = bursts.clone();
-        rows.sort_by_key(|r| (r["round"].as_u64().unwrap_or(0), rank(&target(r))));
-        for r in &rows {
+        for r in in_round_order(&bursts) {
             let cells: Vec<String> = sizes
                 .iter()
                 .map(|n| format!("{:.1}", median_at(r, *n)))
@@ -198,15 +204,10 @@ pub fn compare(input: &Path, svg_dir: &Path) -> Result<Report> {
         }
         let groups = by_target(&bursts);
         if let Some((_, ours)) = groups.iter().find(|(t, _)| t == "ours") {
+            let (names, rule) = size_columns(&sizes, "");
             let _ = writeln!(
                 md,
-                "\nMedian ratio ours / peer:\n\n| peer | {} |\n| --- | {} |",
-                sizes
-                    .iter()
-                    .map(|n| format!("{n} sockets"))
-                    .collect::<Vec<_>>()
-                    .join(" | "),
-                sizes.iter().map(|_| "---").collect::<Vec<_>>().join(" | ")
+                "\nMedian ratio ours / peer:\n\n| peer | {names} |\n| --- | {rule} |"
             );
             for (t, peer) in groups.iter().filter(|(t, _)| t != "ours") {
                 let cells: Vec<String> = sizes
@@ -292,91 +293,87 @@ fn steady_section(
     let Some((_, ours)) = groups.iter().find(|(t, _)| t == "ours") else {
         return Ok(Value::Null);
     };
-    {
+    let _ = writeln!(
+        md,
+        "### fanout: {agents} subscribers, {rate} messages/s, rounds alternating the servers\n\n| round | server | p50 ms | p99 ms | p99.9 ms | last subscriber p99 ms | CPU µs/delivery | deliveries/s | lost |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for r in in_round_order(steady) {
         let _ = writeln!(
             md,
-            "### fanout: {agents} subscribers, {rate} messages/s, rounds alternating the servers\n\n| round | server | p50 ms | p99 ms | p99.9 ms | last subscriber p99 ms | CPU µs/delivery | deliveries/s | lost |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
+            r["round"],
+            target(r),
+            f(&r["per_delivery"], "p50_ms"),
+            f(&r["per_delivery"], "p99_ms"),
+            f(&r["per_delivery"], "p999_ms"),
+            f(&r["last_subscriber"], "p99_ms"),
+            f(r, "cpu_us_per_delivery"),
+            f(r, "deliveries_per_s"),
+            r["lost"]
         );
-        let mut rows = steady.to_vec();
-        rows.sort_by_key(|r| (r["round"].as_u64().unwrap_or(0), rank(&target(r))));
-        for r in &rows {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
-                r["round"],
-                target(r),
-                f(&r["per_delivery"], "p50_ms"),
-                f(&r["per_delivery"], "p99_ms"),
-                f(&r["per_delivery"], "p999_ms"),
-                f(&r["last_subscriber"], "p99_ms"),
-                f(r, "cpu_us_per_delivery"),
-                f(r, "deliveries_per_s"),
-                r["lost"]
-            );
-        }
-        let _ = writeln!(
-            md,
-            "\nMedian over the rounds of the per-round ratio ours / peer (below 1.0: ours is better):\n\n| peer | p50 | p99 | CPU per delivery |\n| --- | --- | --- | --- |"
-        );
-        let p50 = |v: &Value| f(&v["per_delivery"], "p50_ms");
-        let p99 = |v: &Value| f(&v["per_delivery"], "p99_ms");
-        let cpu = |v: &Value| f(v, "cpu_us_per_delivery");
-        let mut ratios = json!({});
-        for (t, peer) in groups.iter().filter(|(t, _)| t != "ours") {
-            let (a, b, c) = (
-                ratio(ours, peer, &p50),
-                ratio(ours, peer, &p99),
-                ratio(ours, peer, &cpu),
-            );
-            let _ = writeln!(
-                md,
-                "| {t} | {} | {} | {} |",
-                fmt_ratio(a),
-                fmt_ratio(b),
-                fmt_ratio(c)
-            );
-            ratios[t.as_str()] = json!({ "p50": a, "p99": b, "cpu_per_delivery": c });
-        }
-
-        // The distribution chart: each server's round with the median p99.
-        let series: Vec<(String, Vec<(f64, f64)>)> = groups
-            .iter()
-            .filter_map(|(t, rs)| {
-                let mut rs = rs.clone();
-                rs.sort_by(|a, b| p99(a).total_cmp(&p99(b)));
-                let mid = rs.get(rs.len() / 2)?;
-                let points = mid["per_delivery"]["spectrum"]
-                    .as_array()?
-                    .iter()
-                    .filter_map(|p| Some((nines(p[0].as_f64()?), p[1].as_f64()?.max(0.01))))
-                    .collect();
-                Some((t.clone(), points))
-            })
-            .collect();
-        let chart = line_chart(&Chart {
-            title: format!(
-                "fanout latency per delivery: {agents} subscribers, {rate} msg/s (median round)"
-            ),
-            x_label: "percentile".into(),
-            y_label: "ms (log scale)".into(),
-            x_ticks: [
-                (0.0, "0"),
-                (1.0, "90"),
-                (2.0, "99"),
-                (3.0, "99.9"),
-                (4.0, "99.99"),
-            ]
-            .iter()
-            .map(|(x, l)| (*x, (*l).to_owned()))
-            .collect(),
-            y_log: true,
-            series,
-        });
-        let name = format!("fanout-latency-{agents}x{rate}.svg");
-        std::fs::write(svg_dir.join(&name), chart)?;
-        let _ = writeln!(md, "\n![fanout latency distribution]({svg_rel}/{name})\n");
-        Ok(ratios)
     }
+    let _ = writeln!(
+        md,
+        "\nMedian over the rounds of the per-round ratio ours / peer (below 1.0: ours is better):\n\n| peer | p50 | p99 | CPU per delivery |\n| --- | --- | --- | --- |"
+    );
+    let p50 = |v: &Value| f(&v["per_delivery"], "p50_ms");
+    let p99 = |v: &Value| f(&v["per_delivery"], "p99_ms");
+    let cpu = |v: &Value| f(v, "cpu_us_per_delivery");
+    let mut ratios = json!({});
+    for (t, peer) in groups.iter().filter(|(t, _)| t != "ours") {
+        let (a, b, c) = (
+            ratio(ours, peer, &p50),
+            ratio(ours, peer, &p99),
+            ratio(ours, peer, &cpu),
+        );
+        let _ = writeln!(
+            md,
+            "| {t} | {} | {} | {} |",
+            fmt_ratio(a),
+            fmt_ratio(b),
+            fmt_ratio(c)
+        );
+        ratios[t.as_str()] = json!({ "p50": a, "p99": b, "cpu_per_delivery": c });
+    }
+
+    // The distribution chart: each server's round with the median p99.
+    let series: Vec<(String, Vec<(f64, f64)>)> = groups
+        .iter()
+        .filter_map(|(t, rs)| {
+            let mut rs = rs.clone();
+            rs.sort_by(|a, b| p99(a).total_cmp(&p99(b)));
+            let mid = rs.get(rs.len() / 2)?;
+            let points = mid["per_delivery"]["spectrum"]
+                .as_array()?
+                .iter()
+                .filter_map(|p| Some((nines(p[0].as_f64()?), p[1].as_f64()?.max(0.01))))
+                .collect();
+            Some((t.clone(), points))
+        })
+        .collect();
+    let chart = line_chart(&Chart {
+        title: format!(
+            "fanout latency per delivery: {agents} subscribers, {rate} msg/s (median round)"
+        ),
+        x_label: "percentile".into(),
+        y_label: "ms (log scale)".into(),
+        x_ticks: [
+            (0.0, "0"),
+            (1.0, "90"),
+            (2.0, "99"),
+            (3.0, "99.9"),
+            (4.0, "99.99"),
+        ]
+        .iter()
+        .map(|(x, l)| (*x, (*l).to_owned()))
+        .collect(),
+        y_log: true,
+        series,
+    });
+    let name = format!("fanout-latency-{agents}x{rate}.svg");
+    std::fs::write(svg_dir.join(&name), chart)?;
+    let _ = writeln!(md, "\n![fanout latency distribution]({svg_rel}/{name})\n");
+    Ok(ratios)
 }
 
 /// A quantile on the "number of nines" axis: 0.9 → 1, 0.99 → 2, 1.0 → 4.3.

@@ -257,9 +257,7 @@ async fn startup(bin: &PathBuf) -> Result<Report> {
     let mut rows = Vec::new();
     for (label, runs) in [("fresh database", 1), ("existing database", 3)] {
         for _ in 0..runs {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
+            let port = server::free_port()?;
             let t0 = Instant::now();
             let mut child = std::process::Command::new(bin)
                 .arg("serve")
@@ -287,11 +285,7 @@ async fn startup(bin: &PathBuf) -> Result<Report> {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             };
             let rss = rss_kib(child.id());
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
+            server::terminate(&mut child);
             rows.push(json!({ "database": label, "ready_ms": ready.as_secs_f64() * 1000.0, "rss_kib": rss }));
         }
     }

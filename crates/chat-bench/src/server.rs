@@ -1,7 +1,7 @@
 //! The server under test: spawned with a fresh SQLite database (or a given
 //! URL), provisioned through its own admin commands, measured through /proc.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,18 +16,35 @@ pub struct Server {
     dir: PathBuf,
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
 }
 
+/// `program`, pinned to `cpu` with `taskset` when one is given.
+pub fn pinned(program: &Path, cpu: Option<&str>) -> Command {
+    match cpu {
+        Some(core) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(core).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
+/// Asks a process to stop (SIGTERM, as a service manager would) and reaps it.
+pub fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+}
+
 impl Server {
     /// Starts `bin serve` and waits until it answers /healthz.
-    pub async fn start(
-        bin: &PathBuf,
-        database_url: Option<&str>,
-        cpu: Option<&str>,
-    ) -> Result<Self> {
+    pub async fn start(bin: &Path, database_url: Option<&str>, cpu: Option<&str>) -> Result<Self> {
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!("chat-bench-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -57,14 +74,7 @@ impl Server {
                 "/nonexistent/chat.toml".to_owned(),
             ),
         ];
-        let mut cmd = match cpu {
-            Some(core) => {
-                let mut c = Command::new("taskset");
-                c.arg("-c").arg(core).arg(bin);
-                c
-            }
-            None => Command::new(bin),
-        };
+        let mut cmd = pinned(bin, cpu);
         cmd.arg("serve")
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
@@ -76,7 +86,7 @@ impl Server {
             url: format!("http://127.0.0.1:{port}"),
             ws: format!("ws://127.0.0.1:{port}"),
             child,
-            bin: bin.clone(),
+            bin: bin.to_path_buf(),
             env,
             dir,
         };
@@ -117,11 +127,7 @@ impl Server {
     }
 
     pub fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
+        terminate(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

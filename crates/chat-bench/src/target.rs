@@ -3,7 +3,7 @@
 //! same client measures each of them the same way.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::client::{
     Http, Listen, Slot, agent_request, any_bench_id, customer_request, listen_with, mark,
 };
-use crate::server::Server;
+use crate::server::{Server, free_port, pinned, terminate};
 
 /// Sends benchmark message `id` (to the `k`-th conversation, where a target
 /// has several).
@@ -143,12 +143,6 @@ pub struct Peer {
 
 const SOKETI_APP: (&str, &str, &str) = ("app-id", "app-key", "app-secret");
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 impl Peer {
     /// Starts the peer, pinned to `cpu` when given, and waits until it
     /// answers HTTP.
@@ -199,14 +193,7 @@ impl Peer {
                 ],
             ),
         };
-        let mut cmd = match cpu {
-            Some(core) => {
-                let mut c = Command::new("taskset");
-                c.arg("-c").arg(core).arg(&program);
-                c
-            }
-            None => Command::new(&program),
-        };
+        let mut cmd = pinned(&program, cpu);
         cmd.args(&args)
             .envs(env)
             .stdout(Stdio::null())
@@ -346,11 +333,7 @@ impl Room for Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
+        terminate(&mut self.child);
     }
 }
 

@@ -26,8 +26,8 @@ impl HubHandle {
             .enable_all()
             .build()?;
         std::thread::Builder::new().name("chat-hub".into()).spawn({
-            let tx = tx.clone();
-            move || runtime.block_on(Registry::new(limits, tx).run(rx))
+            let weak = tx.downgrade();
+            move || runtime.block_on(Registry::new(limits, weak).run(rx))
         })?;
         Ok(Self { tx })
     }

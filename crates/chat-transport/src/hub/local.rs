@@ -23,8 +23,9 @@ pub type WorkerId = usize;
 pub struct Batch {
     pub(crate) frame: Outbound,
     pub(crate) ids: Vec<ConnId>,
-    /// Where to report a connection whose queue is full.
-    pub(crate) hub: mpsc::Sender<Command>,
+    /// Where to report a connection whose queue is full. Weak, so that the
+    /// hub still stops once its last handle is dropped.
+    pub(crate) hub: mpsc::WeakSender<Command>,
 }
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -95,7 +96,9 @@ async fn deliver(mut rx: mpsc::UnboundedReceiver<Batch>) {
                 conn = id,
                 "outbound queue full; disconnecting slow consumer"
             );
-            let _ = batch.hub.send(Command::SlowConsumer { id }).await;
+            if let Some(hub) = batch.hub.upgrade() {
+                let _ = hub.send(Command::SlowConsumer { id }).await;
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ fn snapshot(set: Option<&HashSet<ConnId>>) -> Vec<ConnId> {
 pub(crate) struct Registry {
     limits: HubLimits,
     /// Handed to workers with each batch, for their slow-consumer reports.
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::WeakSender<Command>,
     workers: HashMap<WorkerId, mpsc::UnboundedSender<Batch>>,
     conns: HashMap<ConnId, Conn>,
     tenant_agents: HashMap<TenantId, HashSet<ConnId>>,
@@ -35,7 +35,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(limits: HubLimits, commands: mpsc::Sender<Command>) -> Self {
+    pub(crate) fn new(limits: HubLimits, commands: mpsc::WeakSender<Command>) -> Self {
         Self {
             limits,
             commands,
