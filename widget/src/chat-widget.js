@@ -10,6 +10,11 @@
 (function (global) {
   'use strict';
 
+  // The frames' shapes are generated from the server's wire types into
+  // wire.d.ts (never edited by hand).
+  /** @typedef {import('./wire').CustomerFrame} CustomerFrame */
+  /** @typedef {import('./wire').ClientFrame} ClientFrame */
+
   var STRINGS = {
     en: {
       title: 'Chat with us',
@@ -340,12 +345,20 @@
 
   P.live = function () { return this.ws && this.ws.readyState === 1; };
 
+  /**
+   * @param {ClientFrame['type']} type
+   * @param {object} payload
+   */
   P.sendFrame = function (type, payload) {
     if (!this.live()) return false;
     this.ws.send(JSON.stringify({ type: type, payload: payload }));
     return true;
   };
 
+  /**
+   * @param {CustomerFrame['type']} type
+   * @param {any} p the frame's payload
+   */
   P.onFrame = function (type, p) {
     if (type === 'chat.message.new') this.addMessage(p);
     else if (type === 'chat.message.ack') this.addMessage(p.message);

@@ -1,5 +1,10 @@
 //! The admin subcommands of the real binary, against a fresh database.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 use std::process::{Command, Output};
 
 use chat_store::testing::{Backend, TestDatabase};
@@ -10,7 +15,7 @@ fn run(db: &TestDatabase, args: &[&str]) -> Output {
         .env("CHAT__DATABASE__URL", &db.url)
         .env("CHAT_CONFIG", "/nonexistent/chat.toml")
         .output()
-        .unwrap_or_else(|e| panic!("running chat-api: {e}"))
+        .expect("output")
 }
 
 fn text(b: &[u8]) -> String {
@@ -146,16 +151,16 @@ async fn kb_import_reads_jsonl_and_markdown_folders_and_set_bot_switches_the_mod
             .success()
     );
     let dir = std::env::temp_dir().join(format!("kb-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(dir.join("md")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("md")).expect("fs::create_dir_all");
     let jsonl = dir.join("a.jsonl");
     std::fs::write(&jsonl, "{\"title\":\"Hours\",\"body\":\"Open 9-5.\",\"keywords\":[\"hours\"]}\n\n{\"title\":\"Refunds\",\"body\":\"Within 30 days.\"}\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("fs::write");
     std::fs::write(
         dir.join("md/shipping.md"),
         "# Shipping\nWe ship in 2 days.\n",
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("md/notes.txt"), "ignored").unwrap_or_else(|e| panic!("{e}"));
+    .expect("fs::write");
+    std::fs::write(dir.join("md/notes.txt"), "ignored").expect("fs::write");
 
     let out = run(
         &db,
@@ -182,7 +187,7 @@ async fn kb_import_reads_jsonl_and_markdown_folders_and_set_bot_switches_the_mod
         text(&out.stdout)
     );
 
-    std::fs::write(&jsonl, "{\"title\":\"\",\"body\":\"x\"}\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&jsonl, "{\"title\":\"\",\"body\":\"x\"}\n").expect("fs::write");
     let bad = run(
         &db,
         &["kb", "import", "acme", jsonl.to_str().unwrap_or_default()],

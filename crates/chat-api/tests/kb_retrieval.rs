@@ -1,14 +1,19 @@
 //! The built-in bot's retrieval over the demo help centre: paraphrased
 //! questions must find the right article, unrelated ones nothing.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 use chat_api::admin::parse_jsonl;
 use chat_api::demo::HELP_CENTRE;
 use chat_domain::{Article, TenantId};
-use chat_service::kb::KnowledgeBase;
+use chat_kb::KnowledgeBase;
 
 fn articles() -> Vec<Article> {
     parse_jsonl(HELP_CENTRE)
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("parse_jsonl")
         .into_iter()
         .map(|a| Article {
             id: a.title.clone(),

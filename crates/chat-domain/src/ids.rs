@@ -62,9 +62,51 @@ define_id!(
     MessageId
 );
 
+/// The customer's credential for one session: 256 random bits as 64
+/// lowercase hex characters, made by the server. Anything else is refused
+/// before it reaches the database, so a malformed key is simply "not found".
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKey(String);
+
+impl SessionKey {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let well_formed =
+            raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        well_formed.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Never printed: the key is a credential.
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionKey(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_64_lowercase_hex_characters_are_a_session_key() {
+        assert!(SessionKey::parse(&"ab12".repeat(16)).is_some());
+        for bad in [
+            "",
+            "AB12",
+            &"AB12".repeat(16),
+            &"ab12".repeat(17),
+            &"zz".repeat(32),
+        ] {
+            assert!(
+                SessionKey::parse(bad).is_none(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
 
     #[test]
     fn a_uuid_parses_as_an_id() {

@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod bot;
+pub mod committed;
 pub mod error;
 pub mod event;
 pub mod hub;
@@ -20,10 +21,11 @@ pub mod tenant;
 
 pub use agent::{Agent, AgentRef, Email, NewAgent, Role};
 pub use bot::{Article, ArticleInput, BotAnswer, BotMode, BotQuestion, Responder, ResponderError};
+pub use committed::Committed;
 pub use error::{RepoError, RepoResult, ValidationError};
 pub use event::ChatEvent;
 pub use hub::WebSocketHub;
-pub use ids::{AgentId, CustomerId, MessageId, SessionId, TenantId};
+pub use ids::{AgentId, CustomerId, MessageId, SessionId, SessionKey, TenantId};
 pub use message::{AppendOutcome, ClientMsgId, Message, MessageBody, NewMessage, SenderType};
 pub use session::{
     AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, SessionFilter,

@@ -2,14 +2,16 @@
 //! its first parameter, so a query without a tenant does not compile.
 //!
 //! Implementations: `chat-store` (SeaORM, SQLite / MySQL / PostgreSQL) and
-//! the in-memory fakes in `chat-service`.
+//! the in-memory fakes in `chat-testkit`. Writes whose result is published
+//! return [`Committed`] values.
 
 use async_trait::async_trait;
 
 use crate::{
-    Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, BotMode, ChatSession, Email,
-    Message, NewAgent, NewMessage, NewSession, NewTenant, RepoResult, SessionFilter, SessionId,
-    SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug, Timestamp,
+    Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, BotMode, ChatSession,
+    Committed, Email, Message, NewAgent, NewMessage, NewSession, NewTenant, RepoResult,
+    SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug,
+    Timestamp,
 };
 
 #[async_trait]
@@ -104,7 +106,11 @@ pub trait TokenRepository: Send + Sync {
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
     /// Creates the customer and the session (status `pending`, `last_seq` 0).
-    async fn create(&self, tenant: &TenantId, new: NewSession) -> RepoResult<ChatSession>;
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewSession,
+    ) -> RepoResult<Committed<ChatSession>>;
     /// The session a customer's key opens. The key is the customer's only
     /// credential, so this is the one lookup without a tenant.
     async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>>;
@@ -121,7 +127,7 @@ pub trait SessionRepository: Send + Sync {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
-    ) -> RepoResult<ChatSession>;
+    ) -> RepoResult<Committed<ChatSession>>;
     /// Marks the session as handed off by the bot. Returns `true` only for
     /// the call that changed it, so the hand-off message is sent once.
     async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool>;

@@ -115,10 +115,10 @@ mod tests {
     fn origins_are_normalised_and_matched_case_insensitively() {
         let tenant = Tenant {
             id: TenantId::new("t"),
-            slug: TenantSlug::parse("acme").unwrap_or_else(|e| panic!("{e}")),
+            slug: TenantSlug::parse("acme").expect("TenantSlug::parse"),
             name: "Acme".into(),
             allowed_origins: vec![
-                AllowedOrigin::parse("https://Shop.Example.com/").unwrap_or_else(|e| panic!("{e}")),
+                AllowedOrigin::parse("https://Shop.Example.com/").expect("AllowedOrigin::parse"),
             ],
             bot_mode: BotMode::Off,
             bot_name: "Assistant".into(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chat_domain::{BotAnswer, BotQuestion, Responder, ResponderError, SenderType};
-use chat_service::kb::KnowledgeBase;
+use chat_kb::KnowledgeBase;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,11 @@
 //! The real client code path against a local stand-in that speaks the
 //! OpenAI wire format: an answer, a hand-off, a 500 and a timeout.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,11 +27,8 @@ enum Behaviour {
 async fn stand_in(behaviour: Behaviour) -> (String, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = format!(
-        "http://{}",
-        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
+        .expect("TcpListener::bind");
+    let url = format!("http://{}", listener.local_addr().expect("local_addr"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
     tokio::spawn(async move {
@@ -119,7 +121,7 @@ fn responder(url: &str, timeout_ms: u64) -> OpenAiResponder {
         max_tokens: 200,
         passages: 3,
     })
-    .unwrap_or_else(|e| panic!("{}", e.0))
+    .expect("OpenAiResponder::new")
 }
 
 fn question<'a>(q: &'a str, articles: &'a [Article]) -> BotQuestion<'a> {

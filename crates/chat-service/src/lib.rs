@@ -1,19 +1,23 @@
 //! The chat logic: starting sessions, sending messages, assigning,
-//! transferring, closing, searching, and agent authentication.
+//! transferring, closing, searching, the bot's turn, and agent
+//! authentication.
 //!
 //! It is written only against the ports of `chat-domain` (repositories and
 //! the [`chat_domain::WebSocketHub`]), so it runs the same on SQLite, MySQL,
-//! PostgreSQL or the in-memory [`fakes`]. Every change is persisted first and
-//! broadcast after, so a client never sees an event the database does not
-//! have. It knows nothing of HTTP, WebSockets or SQL.
+//! PostgreSQL or the in-memory store of `chat-testkit`. Every change is
+//! persisted first and broadcast after, through [`publish`], whose functions
+//! take only what a write returned. It knows nothing of HTTP, WebSockets or
+//! SQL.
+//!
+//! Layout by who acts: `chat::customer`, `chat::agent`, `chat::bot` and
+//! `chat::admin` are one `ChatService`; `auth` is the agents' sign-in.
 
 pub mod auth;
-pub mod bot;
 pub mod chat;
+mod ctx;
 pub mod error;
-pub mod fakes;
-pub mod kb;
 mod keys;
+mod publish;
 mod rate_limit;
 
 use std::sync::Arc;
@@ -24,8 +28,9 @@ use chat_domain::repo::{
 };
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
-pub use bot::{BotOutcome, BotSettings, Responders};
-pub use chat::{AgentCtx, ChatService, StartSession};
+pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
+pub use chat::{ChatService, MAX_PAGE, StartSession};
+pub use ctx::AgentCtx;
 pub use error::{Error, Result};
 pub use keys::{hash_secret, new_id, new_secret};
 

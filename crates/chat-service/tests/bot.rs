@@ -1,5 +1,10 @@
 //! The bot against the in-memory fakes.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,10 +14,10 @@ use chat_domain::{
     Role, SenderType, TenantSlug,
 };
 use chat_service::auth::NewAgentInput;
-use chat_service::fakes::{InMemoryStore, RecordingHub};
 use chat_service::{
     AuthService, AuthSettings, BotOutcome, ChatService, Repositories, StartSession,
 };
+use chat_testkit::{InMemoryStore, RecordingHub};
 
 struct World {
     chat: ChatService,
@@ -22,7 +27,7 @@ struct World {
 }
 
 fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
-    r.unwrap_or_else(|e| panic!("{e:?}"))
+    r.expect("the call succeeds")
 }
 
 async fn world(mode: BotMode, llm: Option<Arc<dyn Responder>>) -> World {
@@ -206,7 +211,7 @@ async fn once_an_agent_is_assigned_the_bot_is_silent() {
     let login = ok(w.auth.login("a@acme.test", "long enough", "x").await);
     let ctx = ok(w.auth.authenticate(&login.token).await);
     let (session, _) = w.customer_says("hello").await;
-    ok(w.chat.assign(&ctx, session.id.as_str(), None).await);
+    ok(w.chat.assign(&ctx, &session.id, None).await);
     let (m, _) = ok(w
         .chat
         .send_as_customer(&session, "What are your opening hours?", None)

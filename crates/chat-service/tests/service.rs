@@ -1,14 +1,19 @@
 //! The chat logic against the in-memory fakes: no database, no network.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 use std::sync::Arc;
 
 use chat_domain::repo::TenantRepository;
 use chat_domain::{NewTenant, Role, SessionStatus, TenantSlug};
 use chat_service::auth::NewAgentInput;
-use chat_service::fakes::{InMemoryStore, RecordingHub, Target};
 use chat_service::{
     AgentCtx, AuthService, AuthSettings, ChatService, Error, Repositories, StartSession,
 };
+use chat_testkit::{InMemoryStore, RecordingHub, Target};
 
 struct World {
     chat: ChatService,
@@ -29,7 +34,7 @@ async fn world() -> World {
         chat: ChatService::new(repos.clone(), hub.clone()),
         auth: AuthService::new(repos, settings)
             .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .expect("AuthService::new"),
         hub,
         store,
     }
@@ -39,21 +44,21 @@ impl World {
     async fn tenant_with_agent(&self, slug: &str, email: &str, role: Role) -> AgentCtx {
         let tenant = match self
             .store
-            .find_by_slug(&TenantSlug::parse(slug).unwrap_or_else(|e| panic!("{e}")))
+            .find_by_slug(&TenantSlug::parse(slug).expect("TenantSlug::parse"))
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("find_by_slug")
         {
             Some(t) => t,
             None => TenantRepository::create(
                 &*self.store,
                 NewTenant {
-                    slug: TenantSlug::parse(slug).unwrap_or_else(|e| panic!("{e}")),
+                    slug: TenantSlug::parse(slug).expect("TenantSlug::parse"),
                     name: slug.into(),
                     allowed_origins: vec![],
                 },
             )
             .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .expect("TenantRepository::create"),
         };
         let input = NewAgentInput {
             name: email,
@@ -64,16 +69,16 @@ impl World {
         self.auth
             .create_agent(None, &tenant.id, input)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("create_agent");
         let login = self
             .auth
             .login(email, "correct horse", "127.0.0.1")
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("login");
         self.auth
             .authenticate(&login.token)
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("authenticate")
     }
 
     async fn start(&self, slug: &str) -> (String, chat_domain::ChatSession) {
@@ -84,7 +89,7 @@ impl World {
                 ..StartSession::default()
             })
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("start_session")
     }
 }
 
@@ -128,14 +133,14 @@ async fn a_customer_message_is_stored_then_sent_to_the_session_and_the_agents() 
     w.hub.clear();
     let session = w
         .chat
-        .customer_session(&key)
+        .customer_session(&chat_domain::SessionKey::parse(&key).expect("a well-formed key"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("customer_session");
     let (msg, created) = w
         .chat
         .send_as_customer(&session, "  hello  ", Some("c1"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("send_as_customer");
     assert!(created);
     assert_eq!((msg.seq, msg.body.as_str()), (1, "hello"));
     let types: Vec<_> = w.hub.sent().into_iter().map(|(_, t)| t).collect();
@@ -152,13 +157,13 @@ async fn a_retried_send_returns_the_stored_message_and_publishes_nothing() {
         .chat
         .send_as_customer(&session, "hi", Some("c1"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("send_as_customer");
     w.hub.clear();
     let (again, created) = w
         .chat
         .send_as_customer(&session, "hi", Some("c1"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("send_as_customer");
     assert!(!created);
     assert_eq!(first.id, again.id);
     assert!(w.hub.sent().is_empty());
@@ -174,9 +179,9 @@ async fn assigning_opens_the_session_and_tells_the_agent_and_customer() {
     w.hub.clear();
     let updated = w
         .chat
-        .assign(&agent, session.id.as_str(), None)
+        .assign(&agent, &session.id, None)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("assign");
     assert_eq!(updated.status, SessionStatus::Open);
     let tenant = agent.tenant_id().clone();
     assert_eq!(
@@ -209,10 +214,7 @@ async fn a_transfer_to_an_agent_of_another_tenant_is_not_found() {
         .tenant_with_agent("globex", "b@globex.test", Role::Agent)
         .await;
     let (_, session) = w.start("acme").await;
-    let res = w
-        .chat
-        .assign(&a, session.id.as_str(), Some(other.agent.id.as_str()))
-        .await;
+    let res = w.chat.assign(&a, &session.id, Some(&other.agent.id)).await;
     assert!(matches!(res, Err(Error::NotFound("agent"))));
 }
 
@@ -225,7 +227,7 @@ async fn another_tenants_session_looks_missing() {
         .tenant_with_agent("globex", "b@globex.test", Role::Agent)
         .await;
     let (_, session) = w.start("acme").await;
-    let res = w.chat.agent_session(&other, session.id.as_str()).await;
+    let res = w.chat.agent_session(&other, &session.id).await;
     assert!(matches!(res, Err(Error::NotFound("session"))));
 }
 
@@ -236,14 +238,8 @@ async fn a_closed_session_refuses_messages_until_reopened() {
         .tenant_with_agent("acme", "a@acme.test", Role::Agent)
         .await;
     let (_, session) = w.start("acme").await;
-    w.chat
-        .close(&agent, session.id.as_str())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let refused = w
-        .chat
-        .send_as_agent(&agent, session.id.as_str(), "hi", None)
-        .await;
+    w.chat.close(&agent, &session.id).await.expect("close");
+    let refused = w.chat.send_as_agent(&agent, &session.id, "hi", None).await;
     assert!(matches!(
         refused,
         Err(Error::Conflict {
@@ -251,15 +247,11 @@ async fn a_closed_session_refuses_messages_until_reopened() {
             ..
         })
     ));
-    let reopened = w
-        .chat
-        .reopen(&agent, session.id.as_str())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let reopened = w.chat.reopen(&agent, &session.id).await.expect("reopen");
     assert_eq!(reopened.status, SessionStatus::Pending);
     assert!(
         w.chat
-            .send_as_agent(&agent, session.id.as_str(), "hi", None)
+            .send_as_agent(&agent, &session.id, "hi", None)
             .await
             .is_ok()
     );
@@ -316,12 +308,8 @@ async fn logout_revokes_the_token_and_its_tickets() {
     let ctx = w
         .tenant_with_agent("acme", "a@acme.test", Role::Agent)
         .await;
-    let (ticket, _) = w
-        .auth
-        .issue_ws_ticket(&ctx)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    w.auth.logout(&ctx).await.unwrap_or_else(|e| panic!("{e}"));
+    let (ticket, _) = w.auth.issue_ws_ticket(&ctx).await.expect("issue_ws_ticket");
+    w.auth.logout(&ctx).await.expect("logout");
     assert!(matches!(
         w.auth.redeem_ws_ticket(&ticket).await,
         Err(Error::Unauthorized(_))
@@ -334,16 +322,12 @@ async fn a_ticket_works_once() {
     let ctx = w
         .tenant_with_agent("acme", "a@acme.test", Role::Agent)
         .await;
-    let (ticket, _) = w
-        .auth
-        .issue_ws_ticket(&ctx)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (ticket, _) = w.auth.issue_ws_ticket(&ctx).await.expect("issue_ws_ticket");
     let first = w
         .auth
         .redeem_ws_ticket(&ticket)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("redeem_ws_ticket");
     assert_eq!(first.credential, ctx.credential);
     assert!(w.auth.redeem_ws_ticket(&ticket).await.is_err());
 }
@@ -378,12 +362,12 @@ async fn search_matches_message_text_literally() {
     w.chat
         .send_as_customer(&s1, "my order 100% broke", None)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("send_as_customer");
     let hits = w
         .chat
         .list_sessions(&agent, None, None, Some("100%"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("list_sessions");
     assert_eq!(
         hits.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
         vec![s1.id.clone()]
@@ -392,6 +376,6 @@ async fn search_matches_message_text_literally() {
         .chat
         .list_sessions(&agent, None, None, Some("1_0%"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("list_sessions");
     assert!(none.is_empty());
 }

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chat_domain::repo::SessionRepository;
 use chat_domain::{
-    AgentRef, AssigneeFilter, ChatSession, NewSession, RepoError, RepoResult, SessionFilter,
-    SessionId, SessionKeyHash, SessionStatus, TenantId,
+    AgentRef, AssigneeFilter, ChatSession, Committed, NewSession, RepoError, RepoResult,
+    SessionFilter, SessionId, SessionKeyHash, SessionStatus, TenantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
@@ -43,7 +43,11 @@ fn lower_like<C: sea_orm::sea_query::IntoColumnRef>(
 
 #[async_trait]
 impl SessionRepository for SeaOrmStore {
-    async fn create(&self, tenant: &TenantId, new: NewSession) -> RepoResult<ChatSession> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewSession,
+    ) -> RepoResult<Committed<ChatSession>> {
         let now = now_micros();
         let customer = customer::Model {
             id: new_id(),
@@ -81,7 +85,7 @@ impl SessionRepository for SeaOrmStore {
             .await
             .map_err(map_err)?;
         txn.commit().await.map_err(map_err)?;
-        convert::session(session, customer)
+        convert::session(session, customer).map(Committed::new)
     }
 
     async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>> {
@@ -174,7 +178,7 @@ impl SessionRepository for SeaOrmStore {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
-    ) -> RepoResult<ChatSession> {
+    ) -> RepoResult<Committed<ChatSession>> {
         let (agent_id, agent_name) = match assigned {
             Some(a) => (Some(a.id.as_str().to_owned()), Some(a.name)),
             None => (None, None),
@@ -199,7 +203,7 @@ impl SessionRepository for SeaOrmStore {
         if res.rows_affected == 0 {
             return Err(RepoError::Conflict("stale_state".into()));
         }
-        Ok(current)
+        Ok(Committed::new(current))
     }
 
     async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {

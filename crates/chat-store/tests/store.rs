@@ -1,6 +1,11 @@
 //! The SeaORM store against a real database: SQLite by default, MariaDB or
 //! PostgreSQL when `CHAT_TEST_DATABASE` says so.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 use std::sync::Arc;
 
 use chat_domain::repo::{
@@ -24,11 +29,8 @@ async fn fixture() -> Fixture {
     let db = TestDatabase::create(Backend::from_env()).await;
     let store = SeaOrmStore::connect(&StoreSettings::new(db.url.clone()))
         .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    store
-        .migrate()
-        .await
-        .unwrap_or_else(|e| panic!("migrate: {e}"));
+        .expect("SeaOrmStore::connect");
+    store.migrate().await.expect("migrate");
     Fixture {
         store: Arc::new(store),
         _db: db,
@@ -39,19 +41,19 @@ async fn tenant(store: &SeaOrmStore, slug: &str) -> Tenant {
     TenantRepository::create(
         store,
         NewTenant {
-            slug: TenantSlug::parse(slug).unwrap_or_else(|e| panic!("{e}")),
+            slug: TenantSlug::parse(slug).expect("TenantSlug::parse"),
             name: slug.into(),
             allowed_origins: vec![],
         },
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .expect("TenantRepository::create")
 }
 
 fn new_agent() -> NewAgent {
     NewAgent {
         name: "A".into(),
-        email: Email::parse("a@acme.test").unwrap_or_else(|e| panic!("{e}")),
+        email: Email::parse("a@acme.test").expect("Email::parse"),
         role: Role::Agent,
         password_hash: "x".into(),
     }
@@ -74,9 +76,8 @@ fn text(body: &str, client_msg_id: Option<&str>) -> NewMessage {
         sender_type: SenderType::Customer,
         sender_id: None,
         sender_name: "Ada".into(),
-        body: MessageBody::parse(body).unwrap_or_else(|e| panic!("{e}")),
-        client_msg_id: client_msg_id
-            .map(|c| ClientMsgId::parse(c).unwrap_or_else(|e| panic!("{e}"))),
+        body: MessageBody::parse(body).expect("MessageBody::parse"),
+        client_msg_id: client_msg_id.map(|c| ClientMsgId::parse(c).expect("ClientMsgId::parse")),
     }
 }
 
@@ -86,7 +87,7 @@ async fn fifty_concurrent_appends_get_seq_one_to_fifty_without_gaps() {
     let t = tenant(&f.store, "acme").await;
     let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::create");
     let mut tasks = Vec::new();
     for i in 0..50 {
         let (store, tid, sid) = (f.store.clone(), t.id.clone(), s.id.clone());
@@ -99,20 +100,20 @@ async fn fifty_concurrent_appends_get_seq_one_to_fifty_without_gaps() {
     for t in tasks {
         let outcome = t
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the call succeeds")
+            .expect("the message is stored");
         assert!(matches!(outcome, AppendOutcome::Created(_)));
     }
     let stored = MessageRepository::list(&*f.store, &t.id, &s.id, 0, 200)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("MessageRepository::list");
     assert_eq!(
         stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
         (1..=50).collect::<Vec<_>>()
     );
     let session = SessionRepository::find(&*f.store, &t.id, &s.id)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::find");
     assert_eq!(session.map(|s| s.last_seq), Some(50));
 }
 
@@ -122,24 +123,24 @@ async fn a_retry_with_the_same_client_id_returns_the_stored_message() {
     let t = tenant(&f.store, "acme").await;
     let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::create");
     let first = f
         .store
         .append(&t.id, &s.id, text("hi", Some("c1")))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("append");
     let again = f
         .store
         .append(&t.id, &s.id, text("hi", Some("c1")))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("append");
     assert!(matches!(again, AppendOutcome::Existing(_)));
     assert_eq!(first.message().id, again.message().id);
     let next = f
         .store
         .append(&t.id, &s.id, text("next", None))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("append");
     assert_eq!(next.message().seq, 2, "a retry must not consume a seq");
 }
 
@@ -150,7 +151,7 @@ async fn appending_to_a_closed_session_is_a_conflict_and_to_another_tenants_is_n
     let other = tenant(&f.store, "globex").await;
     let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::create");
     let foreign = f.store.append(&other.id, &s.id, text("x", None)).await;
     assert!(matches!(foreign, Err(RepoError::NotFound)));
     f.store
@@ -162,7 +163,7 @@ async fn appending_to_a_closed_session_is_a_conflict_and_to_another_tenants_is_n
             None,
         )
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("update_state");
     let closed = f.store.append(&t.id, &s.id, text("x", None)).await;
     assert!(matches!(closed, Err(RepoError::Conflict(c)) if c == "session_closed"));
 }
@@ -173,7 +174,7 @@ async fn a_stale_state_update_is_refused() {
     let t = tenant(&f.store, "acme").await;
     let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::create");
     let res = f
         .store
         .update_state(
@@ -193,14 +194,14 @@ async fn search_treats_wildcards_literally_and_matches_case_insensitively() {
     let t = tenant(&f.store, "acme").await;
     let a = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada Lovelace"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::create");
     let b = SessionRepository::create(&*f.store, &t.id, new_session("k2", "Bob"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::create");
     f.store
         .append(&t.id, &b.id, text("Refund 100% please", None))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("append");
     let search = |q: &str| SessionFilter {
         status: None,
         assignee: AssigneeFilter::Any,
@@ -212,19 +213,19 @@ async fn search_treats_wildcards_literally_and_matches_case_insensitively() {
     let ids = |v: Vec<chat_domain::ChatSession>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
     let by_name = SessionRepository::list(&*f.store, &t.id, &search("LOVELACE"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::list");
     assert_eq!(ids(by_name), vec![a.id.clone()]);
     let by_text = SessionRepository::list(&*f.store, &t.id, &search("100%"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::list");
     assert_eq!(ids(by_text), vec![b.id.clone()]);
     let wildcard = SessionRepository::list(&*f.store, &t.id, &search("%"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::list");
     assert_eq!(ids(wildcard), vec![b.id.clone()]);
     let underscore = SessionRepository::list(&*f.store, &t.id, &search("B_b"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("SessionRepository::list");
     assert!(underscore.is_empty());
 }
 
@@ -235,7 +236,7 @@ async fn a_duplicate_slug_or_email_is_a_conflict() {
     let again = TenantRepository::create(
         &*f.store,
         NewTenant {
-            slug: TenantSlug::parse("acme").unwrap_or_else(|e| panic!("{e}")),
+            slug: TenantSlug::parse("acme").expect("TenantSlug::parse"),
             name: "x".into(),
             allowed_origins: vec![],
         },
@@ -244,7 +245,7 @@ async fn a_duplicate_slug_or_email_is_a_conflict() {
     assert!(matches!(again, Err(RepoError::Conflict(c)) if c == "tenant"));
     AgentRepository::create(&*f.store, &t.id, new_agent())
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("AgentRepository::create");
     let dup = AgentRepository::create(&*f.store, &t.id, new_agent()).await;
     assert!(matches!(dup, Err(RepoError::Conflict(c)) if c == "agent"));
 }
@@ -255,46 +256,46 @@ async fn a_ticket_is_consumed_once_and_revoking_the_parent_removes_it() {
     let t = tenant(&f.store, "acme").await;
     let agent = AgentRepository::create(&*f.store, &t.id, new_agent())
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("AgentRepository::create");
     let later = chrono::Utc::now() + chrono::Duration::minutes(5);
     let now = chrono::Utc::now();
     f.store
         .insert(TokenKind::Access, "p", &agent, later, None)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("insert");
     f.store
         .insert(TokenKind::WsTicket, "t1", &agent, later, Some("p"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("insert");
     f.store
         .insert(TokenKind::WsTicket, "t2", &agent, later, Some("p"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("insert");
     let first = f
         .store
         .consume(TokenKind::WsTicket, "t1", now)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("consume");
     assert_eq!(first.and_then(|r| r.parent_hash), Some("p".to_owned()));
     assert!(
         f.store
             .consume(TokenKind::WsTicket, "t1", now)
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("consume")
             .is_none()
     );
-    assert!(f.store.revoke("p").await.unwrap_or_else(|e| panic!("{e}")));
+    assert!(f.store.revoke("p").await.expect("revoke"));
     assert!(
         f.store
             .consume(TokenKind::WsTicket, "t2", now)
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("consume")
             .is_none()
     );
     assert!(
         TokenRepository::find(&*f.store, TokenKind::Access, "p", now)
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("TokenRepository::find")
             .is_none()
     );
 }
@@ -305,17 +306,17 @@ async fn an_expired_token_is_not_found() {
     let t = tenant(&f.store, "acme").await;
     let agent = AgentRepository::create(&*f.store, &t.id, new_agent())
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("AgentRepository::create");
     let soon = chrono::Utc::now() + chrono::Duration::seconds(1);
     f.store
         .insert(TokenKind::Access, "p", &agent, soon, None)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("insert");
     let after = soon + chrono::Duration::seconds(1);
     assert!(
         TokenRepository::find(&*f.store, TokenKind::Access, "p", after)
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("TokenRepository::find")
             .is_none()
     );
 }

@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use chat_service::Error as ServiceError;
-use serde::Serialize;
+
+use crate::wire::{ErrorDetail, ErrorResponse};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -64,19 +65,6 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
-}
-
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -90,11 +78,11 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        res.json(Body {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-                field: self.field,
+        res.json(ErrorResponse {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                field: self.field.map(str::to_owned),
             },
         })
     }
@@ -186,3 +174,19 @@ fn leak_free_field(name: &str) -> Option<&'static str> {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A session id from a path or a frame; a malformed one is "not found",
+/// exactly like a missing or another tenant's session.
+pub fn session_id(raw: &str) -> ApiResult<chat_domain::SessionId> {
+    chat_domain::SessionId::parse(raw).ok_or_else(|| ApiError::not_found("session"))
+}
+
+/// A customer's session key from a path; a malformed one is "not found".
+pub fn session_key(raw: &str) -> ApiResult<chat_domain::SessionKey> {
+    chat_domain::SessionKey::parse(raw).ok_or_else(|| ApiError::not_found("session"))
+}
+
+/// An agent id from a body; a malformed one is "not found".
+pub fn agent_id(raw: &str) -> ApiResult<chat_domain::AgentId> {
+    chat_domain::AgentId::parse(raw).ok_or_else(|| ApiError::not_found("agent"))
+}

@@ -2,34 +2,29 @@
 //! WebSocket endpoints, and the hub that fans events out to connections.
 //!
 //! It maps HTTP and WebSocket frames to `chat-service` calls and service
-//! errors to HTTP statuses, and owns the wire format (`dto`, `ws::protocol`).
-//! It holds no chat rules and names no database.
+//! errors to HTTP statuses, and owns the wire format (`wire`). It holds no
+//! chat rules and names no database.
+//!
+//! Layers inside: `wire` at the bottom (JSON shapes only); `hub` and `ws`
+//! both build on it and `ws` registers with `hub`; `routes` (REST, one
+//! module per resource) and `ws::frames` (one function per client frame)
+//! are the twins that call the services.
 
-pub mod dto;
 pub mod error;
 mod extract;
 pub mod hub;
 mod json;
 mod routes;
+mod state;
+pub mod wire;
 pub mod ws;
 
-use std::sync::Arc;
-
 use actix_web::web;
-use chat_service::{AuthService, ChatService};
 
 pub use hub::{HubHandle, HubLimits};
 pub use json::json_errors;
+pub use state::AppState;
 pub use ws::WsLimits;
-
-/// Everything a handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub chat: Arc<ChatService>,
-    pub auth: Arc<AuthService>,
-    pub hub: HubHandle,
-    pub ws_limits: WsLimits,
-}
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -1,7 +1,20 @@
 // The one HTTP client, with the one error handler: every failure becomes an
 // ApiError carrying the server's code and message.
 
-import type { Agent, Message, Session } from './types';
+import type {
+  AgentListResponse,
+  AgentResponse,
+  AssignRequest,
+  ErrorResponse,
+  LoginRequest,
+  LoginResponse,
+  MessageListResponse,
+  MessageResponse,
+  SendMessageRequest,
+  SessionListResponse,
+  SessionResponse,
+  TicketResponse,
+} from './wire';
 
 export class ApiError extends Error {
   constructor(
@@ -45,7 +58,7 @@ export class Api {
     if (res.status === 204) return undefined as T;
     const data: unknown = await res.json().catch(() => ({}));
     if (!res.ok) {
-      const err = (data as { error?: { code?: string; message?: string } }).error;
+      const err = (data as Partial<ErrorResponse>).error;
       const e = new ApiError(res.status, err?.code ?? 'error', err?.message ?? res.statusText);
       onError(e);
       throw e;
@@ -54,42 +67,45 @@ export class Api {
   }
 
   login(email: string, password: string) {
-    return this.request<{ token: string; agent: Agent; expires_at: string }>('POST', '/api/v1/auth/login', { email, password });
+    const body: LoginRequest = { email, password };
+    return this.request<LoginResponse>('POST', '/api/v1/auth/login', body);
   }
   logout() {
     return this.request<void>('POST', '/api/v1/auth/logout');
   }
   me() {
-    return this.request<{ agent: Agent }>('GET', '/api/v1/agents/me');
+    return this.request<AgentResponse>('GET', '/api/v1/agents/me');
   }
   agents() {
-    return this.request<{ agents: Agent[] }>('GET', '/api/v1/agents');
+    return this.request<AgentListResponse>('GET', '/api/v1/agents');
   }
   sessions(params: { status?: string; assigned?: string; q?: string } = {}) {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v) qs.set(k, v);
     const s = qs.toString();
-    return this.request<{ sessions: Session[] }>('GET', `/api/v1/chat/sessions${s ? `?${s}` : ''}`);
+    return this.request<SessionListResponse>('GET', `/api/v1/chat/sessions${s ? `?${s}` : ''}`);
   }
   history(id: string) {
-    return this.request<{ sessions: Session[] }>('GET', `/api/v1/chat/sessions/${id}/history`);
+    return this.request<SessionListResponse>('GET', `/api/v1/chat/sessions/${id}/history`);
   }
   messagesBefore(id: string, beforeSeq: number, limit = 50) {
-    return this.request<{ messages: Message[] }>('GET', `/api/v1/chat/sessions/${id}/messages?before_seq=${beforeSeq}&limit=${limit}`);
+    return this.request<MessageListResponse>('GET', `/api/v1/chat/sessions/${id}/messages?before_seq=${beforeSeq}&limit=${limit}`);
   }
   send(id: string, body: string, clientMsgId: string) {
-    return this.request<{ message: Message }>('POST', `/api/v1/chat/sessions/${id}/messages`, { body, client_msg_id: clientMsgId });
+    const req: SendMessageRequest = { body, client_msg_id: clientMsgId };
+    return this.request<MessageResponse>('POST', `/api/v1/chat/sessions/${id}/messages`, req);
   }
   assign(id: string, agentId?: string) {
-    return this.request<{ session: Session }>('POST', `/api/v1/chat/sessions/${id}/assign`, agentId ? { agent_id: agentId } : undefined);
+    const req: AssignRequest | undefined = agentId ? { agent_id: agentId } : undefined;
+    return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/assign`, req);
   }
   close(id: string) {
-    return this.request<{ session: Session }>('POST', `/api/v1/chat/sessions/${id}/close`);
+    return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/close`);
   }
   reopen(id: string) {
-    return this.request<{ session: Session }>('POST', `/api/v1/chat/sessions/${id}/reopen`);
+    return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/reopen`);
   }
   ticket() {
-    return this.request<{ ticket: string }>('POST', '/api/v1/ws/ticket');
+    return this.request<TicketResponse>('POST', '/api/v1/ws/ticket');
   }
 }

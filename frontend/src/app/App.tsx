@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { Api } from '../api/client';
-import type { Agent } from '../api/types';
+import type { Agent } from '../api/wire';
 import { LoginPage } from '../features/auth/LoginPage';
 import { InboxPage } from '../features/inbox/InboxPage';
 

@@ -55,7 +55,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     configure(&mut settings);
     let app = Application::build(settings)
         .await
-        .unwrap_or_else(|e| panic!("building app: {e:#}"));
+        .expect("Application::build");
     let port = app.port();
     let repos = app.services().repos.clone();
     let auth = app.services().auth.clone();
@@ -68,7 +68,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client: reqwest::Client::builder()
             .timeout(PATIENCE)
             .build()
-            .unwrap_or_else(|e| panic!("{e}")),
+            .expect("build"),
         repos,
         auth,
         stopper,
@@ -77,8 +77,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
-pub fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
+pub fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
+    r.expect("the call succeeds")
 }
 
 impl TestApp {

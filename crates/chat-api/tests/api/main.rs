@@ -2,6 +2,11 @@
 //! (SQLite, or MariaDB / PostgreSQL per `CHAT_TEST_DATABASE`), real HTTP and
 //! WebSocket clients.
 
+#![allow(
+    clippy::expect_used,
+    reason = "helpers outside #[test] functions fail loudly, naming the call"
+)]
+
 mod auth;
 mod bot;
 mod customer_flow;

@@ -9,7 +9,7 @@ use super::registry::Registry;
 use super::{
     COMMAND_QUEUE, Command, ConnId, HubLimits, HubStats, Outbound, RegisterError, Registration,
 };
-use crate::ws::protocol::{Audience, encode};
+use crate::wire::{Audience, encode};
 
 #[derive(Clone)]
 pub struct HubHandle {

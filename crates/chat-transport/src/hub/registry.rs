@@ -9,7 +9,7 @@ use super::local::{Batch, WorkerId};
 use super::{
     Command, ConnId, HubLimits, HubStats, Kick, Outbound, Peer, RegisterError, Registration,
 };
-use crate::ws::protocol::{Audience, encode};
+use crate::wire::{Audience, encode};
 
 struct Conn {
     peer: Peer,

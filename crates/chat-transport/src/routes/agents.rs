@@ -1,13 +1,12 @@
 use actix_web::{HttpResponse, web};
 use chat_domain::Role;
 use chat_service::auth::NewAgentInput;
-use serde_json::json;
 use validator::Validate;
 
 use crate::AppState;
-use crate::dto::{AgentDto, CreateAgentRequest};
 use crate::error::ApiResult;
 use crate::extract::Agent;
+use crate::wire::{AgentListResponse, AgentResponse, CreateAgentRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/agents/me", web::get().to(me))
@@ -16,21 +15,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn me(Agent(ctx): Agent) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "agent": AgentDto::from(&ctx.agent) }))
+    HttpResponse::Ok().json(AgentResponse {
+        agent: (&ctx.agent).into(),
+    })
 }
 
 /// The tenant's agents, with who is online right now.
 async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let agents = state.chat.list_agents(&ctx).await?;
     let online = state.hub.online_agents(ctx.tenant_id()).await;
-    let agents: Vec<AgentDto> = agents
+    let agents = agents
         .iter()
-        .map(|a| AgentDto {
+        .map(|a| crate::wire::Agent {
             online: Some(online.contains(&a.id)),
-            ..AgentDto::from(a)
+            ..a.into()
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "agents": agents })))
+    Ok(HttpResponse::Ok().json(AgentListResponse { agents }))
 }
 
 /// Admins add agents to their own tenant.
@@ -58,5 +59,7 @@ async fn create(
             },
         )
         .await?;
-    Ok(HttpResponse::Created().json(json!({ "agent": AgentDto::from(&agent) })))
+    Ok(HttpResponse::Created().json(AgentResponse {
+        agent: (&agent).into(),
+    }))
 }

@@ -1,11 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 use validator::Validate;
 
 use crate::AppState;
-use crate::dto::{AgentDto, LoginRequest, rfc3339};
 use crate::error::ApiResult;
 use crate::extract::Agent;
+use crate::wire::{LoginRequest, LoginResponse, TicketResponse, rfc3339};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/auth/login", web::post().to(login))
@@ -28,11 +27,11 @@ async fn login(
         .auth
         .login(&body.email, &body.password, &client)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "token": outcome.token,
-        "expires_at": rfc3339(&outcome.expires_at),
-        "agent": AgentDto::from(&outcome.agent),
-    })))
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token: outcome.token,
+        expires_at: rfc3339(&outcome.expires_at),
+        agent: (&outcome.agent).into(),
+    }))
 }
 
 /// Revokes the token and closes every socket opened with it.
@@ -44,6 +43,8 @@ async fn logout(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<Http
 
 async fn ticket(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let (ticket, expires_at) = state.auth.issue_ws_ticket(&ctx).await?;
-    Ok(HttpResponse::Created()
-        .json(json!({ "ticket": ticket, "expires_at": rfc3339(&expires_at) })))
+    Ok(HttpResponse::Created().json(TicketResponse {
+        ticket,
+        expires_at: rfc3339(&expires_at),
+    }))
 }

@@ -1,8 +1,7 @@
-use actix_web::{HttpResponse, web};
-use serde_json::json;
-
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::wire::{HealthResponse, ReadyResponse};
+use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -11,15 +10,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The process is up.
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
 /// The database answers; 503 otherwise.
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state.chat.ready().await?;
     let stats = state.hub.stats().await;
-    Ok(HttpResponse::Ok().json(json!({
-        "status": "ready",
-        "connections": stats.connections,
-    })))
+    Ok(HttpResponse::Ok().json(ReadyResponse {
+        status: "ready",
+        connections: stats.connections,
+    }))
 }

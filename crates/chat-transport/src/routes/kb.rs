@@ -1,14 +1,12 @@
 //! Knowledge-base articles and the tenant's bot setting (admins only).
 
 use actix_web::{HttpResponse, web};
-use chat_domain::{Article, ArticleInput, BotMode, Tenant};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use chat_domain::{ArticleInput, BotMode, Tenant};
 
 use crate::AppState;
-use crate::dto::rfc3339;
 use crate::error::ApiResult;
 use crate::extract::Agent;
+use crate::wire::{ArticleListResponse, ArticleRequest, ArticleResponse, BotRequest, BotResponse};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -23,47 +21,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/bot", web::put().to(put_bot));
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ArticleRequest {
-    title: String,
-    body: String,
-    #[serde(default)]
-    keywords: Vec<String>,
+fn input(r: &ArticleRequest) -> Result<ArticleInput, chat_service::Error> {
+    Ok(ArticleInput::parse(&r.title, &r.body, &r.keywords)?)
 }
 
-impl TryFrom<&ArticleRequest> for ArticleInput {
-    type Error = chat_service::Error;
-    fn try_from(r: &ArticleRequest) -> Result<Self, Self::Error> {
-        Ok(ArticleInput::parse(&r.title, &r.body, &r.keywords)?)
-    }
-}
-
-#[derive(Serialize)]
-struct ArticleDto {
-    id: String,
-    title: String,
-    body: String,
-    keywords: Vec<String>,
-    updated_at: String,
-}
-
-impl From<&Article> for ArticleDto {
-    fn from(a: &Article) -> Self {
-        Self {
-            id: a.id.clone(),
-            title: a.title.clone(),
-            body: a.body.clone(),
-            keywords: a.keywords.clone(),
-            updated_at: rfc3339(&a.updated_at),
-        }
-    }
+fn one(a: &chat_domain::Article) -> ArticleResponse {
+    ArticleResponse { article: a.into() }
 }
 
 async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let articles = state.chat.articles(&ctx).await?;
-    let articles: Vec<ArticleDto> = articles.iter().map(ArticleDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "articles": articles })))
+    Ok(HttpResponse::Ok().json(ArticleListResponse {
+        articles: articles.iter().map(Into::into).collect(),
+    }))
 }
 
 async fn get(
@@ -71,8 +41,7 @@ async fn get(
     Agent(ctx): Agent,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let a = state.chat.article(&ctx, &id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "article": ArticleDto::from(&a) })))
+    Ok(HttpResponse::Ok().json(one(&state.chat.article(&ctx, &id).await?)))
 }
 
 async fn create(
@@ -81,11 +50,8 @@ async fn create(
     body: web::Json<ArticleRequest>,
 ) -> ApiResult<HttpResponse> {
     ctx.require_admin()?;
-    let a = state
-        .chat
-        .create_article(&ctx, ArticleInput::try_from(&*body)?)
-        .await?;
-    Ok(HttpResponse::Created().json(json!({ "article": ArticleDto::from(&a) })))
+    let a = state.chat.create_article(&ctx, input(&body)?).await?;
+    Ok(HttpResponse::Created().json(one(&a)))
 }
 
 async fn update(
@@ -95,11 +61,8 @@ async fn update(
     body: web::Json<ArticleRequest>,
 ) -> ApiResult<HttpResponse> {
     ctx.require_admin()?;
-    let a = state
-        .chat
-        .update_article(&ctx, &id, ArticleInput::try_from(&*body)?)
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "article": ArticleDto::from(&a) })))
+    let a = state.chat.update_article(&ctx, &id, input(&body)?).await?;
+    Ok(HttpResponse::Ok().json(one(&a)))
 }
 
 async fn delete(
@@ -111,20 +74,13 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BotRequest {
-    mode: String,
-    name: Option<String>,
-}
-
-fn bot_json(t: &Tenant) -> serde_json::Value {
-    json!({ "bot": { "mode": t.bot_mode.as_str(), "name": t.bot_name } })
+fn bot(t: &Tenant) -> BotResponse {
+    BotResponse { bot: t.into() }
 }
 
 async fn get_bot(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     ctx.require_admin()?;
-    Ok(HttpResponse::Ok().json(bot_json(&state.chat.tenant(ctx.tenant_id()).await?)))
+    Ok(HttpResponse::Ok().json(bot(&state.chat.tenant(ctx.tenant_id()).await?)))
 }
 
 async fn put_bot(
@@ -136,5 +92,5 @@ async fn put_bot(
     let mode = BotMode::parse(&body.mode).map_err(chat_service::Error::from)?;
     let current = state.chat.tenant(ctx.tenant_id()).await?;
     let name = body.name.clone().unwrap_or(current.bot_name);
-    Ok(HttpResponse::Ok().json(bot_json(&state.chat.set_bot(&ctx, mode, &name).await?)))
+    Ok(HttpResponse::Ok().json(bot(&state.chat.set_bot(&ctx, mode, &name).await?)))
 }

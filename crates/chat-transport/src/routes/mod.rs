@@ -1,4 +1,5 @@
-//! REST handlers, one module per resource.
+//! REST handlers, one module per resource; their twin for WebSocket frames
+//! is `ws::frames`.
 
 pub mod agents;
 pub mod auth;
@@ -10,7 +11,7 @@ pub mod sessions;
 use actix_web::HttpResponse;
 use chat_domain::Message;
 
-use crate::dto::MessageDto;
+use crate::wire::MessageResponse;
 
 /// 201 with the new message, or 200 with the one already stored under the
 /// same `client_msg_id` (a retry).
@@ -20,5 +21,7 @@ pub fn sent(message: &Message, created: bool) -> HttpResponse {
     } else {
         HttpResponse::Ok()
     };
-    res.json(serde_json::json!({ "message": MessageDto::from(message) }))
+    res.json(MessageResponse {
+        message: message.into(),
+    })
 }

@@ -5,15 +5,15 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chat_service::StartSession;
-use serde_json::json;
 use validator::Validate;
 
 use super::sent;
 use crate::AppState;
-use crate::dto::{
-    MessageDto, MessagesQuery, PublicSessionDto, SendMessageRequest, StartSessionRequest,
+use crate::error::{ApiResult, session_key};
+use crate::wire::{
+    MessageListResponse, MessagesQuery, PublicSessionResponse, SendMessageRequest,
+    StartSessionRequest, StartSessionResponse,
 };
-use crate::error::ApiResult;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -55,15 +55,17 @@ async fn start(
             origin: header_str(&req, header::ORIGIN),
         })
         .await?;
-    Ok(HttpResponse::Created().json(json!({
-        "session_key": key,
-        "session": PublicSessionDto::from(&session),
-    })))
+    Ok(HttpResponse::Created().json(StartSessionResponse {
+        session_key: key,
+        session: (&session).into(),
+    }))
 }
 
 async fn get(state: web::Data<AppState>, key: web::Path<String>) -> ApiResult<HttpResponse> {
-    let session = state.chat.customer_session(&key).await?;
-    Ok(HttpResponse::Ok().json(json!({ "session": PublicSessionDto::from(&session) })))
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
+    Ok(HttpResponse::Ok().json(PublicSessionResponse {
+        session: (&session).into(),
+    }))
 }
 
 async fn messages(
@@ -71,7 +73,7 @@ async fn messages(
     key: web::Path<String>,
     q: web::Query<MessagesQuery>,
 ) -> ApiResult<HttpResponse> {
-    let session = state.chat.customer_session(&key).await?;
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
     let messages = state
         .chat
         .messages_after(
@@ -81,8 +83,9 @@ async fn messages(
             q.limit,
         )
         .await?;
-    let messages: Vec<MessageDto> = messages.iter().map(MessageDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
+    Ok(HttpResponse::Ok().json(MessageListResponse {
+        messages: messages.iter().map(Into::into).collect(),
+    }))
 }
 
 async fn send(
@@ -91,7 +94,7 @@ async fn send(
     body: web::Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
-    let session = state.chat.customer_session(&key).await?;
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
     let (message, created) = state
         .chat
         .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())

@@ -1,17 +1,17 @@
 //! Agents' view of conversations.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 use validator::Validate;
 
 use super::sent;
 use crate::AppState;
-use crate::dto::{
-    AssignRequest, MessageDto, MessagesQuery, SendMessageRequest, SessionDto, SessionsQuery,
-};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, agent_id, session_id};
 use crate::extract::Agent;
 use crate::json::optional_body;
+use crate::wire::{
+    AssignRequest, MessageListResponse, MessagesQuery, SendMessageRequest, SessionListResponse,
+    SessionResponse, SessionsQuery,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -28,7 +28,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn one(session: &chat_domain::ChatSession) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "session": SessionDto::from(session) }))
+    HttpResponse::Ok().json(SessionResponse {
+        session: session.into(),
+    })
+}
+
+fn many(sessions: &[chat_domain::ChatSession]) -> HttpResponse {
+    HttpResponse::Ok().json(SessionListResponse {
+        sessions: sessions.iter().map(Into::into).collect(),
+    })
 }
 
 async fn list(
@@ -45,8 +53,7 @@ async fn list(
             q.q.as_deref(),
         )
         .await?;
-    let sessions: Vec<SessionDto> = sessions.iter().map(SessionDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "sessions": sessions })))
+    Ok(many(&sessions))
 }
 
 async fn get(
@@ -54,7 +61,10 @@ async fn get(
     Agent(ctx): Agent,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    Ok(one(&state.chat.agent_session(&ctx, &id).await?))
+    Ok(one(&state
+        .chat
+        .agent_session(&ctx, &session_id(&id)?)
+        .await?))
 }
 
 /// The same customer's other conversations.
@@ -63,10 +73,8 @@ async fn history(
     Agent(ctx): Agent,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let session = state.chat.agent_session(&ctx, &id).await?;
-    let others = state.chat.customer_history(&ctx, &session).await?;
-    let sessions: Vec<SessionDto> = others.iter().map(SessionDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "sessions": sessions })))
+    let session = state.chat.agent_session(&ctx, &session_id(&id)?).await?;
+    Ok(many(&state.chat.customer_history(&ctx, &session).await?))
 }
 
 async fn messages(
@@ -77,10 +85,11 @@ async fn messages(
 ) -> ApiResult<HttpResponse> {
     let messages = state
         .chat
-        .agent_messages(&ctx, &id, q.after_seq, q.before_seq, q.limit)
+        .agent_messages(&ctx, &session_id(&id)?, q.after_seq, q.before_seq, q.limit)
         .await?;
-    let messages: Vec<MessageDto> = messages.iter().map(MessageDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
+    Ok(HttpResponse::Ok().json(MessageListResponse {
+        messages: messages.iter().map(Into::into).collect(),
+    }))
 }
 
 async fn send(
@@ -92,7 +101,12 @@ async fn send(
     body.validate()?;
     let (message, created) = state
         .chat
-        .send_as_agent(&ctx, &id, &body.body, body.client_msg_id.as_deref())
+        .send_as_agent(
+            &ctx,
+            &session_id(&id)?,
+            &body.body,
+            body.client_msg_id.as_deref(),
+        )
         .await?;
     Ok(sent(&message, created))
 }
@@ -105,10 +119,9 @@ async fn assign(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let body: AssignRequest = optional_body(&req, &body)?;
-    Ok(one(&state
-        .chat
-        .assign(&ctx, &id, body.agent_id.as_deref())
-        .await?))
+    let id = session_id(&id)?;
+    let to = body.agent_id.as_deref().map(agent_id).transpose()?;
+    Ok(one(&state.chat.assign(&ctx, &id, to.as_ref()).await?))
 }
 
 async fn close(
@@ -116,7 +129,7 @@ async fn close(
     Agent(ctx): Agent,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    Ok(one(&state.chat.close(&ctx, &id).await?))
+    Ok(one(&state.chat.close(&ctx, &session_id(&id)?).await?))
 }
 
 async fn reopen(
@@ -124,5 +137,5 @@ async fn reopen(
     Agent(ctx): Agent,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    Ok(one(&state.chat.reopen(&ctx, &id).await?))
+    Ok(one(&state.chat.reopen(&ctx, &session_id(&id)?).await?))
 }

@@ -1,23 +1,26 @@
-//! One task per connection: writes queued frames, reads client frames,
-//! keeps the heartbeat, and closes on kick, expiry, flood or silence.
+//! One task per connection: its life cycle. It reads client frames and
+//! hands each to its handler (`frames.rs`), keeps the heartbeat, closes on
+//! kick, expiry, flood or silence, and orders a resume's replay against
+//! live frames. It writes only its own frames (replies, replays, pings, the
+//! close); the hub's frames go out through the response body
+//! (`outgoing.rs`), which takes them from the connection's queue itself.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
-use chat_domain::{ChatSession, Message};
+use chat_domain::ChatSession;
 use chat_service::AgentCtx;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
+use super::close_code;
 use super::outgoing::Delivered;
-use super::protocol::{ClientFrame, decode, envelope, error_frame};
-use super::{WsLimits, close_code};
+use super::rate::RateLimit;
 use crate::AppState;
-use crate::dto::MessageDto;
-use crate::error::ApiError;
 use crate::hub::{ConnId, HubHandle, Kick, session_key};
+use crate::wire::frames::message_frame;
 
 /// How long a close frame may take to be written.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -39,40 +42,6 @@ impl Drop for Registered {
     }
 }
 
-/// A token bucket, plus a count of refusals to spot floods.
-struct RateLimit {
-    tokens: f64,
-    last: Instant,
-    refused: Vec<Instant>,
-}
-
-impl RateLimit {
-    fn new(burst: u32) -> Self {
-        Self {
-            tokens: f64::from(burst),
-            last: Instant::now(),
-            refused: Vec::new(),
-        }
-    }
-
-    /// `Ok(())` to accept; `Err(true)` when the flood tolerance is exceeded.
-    fn take(&mut self, limits: &WsLimits) -> Result<(), bool> {
-        let now = Instant::now();
-        let refill =
-            now.duration_since(self.last).as_secs_f64() * f64::from(limits.frames_per_second);
-        self.tokens = (self.tokens + refill).min(f64::from(limits.burst));
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            return Ok(());
-        }
-        self.refused
-            .retain(|t| now.duration_since(*t) < Duration::from_secs(10));
-        self.refused.push(now);
-        Err(self.refused.len() > limits.flood_tolerance as usize)
-    }
-}
-
 pub struct Conn {
     pub state: AppState,
     pub who: Who,
@@ -84,12 +53,12 @@ pub struct Conn {
     pub id: ConnId,
 }
 
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Close(Option<CloseReason>),
 }
 
-fn reason(code: u16, description: &str) -> Option<CloseReason> {
+pub(super) fn reason(code: u16, description: &str) -> Option<CloseReason> {
     Some(CloseReason {
         code: CloseCode::from(code),
         description: Some(description.to_owned()),
@@ -204,171 +173,57 @@ fn kick_reason(why: Option<Kick>) -> Option<CloseReason> {
     }
 }
 
-struct Handler {
-    state: AppState,
-    who: Who,
-    rate: RateLimit,
+pub(super) struct Handler {
+    pub(super) state: AppState,
+    pub(super) who: Who,
+    pub(super) rate: RateLimit,
     /// What this socket has written; shared with the response body.
     delivered: Rc<RefCell<Delivered>>,
-    last_typing: Option<(bool, Instant)>,
+    pub(super) last_typing: Option<(bool, Instant)>,
 }
 
+/// How a replay ended early: an error frame to send, or the socket's end.
+pub(super) type ReplayError = Result<String, Flow>;
+
 impl Handler {
-    async fn send(session: &mut Session, text: String) -> Flow {
+    pub(super) async fn send(session: &mut Session, text: String) -> Flow {
         if session.text(text).await.is_err() {
             return Flow::Close(None);
         }
         Flow::Continue
     }
 
-    async fn refuse(&mut self, session: &mut Session, code: &str, message: &str) -> Flow {
-        if let Err(flood) = self.rate.take(&self.state.ws_limits) {
-            if flood {
-                return Flow::Close(reason(close_code::POLICY, "too many frames"));
-            }
-            return Flow::Continue;
-        }
-        Self::send(session, error_frame(code, message, None)).await
-    }
-
-    async fn on_text(&mut self, session: &mut Session, text: &str) -> Flow {
-        if let Err(flood) = self.rate.take(&self.state.ws_limits) {
-            if flood {
-                return Flow::Close(reason(close_code::POLICY, "too many frames"));
-            }
-            return Self::send(
-                session,
-                error_frame("rate_limited", "too many frames; slow down", None),
-            )
-            .await;
-        }
-        let frame = match decode(text) {
-            Ok(f) => f,
-            Err((code, message)) => {
-                return Self::send(session, error_frame(code, &message, None)).await;
-            }
-        };
-        match frame {
-            ClientFrame::Ping => Self::send(session, envelope("pong", serde_json::json!({}))).await,
-            ClientFrame::Typing(t) => {
-                let now = Instant::now();
-                let throttled = self.last_typing.is_some_and(|(state, at)| {
-                    state == t.is_typing
-                        && now.duration_since(at) < self.state.ws_limits.typing_interval
-                });
-                if throttled {
-                    return Flow::Continue;
-                }
-                self.last_typing = Some((t.is_typing, now));
-                let res = match &self.who {
-                    Who::Agent(ctx) => match t.session_id.as_deref() {
-                        Some(id) => self.state.chat.agent_typing(ctx, id, t.is_typing).await,
-                        None => return Self::send(session, missing_session_id(None)).await,
-                    },
-                    Who::Customer(s) => match own_session(s, t.session_id.as_deref()) {
-                        Ok(()) => {
-                            self.state.chat.customer_typing(s, t.is_typing).await;
-                            Ok(())
-                        }
-                        Err(frame) => return Self::send(session, frame).await,
-                    },
-                };
-                match res {
-                    Ok(()) => Flow::Continue,
-                    Err(e) => Self::send(session, service_error(e, None)).await,
-                }
-            }
-            ClientFrame::Send(f) => {
-                let cid = f.client_msg_id.clone();
-                let res = match &self.who {
-                    Who::Agent(ctx) => match f.session_id.as_deref() {
-                        Some(id) => {
-                            self.state
-                                .chat
-                                .send_as_agent(ctx, id, &f.body, Some(&cid))
-                                .await
-                        }
-                        None => return Self::send(session, missing_session_id(Some(&cid))).await,
-                    },
-                    Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
-                        Ok(()) => {
-                            self.state
-                                .chat
-                                .send_as_customer(s, &f.body, Some(&cid))
-                                .await
-                        }
-                        Err(frame) => return Self::send(session, frame).await,
-                    },
-                };
-                match res {
-                    // The ack goes out before the queued chat.message.new.
-                    Ok((message, _)) => Self::send(session, ack(&cid, &message)).await,
-                    Err(e) => Self::send(session, service_error(e, Some(&cid))).await,
-                }
-            }
-            ClientFrame::Resume(r) => {
-                self.resume(session, r.session_id.as_deref(), r.after_seq)
-                    .await
-            }
-        }
-    }
-
-    /// Replays every stored message after `after_seq`, in order, then
-    /// `chat.resume.done`.
-    async fn resume(
-        &mut self,
-        session: &mut Session,
-        session_id: Option<&str>,
-        after_seq: i64,
-    ) -> Flow {
-        let target = match &self.who {
-            Who::Agent(ctx) => match session_id {
-                Some(id) => match self.state.chat.agent_session(ctx, id).await {
-                    Ok(s) => s,
-                    Err(e) => return Self::send(session, service_error(e, None)).await,
-                },
-                None => return Self::send(session, missing_session_id(None)).await,
-            },
-            Who::Customer(s) => match own_session(s, session_id) {
-                Ok(()) => (**s).clone(),
-                Err(frame) => return Self::send(session, frame).await,
-            },
-        };
-        let key = session_key(&target.id);
-        // Live frames wait while the replay goes out; whatever ends the
-        // replay is sent after they are released, so that frame wakes the
-        // response body to write them.
-        self.delivered.borrow_mut().resuming = true;
-        let end = self.replay(session, &target, key, after_seq.max(0)).await;
-        self.delivered.borrow_mut().resuming = false;
-        match end {
-            Ok(cursor) => {
-                let done =
-                    serde_json::json!({ "session_id": target.id.as_str(), "last_seq": cursor });
-                Self::send(session, envelope("chat.resume.done", done)).await
-            }
-            Err(Ok(error)) => Self::send(session, error).await,
-            Err(Err(closed)) => closed,
-        }
-    }
-
-    /// Writes every stored message after `cursor` that this socket has not
-    /// written yet; returns the last `seq`, or an error frame to send, or
-    /// the socket's end.
-    async fn replay(
+    /// Writes every stored message of `target` after `after_seq` that this
+    /// socket has not written yet, in order, and returns the last `seq`.
+    /// Live frames wait while the replay goes out; whatever the caller
+    /// sends next (the end of the replay) is sent after they are released,
+    /// so that frame wakes the response body to write them.
+    pub(super) async fn replay(
         &mut self,
         session: &mut Session,
         target: &ChatSession,
-        key: u64,
+        after_seq: i64,
+    ) -> Result<i64, ReplayError> {
+        self.delivered.borrow_mut().resuming = true;
+        let end = self.replay_pages(session, target, after_seq.max(0)).await;
+        self.delivered.borrow_mut().resuming = false;
+        end
+    }
+
+    async fn replay_pages(
+        &mut self,
+        session: &mut Session,
+        target: &ChatSession,
         mut cursor: i64,
-    ) -> Result<i64, Result<String, Flow>> {
+    ) -> Result<i64, ReplayError> {
+        let key = session_key(&target.id);
         loop {
             let page = self
                 .state
                 .chat
                 .messages_after(&target.tenant_id, &target.id, cursor, None)
                 .await
-                .map_err(|e| Ok(service_error(e, None)))?;
+                .map_err(|e| Ok(super::frames::service_error(e, None)))?;
             let Some(last) = page.last().map(|m| m.seq) else {
                 return Ok(cursor);
             };
@@ -376,9 +231,7 @@ impl Handler {
                 if self.delivered.borrow().contains(key, m.seq) {
                     continue;
                 }
-                if let Flow::Close(r) =
-                    Self::send(session, envelope("chat.message.new", MessageDto::from(m))).await
-                {
+                if let Flow::Close(r) = Self::send(session, message_frame(m)).await {
                     return Err(Err(Flow::Close(r)));
                 }
                 self.delivered.borrow_mut().insert(key, m.seq);
@@ -387,32 +240,4 @@ impl Handler {
             self.delivered.borrow_mut().replayed_up_to(key, cursor);
         }
     }
-}
-
-fn ack(client_msg_id: &str, message: &Message) -> String {
-    envelope(
-        "chat.message.ack",
-        serde_json::json!({ "client_msg_id": client_msg_id, "message": MessageDto::from(message) }),
-    )
-}
-
-fn own_session(s: &ChatSession, requested: Option<&str>) -> Result<(), String> {
-    match requested {
-        None => Ok(()),
-        Some(id) if id == s.id.as_str() => Ok(()),
-        Some(_) => Err(error_frame("not_found", "session not found", None)),
-    }
-}
-
-fn missing_session_id(client_msg_id: Option<&str>) -> String {
-    error_frame(
-        "invalid_payload",
-        "session_id is required on agent connections",
-        client_msg_id,
-    )
-}
-
-fn service_error(e: chat_service::Error, client_msg_id: Option<&str>) -> String {
-    let api = ApiError::from(e);
-    error_frame(api.code, &api.message, client_msg_id)
 }

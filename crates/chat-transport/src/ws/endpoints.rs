@@ -8,24 +8,19 @@ use std::rc::Rc;
 use actix_web::body::BoxBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{Conn, Who};
 use super::outgoing::{Delivered, Outgoing};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, session_key};
 use crate::extract::bearer_token;
 use crate::hub::{Peer, RegisterError, Registration, local};
+use crate::wire::TicketQuery;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(agent_ws))
         .route("/ws/public/{session_key}", web::get().to(customer_ws));
-}
-
-#[derive(Deserialize)]
-struct TicketQuery {
-    ticket: Option<String>,
 }
 
 async fn agent_ws(
@@ -58,7 +53,7 @@ async fn customer_ws(
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let session = state.chat.customer_session(&key).await?;
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
         let tenant = state.chat.tenant(&session.tenant_id).await?;

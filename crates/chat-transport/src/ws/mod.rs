@@ -1,10 +1,18 @@
 //! WebSocket endpoints: `/ws` for agents and `/ws/public/{session_key}` for
 //! the customer's widget, and the per-connection task they share.
+//!
+//! - `endpoints`: the upgrade, with every check before it;
+//! - `conn`: one connection's life cycle (heartbeat, expiry, kicks, close)
+//!   and the ordering of a resume's replay against live frames;
+//! - `frames`: one handler per client frame type, the twin of `routes/`;
+//! - `rate`: the per-socket frame budget;
+//! - `outgoing`: the response body that writes the hub's frames.
 
 mod conn;
 mod endpoints;
+mod frames;
 mod outgoing;
-pub mod protocol;
+mod rate;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../../api/client';
-import type { Agent } from '../../api/types';
+import type { Agent } from '../../api/wire';
 
 export function LoginPage({ api, onLogin }: { api: Api; onLogin: (a: { token: string; agent: Agent }) => void }) {
   const [email, setEmail] = useState('');

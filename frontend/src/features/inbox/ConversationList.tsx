@@ -1,4 +1,4 @@
-import type { Session } from '../../api/types';
+import type { Session } from '../../api/wire';
 
 export interface Filters {
   status: '' | 'pending' | 'open' | 'closed';

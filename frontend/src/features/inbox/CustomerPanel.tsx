@@ -1,4 +1,4 @@
-import type { Session } from '../../api/types';
+import type { Session } from '../../api/wire';
 import { describeUserAgent } from './ua';
 
 export function CustomerPanel({ session, history }: { session: Session | null; history: Session[] }) {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { setErrorHandler, type Api } from '../../api/client';
-import type { Agent, ServerEvent, Session } from '../../api/types';
+import type { Agent, AgentFrame, Session } from '../../api/wire';
 import { ConversationList, type Filters } from './ConversationList';
 import { CustomerPanel } from './CustomerPanel';
 import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type Pending } from './state';
@@ -46,7 +46,7 @@ export function InboxPage({ api, me, onSignOut }: { api: Api; me: Agent; onSignO
   }, [api]);
 
   const onEvent = useCallback(
-    (e: ServerEvent) => {
+    (e: AgentFrame) => {
       dispatch({ kind: 'event', event: e });
       const s = stateRef.current;
       if (e.type === 'chat.session.started') toast(`New conversation from ${e.payload.customer.name ?? 'a visitor'}`);

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { Agent, Message, Session } from '../../api/types';
+import type { Agent, Message, Session } from '../../api/wire';
 import type { Pending } from './state';
 
 interface Props {

@@ -1,7 +1,7 @@
 // The inbox's state and the one reducer that applies server events to it.
 // Pure: no IO, so it is tested without a browser.
 
-import type { Agent, Message, ServerEvent, Session } from '../../api/types';
+import type { Agent, Message, AgentFrame, Session } from '../../api/wire';
 
 export type Live = 'live' | 'reconnecting' | 'offline';
 
@@ -26,7 +26,7 @@ export interface InboxState {
 }
 
 export type Action =
-  | { kind: 'event'; event: ServerEvent }
+  | { kind: 'event'; event: AgentFrame }
   | { kind: 'sessions'; sessions: Session[] }
   | { kind: 'messages'; sessionId: string; messages: Message[] }
   | { kind: 'agents'; agents: Agent[] }
@@ -118,7 +118,7 @@ export function reduce(state: InboxState, action: Action): InboxState {
   }
 }
 
-function applyEvent(state: InboxState, e: ServerEvent): InboxState {
+function applyEvent(state: InboxState, e: AgentFrame): InboxState {
   switch (e.type) {
     case 'chat.session.started':
       return upsert(state, e.payload);

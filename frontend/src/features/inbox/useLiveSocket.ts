@@ -4,13 +4,13 @@
 
 import { useEffect, useRef } from 'react';
 import { ApiError, type Api } from '../../api/client';
-import type { ServerEvent } from '../../api/types';
+import type { AgentFrame } from '../../api/wire';
 import type { Live } from './state';
 
 export type SendFrame = (type: string, payload: unknown) => boolean;
 
 interface Handlers {
-  onEvent: (e: ServerEvent) => void;
+  onEvent: (e: AgentFrame) => void;
   onOpen: (send: SendFrame) => void;
   onLive: (live: Live) => void;
   onUnauthorized: () => void;
@@ -53,7 +53,7 @@ export function useLiveSocket(api: Api, handlers: Handlers): SendFrame {
       };
       ws.onmessage = (ev: MessageEvent<string>) => {
         try {
-          h.current.onEvent(JSON.parse(ev.data) as ServerEvent);
+          h.current.onEvent(JSON.parse(ev.data) as AgentFrame);
         } catch {
           /* not JSON: ignore */
         }

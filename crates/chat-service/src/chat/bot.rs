@@ -7,12 +7,13 @@
 use std::sync::Arc;
 
 use chat_domain::{
-    Article, ArticleInput, BotAnswer, BotMode, BotQuestion, ChatEvent, ChatSession, ClientMsgId,
-    Message, MessageBody, NewMessage, Responder, SenderType, SessionStatus, Tenant,
+    AppendOutcome, BotAnswer, BotMode, BotQuestion, ChatSession, ClientMsgId, Message, MessageBody,
+    NewMessage, Responder, SenderType, SessionStatus, Tenant,
 };
 use tracing::instrument;
 
-use crate::{AgentCtx, ChatService, Error, Result};
+use super::ChatService;
+use crate::Result;
 
 #[derive(Debug, Clone)]
 pub struct BotSettings {
@@ -87,7 +88,7 @@ pub fn asks_for_human(text: &str, phrases: &[String]) -> bool {
 
 impl ChatService {
     /// Runs the bot for a new customer message, off the request path.
-    pub(crate) fn spawn_bot(&self, session: ChatSession, message: Message) {
+    pub(super) fn spawn_bot(&self, session: ChatSession, message: Message) {
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.bot_turn(&session, &message).await {
@@ -140,7 +141,7 @@ impl ChatService {
                 let reply = self
                     .bot_message(&tenant, &current, &text, &format!("bot-{}", message.id))
                     .await?;
-                Ok(BotOutcome::Answered(reply))
+                Ok(BotOutcome::Answered(reply.into_message()))
             }
             BotAnswer::NotConfident => self.hand_off(&tenant, &current, "not_confident").await,
         }
@@ -182,22 +183,15 @@ impl ChatService {
             return Ok(BotOutcome::Silent);
         }
         let text = self.bot_settings.handoff_message.clone();
-        self.bot_message(
-            tenant,
-            session,
-            &text,
-            &format!("bot-handoff-{}", session.id),
-        )
-        .await?;
-        self.hub
-            .broadcast_to_tenant(
-                &tenant.id,
-                ChatEvent::BotHandoff {
-                    session_id: session.id.clone(),
-                    reason,
-                },
+        let stored = self
+            .bot_message(
+                tenant,
+                session,
+                &text,
+                &format!("bot-handoff-{}", session.id),
             )
-            .await;
+            .await?;
+        self.publish.bot_handoff(&stored, reason).await;
         Ok(BotOutcome::HandedOff)
     }
 
@@ -207,7 +201,7 @@ impl ChatService {
         session: &ChatSession,
         text: &str,
         client_msg_id: &str,
-    ) -> Result<Message> {
+    ) -> Result<AppendOutcome> {
         let body: String = text.chars().take(MessageBody::MAX_CHARS).collect();
         let new = NewMessage {
             sender_type: SenderType::Bot,
@@ -218,64 +212,7 @@ impl ChatService {
                 &client_msg_id.chars().take(64).collect::<String>(),
             )?),
         };
-        Ok(self.append(&tenant.id, &session.id, new).await?.0)
-    }
-
-    // ----- administration --------------------------------------------------
-
-    pub async fn articles(&self, ctx: &AgentCtx) -> Result<Vec<Article>> {
-        ctx.require_admin()?;
-        Ok(self.repos.articles.list(ctx.tenant_id()).await?)
-    }
-
-    pub async fn article(&self, ctx: &AgentCtx, id: &str) -> Result<Article> {
-        ctx.require_admin()?;
-        self.repos
-            .articles
-            .find(ctx.tenant_id(), id)
-            .await?
-            .ok_or(Error::NotFound("article"))
-    }
-
-    pub async fn create_article(&self, ctx: &AgentCtx, input: ArticleInput) -> Result<Article> {
-        ctx.require_admin()?;
-        Ok(self.repos.articles.create(ctx.tenant_id(), input).await?)
-    }
-
-    pub async fn update_article(
-        &self,
-        ctx: &AgentCtx,
-        id: &str,
-        input: ArticleInput,
-    ) -> Result<Article> {
-        ctx.require_admin()?;
-        self.repos
-            .articles
-            .update(ctx.tenant_id(), id, input)
-            .await
-            .map_err(|e| match Error::from(e) {
-                Error::NotFound(_) => Error::NotFound("article"),
-                other => other,
-            })
-    }
-
-    pub async fn delete_article(&self, ctx: &AgentCtx, id: &str) -> Result<()> {
-        ctx.require_admin()?;
-        if self.repos.articles.delete(ctx.tenant_id(), id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("article"))
-        }
-    }
-
-    pub async fn set_bot(&self, ctx: &AgentCtx, mode: BotMode, name: &str) -> Result<Tenant> {
-        ctx.require_admin()?;
-        let name = chat_domain::agent::parse_display_name("name", name)?;
-        Ok(self
-            .repos
-            .tenants
-            .set_bot(ctx.tenant_id(), mode, &name)
-            .await?)
+        self.append(&tenant.id, &session.id, new).await
     }
 }
 

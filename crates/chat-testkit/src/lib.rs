@@ -1,5 +1,6 @@
-//! In-memory implementations of every port, so that the chat logic can be
-//! exercised without a database or a network. They follow the contracts of
+//! Test doubles: in-memory implementations of every port, so that the chat
+//! logic can be exercised without a database or a network. Only tests
+//! depend on this crate; it is never part of a build of the server. They follow the contracts of
 //! the real store (tenant scoping, gapless `seq`, idempotent appends,
 //! optimistic state updates) but persist nothing.
 
@@ -14,12 +15,15 @@ use chat_domain::repo::{
 };
 use chat_domain::{
     Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, AssigneeFilter, BotMode,
-    ChatEvent, ChatSession, Customer, CustomerId, Email, Message, MessageId, NewAgent, NewMessage,
-    NewSession, NewTenant, RepoError, RepoResult, SessionFilter, SessionId, SessionKeyHash,
-    SessionStatus, Tenant, TenantId, TenantSlug, Timestamp, WebSocketHub,
+    ChatEvent, ChatSession, Committed, Customer, CustomerId, Email, Message, MessageId, NewAgent,
+    NewMessage, NewSession, NewTenant, RepoError, RepoResult, SessionFilter, SessionId,
+    SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug, Timestamp, WebSocketHub,
 };
 
-use crate::keys::new_id;
+/// A new time-ordered id, as the real store makes them.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
 
 #[derive(Default)]
 struct State {
@@ -300,7 +304,11 @@ fn session_mut<'a>(
 
 #[async_trait]
 impl SessionRepository for InMemoryStore {
-    async fn create(&self, tenant: &TenantId, new: NewSession) -> RepoResult<ChatSession> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewSession,
+    ) -> RepoResult<Committed<ChatSession>> {
         let now = chrono::Utc::now();
         let session = ChatSession {
             id: SessionId::new(new_id()),
@@ -321,7 +329,7 @@ impl SessionRepository for InMemoryStore {
             bot_handed_off: false,
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
-        Ok(session)
+        Ok(Committed::new(session))
     }
 
     async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>> {
@@ -373,7 +381,7 @@ impl SessionRepository for InMemoryStore {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
-    ) -> RepoResult<ChatSession> {
+    ) -> RepoResult<Committed<ChatSession>> {
         self.with(|s| {
             let sess = session_mut(&mut s.sessions, tenant, id)?;
             if sess.status != expected {
@@ -382,7 +390,7 @@ impl SessionRepository for InMemoryStore {
             sess.status = status;
             sess.assigned_agent = assigned;
             sess.last_activity_at = chrono::Utc::now();
-            Ok(sess.clone())
+            Ok(Committed::new(sess.clone()))
         })
     }
 

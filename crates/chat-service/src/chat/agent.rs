@@ -1,0 +1,227 @@
+//! The agent's side: the inbox, reading and answering conversations,
+//! assignment and transfer, closing and reopening. Every call carries the
+//! agent's [`AgentCtx`], which scopes it to one tenant.
+
+use chat_domain::{
+    Agent, AgentId, AssigneeFilter, ChatSession, ClientMsgId, Message, MessageBody, NewMessage,
+    SenderType, SessionFilter, SessionId, SessionStatus,
+};
+use tracing::instrument;
+
+use super::{ChatService, MAX_PAGE, page_size, sent};
+use crate::{AgentCtx, Error, Result};
+
+impl ChatService {
+    /// A session by id within a tenant (for tools and tests that act
+    /// without an agent).
+    pub async fn agent_session_by_id(
+        &self,
+        tenant: &chat_domain::TenantId,
+        id: &SessionId,
+    ) -> Result<ChatSession> {
+        self.repos
+            .sessions
+            .find(tenant, id)
+            .await?
+            .ok_or(Error::NotFound("session"))
+    }
+
+    pub async fn agent_session(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
+        self.agent_session_by_id(ctx.tenant_id(), id).await
+    }
+
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
+    pub async fn list_sessions(
+        &self,
+        ctx: &AgentCtx,
+        status: Option<&str>,
+        assigned: Option<&str>,
+        query: Option<&str>,
+    ) -> Result<Vec<ChatSession>> {
+        let status = status
+            .filter(|s| !s.is_empty())
+            .map(SessionStatus::parse)
+            .transpose()?;
+        let (assignee, agent_id) = match assigned.unwrap_or("any") {
+            "any" | "" => (AssigneeFilter::Any, None),
+            "unassigned" => (AssigneeFilter::Unassigned, None),
+            "me" => (AssigneeFilter::Agent, Some(ctx.agent.id.clone())),
+            _ => {
+                return Err(chat_domain::ValidationError::new(
+                    "assigned",
+                    "must be 'me', 'unassigned' or 'any'",
+                )
+                .into());
+            }
+        };
+        let query = query.map(str::trim).filter(|q| !q.is_empty());
+        if query.is_some_and(|q| q.chars().count() > 200) {
+            return Err(
+                chat_domain::ValidationError::new("q", "must be at most 200 characters").into(),
+            );
+        }
+        let filter = SessionFilter {
+            status,
+            assignee,
+            agent_id,
+            query: query.map(str::to_owned),
+            customer_id: None,
+            limit: MAX_PAGE,
+        };
+        Ok(self.repos.sessions.list(ctx.tenant_id(), &filter).await?)
+    }
+
+    /// The customer's other conversations, newest first.
+    pub async fn customer_history(
+        &self,
+        ctx: &AgentCtx,
+        session: &ChatSession,
+    ) -> Result<Vec<ChatSession>> {
+        let filter = SessionFilter {
+            status: None,
+            assignee: AssigneeFilter::Any,
+            agent_id: None,
+            query: None,
+            customer_id: Some(session.customer.id.clone()),
+            limit: 50,
+        };
+        let mut all = self.repos.sessions.list(ctx.tenant_id(), &filter).await?;
+        all.retain(|s| s.id != session.id);
+        Ok(all)
+    }
+
+    pub async fn agent_messages(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        after_seq: Option<i64>,
+        before_seq: Option<i64>,
+        limit: Option<u64>,
+    ) -> Result<Vec<Message>> {
+        let session = self.agent_session(ctx, id).await?;
+        match before_seq {
+            Some(before) => Ok(self
+                .repos
+                .messages
+                .list_before(ctx.tenant_id(), &session.id, before, page_size(limit))
+                .await?),
+            None => {
+                self.messages_after(ctx.tenant_id(), &session.id, after_seq.unwrap_or(0), limit)
+                    .await
+            }
+        }
+    }
+
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
+    pub async fn send_as_agent(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        body: &str,
+        client_msg_id: Option<&str>,
+    ) -> Result<(Message, bool)> {
+        let session = self.agent_session(ctx, id).await?;
+        let new = NewMessage {
+            sender_type: SenderType::Agent,
+            sender_id: Some(ctx.agent.id.to_string()),
+            sender_name: ctx.agent.name.clone(),
+            body: MessageBody::parse(body)?,
+            client_msg_id: client_msg_id.map(ClientMsgId::parse).transpose()?,
+        };
+        Ok(sent(self.append(ctx.tenant_id(), &session.id, new).await?))
+    }
+
+    /// Assigns to `to` (default: the calling agent). Assigning a session
+    /// that has an agent is a transfer.
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
+    pub async fn assign(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        to: Option<&AgentId>,
+    ) -> Result<ChatSession> {
+        let session = self.agent_session(ctx, id).await?;
+        let target = match to {
+            None => ctx.agent.clone(),
+            Some(agent_id) => self
+                .repos
+                .agents
+                .find(ctx.tenant_id(), agent_id)
+                .await?
+                .ok_or(Error::NotFound("agent"))?,
+        };
+        session.check_assign(&target.id)?;
+        let previous_agent = session.assigned_agent.clone();
+        let updated = self
+            .repos
+            .sessions
+            .update_state(
+                ctx.tenant_id(),
+                &session.id,
+                session.status,
+                SessionStatus::Open,
+                Some(target.as_ref()),
+            )
+            .await?;
+        self.publish
+            .assigned(&updated, target.as_ref(), previous_agent)
+            .await;
+        Ok(updated.into_inner())
+    }
+
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
+    pub async fn close(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
+        let session = self.agent_session(ctx, id).await?;
+        session.check_close()?;
+        let updated = self
+            .repos
+            .sessions
+            .update_state(
+                ctx.tenant_id(),
+                &session.id,
+                session.status,
+                SessionStatus::Closed,
+                session.assigned_agent.clone(),
+            )
+            .await?;
+        self.publish.closed(&updated).await;
+        Ok(updated.into_inner())
+    }
+
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
+    pub async fn reopen(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
+        let session = self.agent_session(ctx, id).await?;
+        let status = session.reopened_status()?;
+        let updated = self
+            .repos
+            .sessions
+            .update_state(
+                ctx.tenant_id(),
+                &session.id,
+                SessionStatus::Closed,
+                status,
+                session.assigned_agent.clone(),
+            )
+            .await?;
+        self.publish.reopened(&updated).await;
+        Ok(updated.into_inner())
+    }
+
+    /// Relays an agent's typing state to the customer and the other agents.
+    pub async fn agent_typing(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        is_typing: bool,
+    ) -> Result<()> {
+        let session = self.agent_session(ctx, id).await?;
+        self.publish
+            .agent_typing(&session, &ctx.agent.name, is_typing)
+            .await;
+        Ok(())
+    }
+
+    pub async fn list_agents(&self, ctx: &AgentCtx) -> Result<Vec<Agent>> {
+        Ok(self.repos.agents.list(ctx.tenant_id()).await?)
+    }
+}

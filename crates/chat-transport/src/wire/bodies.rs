@@ -1,0 +1,227 @@
+//! REST request and response bodies. Requests are strict (unknown fields
+//! are refused); every response is an object with one named member, so a
+//! field can be added later without breaking a client.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use validator::Validate;
+
+use super::views::{Agent, Article, BotSetting, Message, PublicSession, Session};
+
+// ----- requests --------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Validate, Default, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    #[validate(length(max = 200))]
+    #[ts(optional)]
+    pub name: Option<String>,
+    #[validate(length(max = 254))]
+    #[ts(optional)]
+    pub email: Option<String>,
+    #[ts(optional, type = "Record<string, unknown>")]
+    pub attributes: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, Validate, Default, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ContextInput {
+    #[validate(length(max = 2048))]
+    #[ts(optional)]
+    pub page_url: Option<String>,
+    #[validate(length(max = 2048))]
+    #[ts(optional)]
+    pub referrer: Option<String>,
+    #[validate(length(max = 35))]
+    #[ts(optional)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct StartSessionRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub tenant_id: String,
+    #[validate(nested)]
+    #[ts(optional)]
+    pub customer: Option<CustomerInput>,
+    #[validate(nested)]
+    #[ts(optional)]
+    pub context: Option<ContextInput>,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    /// Checked by `MessageBody::parse` after trimming; this bound only stops
+    /// absurd inputs early (4,000 characters of 4 bytes each).
+    #[validate(length(max = 16000))]
+    pub body: String,
+    #[validate(length(min = 1, max = 64))]
+    #[ts(optional)]
+    pub client_msg_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Default, TS)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    #[ts(optional)]
+    pub agent_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgentRequest {
+    #[validate(length(min = 1, max = 100))]
+    pub name: String,
+    #[validate(length(min = 3, max = 254))]
+    pub email: String,
+    #[validate(length(min = 8, max = 256))]
+    pub password: String,
+    #[ts(optional)]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleRequest {
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct BotRequest {
+    pub mode: String,
+    #[ts(optional)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessagesQuery {
+    pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionsQuery {
+    pub status: Option<String>,
+    pub assigned: Option<String>,
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TicketQuery {
+    pub ticket: Option<String>,
+}
+
+// ----- responses -------------------------------------------------------------
+
+#[derive(Debug, Serialize, TS)]
+pub struct StartSessionResponse {
+    pub session_key: String,
+    pub session: PublicSession,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct PublicSessionResponse {
+    pub session: PublicSession,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct SessionResponse {
+    pub session: Session,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct SessionListResponse {
+    pub sessions: Vec<Session>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct MessageResponse {
+    pub message: Message,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct MessageListResponse {
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: String,
+    pub agent: Agent,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct TicketResponse {
+    pub ticket: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct AgentResponse {
+    pub agent: Agent,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct AgentListResponse {
+    pub agents: Vec<Agent>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct ArticleResponse {
+    pub article: Article,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct ArticleListResponse {
+    pub articles: Vec<Article>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct BotResponse {
+    pub bot: BotSetting,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct HealthResponse {
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct ReadyResponse {
+    pub status: &'static str,
+    pub connections: usize,
+}
+
+/// Every error: `{"error":{"code","message"}}`, with the offending field
+/// when a validation names one.
+#[derive(Debug, Serialize, TS)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
+}

@@ -1,0 +1,120 @@
+//! The TypeScript the dashboard and the widget compile against, generated
+//! from the wire types, and the check that the committed copies match.
+//!
+//! `UPDATE_WIRE_TYPES=1 cargo test -p chat-transport wire` rewrites them
+//! after a change to a wire type; without it the test fails on any
+//! difference, so a renamed field cannot reach a client unnoticed.
+
+use std::path::PathBuf;
+
+use ts_rs::{Config, TS};
+
+use super::bodies::*;
+use super::frames::*;
+use super::views::*;
+
+/// Where the generated declarations are committed, from this crate's root.
+const OUTPUTS: &[&str] = &[
+    "../../frontend/src/api/wire.ts",
+    "../../widget/src/wire.d.ts",
+];
+
+const HEADER: &str = "// Generated from the Rust wire types (crates/chat-transport/src/wire) by\n\
+// `UPDATE_WIRE_TYPES=1 cargo test -p chat-transport wire`. Do not edit.\n";
+
+fn decl<T: TS + ?Sized>(cfg: &Config, out: &mut String) {
+    out.push_str("\nexport ");
+    out.push_str(&T::decl(cfg));
+    out.push('\n');
+}
+
+fn generate() -> String {
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(HEADER);
+    // Views.
+    decl::<SessionStatus>(&cfg, &mut out);
+    decl::<SenderType>(&cfg, &mut out);
+    decl::<Role>(&cfg, &mut out);
+    decl::<BotMode>(&cfg, &mut out);
+    decl::<Message>(&cfg, &mut out);
+    decl::<AgentRefView>(&cfg, &mut out);
+    decl::<Customer>(&cfg, &mut out);
+    decl::<PageContext>(&cfg, &mut out);
+    decl::<Session>(&cfg, &mut out);
+    decl::<PublicCustomer>(&cfg, &mut out);
+    decl::<PublicSession>(&cfg, &mut out);
+    decl::<Agent>(&cfg, &mut out);
+    decl::<Article>(&cfg, &mut out);
+    decl::<BotSetting>(&cfg, &mut out);
+    // REST bodies.
+    decl::<CustomerInput>(&cfg, &mut out);
+    decl::<ContextInput>(&cfg, &mut out);
+    decl::<StartSessionRequest>(&cfg, &mut out);
+    decl::<SendMessageRequest>(&cfg, &mut out);
+    decl::<LoginRequest>(&cfg, &mut out);
+    decl::<AssignRequest>(&cfg, &mut out);
+    decl::<CreateAgentRequest>(&cfg, &mut out);
+    decl::<ArticleRequest>(&cfg, &mut out);
+    decl::<BotRequest>(&cfg, &mut out);
+    decl::<StartSessionResponse>(&cfg, &mut out);
+    decl::<PublicSessionResponse>(&cfg, &mut out);
+    decl::<SessionResponse>(&cfg, &mut out);
+    decl::<SessionListResponse>(&cfg, &mut out);
+    decl::<MessageResponse>(&cfg, &mut out);
+    decl::<MessageListResponse>(&cfg, &mut out);
+    decl::<LoginResponse>(&cfg, &mut out);
+    decl::<TicketResponse>(&cfg, &mut out);
+    decl::<AgentResponse>(&cfg, &mut out);
+    decl::<AgentListResponse>(&cfg, &mut out);
+    decl::<ArticleResponse>(&cfg, &mut out);
+    decl::<ArticleListResponse>(&cfg, &mut out);
+    decl::<BotResponse>(&cfg, &mut out);
+    decl::<HealthResponse>(&cfg, &mut out);
+    decl::<ReadyResponse>(&cfg, &mut out);
+    decl::<ErrorDetail>(&cfg, &mut out);
+    decl::<ErrorResponse>(&cfg, &mut out);
+    // WebSocket frames.
+    decl::<AssignedPayload<Session>>(&cfg, &mut out);
+    decl::<JoinedPayload>(&cfg, &mut out);
+    decl::<StatePayload<Session>>(&cfg, &mut out);
+    decl::<TypingPayload>(&cfg, &mut out);
+    decl::<HandoffPayload>(&cfg, &mut out);
+    decl::<PresencePayload>(&cfg, &mut out);
+    decl::<AckPayload>(&cfg, &mut out);
+    decl::<ResumeDonePayload>(&cfg, &mut out);
+    decl::<Empty>(&cfg, &mut out);
+    decl::<ErrorPayload>(&cfg, &mut out);
+    decl::<ServerFrame<Session>>(&cfg, &mut out);
+    decl::<TypingFrame>(&cfg, &mut out);
+    decl::<SendFrame>(&cfg, &mut out);
+    decl::<ResumeFrame>(&cfg, &mut out);
+    decl::<ClientFrame>(&cfg, &mut out);
+    out.push_str(
+        "\n/** Every frame an agent's socket receives. */\n\
+         export type AgentFrame = ServerFrame<Session>;\n\
+         \n/** Every frame a customer's socket receives. */\n\
+         export type CustomerFrame = ServerFrame<PublicSession>;\n",
+    );
+    out
+}
+
+#[test]
+fn the_committed_typescript_matches_the_wire_types() {
+    let generated = generate();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let update = std::env::var("UPDATE_WIRE_TYPES").is_ok_and(|v| v == "1");
+    for rel in OUTPUTS {
+        let path = root.join(rel);
+        if update {
+            std::fs::write(&path, &generated).expect("the generated file is writable");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} differs from the Rust wire types; run \
+             `UPDATE_WIRE_TYPES=1 cargo test -p chat-transport wire` and commit the result",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! How the domain's objects look on the wire, for every audience: agents
+//! see whole sessions, customers a public view.
+
+use chat_domain::{AgentRef, ChatSession};
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::rfc3339;
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    Pending,
+    Open,
+    Closed,
+}
+
+impl From<chat_domain::SessionStatus> for SessionStatus {
+    fn from(s: chat_domain::SessionStatus) -> Self {
+        match s {
+            chat_domain::SessionStatus::Pending => Self::Pending,
+            chat_domain::SessionStatus::Open => Self::Open,
+            chat_domain::SessionStatus::Closed => Self::Closed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderType {
+    Customer,
+    Agent,
+    Bot,
+    System,
+}
+
+impl From<chat_domain::SenderType> for SenderType {
+    fn from(s: chat_domain::SenderType) -> Self {
+        match s {
+            chat_domain::SenderType::Customer => Self::Customer,
+            chat_domain::SenderType::Agent => Self::Agent,
+            chat_domain::SenderType::Bot => Self::Bot,
+            chat_domain::SenderType::System => Self::System,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl From<chat_domain::Role> for Role {
+    fn from(r: chat_domain::Role) -> Self {
+        match r {
+            chat_domain::Role::Admin => Self::Admin,
+            chat_domain::Role::Agent => Self::Agent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Message {
+    pub id: String,
+    pub session_id: String,
+    pub seq: i64,
+    pub sender_type: SenderType,
+    pub sender_id: Option<String>,
+    pub sender_name: String,
+    pub body: String,
+    pub created_at: String,
+    pub client_msg_id: Option<String>,
+}
+
+impl From<&chat_domain::Message> for Message {
+    fn from(m: &chat_domain::Message) -> Self {
+        Self {
+            id: m.id.to_string(),
+            session_id: m.session_id.to_string(),
+            seq: m.seq,
+            sender_type: m.sender_type.into(),
+            sender_id: m.sender_id.clone(),
+            sender_name: m.sender_name.clone(),
+            body: m.body.clone(),
+            created_at: rfc3339(&m.created_at),
+            client_msg_id: m.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AgentRefView {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<&AgentRef> for AgentRefView {
+    fn from(a: &AgentRef) -> Self {
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Customer {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[ts(type = "Record<string, unknown>")]
+    pub attributes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PageContext {
+    pub page_url: Option<String>,
+    pub referrer: Option<String>,
+    pub user_agent: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// A session as agents see it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Session {
+    pub id: String,
+    pub status: SessionStatus,
+    pub customer: Customer,
+    pub assigned_agent: Option<AgentRefView>,
+    pub context: PageContext,
+    pub created_at: String,
+    pub last_activity_at: String,
+    pub last_seq: i64,
+    pub last_message_preview: Option<String>,
+}
+
+impl From<&ChatSession> for Session {
+    fn from(s: &ChatSession) -> Self {
+        Self {
+            id: s.id.to_string(),
+            status: s.status.into(),
+            customer: Customer {
+                id: s.customer.id.to_string(),
+                name: s.customer.name.clone(),
+                email: s.customer.email.as_ref().map(|e| e.as_str().to_owned()),
+                attributes: s.customer.attributes.clone(),
+            },
+            assigned_agent: s.assigned_agent.as_ref().map(AgentRefView::from),
+            context: PageContext {
+                page_url: s.context.page_url.clone(),
+                referrer: s.context.referrer.clone(),
+                user_agent: s.context.user_agent.clone(),
+                locale: s.context.locale.clone(),
+            },
+            created_at: rfc3339(&s.created_at),
+            last_activity_at: rfc3339(&s.last_activity_at),
+            last_seq: s.last_seq,
+            last_message_preview: s.last_message_preview.clone(),
+        }
+    }
+}
+
+/// A session as its customer sees it: no internal ids of agents beyond the
+/// display name, no other customers' data.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PublicSession {
+    pub id: String,
+    pub status: SessionStatus,
+    pub assigned_agent_name: Option<String>,
+    pub customer: PublicCustomer,
+    pub created_at: String,
+    pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PublicCustomer {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<&ChatSession> for PublicSession {
+    fn from(s: &ChatSession) -> Self {
+        Self {
+            id: s.id.to_string(),
+            status: s.status.into(),
+            assigned_agent_name: s.assigned_agent.as_ref().map(|a| a.name.clone()),
+            customer: PublicCustomer {
+                name: s.customer.name.clone(),
+                email: s.customer.email.as_ref().map(|e| e.as_str().to_owned()),
+            },
+            created_at: rfc3339(&s.created_at),
+            last_seq: s.last_seq,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: String,
+    /// Only in the agent list: whether the agent has a socket open now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub online: Option<bool>,
+}
+
+impl From<&chat_domain::Agent> for Agent {
+    fn from(a: &chat_domain::Agent) -> Self {
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            email: a.email.as_str().to_owned(),
+            role: a.role.into(),
+            created_at: rfc3339(&a.created_at),
+            online: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Article {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub keywords: Vec<String>,
+    pub updated_at: String,
+}
+
+impl From<&chat_domain::Article> for Article {
+    fn from(a: &chat_domain::Article) -> Self {
+        Self {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            body: a.body.clone(),
+            keywords: a.keywords.clone(),
+            updated_at: rfc3339(&a.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BotMode {
+    Off,
+    KnowledgeBase,
+    Llm,
+}
+
+impl From<chat_domain::BotMode> for BotMode {
+    fn from(m: chat_domain::BotMode) -> Self {
+        match m {
+            chat_domain::BotMode::Off => Self::Off,
+            chat_domain::BotMode::KnowledgeBase => Self::KnowledgeBase,
+            chat_domain::BotMode::Llm => Self::Llm,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BotSetting {
+    pub mode: BotMode,
+    pub name: String,
+}
+
+impl From<&chat_domain::Tenant> for BotSetting {
+    fn from(t: &chat_domain::Tenant) -> Self {
+        Self {
+            mode: t.bot_mode.into(),
+            name: t.bot_name.clone(),
+        }
+    }
+}

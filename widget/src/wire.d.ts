@@ -1,0 +1,139 @@
+// Generated from the Rust wire types (crates/chat-transport/src/wire) by
+// `UPDATE_WIRE_TYPES=1 cargo test -p chat-transport wire`. Do not edit.
+
+export type SessionStatus = "pending" | "open" | "closed";
+
+export type SenderType = "customer" | "agent" | "bot" | "system";
+
+export type Role = "admin" | "agent";
+
+export type BotMode = "off" | "knowledge_base" | "llm";
+
+export type Message = { id: string, session_id: string, seq: number, sender_type: SenderType, sender_id: string | null, sender_name: string, body: string, created_at: string, client_msg_id: string | null, };
+
+export type AgentRefView = { id: string, name: string, };
+
+export type Customer = { id: string, name: string | null, email: string | null, attributes: Record<string, unknown>, };
+
+export type PageContext = { page_url: string | null, referrer: string | null, user_agent: string | null, locale: string | null, };
+
+export type Session = { id: string, status: SessionStatus, customer: Customer, assigned_agent: AgentRefView | null, context: PageContext, created_at: string, last_activity_at: string, last_seq: number, last_message_preview: string | null, };
+
+export type PublicCustomer = { name: string | null, email: string | null, };
+
+export type PublicSession = { id: string, status: SessionStatus, assigned_agent_name: string | null, customer: PublicCustomer, created_at: string, last_seq: number, };
+
+export type Agent = { id: string, name: string, email: string, role: Role, created_at: string, 
+/**
+ * Only in the agent list: whether the agent has a socket open now.
+ */
+online?: boolean, };
+
+export type Article = { id: string, title: string, body: string, keywords: Array<string>, updated_at: string, };
+
+export type BotSetting = { mode: BotMode, name: string, };
+
+export type CustomerInput = { name?: string, email?: string, attributes?: Record<string, unknown>, };
+
+export type ContextInput = { page_url?: string, referrer?: string, locale?: string, };
+
+export type StartSessionRequest = { tenant_id: string, customer?: CustomerInput, context?: ContextInput, };
+
+export type SendMessageRequest = { 
+/**
+ * Checked by `MessageBody::parse` after trimming; this bound only stops
+ * absurd inputs early (4,000 characters of 4 bytes each).
+ */
+body: string, client_msg_id?: string, };
+
+export type LoginRequest = { email: string, password: string, };
+
+export type AssignRequest = { agent_id?: string, };
+
+export type CreateAgentRequest = { name: string, email: string, password: string, role?: string, };
+
+export type ArticleRequest = { title: string, body: string, keywords?: Array<string>, };
+
+export type BotRequest = { mode: string, name?: string, };
+
+export type StartSessionResponse = { session_key: string, session: PublicSession, };
+
+export type PublicSessionResponse = { session: PublicSession, };
+
+export type SessionResponse = { session: Session, };
+
+export type SessionListResponse = { sessions: Array<Session>, };
+
+export type MessageResponse = { message: Message, };
+
+export type MessageListResponse = { messages: Array<Message>, };
+
+export type LoginResponse = { token: string, expires_at: string, agent: Agent, };
+
+export type TicketResponse = { ticket: string, expires_at: string, };
+
+export type AgentResponse = { agent: Agent, };
+
+export type AgentListResponse = { agents: Array<Agent>, };
+
+export type ArticleResponse = { article: Article, };
+
+export type ArticleListResponse = { articles: Array<Article>, };
+
+export type BotResponse = { bot: BotSetting, };
+
+export type HealthResponse = { status: string, };
+
+export type ReadyResponse = { status: string, connections: number, };
+
+export type ErrorDetail = { code: string, message: string, field?: string, };
+
+export type ErrorResponse = { error: ErrorDetail, };
+
+export type AssignedPayload<S> = { session_id: string, agent_id: string, agent_name: string, previous_agent_id: string | null, session: S, };
+
+export type JoinedPayload = { session_id: string, agent_id: string, agent_name: string, };
+
+export type StatePayload<S> = { session_id: string, status: SessionStatus, session: S, };
+
+export type TypingPayload = { session_id: string, sender_type: SenderType, name: string, is_typing: boolean, };
+
+export type HandoffPayload = { session_id: string, 
+/**
+ * `requested` (the customer asked for a person) or `not_confident`.
+ */
+reason: string, };
+
+export type PresencePayload = { agent_id: string, name: string, online: boolean, };
+
+export type AckPayload = { client_msg_id: string, message: Message, };
+
+export type ResumeDonePayload = { session_id: string, last_seq: number, };
+
+export type Empty = Record<symbol, never>;
+
+export type ErrorPayload = { code: string, message: string, 
+/**
+ * Set when the error answers a `chat.message.send`.
+ */
+client_msg_id?: string, };
+
+export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "error", "payload": ErrorPayload };
+
+export type TypingFrame = { 
+/**
+ * Required on agent sockets; a customer's socket knows its session.
+ */
+session_id?: string, is_typing: boolean, };
+
+export type SendFrame = { session_id?: string, body: string, client_msg_id: string, };
+
+export type ResumeFrame = { session_id?: string, after_seq: number, };
+
+export type ClientFrame = { "type": "chat.typing", "payload": TypingFrame } | { "type": "chat.message.send", "payload": SendFrame } | { "type": "chat.resume", "payload": ResumeFrame } | { "type": "ping" };
+
+/** Every frame an agent's socket receives. */
+export type AgentFrame = ServerFrame<Session>;
+
+/** Every frame a customer's socket receives. */
+export type CustomerFrame = ServerFrame<PublicSession>;
