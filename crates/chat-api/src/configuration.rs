@@ -95,6 +95,20 @@ pub struct ServerSettings {
     /// Folder with the built dashboard, served at `/`.
     pub dashboard_dir: String,
     pub shutdown_timeout_secs: u64,
+    /// Comma-separated origins, besides the dashboard's own, whose pages
+    /// may call the agent API.
+    pub cors_origins: String,
+}
+
+impl ServerSettings {
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Default for ServerSettings {
@@ -106,6 +120,7 @@ impl Default for ServerSettings {
             widget_dir: "widget/dist".into(),
             dashboard_dir: "frontend/dist".into(),
             shutdown_timeout_secs: 10,
+            cors_origins: String::new(),
         }
     }
 }
@@ -185,7 +200,9 @@ pub struct AuthSettings {
     pub ticket_ttl_secs: u64,
     pub max_failures_per_client: usize,
     pub max_failures_per_account: usize,
+    pub max_failures_per_address: usize,
     pub failure_window_secs: u64,
+    pub max_concurrent_hashes: usize,
 }
 
 impl Default for AuthSettings {
@@ -196,7 +213,9 @@ impl Default for AuthSettings {
             ticket_ttl_secs: d.ticket_ttl.as_secs(),
             max_failures_per_client: d.max_failures_per_client,
             max_failures_per_account: d.max_failures_per_account,
+            max_failures_per_address: d.max_failures_per_address,
             failure_window_secs: d.failure_window.as_secs(),
+            max_concurrent_hashes: d.max_concurrent_hashes,
         }
     }
 }
@@ -208,7 +227,9 @@ impl AuthSettings {
             ticket_ttl: Duration::from_secs(self.ticket_ttl_secs.max(1)),
             max_failures_per_client: self.max_failures_per_client.max(1),
             max_failures_per_account: self.max_failures_per_account.max(1),
+            max_failures_per_address: self.max_failures_per_address.max(1),
             failure_window: Duration::from_secs(self.failure_window_secs.max(1)),
+            max_concurrent_hashes: self.max_concurrent_hashes.max(1),
         }
     }
 }

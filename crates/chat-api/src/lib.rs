@@ -9,5 +9,6 @@ pub mod admin;
 pub mod cli;
 pub mod configuration;
 pub mod demo;
+pub mod http;
 pub mod startup;
 pub mod telemetry;

@@ -1,13 +1,12 @@
 //! Building and running the server: store, services, hub, HTTP.
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, http, web};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use chat_domain::WebSocketHub;
 use chat_service::{AuthService, ChatService, Repositories};
@@ -15,6 +14,7 @@ use chat_store::SeaOrmStore;
 use chat_transport::{AppState, HubHandle};
 
 use crate::configuration::Settings;
+use crate::http;
 
 /// The store and services, without the HTTP server (for admin commands).
 pub struct Services {
@@ -80,21 +80,15 @@ impl Application {
         };
         let widget_dir = settings.server.widget_dir.clone();
         let dashboard_dir = settings.server.dashboard_dir.clone();
+        let cors_origins = settings.server.cors_origin_list();
         let mut server = HttpServer::new(move || {
-            let cors = Cors::default()
-                .allow_any_origin()
-                .allowed_methods(vec!["GET", "POST", "PUT", "DELETE"])
-                .allowed_headers(vec![
-                    http::header::AUTHORIZATION,
-                    http::header::CONTENT_TYPE,
-                ])
-                .max_age(3600);
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .wrap(chat_transport::json_errors())
-                .wrap(cors)
+                .wrap(http::cors(&cors_origins))
+                .wrap(from_fn(http::security_headers))
                 .configure(chat_transport::configure)
-                .configure(|cfg| static_files(cfg, &widget_dir, &dashboard_dir))
+                .configure(|cfg| http::static_files(cfg, &widget_dir, &dashboard_dir))
         })
         .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
@@ -145,32 +139,5 @@ impl Stopper {
         // Give the close frames a moment to be written before the workers go.
         tokio::time::sleep(Duration::from_millis(100)).await;
         self.server.stop(true).await;
-    }
-}
-
-/// The widget, its pages and the dashboard, when they have been built.
-fn static_files(cfg: &mut web::ServiceConfig, widget_dir: &str, dashboard_dir: &str) {
-    if Path::new(widget_dir).is_dir() {
-        for file in ["chat-widget.js", "widget-demo.html", "websocket-test.html"] {
-            let path = Path::new(widget_dir).join(file);
-            cfg.route(
-                &format!("/{file}"),
-                web::get().to(move || {
-                    let path = path.clone();
-                    async move { actix_files::NamedFile::open_async(path).await }
-                }),
-            );
-        }
-    }
-    if Path::new(dashboard_dir).is_dir() {
-        let index = Path::new(dashboard_dir).join("index.html");
-        cfg.service(
-            actix_files::Files::new("/", dashboard_dir)
-                .index_file("index.html")
-                .default_handler(web::to(move || {
-                    let index = index.clone();
-                    async move { actix_files::NamedFile::open_async(index).await }
-                })),
-        );
     }
 }

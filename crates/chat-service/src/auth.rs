@@ -23,7 +23,12 @@ pub struct AuthSettings {
     pub max_failures_per_client: usize,
     /// Failed logins allowed per account from all addresses in the window.
     pub max_failures_per_account: usize,
+    /// Failed logins allowed from one address, whatever the account.
+    pub max_failures_per_address: usize,
     pub failure_window: Duration,
+    /// Password hashes computed at once; a login beyond that is refused
+    /// (429 with `Retry-After`) instead of queueing.
+    pub max_concurrent_hashes: usize,
 }
 
 impl Default for AuthSettings {
@@ -33,7 +38,9 @@ impl Default for AuthSettings {
             ticket_ttl: Duration::from_secs(60),
             max_failures_per_client: 5,
             max_failures_per_account: 20,
+            max_failures_per_address: 30,
             failure_window: Duration::from_secs(15 * 60),
+            max_concurrent_hashes: 4,
         }
     }
 }
@@ -49,6 +56,8 @@ pub struct AuthService {
     settings: AuthSettings,
     per_client: FailureLimiter,
     per_account: FailureLimiter,
+    per_address: FailureLimiter,
+    hashing: tokio::sync::Semaphore,
     /// Verified against when the email is unknown, so that a wrong email
     /// takes as long as a wrong password.
     dummy_hash: tokio::sync::OnceCell<String>,
@@ -69,6 +78,11 @@ impl AuthService {
                 settings.max_failures_per_account,
                 settings.failure_window,
             ),
+            per_address: FailureLimiter::new(
+                settings.max_failures_per_address,
+                settings.failure_window,
+            ),
+            hashing: tokio::sync::Semaphore::new(settings.max_concurrent_hashes.max(1)),
             settings,
             dummy_hash: tokio::sync::OnceCell::new(),
         })
@@ -76,6 +90,27 @@ impl AuthService {
 
     /// Checks email and password. The error never says which was wrong.
     #[instrument(skip_all)]
+    /// The agent whose password this is, or `None`. At most
+    /// `max_concurrent_hashes` run at once; beyond that the login is
+    /// refused at once rather than queued behind the others.
+    async fn verify(&self, email: &str, password: &str) -> Result<Option<Agent>> {
+        let Ok(_slot) = self.hashing.try_acquire() else {
+            return Err(Error::RateLimited {
+                retry_after: std::time::Duration::from_secs(1),
+            });
+        };
+        let found = match Email::parse(email) {
+            Ok(email) => self.repos.agents.find_credentials(&email).await?,
+            Err(_) => None,
+        };
+        let hash = match &found {
+            Some((_, h)) => h.clone(),
+            None => self.dummy_hash().await?.to_owned(),
+        };
+        let password_ok = verify_password(password, &hash).await?;
+        Ok(found.filter(|_| password_ok).map(|(agent, _)| agent))
+    }
+
     /// Made on the first unknown email rather than at start-up, where an
     /// argon2 hash would cost every server start and admin command.
     async fn dummy_hash(&self) -> Result<&str> {
@@ -89,30 +124,35 @@ impl AuthService {
         let account_key = email.trim().to_ascii_lowercase();
         let client_key = format!("{account_key}|{client}");
         let now = Instant::now();
-        if let Some(wait) = self
-            .per_client
-            .check(&client_key, now)
-            .or_else(|| self.per_account.check(&account_key, now))
-        {
-            return Err(Error::RateLimited { retry_after: wait });
-        }
-        let found = match Email::parse(email) {
-            Ok(email) => self.repos.agents.find_credentials(&email).await?,
-            Err(_) => None,
-        };
-        let hash = match &found {
-            Some((_, h)) => h.clone(),
-            None => self.dummy_hash().await?.to_owned(),
-        };
-        let password_ok = verify_password(password, &hash).await?;
-        let agent = match found {
-            Some((agent, _)) if password_ok => agent,
-            _ => {
-                self.per_client.record_failure(&client_key, now);
-                self.per_account.record_failure(&account_key, now);
-                return Err(Error::Unauthorized("invalid email or password"));
+        // Each attempt is counted before the password is checked, so that
+        // parallel attempts cannot all pass while the first ones hash.
+        let counted = [
+            (&self.per_client, client_key.as_str()),
+            (&self.per_account, account_key.as_str()),
+            (&self.per_address, client),
+        ];
+        for (i, (limiter, key)) in counted.iter().enumerate() {
+            if let Err(wait) = limiter.attempt(key, now) {
+                for (earlier, key) in &counted[..i] {
+                    earlier.forgive(key);
+                }
+                return Err(Error::RateLimited { retry_after: wait });
             }
+        }
+        let verified = self.verify(email, password).await;
+        let agent = match verified {
+            Ok(Some(agent)) => agent,
+            // A refused hash slot or a storage error is no failed guess.
+            Err(e) => {
+                for (limiter, key) in &counted {
+                    limiter.forgive(key);
+                }
+                return Err(e);
+            }
+            Ok(None) => return Err(Error::Unauthorized("invalid email or password")),
         };
+        self.per_account.forgive(&account_key);
+        self.per_address.forgive(client);
         self.per_client.reset(&client_key);
         let token = new_secret();
         let expires_at = chrono::Utc::now() + self.settings.token_ttl;

@@ -19,6 +19,7 @@ pub mod error;
 mod keys;
 mod publish;
 mod rate_limit;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub use chat::{ChatService, MAX_PAGE, StartSession};
 pub use ctx::AgentCtx;
 pub use error::{Error, Result};
 pub use keys::{hash_secret, new_id, new_secret};
+pub use throttle::{TYPING_PER_SESSION, TYPING_PER_TENANT};
 
 /// The repositories the services use, as trait objects so that the binary
 /// alone decides which implementation runs.

@@ -60,7 +60,9 @@ impl Publisher {
             agent: agent.clone(),
             previous_agent,
         };
-        self.to_session_and_agents(tenant, &session.id, assigned)
+        self.hub.broadcast_to_tenant(tenant, assigned.clone()).await;
+        self.hub
+            .send_to_session(tenant, &session.id, assigned)
             .await;
         let joined = ChatEvent::AgentJoined {
             session_id: session.id.clone(),

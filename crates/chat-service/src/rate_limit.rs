@@ -1,4 +1,8 @@
 //! A small sliding-window counter of failures per key, for login throttling.
+//!
+//! An attempt is counted before the slow password check and forgiven only
+//! when it succeeds ([`FailureLimiter::attempt`]), so parallel attempts
+//! cannot all slip past the check while the first ones are still hashing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -23,30 +27,43 @@ impl FailureLimiter {
         }
     }
 
-    /// `Some(wait)` when the key has used up its failures in the window.
-    pub fn check(&self, key: &str, now: Instant) -> Option<Duration> {
+    /// Counts an attempt in the same step as the check: `Err(wait)` when the
+    /// key's window is full. Forgive the attempt once it has succeeded.
+    pub fn attempt(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let q = map.get_mut(key)?;
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            q.pop_front();
+        if let Some(q) = map.get_mut(key) {
+            while q
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= self.window)
+            {
+                q.pop_front();
+            }
+            if q.len() >= self.max_failures {
+                let wait = q.front().map_or(self.window, |oldest| {
+                    self.window.saturating_sub(now.duration_since(*oldest))
+                });
+                return Err(wait.max(Duration::from_secs(1)));
+            }
         }
-        if q.len() < self.max_failures {
-            return None;
-        }
-        q.front().map(|oldest| {
-            self.window
-                .saturating_sub(now.duration_since(*oldest))
-                .max(Duration::from_secs(1))
-        })
+        Self::push(&mut map, self.window, key, now);
+        Ok(())
     }
 
-    pub fn record_failure(&self, key: &str, now: Instant) {
+    /// Takes back the newest attempt of the key (it was not a failure).
+    pub fn forgive(&self, key: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(q) = map.get_mut(key) {
+            q.pop_back();
+        }
+    }
+
+    fn push(
+        map: &mut HashMap<String, VecDeque<Instant>>,
+        window: Duration,
+        key: &str,
+        now: Instant,
+    ) {
         if map.len() >= MAX_KEYS && !map.contains_key(key) {
-            let window = self.window;
             map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
         }
         map.entry(key.to_owned()).or_default().push_back(now);
@@ -63,14 +80,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_is_blocked_after_its_failures_and_freed_after_the_window() {
+    fn attempts_are_counted_before_they_are_checked_and_successes_forgiven() {
         let limiter = FailureLimiter::new(2, Duration::from_secs(60));
         let t0 = Instant::now();
-        limiter.record_failure("k", t0);
-        assert_eq!(limiter.check("k", t0), None);
-        limiter.record_failure("k", t0);
-        assert!(limiter.check("k", t0).is_some());
-        assert_eq!(limiter.check("other", t0), None);
-        assert_eq!(limiter.check("k", t0 + Duration::from_secs(61)), None);
+        assert_eq!(limiter.attempt("k", t0), Ok(()));
+        assert_eq!(limiter.attempt("k", t0), Ok(()));
+        assert!(limiter.attempt("k", t0).is_err());
+        limiter.forgive("k");
+        assert_eq!(limiter.attempt("k", t0), Ok(()));
+        assert_eq!(limiter.attempt("k", t0 + Duration::from_secs(61)), Ok(()));
     }
 }

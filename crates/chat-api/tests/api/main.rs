@@ -10,6 +10,7 @@
 mod auth;
 mod bot;
 mod customer_flow;
+mod hardening;
 mod health;
 mod helpers;
 mod idempotency;

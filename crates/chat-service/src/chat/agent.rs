@@ -215,9 +215,11 @@ impl ChatService {
         is_typing: bool,
     ) -> Result<()> {
         let session = self.agent_session(ctx, id).await?;
-        self.publish
-            .agent_typing(&session, &ctx.agent.name, is_typing)
-            .await;
+        if self.typing.allow(&session.tenant_id, &session.id) {
+            self.publish
+                .agent_typing(&session, &ctx.agent.name, is_typing)
+                .await;
+        }
         Ok(())
     }
 

@@ -118,9 +118,12 @@ impl ChatService {
         Ok((message, created))
     }
 
-    /// Publishes typing state. Nothing is stored.
+    /// Publishes typing state, within the session's and the tenant's
+    /// typing limits. Nothing is stored.
     pub async fn customer_typing(&self, session: &ChatSession, is_typing: bool) {
-        self.publish.customer_typing(session, is_typing).await;
+        if self.typing.allow(&session.tenant_id, &session.id) {
+            self.publish.customer_typing(session, is_typing).await;
+        }
     }
 }
 

@@ -29,6 +29,7 @@ pub struct ChatService {
     publish: Publisher,
     responders: Responders,
     bot_settings: Arc<BotSettings>,
+    typing: Arc<crate::throttle::TypingThrottle>,
 }
 
 impl ChatService {
@@ -42,6 +43,7 @@ impl ChatService {
                 llm: None,
             },
             bot_settings: Arc::new(BotSettings::default()),
+            typing: Arc::default(),
         }
     }
 

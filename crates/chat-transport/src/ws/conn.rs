@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 
 use super::close_code;
 use super::outgoing::Delivered;
-use super::rate::RateLimit;
+use super::rate::{RateLimit, Refused};
 use crate::AppState;
 use crate::hub::{ConnId, HubHandle, Kick, session_key};
 use crate::wire::frames::message_frame;
@@ -129,10 +129,20 @@ impl Conn {
                                 reason(1002, "protocol error")
                             })
                         }
+                        // Every client frame counts against the budget,
+                        // protocol pings too: a ping flood is closed 1008.
                         Some(Ok(AggregatedMessage::Ping(bytes))) => {
                             last_pong = Instant::now();
-                            if session.pong(&bytes).await.is_err() { break None }
-                            Flow::Continue
+                            match handler.rate.take(&limits) {
+                                Ok(()) => {
+                                    if session.pong(&bytes).await.is_err() { break None }
+                                    Flow::Continue
+                                }
+                                Err(Refused::Slow) => Flow::Continue,
+                                Err(Refused::Flood) => {
+                                    Flow::Close(reason(close_code::POLICY, "too many frames"))
+                                }
+                            }
                         }
                         Some(Ok(AggregatedMessage::Pong(_))) => {
                             last_pong = Instant::now();
