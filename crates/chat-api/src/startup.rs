@@ -132,9 +132,12 @@ pub struct Stopper {
 }
 
 impl Stopper {
-    /// Closes every WebSocket with 1001 "going away", then lets in-flight
-    /// requests finish.
+    /// Stops accepting, closes every WebSocket with 1001 "going away", then
+    /// lets in-flight requests finish.
     pub async fn stop(&self) {
+        // No new connections from here on; upgrades on connections already
+        // open are refused by the hub (503), so nothing joins the drain.
+        self.server.pause().await;
         self.hub.shutdown().await;
         // Give the close frames a moment to be written before the workers go.
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -3,6 +3,9 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 use crate::helpers::{PASSWORD, PATIENCE, TestApp, ok, spawn_app_with};
 
@@ -218,4 +221,85 @@ async fn the_agent_api_answers_only_listed_origins_and_the_widget_api_any() {
         widget.headers()["access-control-allow-origin"],
         "https://shop.test"
     );
+}
+
+fn raw_frame(payload: Vec<u8>, opcode: Data, is_final: bool) -> Message {
+    Message::Frame(Frame::message(payload, OpCode::Data(opcode), is_final))
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_in_continuation_frames_closes_with_1009() {
+    let app = spawn_app_with(|s| s.ws.max_frame_bytes = 4096).await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let mut ws = app.customer_ws(&key).await;
+    ok(ws
+        .stream
+        .send(raw_frame(vec![b'x'; 3000], Data::Text, false))
+        .await);
+    for _ in 0..3 {
+        if ws
+            .stream
+            .send(raw_frame(vec![b'x'; 3000], Data::Continue, false))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(ws.closed().await.code, Some(1009));
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_closes_with_1007() {
+    let app = spawn_app_with(|_| {}).await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let mut ws = app.customer_ws(&key).await;
+    ok(ws
+        .stream
+        .send(raw_frame(vec![0xff, 0xfe, 0xfd], Data::Text, true))
+        .await);
+    assert_eq!(ws.closed().await.code, Some(1007));
+}
+
+/// A connection the server has accepted and answered once, kept open.
+async fn kept_alive_connection(app: &TestApp) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://");
+    let mut stream = ok(tokio::net::TcpStream::connect(addr).await);
+    ok(stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await);
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("\"status\"") {
+        let n = ok(tokio::time::timeout(PATIENCE, stream.read(&mut buf)).await);
+        let n = ok(n);
+        assert!(n > 0, "the server closed the connection");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    stream
+}
+
+#[tokio::test]
+async fn once_shutdown_starts_upgrades_are_refused_with_503() {
+    let app = spawn_app_with(|s| s.server.shutdown_timeout_secs = 30).await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let mut ws = app.customer_ws(&key).await;
+    let early = kept_alive_connection(&app).await;
+    let stopper = app.stopper.clone();
+    let stopping = tokio::spawn(async move { stopper.stop().await });
+    assert_eq!(ws.closed().await.code, Some(1001));
+    let req = ok(format!("{}/ws/public/{key}", app.ws_address).into_client_request());
+    match tokio_tungstenite::client_async(req, early).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status().as_u16(), 503);
+            assert!(res.headers().contains_key("retry-after"));
+        }
+        Ok(_) => panic!("a socket was accepted after shutdown began"),
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+    ok(ok(tokio::time::timeout(PATIENCE, stopping).await));
 }

@@ -32,6 +32,8 @@ pub(crate) struct Registry {
     tenant_agents: HashMap<TenantId, HashSet<ConnId>>,
     agents: HashMap<(TenantId, AgentId), HashSet<ConnId>>,
     sessions: HashMap<(TenantId, SessionId), HashSet<ConnId>>,
+    /// Set by `Shutdown`: from then on every registration is refused.
+    shutting_down: bool,
 }
 
 impl Registry {
@@ -44,6 +46,7 @@ impl Registry {
             tenant_agents: HashMap::new(),
             agents: HashMap::new(),
             sessions: HashMap::new(),
+            shutting_down: false,
         }
     }
 
@@ -103,6 +106,7 @@ impl Registry {
                 let _ = reply.send(online);
             }
             Command::Shutdown => {
+                self.shutting_down = true;
                 let ids: Vec<ConnId> = self.conns.keys().copied().collect();
                 for id in ids {
                     self.kick(id, Kick::Shutdown);
@@ -119,6 +123,9 @@ impl Registry {
     }
 
     fn register(&mut self, reg: Registration) -> Result<ConnId, RegisterError> {
+        if self.shutting_down {
+            return Err(RegisterError::ShuttingDown);
+        }
         let id = reg.id;
         self.workers.insert(reg.worker, reg.batches);
         let mut came_online = None;

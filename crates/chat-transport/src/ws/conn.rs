@@ -122,12 +122,7 @@ impl Conn {
                         None => break None,
                         Some(Err(e)) => {
                             tracing::debug!(error = %e, "websocket protocol error");
-                            let too_big = matches!(e, actix_ws::ProtocolError::Overflow);
-                            Flow::Close(if too_big {
-                                reason(close_code::TOO_BIG, "frame too large")
-                            } else {
-                                reason(1002, "protocol error")
-                            })
+                            Flow::Close(protocol_close(&e))
                         }
                         // Every client frame counts against the budget,
                         // protocol pings too: a ping flood is closed 1008.
@@ -169,6 +164,25 @@ impl Conn {
         // A client that stopped reading cannot take a close frame either;
         // past the grace period the socket is simply dropped.
         let _ = tokio::time::timeout(CLOSE_GRACE, session.close(close)).await;
+    }
+}
+
+/// The close a broken client frame earns, as RFC 6455 §7.4.1 says: 1009
+/// for a message over the size limit (one frame or its continuations),
+/// 1007 for text that is not UTF-8, 1002 for anything else.
+fn protocol_close(e: &actix_ws::ProtocolError) -> Option<CloseReason> {
+    use actix_ws::ProtocolError;
+    match e {
+        ProtocolError::Overflow => reason(close_code::TOO_BIG, "frame too large"),
+        // actix-ws reports both only as I/O errors: an oversized series of
+        // continuations by its message, bad UTF-8 as invalid data.
+        ProtocolError::Io(io) if io.to_string().contains("maximum continuation size") => {
+            reason(close_code::TOO_BIG, "message too large")
+        }
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            reason(close_code::INVALID_PAYLOAD, "text frames must be UTF-8")
+        }
+        _ => reason(close_code::PROTOCOL_ERROR, "protocol error"),
     }
 }
 

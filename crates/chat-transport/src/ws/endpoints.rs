@@ -18,6 +18,10 @@ use crate::extract::bearer_token;
 use crate::hub::{Peer, RegisterError, Registration, local};
 use crate::wire::TicketQuery;
 
+/// What a client refused during shutdown is told to wait before it
+/// reconnects (to another node, or this one restarted).
+const SHUTDOWN_RETRY_AFTER_SECS: u64 = 2;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(agent_ws))
         .route("/ws/public/{session_key}", web::get().to(customer_ws));
@@ -107,11 +111,14 @@ async fn upgrade(
                 "too_many_connections",
                 "too many open connections for this client",
             ),
-            RegisterError::ShuttingDown => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the server is shutting down",
-            ),
+            RegisterError::ShuttingDown => ApiError {
+                retry_after: Some(SHUTDOWN_RETRY_AFTER_SECS),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the server is shutting down",
+                )
+            },
         })?;
     let (response, session, stream) = match actix_ws::handle(req, body) {
         Ok(parts) => parts,

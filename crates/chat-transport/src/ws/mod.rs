@@ -23,11 +23,15 @@ pub use endpoints::configure;
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(20);
 pub const MISSED_PONGS: u32 = 2;
 
-/// Close codes the server uses (beyond the standard 1000/1001/1009).
+/// Close codes the server uses (RFC 6455 §7.4.1 and the 4000 range).
 pub mod close_code {
     /// Policy violation: the client flooded the server with frames.
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
+    /// The frames broke the protocol.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message that is not UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     pub const GOING_AWAY: u16 = 1001;
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     /// The agent's token expired or was revoked by logout.
