@@ -1,0 +1,247 @@
+//! Sessions and messages of the in-memory store: the conversation half
+//! of its repositories.
+
+use async_trait::async_trait;
+use chat_domain::message::preview;
+use chat_domain::repo::{HealthCheck, MessageRepository, SessionRepository};
+use chat_domain::{
+    AgentRef, AppendOutcome, AssigneeFilter, ChatSession, Committed, Customer, CustomerId, Message,
+    MessageId, NewMessage, NewSession, RepoError, RepoResult, SessionFilter, SessionId,
+    SessionKeyHash, SessionStatus, TenantId,
+};
+
+use crate::store::{InMemoryStore, new_id};
+
+fn matches(session: &ChatSession, messages: &[Message], f: &SessionFilter) -> bool {
+    let status_ok = f.status.is_none_or(|st| session.status == st);
+    let assignee_ok = match f.assignee {
+        AssigneeFilter::Any => true,
+        AssigneeFilter::Unassigned => session.assigned_agent.is_none(),
+        AssigneeFilter::Agent => {
+            session.assigned_agent.as_ref().map(|a| &a.id) == f.agent_id.as_ref()
+        }
+    };
+    let customer_ok = f
+        .customer_id
+        .as_ref()
+        .is_none_or(|c| &session.customer.id == c);
+    let query_ok = f.query.as_ref().is_none_or(|q| {
+        let q = q.to_lowercase();
+        let hit = |s: &str| s.to_lowercase().contains(&q);
+        session.customer.name.as_deref().is_some_and(hit)
+            || session
+                .customer
+                .email
+                .as_ref()
+                .is_some_and(|e| hit(e.as_str()))
+            || messages
+                .iter()
+                .any(|m| m.session_id == session.id && hit(&m.body))
+    });
+    status_ok && assignee_ok && customer_ok && query_ok
+}
+
+/// A tenant's session, for changing it in place.
+fn session_mut<'a>(
+    sessions: &'a mut [(ChatSession, SessionKeyHash)],
+    tenant: &TenantId,
+    id: &SessionId,
+) -> RepoResult<&'a mut ChatSession> {
+    sessions
+        .iter_mut()
+        .map(|(sess, _)| sess)
+        .find(|sess| &sess.tenant_id == tenant && &sess.id == id)
+        .ok_or(RepoError::NotFound)
+}
+
+#[async_trait]
+impl SessionRepository for InMemoryStore {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewSession,
+    ) -> RepoResult<Committed<ChatSession>> {
+        let now = chrono::Utc::now();
+        let session = ChatSession {
+            id: SessionId::new(new_id()),
+            tenant_id: tenant.clone(),
+            customer: Customer {
+                id: CustomerId::new(new_id()),
+                name: new.customer.name,
+                email: new.customer.email,
+                attributes: new.customer.attributes,
+            },
+            status: SessionStatus::Pending,
+            assigned_agent: None,
+            context: new.context,
+            created_at: now,
+            last_activity_at: now,
+            last_seq: 0,
+            last_message_preview: None,
+            bot_handed_off: false,
+        };
+        self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
+        Ok(Committed::new(session))
+    }
+
+    async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>> {
+        Ok(self.with(|s| {
+            s.sessions
+                .iter()
+                .find(|(_, k)| k == key_hash)
+                .map(|(sess, _)| sess.clone())
+        }))
+    }
+
+    async fn find(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Option<ChatSession>> {
+        Ok(self.with(|s| {
+            s.sessions
+                .iter()
+                .map(|(sess, _)| sess)
+                .find(|sess| &sess.tenant_id == tenant && &sess.id == id)
+                .cloned()
+        }))
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &SessionFilter,
+    ) -> RepoResult<Vec<ChatSession>> {
+        Ok(self.with(|s| {
+            let mut v: Vec<ChatSession> = s
+                .sessions
+                .iter()
+                .map(|(sess, _)| sess)
+                .filter(|sess| &sess.tenant_id == tenant && matches(sess, &s.messages, filter))
+                .cloned()
+                .collect();
+            v.sort_by(|a, b| {
+                b.last_activity_at
+                    .cmp(&a.last_activity_at)
+                    .then(b.id.cmp(&a.id))
+            });
+            v.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+            v
+        }))
+    }
+
+    async fn update_state(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        expected: SessionStatus,
+        status: SessionStatus,
+        assigned: Option<AgentRef>,
+    ) -> RepoResult<Committed<ChatSession>> {
+        self.with(|s| {
+            let sess = session_mut(&mut s.sessions, tenant, id)?;
+            if sess.status != expected {
+                return Err(RepoError::Conflict("stale_state".into()));
+            }
+            sess.status = status;
+            sess.assigned_agent = assigned;
+            sess.last_activity_at = chrono::Utc::now();
+            Ok(Committed::new(sess.clone()))
+        })
+    }
+
+    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
+        self.with(|s| {
+            let sess = session_mut(&mut s.sessions, tenant, id)?;
+            let changed = !sess.bot_handed_off;
+            sess.bot_handed_off = true;
+            Ok(changed)
+        })
+    }
+}
+
+#[async_trait]
+impl MessageRepository for InMemoryStore {
+    async fn append(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        new: NewMessage,
+    ) -> RepoResult<AppendOutcome> {
+        self.with(|s| {
+            let sess = session_mut(&mut s.sessions, tenant, session)?;
+            let retried = new.client_msg_id.as_ref().and_then(|cid| {
+                s.messages
+                    .iter()
+                    .find(|m| &m.session_id == session && m.client_msg_id.as_ref() == Some(cid))
+            });
+            if let Some(m) = retried {
+                return Ok(AppendOutcome::Existing(m.clone()));
+            }
+            if !sess.accepts_messages() {
+                return Err(RepoError::Conflict("session_closed".into()));
+            }
+            let now = chrono::Utc::now();
+            sess.last_seq += 1;
+            sess.last_activity_at = now;
+            sess.last_message_preview = Some(preview(new.body.as_str()));
+            let message = Message {
+                id: MessageId::new(new_id()),
+                tenant_id: tenant.clone(),
+                session_id: session.clone(),
+                seq: sess.last_seq,
+                sender_type: new.sender_type,
+                sender_id: new.sender_id,
+                sender_name: new.sender_name,
+                body: new.body.into_string(),
+                client_msg_id: new.client_msg_id,
+                created_at: now,
+            };
+            s.messages.push(message.clone());
+            Ok(AppendOutcome::Created(message))
+        })
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        after_seq: i64,
+        limit: u64,
+    ) -> RepoResult<Vec<Message>> {
+        Ok(self.with(|s| {
+            s.messages
+                .iter()
+                .filter(|m| &m.tenant_id == tenant && &m.session_id == session && m.seq > after_seq)
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn list_before(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        before_seq: i64,
+        limit: u64,
+    ) -> RepoResult<Vec<Message>> {
+        Ok(self.with(|s| {
+            let older: Vec<Message> = s
+                .messages
+                .iter()
+                .filter(|m| {
+                    &m.tenant_id == tenant && &m.session_id == session && m.seq < before_seq
+                })
+                .cloned()
+                .collect();
+            let skip = older
+                .len()
+                .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
+            older.into_iter().skip(skip).collect()
+        }))
+    }
+}
+
+#[async_trait]
+impl HealthCheck for InMemoryStore {
+    async fn ping(&self) -> RepoResult<()> {
+        Ok(())
+    }
+}
