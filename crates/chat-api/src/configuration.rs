@@ -133,6 +133,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// SQLite only: `full` (default) or `normal`.
     pub sqlite_synchronous: String,
+    /// How long a query may wait for a pooled connection (or a new one)
+    /// before it fails as 503.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -141,6 +144,7 @@ impl Default for DatabaseSettings {
             url: SecretString::from("sqlite://./data/chat.db?mode=rwc"),
             max_connections: 16,
             sqlite_synchronous: "full".into(),
+            acquire_timeout_ms: 1000,
         }
     }
 }
@@ -151,6 +155,7 @@ impl DatabaseSettings {
             url: self.url.expose_secret().to_owned(),
             max_connections: self.max_connections.max(1),
             sqlite_synchronous_full: !self.sqlite_synchronous.eq_ignore_ascii_case("normal"),
+            acquire_timeout: Duration::from_millis(self.acquire_timeout_ms.max(50)),
         }
     }
 

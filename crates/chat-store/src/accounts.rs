@@ -38,7 +38,7 @@ impl TenantRepository for SeaOrmStore {
             created_at: Set(now_micros()),
         };
         tenant::Entity::insert(model)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db()?)
             .await
             .map_err(map_err)
             .map_err(conflict_as("tenant"))?;
@@ -50,7 +50,7 @@ impl TenantRepository for SeaOrmStore {
     async fn find_by_slug(&self, slug: &TenantSlug) -> RepoResult<Option<Tenant>> {
         tenant::Entity::find()
             .filter(tenant::Column::Slug.eq(slug.as_str()))
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?
             .map(convert::tenant)
@@ -59,7 +59,7 @@ impl TenantRepository for SeaOrmStore {
 
     async fn find(&self, id: &TenantId) -> RepoResult<Option<Tenant>> {
         tenant::Entity::find_by_id(id.as_str())
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?
             .map(convert::tenant)
@@ -74,7 +74,7 @@ impl TenantRepository for SeaOrmStore {
                 ..Default::default()
             })
             .filter(tenant::Column::Id.eq(id.as_str()))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         TenantRepository::find(self, id)
@@ -97,7 +97,7 @@ impl AgentRepository for SeaOrmStore {
             created_at: Set(now_micros()),
         };
         agent::Entity::insert(model)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db()?)
             .await
             .map_err(map_err)
             .map_err(conflict_as("agent"))?;
@@ -109,7 +109,7 @@ impl AgentRepository for SeaOrmStore {
     async fn find(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<Option<Agent>> {
         agent::Entity::find_by_id(id.as_str())
             .filter(agent::Column::TenantId.eq(tenant.as_str()))
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?
             .map(convert::agent)
@@ -120,7 +120,7 @@ impl AgentRepository for SeaOrmStore {
         agent::Entity::find()
             .filter(agent::Column::TenantId.eq(tenant.as_str()))
             .order_by_asc(agent::Column::Name)
-            .all(&self.db)
+            .all(self.db()?)
             .await
             .map_err(map_err)?
             .into_iter()
@@ -131,7 +131,7 @@ impl AgentRepository for SeaOrmStore {
     async fn find_credentials(&self, email: &Email) -> RepoResult<Option<(Agent, String)>> {
         let Some(model) = agent::Entity::find()
             .filter(agent::Column::Email.eq(email.as_str()))
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?
         else {
@@ -174,7 +174,7 @@ impl TokenRepository for SeaOrmStore {
             created_at: Set(now_micros()),
         };
         auth_token::Entity::insert(model)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db()?)
             .await
             .map_err(map_err)?;
         // Expired rows are swept at each login, not at each ticket (one per
@@ -183,7 +183,7 @@ impl TokenRepository for SeaOrmStore {
         if kind == TokenKind::Access {
             auth_token::Entity::delete_many()
                 .filter(auth_token::Column::ExpiresAt.lt(now_micros()))
-                .exec(&self.db)
+                .exec(self.db()?)
                 .await
                 .map_err(map_err)?;
         }
@@ -200,7 +200,7 @@ impl TokenRepository for SeaOrmStore {
             .filter(auth_token::Column::Kind.eq(kind.as_str()))
             .filter(auth_token::Column::ExpiresAt.gt(to_micros(now)))
             .find_also_related(agent::Entity)
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?;
         match found {
@@ -217,7 +217,7 @@ impl TokenRepository for SeaOrmStore {
     ) -> RepoResult<Option<TokenRecord>> {
         let Some((token, agent)) = auth_token::Entity::find_by_id(token_hash)
             .find_also_related(agent::Entity)
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?
         else {
@@ -229,7 +229,7 @@ impl TokenRepository for SeaOrmStore {
             .filter(auth_token::Column::TokenHash.eq(token_hash))
             .filter(auth_token::Column::Kind.eq(kind.as_str()))
             .filter(auth_token::Column::ExpiresAt.gt(to_micros(now)))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         if deleted.rows_affected != 1 {
@@ -245,7 +245,7 @@ impl TokenRepository for SeaOrmStore {
                     .add(auth_token::Column::TokenHash.eq(token_hash))
                     .add(auth_token::Column::ParentHash.eq(token_hash)),
             )
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         Ok(res.rows_affected > 0)

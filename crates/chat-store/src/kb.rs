@@ -19,7 +19,7 @@ impl ArticleRepository for SeaOrmStore {
         kb_article::Entity::find()
             .filter(kb_article::Column::TenantId.eq(tenant.as_str()))
             .order_by_asc(kb_article::Column::Title)
-            .all(&self.db)
+            .all(self.db()?)
             .await
             .map_err(map_err)?
             .into_iter()
@@ -30,7 +30,7 @@ impl ArticleRepository for SeaOrmStore {
     async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<Article>> {
         kb_article::Entity::find_by_id(id)
             .filter(kb_article::Column::TenantId.eq(tenant.as_str()))
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?
             .map(convert::article)
@@ -49,7 +49,7 @@ impl ArticleRepository for SeaOrmStore {
             updated_at: now,
         };
         kb_article::Entity::insert(kb_article::ActiveModel::from(model.clone()))
-            .exec_without_returning(&self.db)
+            .exec_without_returning(self.db()?)
             .await
             .map_err(map_err)?;
         convert::article(model)
@@ -71,7 +71,7 @@ impl ArticleRepository for SeaOrmStore {
             })
             .filter(kb_article::Column::Id.eq(id))
             .filter(kb_article::Column::TenantId.eq(tenant.as_str()))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         if res.rows_affected == 0 {
@@ -86,7 +86,7 @@ impl ArticleRepository for SeaOrmStore {
         let res = kb_article::Entity::delete_many()
             .filter(kb_article::Column::Id.eq(id))
             .filter(kb_article::Column::TenantId.eq(tenant.as_str()))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         Ok(res.rows_affected > 0)

@@ -9,16 +9,18 @@
 mod accounts;
 mod convert;
 mod entity;
+mod health;
 mod kb;
 mod messages;
 mod sessions;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chat_domain::{RepoError, RepoResult};
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr};
 
 pub use sea_orm::DatabaseConnection as Connection;
 
@@ -31,6 +33,10 @@ pub struct StoreSettings {
     /// acknowledged is lost even to a power cut; `NORMAL` survives process
     /// crashes only.
     pub sqlite_synchronous_full: bool,
+    /// How long a query waits for a pooled connection before it fails as
+    /// unavailable: bounds how long a request can hang on a database that
+    /// went away before the health probe noticed.
+    pub acquire_timeout: Duration,
 }
 
 impl StoreSettings {
@@ -39,6 +45,7 @@ impl StoreSettings {
             url: url.into(),
             max_connections: 16,
             sqlite_synchronous_full: true,
+            acquire_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -46,7 +53,12 @@ impl StoreSettings {
 /// Every repository, over one connection pool.
 #[derive(Clone)]
 pub struct SeaOrmStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     db: DatabaseConnection,
+    health: health::Health,
 }
 
 impl SeaOrmStore {
@@ -64,8 +76,8 @@ impl SeaOrmStore {
         let full = settings.sqlite_synchronous_full;
         opts.max_connections(settings.max_connections)
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
+            .connect_timeout(settings.acquire_timeout)
+            .acquire_timeout(settings.acquire_timeout)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(move |o| {
                 o.create_if_missing(true)
@@ -79,26 +91,41 @@ impl SeaOrmStore {
                     .busy_timeout(Duration::from_secs(10))
             });
         let db = Database::connect(opts).await.map_err(map_err)?;
-        Ok(Self { db })
+        let inner = Arc::new(Inner {
+            db,
+            health: health::Health::default(),
+        });
+        health::spawn_probe(Arc::downgrade(&inner));
+        Ok(Self { inner })
+    }
+
+    /// The pool, unless the database is known to be unreachable: then every
+    /// query fails at once as unavailable instead of waiting for a
+    /// connection, until the probe sees the database answer again.
+    fn db(&self) -> RepoResult<&DatabaseConnection> {
+        if self.inner.health.is_down() {
+            return Err(RepoError::Unavailable("the database is unreachable".into()));
+        }
+        Ok(&self.inner.db)
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> RepoResult<()> {
-        migration::Migrator::up(&self.db, None)
+        migration::Migrator::up(&self.inner.db, None)
             .await
             .map_err(map_err)
     }
 
     /// Closes the pool; later queries fail as unavailable.
     pub async fn close(&self) -> RepoResult<()> {
-        self.db.close_by_ref().await.map_err(map_err)
+        self.inner.db.close_by_ref().await.map_err(map_err)
     }
 }
 
 #[async_trait::async_trait]
 impl chat_domain::repo::HealthCheck for SeaOrmStore {
     async fn ping(&self) -> RepoResult<()> {
-        self.db.ping().await.map_err(map_err)
+        health::ping(self.db()?).await
     }
 }
 
@@ -117,8 +144,28 @@ pub(crate) fn map_err(e: DbErr) -> RepoError {
     }
     match e {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.to_string()),
+        DbErr::Exec(RuntimeErr::SqlxError(ref x)) | DbErr::Query(RuntimeErr::SqlxError(ref x))
+            if lost_connection(x) =>
+        {
+            RepoError::Unavailable(e.to_string())
+        }
         other => RepoError::Other(other.to_string()),
     }
+}
+
+/// A query that failed because the connection broke, not because of what
+/// it asked: the database is away, and the answer is "unavailable".
+fn lost_connection(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(
+        e,
+        Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed
+    )
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ impl MessageRepository for SeaOrmStore {
     ) -> RepoResult<AppendOutcome> {
         let now = now_micros();
         let client_msg_id = new.client_msg_id.as_ref().map(|c| c.as_str().to_owned());
-        let txn = self.db.begin().await.map_err(map_err)?;
+        let txn = self.db()?.begin().await.map_err(map_err)?;
         let bumped = chat_session::Entity::update_many()
             .col_expr(
                 chat_session::Column::LastSeq,
@@ -133,7 +133,7 @@ impl MessageRepository for SeaOrmStore {
             .filter(message::Column::Seq.gt(after_seq))
             .order_by_asc(message::Column::Seq)
             .limit(limit)
-            .all(&self.db)
+            .all(self.db()?)
             .await
             .map_err(map_err)?
             .into_iter()
@@ -154,7 +154,7 @@ impl MessageRepository for SeaOrmStore {
             .filter(message::Column::Seq.lt(before_seq))
             .order_by_desc(message::Column::Seq)
             .limit(limit)
-            .all(&self.db)
+            .all(self.db()?)
             .await
             .map_err(map_err)?;
         rows.reverse();

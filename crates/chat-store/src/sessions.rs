@@ -75,7 +75,7 @@ impl SessionRepository for SeaOrmStore {
             last_message_preview: None,
             bot_handed_off: false,
         };
-        let txn = self.db.begin().await.map_err(map_err)?;
+        let txn = self.db()?.begin().await.map_err(map_err)?;
         customer::Entity::insert(customer::ActiveModel::from(customer.clone()))
             .exec_without_returning(&txn)
             .await
@@ -92,7 +92,7 @@ impl SessionRepository for SeaOrmStore {
         let found = chat_session::Entity::find()
             .filter(chat_session::Column::KeyHash.eq(key_hash.0.as_str()))
             .find_also_related(customer::Entity)
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?;
         joined(found)
@@ -102,7 +102,7 @@ impl SessionRepository for SeaOrmStore {
         let found = chat_session::Entity::find_by_id(id.as_str())
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .find_also_related(customer::Entity)
-            .one(&self.db)
+            .one(self.db()?)
             .await
             .map_err(map_err)?;
         joined(found)
@@ -163,7 +163,7 @@ impl SessionRepository for SeaOrmStore {
             .order_by_desc(chat_session::Column::LastActivityAt)
             .order_by_desc(chat_session::Column::Id)
             .limit(filter.limit)
-            .all(&self.db)
+            .all(self.db()?)
             .await
             .map_err(map_err)?;
         rows.into_iter()
@@ -194,7 +194,7 @@ impl SessionRepository for SeaOrmStore {
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::Status.eq(expected.as_str()))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         let current = SessionRepository::find(self, tenant, id)
@@ -218,7 +218,7 @@ impl SeaOrmStore {
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::BotHandedOff.eq(false))
-            .exec(&self.db)
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
         Ok(res.rows_affected == 1)

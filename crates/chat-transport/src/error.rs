@@ -111,11 +111,14 @@ impl From<ServiceError> for ApiError {
             },
             ServiceError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "storage unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the service is temporarily unavailable",
-                )
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the service is temporarily unavailable",
+                    )
+                }
             }
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
