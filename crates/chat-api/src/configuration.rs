@@ -16,6 +16,47 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub ws: WsSettings,
     pub bot: BotConfig,
+    pub limits: LimitsSettings,
+}
+
+/// Request limits of the public edge, each "so many per minute", up to half
+/// of it at once (`CHAT__LIMITS__…`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LimitsSettings {
+    pub starts_per_address: u32,
+    pub starts_per_tenant: u32,
+    pub sends_per_address: u32,
+    pub sends_per_tenant: u32,
+    pub sends_per_session: u32,
+    pub sends_per_agent: u32,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        let d = chat_transport::RateLimitSettings::default();
+        Self {
+            starts_per_address: d.starts_per_address,
+            starts_per_tenant: d.starts_per_tenant,
+            sends_per_address: d.sends_per_address,
+            sends_per_tenant: d.sends_per_tenant,
+            sends_per_session: d.sends_per_session,
+            sends_per_agent: d.sends_per_agent,
+        }
+    }
+}
+
+impl LimitsSettings {
+    pub fn rate_limits(&self) -> chat_transport::RateLimitSettings {
+        chat_transport::RateLimitSettings {
+            starts_per_address: self.starts_per_address,
+            starts_per_tenant: self.starts_per_tenant,
+            sends_per_address: self.sends_per_address,
+            sends_per_tenant: self.sends_per_tenant,
+            sends_per_session: self.sends_per_session,
+            sends_per_agent: self.sends_per_agent,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -25,6 +66,8 @@ pub struct BotConfig {
     /// person (add every language your tenants use).
     pub handoff_phrases: Option<Vec<String>>,
     pub handoff_message: Option<String>,
+    /// Bot answers per session before it hands off (`CHAT__BOT__MAX_ANSWERS_PER_SESSION`).
+    pub max_answers_per_session: Option<u64>,
     pub llm: LlmConfig,
 }
 
@@ -36,6 +79,9 @@ impl BotConfig {
         }
         if let Some(m) = &self.handoff_message {
             s.handoff_message = m.clone();
+        }
+        if let Some(n) = self.max_answers_per_session {
+            s.max_answers_per_session = n;
         }
         s
     }
@@ -98,6 +144,9 @@ pub struct ServerSettings {
     /// Comma-separated origins, besides the dashboard's own, whose pages
     /// may call the agent API.
     pub cors_origins: String,
+    /// Comma-separated addresses of the reverse proxies in front of the
+    /// server, whose `X-Forwarded-For` is believed; none by default.
+    pub trusted_proxies: String,
 }
 
 impl ServerSettings {
@@ -107,6 +156,23 @@ impl ServerSettings {
             .map(str::trim)
             .filter(|o| !o.is_empty())
             .map(str::to_owned)
+            .collect()
+    }
+
+    /// The trusted proxies' addresses; an entry that is not one is ignored
+    /// with a warning.
+    pub fn trusted_proxy_list(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .filter_map(|a| match a.parse() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    tracing::warn!(entry = a, "CHAT__SERVER__TRUSTED_PROXIES: not an address");
+                    None
+                }
+            })
             .collect()
     }
 }
@@ -121,6 +187,7 @@ impl Default for ServerSettings {
             dashboard_dir: "frontend/dist".into(),
             shutdown_timeout_secs: 10,
             cors_origins: String::new(),
+            trusted_proxies: String::new(),
         }
     }
 }

@@ -77,6 +77,10 @@ impl Application {
             auth: services.auth.clone(),
             hub: hub.clone(),
             ws_limits: settings.ws.limits(),
+            limits: Arc::new(chat_transport::RateLimits::new(
+                settings.limits.rate_limits(),
+            )),
+            trusted_proxies: settings.server.trusted_proxy_list().into(),
         };
         let widget_dir = settings.server.widget_dir.clone();
         let dashboard_dir = settings.server.dashboard_dir.clone();

@@ -69,6 +69,31 @@ impl Server {
                 "CHAT__AUTH__MAX_FAILURES_PER_CLIENT".to_owned(),
                 "1000000".to_owned(),
             ),
+            // The load is the point: the request limits stay out of the way.
+            (
+                "CHAT__LIMITS__STARTS_PER_ADDRESS".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
+                "CHAT__LIMITS__STARTS_PER_TENANT".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
+                "CHAT__LIMITS__SENDS_PER_ADDRESS".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
+                "CHAT__LIMITS__SENDS_PER_TENANT".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
+                "CHAT__LIMITS__SENDS_PER_SESSION".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
+                "CHAT__LIMITS__SENDS_PER_AGENT".to_owned(),
+                "100000000".to_owned(),
+            ),
             (
                 "CHAT_CONFIG".to_owned(),
                 "/nonexistent/chat.toml".to_owned(),

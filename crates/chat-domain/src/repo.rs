@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::{
     Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, BotMode, ChatSession,
-    Committed, Email, Message, NewAgent, NewMessage, NewSession, NewTenant, RepoResult,
+    Committed, Email, Message, NewAgent, NewMessage, NewSession, NewTenant, RepoResult, SenderType,
     SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug,
     Timestamp,
 };
@@ -154,6 +154,14 @@ pub trait MessageRepository: Send + Sync {
         after_seq: i64,
         limit: u64,
     ) -> RepoResult<Vec<Message>>;
+    /// How many messages of the session this kind of sender wrote (the
+    /// bot's answers, for its budget).
+    async fn count_by_sender(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        sender: SenderType,
+    ) -> RepoResult<u64>;
     /// The newest messages with `seq < before_seq`, returned in `seq` order
     /// (for loading older history on scroll).
     async fn list_before(

@@ -13,12 +13,13 @@ use async_trait::async_trait;
 use chat_domain::message::preview;
 use chat_domain::repo::MessageRepository;
 use chat_domain::{
-    AppendOutcome, Message, NewMessage, RepoError, RepoResult, SessionId, SessionStatus, TenantId,
+    AppendOutcome, Message, NewMessage, RepoError, RepoResult, SenderType, SessionId,
+    SessionStatus, TenantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::convert::{self, new_id, now_micros};
@@ -139,6 +140,21 @@ impl MessageRepository for SeaOrmStore {
             .into_iter()
             .map(convert::message)
             .collect()
+    }
+
+    async fn count_by_sender(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        sender: SenderType,
+    ) -> RepoResult<u64> {
+        message::Entity::find()
+            .filter(message::Column::TenantId.eq(tenant.as_str()))
+            .filter(message::Column::SessionId.eq(session.as_str()))
+            .filter(message::Column::SenderType.eq(sender.as_str()))
+            .count(self.db()?)
+            .await
+            .map_err(map_err)
     }
 
     async fn list_before(

@@ -6,7 +6,7 @@ use chat_domain::message::preview;
 use chat_domain::repo::{HealthCheck, MessageRepository, SessionRepository};
 use chat_domain::{
     AgentRef, AppendOutcome, AssigneeFilter, ChatSession, Committed, Customer, CustomerId, Message,
-    MessageId, NewMessage, NewSession, RepoError, RepoResult, SessionFilter, SessionId,
+    MessageId, NewMessage, NewSession, RepoError, RepoResult, SenderType, SessionFilter, SessionId,
     SessionKeyHash, SessionStatus, TenantId,
 };
 
@@ -212,6 +212,22 @@ impl MessageRepository for InMemoryStore {
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
                 .cloned()
                 .collect()
+        }))
+    }
+
+    async fn count_by_sender(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        sender: SenderType,
+    ) -> RepoResult<u64> {
+        Ok(self.with(|s| {
+            s.messages
+                .iter()
+                .filter(|m| {
+                    &m.tenant_id == tenant && &m.session_id == session && m.sender_type == sender
+                })
+                .count() as u64
         }))
     }
 

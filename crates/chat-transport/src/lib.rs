@@ -14,6 +14,7 @@ pub mod error;
 mod extract;
 pub mod hub;
 mod json;
+pub mod limits;
 mod routes;
 mod state;
 pub mod wire;
@@ -23,6 +24,7 @@ use actix_web::web;
 
 pub use hub::{HubHandle, HubLimits};
 pub use json::json_errors;
+pub use limits::{RateLimitSettings, RateLimits};
 pub use state::AppState;
 pub use ws::WsLimits;
 

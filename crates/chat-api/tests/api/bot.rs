@@ -3,10 +3,16 @@
 use chat_domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestAgent, TestApp, ok, spawn_app};
+use crate::helpers::{TestAgent, TestApp, ok, spawn_app_with};
 
 async fn app_with_bot() -> (TestApp, TestAgent) {
-    let app = spawn_app().await;
+    app_with_bot_and(|_| {}).await
+}
+
+async fn app_with_bot_and(
+    configure: impl FnOnce(&mut chat_api::configuration::Settings),
+) -> (TestApp, TestAgent) {
+    let app = spawn_app_with(configure).await;
     app.create_tenant("acme", &[]).await;
     let admin = app
         .create_agent_with_role("acme", "boss@acme.test", "Boss", Role::Admin)
@@ -169,4 +175,42 @@ async fn the_knowledge_base_is_for_admins_and_tenant_scoped() {
         .send()
         .await);
     assert_eq!(del.status().as_u16(), 204);
+}
+
+#[tokio::test]
+async fn the_bot_hands_off_once_its_budget_for_the_session_is_spent() {
+    let (app, admin) = app_with_bot_and(|s| s.bot.max_answers_per_session = Some(2)).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let mut agent = app.agent_ws(&admin).await;
+    let mut ws = app.customer_ws(&key).await;
+    let mut bot_bodies = Vec::new();
+    for i in 0..3 {
+        ws.send(
+            "chat.message.send",
+            json!({ "body": "What are your opening hours?", "client_msg_id": format!("q{i}") }),
+        )
+        .await;
+        ws.expect("chat.message.ack").await;
+        ws.expect("chat.message.new").await;
+        let bot = ws.expect("chat.message.new").await;
+        assert_eq!(bot["sender_type"], "bot");
+        bot_bodies.push(bot["body"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(
+        bot_bodies[..2]
+            .iter()
+            .all(|b| b.contains("Monday to Friday"))
+    );
+    assert!(
+        !bot_bodies[2].contains("Monday to Friday"),
+        "{}",
+        bot_bodies[2]
+    );
+    let handoff = loop {
+        let f = agent.next_event().await;
+        if f["type"] == "chat.bot.handoff" {
+            break f;
+        }
+    };
+    assert_eq!(handoff["payload"]["reason"], "budget");
 }

@@ -77,6 +77,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// For load tests about delivery, not limits: the request limits out of
+/// the way.
+pub fn without_request_limits(s: &mut Settings) {
+    s.limits.starts_per_address = 1_000_000;
+    s.limits.starts_per_tenant = 1_000_000;
+    s.limits.sends_per_address = 1_000_000;
+    s.limits.sends_per_tenant = 1_000_000;
+    s.limits.sends_per_session = 1_000_000;
+    s.limits.sends_per_agent = 1_000_000;
+}
+
 pub fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
     r.expect("the call succeeds")
 }

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ok, spawn_app};
+use crate::helpers::{ok, spawn_app, spawn_app_with, without_request_limits};
 
 #[tokio::test]
 async fn a_retried_send_returns_the_stored_message_instead_of_a_copy() {
@@ -43,7 +43,7 @@ async fn an_agents_retried_send_is_idempotent_too() {
 
 #[tokio::test]
 async fn fifty_concurrent_senders_get_gapless_unique_seqs() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_request_limits).await;
     app.create_tenant("acme", &[]).await;
     let a = app.create_agent("acme", "a@acme.test", "Alex").await;
     let (key, sid) = app.start_session("acme", "Ada").await;

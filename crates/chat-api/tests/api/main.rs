@@ -14,6 +14,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod idempotency;
+mod limits;
 mod outage;
 mod tenancy;
 mod validation;

@@ -9,7 +9,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{PATIENCE, TestAgent, TestApp, WsClient, ok, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PATIENCE, TestAgent, TestApp, WsClient, ok, spawn_app_with, without_request_limits,
+};
 
 /// A small deterministic generator; the seed is printed so a failure can be
 /// replayed.
@@ -128,7 +130,7 @@ async fn reconnect_loop(
 
 #[tokio::test]
 async fn reconnecting_clients_end_with_exactly_the_stored_history() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_request_limits).await;
     app.create_tenant("acme", &[]).await;
     let agent = app.create_agent("acme", "a@acme.test", "Alex").await;
     let watcher = app.create_agent("acme", "w@acme.test", "Wes").await;
@@ -241,7 +243,11 @@ async fn reconnecting_clients_end_with_exactly_the_stored_history() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected_and_others_keep_receiving() {
-    let app = spawn_app_with(|s| s.ws.outbound_queue = 8).await;
+    let app = spawn_app_with(|s| {
+        without_request_limits(s);
+        s.ws.outbound_queue = 8;
+    })
+    .await;
     app.create_tenant("acme", &[]).await;
     let agent = app.create_agent("acme", "a@acme.test", "Alex").await;
     let (key, sid) = app.start_session("acme", "Ada").await;

@@ -23,6 +23,9 @@ pub struct BotSettings {
     pub handoff_message: String,
     /// How many recent messages an LLM sees.
     pub history: u64,
+    /// Answers the bot gives in one session before it hands off: a cap on
+    /// what one visitor can make it (and, in `llm` mode, a paid model) do.
+    pub max_answers_per_session: u64,
 }
 
 impl Default for BotSettings {
@@ -48,6 +51,7 @@ impl Default for BotSettings {
                 "I'll connect you with a member of our team. Someone will reply here shortly."
                     .into(),
             history: 10,
+            max_answers_per_session: 10,
         }
     }
 }
@@ -117,6 +121,14 @@ impl ChatService {
         }
         if asks_for_human(&message.body, &self.bot_settings.handoff_phrases) {
             return self.hand_off(&tenant, &current, "requested").await;
+        }
+        let answered = self
+            .repos
+            .messages
+            .count_by_sender(&tenant.id, &current.id, SenderType::Bot)
+            .await?;
+        if answered >= self.bot_settings.max_answers_per_session {
+            return self.hand_off(&tenant, &current, "budget").await;
         }
         let articles = self.repos.articles.list(&tenant.id).await?;
         let recent = self

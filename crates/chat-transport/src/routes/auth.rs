@@ -18,11 +18,9 @@ async fn login(
     body: web::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
-    // The peer address, not a forwarded header a client could forge.
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    // The peer address, or the one a trusted proxy saw: never a forwarded
+    // header that a client could forge.
+    let client = state.client_address(&req).to_string();
     let outcome = state
         .auth
         .login(&body.email, &body.password, &client)

@@ -39,6 +39,9 @@ async fn start(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     body.validate()?;
+    state
+        .limits
+        .session_start(state.client_address(&req), &body.tenant_id)?;
     let customer = body.customer.unwrap_or_default();
     let context = body.context.unwrap_or_default();
     let (key, session) = state
@@ -89,12 +92,16 @@ async fn messages(
 }
 
 async fn send(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
     body: web::Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
+    state
+        .limits
+        .customer_send(state.client_address(&req), &session.tenant_id, &session.id)?;
     let (message, created) = state
         .chat
         .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())

@@ -99,6 +99,7 @@ async fn send(
     body: web::Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
+    state.limits.agent_send(&ctx.agent.id)?;
     let (message, created) = state
         .chat
         .send_as_agent(

@@ -45,6 +45,8 @@ impl Drop for Registered {
 pub struct Conn {
     pub state: AppState,
     pub who: Who,
+    /// The client's address, for the send limits.
+    pub address: std::net::IpAddr,
     pub session: Session,
     pub stream: AggregatedMessageStream,
     /// Shared with the response body, which writes the hub's frames.
@@ -70,6 +72,7 @@ impl Conn {
         let Conn {
             state,
             who,
+            address,
             mut session,
             mut stream,
             delivered,
@@ -84,6 +87,7 @@ impl Conn {
         let mut handler = Handler {
             state: state.clone(),
             who,
+            address,
             rate: RateLimit::new(limits.burst),
             delivered,
             last_typing: None,
@@ -200,6 +204,7 @@ fn kick_reason(why: Option<Kick>) -> Option<CloseReason> {
 pub(super) struct Handler {
     pub(super) state: AppState,
     pub(super) who: Who,
+    pub(super) address: std::net::IpAddr,
     pub(super) rate: RateLimit,
     /// What this socket has written; shared with the response body.
     delivered: Rc<RefCell<Delivered>>,

@@ -139,10 +139,12 @@ async fn upgrade(
     let response = response.map_body(|_, session_frames| {
         BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
     });
+    let address = state.client_address(req);
     actix_web::rt::spawn(
         Conn {
             state,
             who,
+            address,
             session,
             stream,
             delivered,

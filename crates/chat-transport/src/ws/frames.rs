@@ -86,9 +86,13 @@ impl Handler {
     /// `chat.message.ack` before the queued `chat.message.new` goes out.
     async fn send_message(&mut self, session: &mut Session, f: SendFrame) -> Flow {
         let cid = f.client_msg_id.as_str();
+        let limits = &self.state.limits;
         let res = match &self.who {
             Who::Agent(ctx) => match agent_target(f.session_id.as_deref(), Some(cid)) {
                 Ok(id) => {
+                    if let Err(e) = limits.agent_send(&ctx.agent.id) {
+                        return Self::send(session, api_error(&e, Some(cid))).await;
+                    }
                     self.state
                         .chat
                         .send_as_agent(ctx, &id, &f.body, Some(cid))
@@ -98,6 +102,9 @@ impl Handler {
             },
             Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
                 Ok(()) => {
+                    if let Err(e) = limits.customer_send(self.address, &s.tenant_id, &s.id) {
+                        return Self::send(session, api_error(&e, Some(cid))).await;
+                    }
                     self.state
                         .chat
                         .send_as_customer(s, &f.body, Some(cid))
@@ -164,6 +171,9 @@ fn own_session(s: &ChatSession, requested: Option<&str>) -> Result<(), String> {
 }
 
 pub(super) fn service_error(e: chat_service::Error, client_msg_id: Option<&str>) -> String {
-    let api = ApiError::from(e);
-    error_frame(api.code, &api.message, client_msg_id)
+    api_error(&ApiError::from(e), client_msg_id)
+}
+
+fn api_error(e: &ApiError, client_msg_id: Option<&str>) -> String {
+    error_frame(e.code, &e.message, client_msg_id)
 }
