@@ -147,6 +147,9 @@ pub struct ServerSettings {
     /// Comma-separated addresses of the reverse proxies in front of the
     /// server, whose `X-Forwarded-For` is believed; none by default.
     pub trusted_proxies: String,
+    /// `SO_SNDBUF` of every accepted socket, bounding what the kernel holds
+    /// for a client that does not read; 0 keeps the kernel's autotuning.
+    pub send_buffer_bytes: usize,
 }
 
 impl ServerSettings {
@@ -188,6 +191,7 @@ impl Default for ServerSettings {
             shutdown_timeout_secs: 10,
             cors_origins: String::new(),
             trusted_proxies: String::new(),
+            send_buffer_bytes: 256 * 1024,
         }
     }
 }
@@ -319,6 +323,8 @@ pub struct WsSettings {
     pub typing_interval_ms: u64,
     pub max_sockets_per_session: usize,
     pub max_sockets_per_agent: usize,
+    pub write_deadline_ms: u64,
+    pub max_replay: usize,
 }
 
 impl Default for WsSettings {
@@ -335,6 +341,8 @@ impl Default for WsSettings {
             typing_interval_ms: u64::try_from(d.typing_interval.as_millis()).unwrap_or(2000),
             max_sockets_per_session: 20,
             max_sockets_per_agent: 50,
+            write_deadline_ms: u64::try_from(d.write_deadline.as_millis()).unwrap_or(10_000),
+            max_replay: d.max_replay,
         }
     }
 }
@@ -350,6 +358,8 @@ impl WsSettings {
             heartbeat: Duration::from_secs(self.heartbeat_secs.max(1)),
             missed_pongs: self.missed_pongs.max(1),
             typing_interval: Duration::from_millis(self.typing_interval_ms),
+            write_deadline: Duration::from_millis(self.write_deadline_ms.max(10)),
+            max_replay: self.max_replay.max(1),
         }
     }
 

@@ -94,6 +94,11 @@ impl Application {
                 .configure(chat_transport::configure)
                 .configure(|cfg| http::static_files(cfg, &widget_dir, &dashboard_dir))
         })
+        .on_connect(chat_transport::socket::on_connect(
+            chat_transport::socket::SocketOptions {
+                send_buffer: Some(settings.server.send_buffer_bytes).filter(|b| *b > 0),
+            },
+        ))
         .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .listen(listener)?;

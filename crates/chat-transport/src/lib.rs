@@ -16,6 +16,7 @@ pub mod hub;
 mod json;
 pub mod limits;
 mod routes;
+pub mod socket;
 mod state;
 pub mod wire;
 pub mod ws;

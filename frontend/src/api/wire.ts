@@ -108,7 +108,16 @@ export type PresencePayload = { agent_id: string, name: string, online: boolean,
 
 export type AckPayload = { client_msg_id: string, message: Message, };
 
-export type ResumeDonePayload = { session_id: string, last_seq: number, };
+export type ResumeDonePayload = { session_id: string, 
+/**
+ * The last `seq` the replay covered.
+ */
+last_seq: number, 
+/**
+ * One resume replays at most a page of messages (500 by default);
+ * `true` means more follow: resume again from `last_seq`.
+ */
+more: boolean, };
 
 export type Empty = Record<symbol, never>;
 

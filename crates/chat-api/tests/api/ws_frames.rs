@@ -106,7 +106,7 @@ async fn resume_replays_everything_after_the_given_seq_in_order() {
     }
     assert_eq!(
         ws.expect("chat.resume.done").await,
-        json!({ "session_id": sid, "last_seq": 5 })
+        json!({ "session_id": sid, "last_seq": 5, "more": false })
     );
 
     let mut agent = app.agent_ws(&a).await;

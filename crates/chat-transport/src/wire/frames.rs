@@ -108,7 +108,11 @@ pub struct AckPayload {
 #[derive(Debug, Serialize, TS)]
 pub struct ResumeDonePayload {
     pub session_id: String,
+    /// The last `seq` the replay covered.
     pub last_seq: i64,
+    /// One resume replays at most a page of messages (500 by default);
+    /// `true` means more follow: resume again from `last_seq`.
+    pub more: bool,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -160,10 +164,11 @@ pub fn message_frame(message: &chat_domain::Message) -> String {
     PlainFrame::MessageNew(message.into()).to_text()
 }
 
-pub fn resume_done_frame(session_id: &str, last_seq: i64) -> String {
+pub fn resume_done_frame(session_id: &str, last_seq: i64, more: bool) -> String {
     PlainFrame::ResumeDone(ResumeDonePayload {
         session_id: session_id.to_owned(),
         last_seq,
+        more,
     })
     .to_text()
 }

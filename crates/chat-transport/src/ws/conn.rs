@@ -20,6 +20,7 @@ use super::outgoing::Delivered;
 use super::rate::{RateLimit, Refused};
 use crate::AppState;
 use crate::hub::{ConnId, HubHandle, Kick, session_key};
+use crate::socket::ConnSocket;
 use crate::wire::frames::message_frame;
 
 /// How long a close frame may take to be written.
@@ -47,6 +48,10 @@ pub struct Conn {
     pub who: Who,
     /// The client's address, for the send limits.
     pub address: std::net::IpAddr,
+    /// The TCP socket, to abort a connection whose peer stopped reading.
+    pub socket: Option<ConnSocket>,
+    /// Resolves when the response body is gone (the connection is closed).
+    pub body_done: oneshot::Receiver<()>,
     pub session: Session,
     pub stream: AggregatedMessageStream,
     /// Shared with the response body, which writes the hub's frames.
@@ -73,6 +78,8 @@ impl Conn {
             state,
             who,
             address,
+            socket,
+            body_done,
             mut session,
             mut stream,
             delivered,
@@ -156,7 +163,16 @@ impl Conn {
                         }
                         Some(Ok(AggregatedMessage::Text(text))) => {
                             last_pong = Instant::now();
-                            Box::pin(handler.on_text(&mut session, &text)).await
+                            // A frame's work (a resume's replay above all)
+                            // still gives way to a kick and to the token's
+                            // expiry.
+                            let work = Box::pin(handler.on_text(&mut session, &text));
+                            tokio::select! {
+                                biased;
+                                why = &mut kick => break kick_reason(why.ok()),
+                                () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
+                                flow = work => flow,
+                            }
                         }
                     };
                     if let Flow::Close(r) = flow {
@@ -165,9 +181,24 @@ impl Conn {
                 }
             }
         };
-        // A client that stopped reading cannot take a close frame either;
-        // past the grace period the socket is simply dropped.
-        let _ = tokio::time::timeout(CLOSE_GRACE, session.close(close)).await;
+        // A client that stopped reading cannot take a close frame either:
+        // past the grace period its connection is aborted, so that it pins
+        // no memory here or in the kernel.
+        let grace = tokio::time::sleep(CLOSE_GRACE);
+        tokio::pin!(grace);
+        tokio::select! {
+            _ = session.close(close) => {}
+            () = &mut grace => {}
+        }
+        tokio::select! {
+            _ = body_done => {}
+            () = &mut grace => {
+                if let Some(socket) = &socket {
+                    tracing::debug!("peer did not take the close in time; aborting");
+                    socket.abort();
+                }
+            }
+        }
     }
 }
 
@@ -222,8 +253,11 @@ impl Handler {
         Flow::Continue
     }
 
-    /// Writes every stored message of `target` after `after_seq` that this
-    /// socket has not written yet, in order, and returns the last `seq`.
+    /// Writes the stored messages of `target` after `after_seq` that this
+    /// socket has not written yet, in order, at most `max_replay` of them,
+    /// and returns the last `seq` covered and whether more follow. Each
+    /// write has the write deadline: a client that does not read is cut
+    /// (4008) instead of holding the connection.
     /// Live frames wait while the replay goes out; whatever the caller
     /// sends next (the end of the replay) is sent after they are released,
     /// so that frame wakes the response body to write them.
@@ -232,7 +266,7 @@ impl Handler {
         session: &mut Session,
         target: &ChatSession,
         after_seq: i64,
-    ) -> Result<i64, ReplayError> {
+    ) -> Result<(i64, bool), ReplayError> {
         self.delivered.borrow_mut().resuming = true;
         let end = self.replay_pages(session, target, after_seq.max(0)).await;
         self.delivered.borrow_mut().resuming = false;
@@ -244,8 +278,10 @@ impl Handler {
         session: &mut Session,
         target: &ChatSession,
         mut cursor: i64,
-    ) -> Result<i64, ReplayError> {
+    ) -> Result<(i64, bool), ReplayError> {
         let key = session_key(&target.id);
+        let limits = self.state.ws_limits;
+        let mut written = 0;
         loop {
             let page = self
                 .state
@@ -253,19 +289,30 @@ impl Handler {
                 .messages_after(&target.tenant_id, &target.id, cursor, None)
                 .await
                 .map_err(|e| Ok(super::frames::service_error(e, None)))?;
-            let Some(last) = page.last().map(|m| m.seq) else {
-                return Ok(cursor);
-            };
-            for m in &page {
-                if self.delivered.borrow().contains(key, m.seq) {
-                    continue;
-                }
-                if let Flow::Close(r) = Self::send(session, message_frame(m)).await {
-                    return Err(Err(Flow::Close(r)));
-                }
-                self.delivered.borrow_mut().insert(key, m.seq);
+            if page.is_empty() {
+                return Ok((cursor, false));
             }
-            cursor = last;
+            for m in &page {
+                if written == limits.max_replay {
+                    self.delivered.borrow_mut().replayed_up_to(key, cursor);
+                    return Ok((cursor, true));
+                }
+                if !self.delivered.borrow().contains(key, m.seq) {
+                    let write = session.text(message_frame(m));
+                    match tokio::time::timeout(limits.write_deadline, write).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return Err(Err(Flow::Close(None))),
+                        Err(_) => {
+                            let why =
+                                reason(close_code::SLOW_CONSUMER, "slow consumer: replay not read");
+                            return Err(Err(Flow::Close(why)));
+                        }
+                    }
+                    self.delivered.borrow_mut().insert(key, m.seq);
+                    written += 1;
+                }
+                cursor = m.seq;
+            }
             self.delivered.borrow_mut().replayed_up_to(key, cursor);
         }
     }

@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, session_key};
 use crate::extract::bearer_token;
 use crate::hub::{Peer, RegisterError, Registration, local};
+use crate::socket::ConnSocket;
 use crate::wire::TicketQuery;
 
 /// What a client refused during shutdown is told to wait before it
@@ -136,15 +137,24 @@ async fn upgrade(
         .aggregate_continuations()
         .max_continuation_size(limits.max_frame_bytes);
     let delivered = Rc::new(RefCell::new(Delivered::default()));
+    let (done, body_done) = oneshot::channel();
     let response = response.map_body(|_, session_frames| {
-        BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
+        BoxBody::new(Outgoing::new(
+            session_frames,
+            outbound,
+            delivered.clone(),
+            done,
+        ))
     });
     let address = state.client_address(req);
+    let socket = req.conn_data::<ConnSocket>().cloned();
     actix_web::rt::spawn(
         Conn {
             state,
             who,
             address,
+            socket,
+            body_done,
             session,
             stream,
             delivered,

@@ -139,8 +139,9 @@ impl Handler {
             },
         };
         match self.replay(session, &target, f.after_seq).await {
-            Ok(last_seq) => {
-                Self::send(session, resume_done_frame(target.id.as_str(), last_seq)).await
+            Ok((last_seq, more)) => {
+                let done = resume_done_frame(target.id.as_str(), last_seq, more);
+                Self::send(session, done).await
             }
             Err(Ok(error)) => Self::send(session, error).await,
             Err(Err(closed)) => closed,

@@ -54,6 +54,13 @@ pub struct WsLimits {
     pub missed_pongs: u32,
     /// A repeated typing state is relayed at most this often.
     pub typing_interval: Duration,
+    /// How long one of the connection's own writes (a reply, a replayed
+    /// message) may wait for the client to read before the socket is cut
+    /// as a slow consumer (4008).
+    pub write_deadline: Duration,
+    /// Messages one `chat.resume` replays; past that, `chat.resume.done`
+    /// says `more` and the client resumes again from its `last_seq`.
+    pub max_replay: usize,
 }
 
 impl Default for WsLimits {
@@ -67,6 +74,8 @@ impl Default for WsLimits {
             heartbeat: HEARTBEAT_INTERVAL,
             missed_pongs: MISSED_PONGS,
             typing_interval: Duration::from_secs(2),
+            write_deadline: Duration::from_secs(10),
+            max_replay: 500,
         }
     }
 }

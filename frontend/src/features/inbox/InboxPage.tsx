@@ -45,9 +45,14 @@ export function InboxPage({ api, me, onSignOut }: { api: Api; me: Agent; onSignO
     dispatch({ kind: 'agents', agents });
   }, [api]);
 
+  // A long absence is replayed a page per resume: ask for the next one.
+  const sendRef = useRef<SendFrame | null>(null);
   const onEvent = useCallback(
     (e: AgentFrame) => {
       dispatch({ kind: 'event', event: e });
+      if (e.type === 'chat.resume.done' && e.payload.more) {
+        sendRef.current?.('chat.resume', { session_id: e.payload.session_id, after_seq: e.payload.last_seq });
+      }
       const s = stateRef.current;
       if (e.type === 'chat.session.started') toast(`New conversation from ${e.payload.customer.name ?? 'a visitor'}`);
       if (e.type === 'chat.message.new' && e.payload.sender_type === 'customer') {
@@ -76,6 +81,7 @@ export function InboxPage({ api, me, onSignOut }: { api: Api; me: Agent; onSignO
     onLive: (live) => dispatch({ kind: 'live', live }),
     onUnauthorized: onSignOut,
   });
+  sendRef.current = send;
 
   // Search runs on the server (message text is not all loaded here).
   useEffect(() => {

@@ -4,10 +4,10 @@
 
 import { useEffect, useRef } from 'react';
 import { ApiError, type Api } from '../../api/client';
-import type { AgentFrame } from '../../api/wire';
+import type { AgentFrame, ClientFrame } from '../../api/wire';
 import type { Live } from './state';
 
-export type SendFrame = (type: string, payload: unknown) => boolean;
+export type SendFrame = (type: ClientFrame['type'], payload: unknown) => boolean;
 
 interface Handlers {
   onEvent: (e: AgentFrame) => void;
