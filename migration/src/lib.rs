@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_initial;
 mod m20261127_000002_bot;
+mod m20261201_000003_agent_email_per_tenant;
+
+pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
 pub struct Migrator;
 
@@ -18,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_initial::Migration),
             Box::new(m20261127_000002_bot::Migration),
+            Box::new(m20261201_000003_agent_email_per_tenant::Migration),
         ]
     }
 }

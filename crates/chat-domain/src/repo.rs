@@ -36,13 +36,15 @@ pub trait ArticleRepository: Send + Sync {
 
 #[async_trait]
 pub trait AgentRepository: Send + Sync {
-    /// Fails with [`crate::RepoError::Conflict`] when the email is taken
-    /// (emails are unique across tenants: login asks for nothing else).
+    /// Fails with [`crate::RepoError::Conflict`] when the email is taken in
+    /// this tenant. Other tenants may use the same address: whether they do
+    /// is never told.
     async fn create(&self, tenant: &TenantId, new: NewAgent) -> RepoResult<Agent>;
     async fn find(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<Option<Agent>>;
     async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<Agent>>;
-    /// The agent and its argon2id PHC hash, for login.
-    async fn find_credentials(&self, email: &Email) -> RepoResult<Option<(Agent, String)>>;
+    /// Every agent with this address (one per tenant at most) and its
+    /// argon2id PHC hash, for login; oldest first.
+    async fn find_credentials(&self, email: &Email) -> RepoResult<Vec<(Agent, String)>>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

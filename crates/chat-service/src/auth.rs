@@ -64,6 +64,8 @@ pub struct AuthService {
 }
 
 const MIN_PASSWORD: usize = 8;
+/// Accounts of one address a login without a tenant tries.
+const MAX_ACCOUNTS_PER_ADDRESS: usize = 5;
 const MAX_PASSWORD: usize = 256;
 
 impl AuthService {
@@ -93,22 +95,44 @@ impl AuthService {
     /// The agent whose password this is, or `None`. At most
     /// `max_concurrent_hashes` run at once; beyond that the login is
     /// refused at once rather than queued behind the others.
-    async fn verify(&self, email: &str, password: &str) -> Result<Option<Agent>> {
+    ///
+    /// An address may belong to agents of several tenants: the password is
+    /// checked against each (oldest first, at most [`MAX_ACCOUNTS_PER_ADDRESS`])
+    /// unless `tenant` names one, and the first it opens is the answer.
+    async fn verify(
+        &self,
+        email: &str,
+        password: &str,
+        tenant: Option<&str>,
+    ) -> Result<Option<Agent>> {
         let Ok(_slot) = self.hashing.try_acquire() else {
             return Err(Error::RateLimited {
                 retry_after: std::time::Duration::from_secs(1),
             });
         };
-        let found = match Email::parse(email) {
+        let mut found = match Email::parse(email) {
             Ok(email) => self.repos.agents.find_credentials(&email).await?,
-            Err(_) => None,
+            Err(_) => Vec::new(),
         };
-        let hash = match &found {
-            Some((_, h)) => h.clone(),
-            None => self.dummy_hash().await?.to_owned(),
-        };
-        let password_ok = verify_password(password, &hash).await?;
-        Ok(found.filter(|_| password_ok).map(|(agent, _)| agent))
+        if let Some(slug) = tenant {
+            let tenant = match chat_domain::TenantSlug::parse(slug) {
+                Ok(slug) => self.repos.tenants.find_by_slug(&slug).await?,
+                Err(_) => None,
+            };
+            found.retain(|(a, _)| tenant.as_ref().is_some_and(|t| t.id == a.tenant_id));
+        }
+        if found.is_empty() {
+            // As long as a wrong password takes, so that the answer's time
+            // does not tell an unknown address either.
+            verify_password(password, self.dummy_hash().await?).await?;
+            return Ok(None);
+        }
+        for (agent, hash) in found.into_iter().take(MAX_ACCOUNTS_PER_ADDRESS) {
+            if verify_password(password, &hash).await? {
+                return Ok(Some(agent));
+            }
+        }
+        Ok(None)
     }
 
     /// Made on the first unknown email rather than at start-up, where an
@@ -121,6 +145,18 @@ impl AuthService {
     }
 
     pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<LoginOutcome> {
+        self.login_to(email, password, client, None).await
+    }
+
+    /// Login, optionally naming the tenant (its slug) when one address has
+    /// accounts at several.
+    pub async fn login_to(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+        tenant: Option<&str>,
+    ) -> Result<LoginOutcome> {
         let account_key = email.trim().to_ascii_lowercase();
         let client_key = format!("{account_key}|{client}");
         let now = Instant::now();
@@ -139,7 +175,7 @@ impl AuthService {
                 return Err(Error::RateLimited { retry_after: wait });
             }
         }
-        let verified = self.verify(email, password).await;
+        let verified = self.verify(email, password, tenant).await;
         let agent = match verified {
             Ok(Some(agent)) => agent,
             // A refused hash slot or a storage error is no failed guess.

@@ -91,7 +91,11 @@ impl AgentRepository for SeaOrmStore {
             id: Set(id.clone()),
             tenant_id: Set(tenant.as_str().to_owned()),
             name: Set(new.name),
-            email: Set(new.email.as_str().to_owned()),
+            tenant_email: Set(migration::tenant_email_key(
+                tenant.as_str(),
+                new.email.as_str(),
+            )),
+            address: Set(new.email.as_str().to_owned()),
             role: Set(new.role.as_str().to_owned()),
             password_hash: Set(new.password_hash),
             created_at: Set(now_micros()),
@@ -128,17 +132,19 @@ impl AgentRepository for SeaOrmStore {
             .collect()
     }
 
-    async fn find_credentials(&self, email: &Email) -> RepoResult<Option<(Agent, String)>> {
-        let Some(model) = agent::Entity::find()
-            .filter(agent::Column::Email.eq(email.as_str()))
-            .one(self.db()?)
+    async fn find_credentials(&self, email: &Email) -> RepoResult<Vec<(Agent, String)>> {
+        agent::Entity::find()
+            .filter(agent::Column::Address.eq(email.as_str()))
+            .order_by_asc(agent::Column::CreatedAt)
+            .all(self.db()?)
             .await
             .map_err(map_err)?
-        else {
-            return Ok(None);
-        };
-        let hash = model.password_hash.clone();
-        Ok(Some((convert::agent(model)?, hash)))
+            .into_iter()
+            .map(|model| {
+                let hash = model.password_hash.clone();
+                Ok((convert::agent(model)?, hash))
+            })
+            .collect()
     }
 }
 

@@ -59,7 +59,7 @@ pub fn agent(m: agent::Model) -> RepoResult<Agent> {
         id: AgentId::new(m.id),
         tenant_id: TenantId::new(m.tenant_id),
         name: m.name,
-        email: Email::parse(&m.email).map_err(|_| corrupt("email", &m.email))?,
+        email: Email::parse(&m.address).map_err(|_| corrupt("email", &m.address))?,
         role: Role::parse(&m.role).map_err(|_| corrupt("role", &m.role))?,
         created_at: from_micros(m.created_at)?,
     })

@@ -320,3 +320,81 @@ async fn an_expired_token_is_not_found() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn agents_stored_before_per_tenant_addresses_keep_their_address_and_login() {
+    use migration::{Alias, Migrator, MigratorTrait, Query};
+    use sea_orm::ConnectionTrait;
+
+    let db = TestDatabase::create(Backend::from_env()).await;
+    let conn = sea_orm::Database::connect(db.url.as_str())
+        .await
+        .expect("Database::connect");
+    // The schema as it was before the address became unique per tenant.
+    Migrator::up(&conn, Some(2)).await.expect("Migrator::up");
+    let tenant = Query::insert()
+        .into_table(Alias::new("tenants"))
+        .columns(["id", "slug", "name", "allowed_origins", "created_at"].map(Alias::new))
+        .values_panic([
+            "t-old".into(),
+            "acme".into(),
+            "Acme".into(),
+            "[]".into(),
+            0i64.into(),
+        ])
+        .to_owned();
+    conn.execute(&tenant).await.expect("insert tenant");
+    let agent = Query::insert()
+        .into_table(Alias::new("agents"))
+        .columns(
+            [
+                "id",
+                "tenant_id",
+                "name",
+                "email",
+                "role",
+                "password_hash",
+                "created_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            "a-old".into(),
+            "t-old".into(),
+            "Old Timer".into(),
+            "old@acme.test".into(),
+            "agent".into(),
+            "x".into(),
+            0i64.into(),
+        ])
+        .to_owned();
+    conn.execute(&agent).await.expect("insert agent");
+    conn.close().await.expect("close");
+
+    let store = SeaOrmStore::connect(&StoreSettings::new(db.url.clone()))
+        .await
+        .expect("SeaOrmStore::connect");
+    store.migrate().await.expect("migrate");
+    let email = Email::parse("old@acme.test").expect("Email::parse");
+    let found = store
+        .find_credentials(&email)
+        .await
+        .expect("find_credentials");
+    let who: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|(a, _)| (a.id.as_str(), a.tenant_id.as_str(), a.email.as_str()))
+        .collect();
+    assert_eq!(who, vec![("a-old", "t-old", "old@acme.test")]);
+    // Another tenant may now use the same address.
+    let other = tenant(&store, "globex").await;
+    AgentRepository::create(
+        &store,
+        &other.id,
+        NewAgent {
+            email,
+            ..new_agent()
+        },
+    )
+    .await
+    .expect("the same address at another tenant");
+}

@@ -155,7 +155,10 @@ impl ArticleRepository for InMemoryStore {
 impl AgentRepository for InMemoryStore {
     async fn create(&self, tenant: &TenantId, new: NewAgent) -> RepoResult<Agent> {
         self.with(|s| {
-            if s.agents.iter().any(|(a, _)| a.email == new.email) {
+            if s.agents
+                .iter()
+                .any(|(a, _)| &a.tenant_id == tenant && a.email == new.email)
+            {
                 return Err(RepoError::Conflict("agent".into()));
             }
             let agent = Agent {
@@ -195,8 +198,14 @@ impl AgentRepository for InMemoryStore {
         }))
     }
 
-    async fn find_credentials(&self, email: &Email) -> RepoResult<Option<(Agent, String)>> {
-        Ok(self.with(|s| s.agents.iter().find(|(a, _)| &a.email == email).cloned()))
+    async fn find_credentials(&self, email: &Email) -> RepoResult<Vec<(Agent, String)>> {
+        Ok(self.with(|s| {
+            s.agents
+                .iter()
+                .filter(|(a, _)| &a.email == email)
+                .cloned()
+                .collect()
+        }))
     }
 }
 

@@ -46,7 +46,12 @@ export type SendMessageRequest = {
  */
 body: string, client_msg_id?: string, };
 
-export type LoginRequest = { email: string, password: string, };
+export type LoginRequest = { email: string, password: string, 
+/**
+ * The tenant's slug, for an address with accounts at several tenants;
+ * without it the password picks the account.
+ */
+tenant_id?: string, };
 
 export type AssignRequest = { agent_id?: string, };
 

@@ -114,3 +114,58 @@ async fn forbidden_is_only_for_a_role_the_agent_lacks() {
         .await;
     assert_eq!(duplicate.status().as_u16(), 409);
 }
+
+#[tokio::test]
+async fn an_address_used_at_another_tenant_is_never_revealed_and_both_accounts_work() {
+    let app = spawn_app().await;
+    app.create_tenant("acme", &[]).await;
+    app.create_tenant("globex", &[]).await;
+    app.create_agent("globex", "sam@shared.test", "Sam at Globex")
+        .await;
+    let admin = app
+        .create_agent_with_role("acme", "boss@acme.test", "Boss", Role::Admin)
+        .await;
+    let taken_elsewhere =
+        json!({ "name": "Sam", "email": "sam@shared.test", "password": "acme password" });
+    let unused = json!({ "name": "Uma", "email": "uma@acme.test", "password": "acme password" });
+    let a = app
+        .agent_post(&admin.token, "/api/v1/agents", Some(&taken_elsewhere))
+        .await;
+    let b = app
+        .agent_post(&admin.token, "/api/v1/agents", Some(&unused))
+        .await;
+    // The same answer whether or not another tenant has the address.
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (201, 201));
+    // Each password opens its own tenant's account; a tenant can be named.
+    let login = |password: &'static str, tenant: Option<&'static str>| {
+        let mut body = json!({ "email": "sam@shared.test", "password": password });
+        if let Some(t) = tenant {
+            body["tenant_id"] = json!(t);
+        }
+        let app = &app;
+        async move {
+            let res = app.post_json("/api/v1/auth/login", &body).await;
+            let status = res.status().as_u16();
+            let v: Value = ok(res.json().await);
+            (status, v["agent"]["name"].as_str().map(str::to_owned))
+        }
+    };
+    assert_eq!(
+        login("acme password", None).await,
+        (200, Some("Sam".to_owned()))
+    );
+    assert_eq!(
+        login(crate::helpers::PASSWORD, None).await,
+        (200, Some("Sam at Globex".to_owned()))
+    );
+    assert_eq!(
+        login(crate::helpers::PASSWORD, Some("acme")).await.0,
+        401,
+        "the Globex password does not open the Acme account"
+    );
+    // Within one tenant an address is still one account.
+    let again = app
+        .agent_post(&admin.token, "/api/v1/agents", Some(&taken_elsewhere))
+        .await;
+    assert_eq!(again.status().as_u16(), 409);
+}

@@ -7,7 +7,12 @@ pub struct Model {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
-    pub email: String,
+    /// `<tenant_id>:<address>`, unique: the address is unique per tenant
+    /// (see the migration `agent_email_per_tenant`).
+    #[sea_orm(column_name = "email")]
+    pub tenant_email: String,
+    /// The agent's email address, as login looks it up.
+    pub address: String,
     pub role: String,
     pub password_hash: String,
     pub created_at: i64,

@@ -23,7 +23,12 @@ async fn login(
     let client = state.client_address(&req).to_string();
     let outcome = state
         .auth
-        .login(&body.email, &body.password, &client)
+        .login_to(
+            &body.email,
+            &body.password,
+            &client,
+            body.tenant_id.as_deref(),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         token: outcome.token,

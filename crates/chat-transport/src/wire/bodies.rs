@@ -69,6 +69,11 @@ pub struct LoginRequest {
     pub email: String,
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
+    /// The tenant's slug, for an address with accounts at several tenants;
+    /// without it the password picks the account.
+    #[validate(length(min = 1, max = 64))]
+    #[ts(optional)]
+    pub tenant_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, TS)]
