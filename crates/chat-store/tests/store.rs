@@ -332,7 +332,7 @@ async fn agents_stored_before_per_tenant_addresses_keep_their_address_and_login(
         .expect("Database::connect");
     // The schema as it was before the address became unique per tenant.
     Migrator::up(&conn, Some(2)).await.expect("Migrator::up");
-    let tenant = Query::insert()
+    let old_tenant = Query::insert()
         .into_table(Alias::new("tenants"))
         .columns(["id", "slug", "name", "allowed_origins", "created_at"].map(Alias::new))
         .values_panic([
@@ -343,7 +343,7 @@ async fn agents_stored_before_per_tenant_addresses_keep_their_address_and_login(
             0i64.into(),
         ])
         .to_owned();
-    conn.execute(&tenant).await.expect("insert tenant");
+    conn.execute(&old_tenant).await.expect("insert tenant");
     let agent = Query::insert()
         .into_table(Alias::new("agents"))
         .columns(
