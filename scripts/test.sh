@@ -2,7 +2,7 @@
 # Runs every test: lint, unit, service, store and black-box API tests on
 # SQLite, then again on MariaDB and PostgreSQL when their admin URLs are
 # given (CHAT_TEST_MYSQL_URL, CHAT_TEST_POSTGRES_URL), then the widget and
-# dashboard tests in a real browser.
+# dashboard tests in a real browser, with a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chat-target}"
@@ -35,3 +35,6 @@ for ui in widget frontend; do
     (cd "$ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)
   fi
 done
+
+step "fuzz targets, 30 s each"
+scripts/fuzz.sh 30
