@@ -30,6 +30,7 @@ pub struct LimitsSettings {
     pub sends_per_tenant: u32,
     pub sends_per_session: u32,
     pub sends_per_agent: u32,
+    pub reads_per_address: u32,
 }
 
 impl Default for LimitsSettings {
@@ -42,6 +43,7 @@ impl Default for LimitsSettings {
             sends_per_tenant: d.sends_per_tenant,
             sends_per_session: d.sends_per_session,
             sends_per_agent: d.sends_per_agent,
+            reads_per_address: d.reads_per_address,
         }
     }
 }
@@ -55,6 +57,7 @@ impl LimitsSettings {
             sends_per_tenant: self.sends_per_tenant,
             sends_per_session: self.sends_per_session,
             sends_per_agent: self.sends_per_agent,
+            reads_per_address: self.reads_per_address,
         }
     }
 }

@@ -43,6 +43,7 @@ fn start(db_url: &str, port: u16) -> Child {
         .env("CHAT__LIMITS__SENDS_PER_ADDRESS", "100000000")
         .env("CHAT__LIMITS__SENDS_PER_TENANT", "100000000")
         .env("CHAT__LIMITS__STARTS_PER_ADDRESS", "100000000")
+        .env("CHAT__LIMITS__READS_PER_ADDRESS", "100000000")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -95,6 +95,10 @@ impl Server {
                 "100000000".to_owned(),
             ),
             (
+                "CHAT__LIMITS__READS_PER_ADDRESS".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
                 "CHAT_CONFIG".to_owned(),
                 "/nonexistent/chat.toml".to_owned(),
             ),

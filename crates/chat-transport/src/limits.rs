@@ -29,6 +29,8 @@ pub struct RateLimitSettings {
     pub sends_per_tenant: u32,
     pub sends_per_session: u32,
     pub sends_per_agent: u32,
+    /// The widget's reads (its session, its messages) and socket opens.
+    pub reads_per_address: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -40,6 +42,7 @@ impl Default for RateLimitSettings {
             sends_per_tenant: 3000,
             sends_per_session: 30,
             sends_per_agent: 300,
+            reads_per_address: 600,
         }
     }
 }
@@ -89,6 +92,7 @@ pub struct RateLimits {
     sends_per_tenant: Limiter<TenantId>,
     sends_per_session: Limiter<SessionId>,
     sends_per_agent: Limiter<AgentId>,
+    reads_per_address: Limiter<IpAddr>,
     checks: AtomicU32,
 }
 
@@ -107,6 +111,10 @@ impl RateLimits {
             sends_per_tenant: Limiter::per_minute("messages for this site", s.sends_per_tenant),
             sends_per_session: Limiter::per_minute("messages in this chat", s.sends_per_session),
             sends_per_agent: Limiter::per_minute("messages from this agent", s.sends_per_agent),
+            reads_per_address: Limiter::per_minute(
+                "requests from this address",
+                s.reads_per_address,
+            ),
             checks: AtomicU32::new(0),
         }
     }
@@ -119,6 +127,7 @@ impl RateLimits {
             self.sends_per_tenant.inner.retain_recent();
             self.sends_per_session.inner.retain_recent();
             self.sends_per_agent.inner.retain_recent();
+            self.reads_per_address.inner.retain_recent();
         }
     }
 
@@ -140,6 +149,12 @@ impl RateLimits {
         self.sends_per_session.check(session)?;
         self.sends_per_address.check(&address)?;
         self.sends_per_tenant.check(tenant)
+    }
+
+    /// A widget reading its session or messages, or opening its socket.
+    pub fn public_read(&self, address: IpAddr) -> Result<(), ApiError> {
+        self.tick();
+        self.reads_per_address.check(&address)
     }
 
     /// An agent's message: authenticated, so a generous budget of its own.

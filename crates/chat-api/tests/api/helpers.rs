@@ -86,6 +86,7 @@ pub fn without_request_limits(s: &mut Settings) {
     s.limits.sends_per_tenant = 1_000_000;
     s.limits.sends_per_session = 1_000_000;
     s.limits.sends_per_agent = 1_000_000;
+    s.limits.reads_per_address = 1_000_000;
 }
 
 pub fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {

@@ -113,6 +113,25 @@ async fn a_sessions_messages_are_capped_over_http_and_the_socket() {
 }
 
 #[tokio::test]
+async fn the_widgets_reads_and_socket_opens_are_limited_per_address() {
+    let app = spawn_app_with(|s| s.limits.reads_per_address = 6).await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let session = format!("/api/v1/public/chat/sessions/{key}");
+    assert_eq!(app.get(&session).await.status().as_u16(), 200);
+    assert_eq!(
+        app.get(&format!("{session}/messages"))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let _ws = app.customer_ws(&key).await;
+    assert_rate_limited(app.get(&session).await).await;
+    assert_eq!(app.ws_refusal(&format!("/ws/public/{key}"), &[]).await, 429);
+}
+
+#[tokio::test]
 async fn agents_have_a_send_budget_of_their_own() {
     let app = spawn_app_with(|s| s.limits.sends_per_agent = 4).await;
     app.create_tenant("acme", &[]).await;

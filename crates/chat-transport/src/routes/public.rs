@@ -64,7 +64,12 @@ async fn start(
     }))
 }
 
-async fn get(state: web::Data<AppState>, key: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.limits.public_read(state.client_address(&req))?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     Ok(HttpResponse::Ok().json(PublicSessionResponse {
         session: (&session).into(),
@@ -72,10 +77,12 @@ async fn get(state: web::Data<AppState>, key: web::Path<String>) -> ApiResult<Ht
 }
 
 async fn messages(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
     q: web::Query<MessagesQuery>,
 ) -> ApiResult<HttpResponse> {
+    state.limits.public_read(state.client_address(&req))?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     let messages = state
         .chat

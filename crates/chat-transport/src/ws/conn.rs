@@ -50,8 +50,6 @@ pub struct Conn {
     pub address: std::net::IpAddr,
     /// The TCP socket, to abort a connection whose peer stopped reading.
     pub socket: Option<ConnSocket>,
-    /// Resolves when the response body is gone (the connection is closed).
-    pub body_done: oneshot::Receiver<()>,
     pub session: Session,
     pub stream: AggregatedMessageStream,
     /// Shared with the response body, which writes the hub's frames.
@@ -79,7 +77,6 @@ impl Conn {
             who,
             address,
             socket,
-            body_done,
             mut session,
             mut stream,
             delivered,
@@ -190,12 +187,17 @@ impl Conn {
             _ = session.close(close) => {}
             () = &mut grace => {}
         }
-        tokio::select! {
-            _ = body_done => {}
-            () = &mut grace => {
-                if let Some(socket) = &socket {
-                    tracing::debug!("peer did not take the close in time; aborting");
-                    socket.abort();
+        // The connection is over when its reading side ends: the client
+        // answered the close, or the dispatcher finished and dropped it.
+        loop {
+            tokio::select! {
+                msg = stream.next() => if msg.is_none() { return },
+                () = &mut grace => {
+                    if let Some(socket) = &socket {
+                        tracing::debug!("peer did not take the close in time; aborting");
+                        socket.abort();
+                    }
+                    return;
                 }
             }
         }

@@ -58,6 +58,7 @@ async fn customer_ws(
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    state.limits.public_read(state.client_address(&req))?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
@@ -137,14 +138,8 @@ async fn upgrade(
         .aggregate_continuations()
         .max_continuation_size(limits.max_frame_bytes);
     let delivered = Rc::new(RefCell::new(Delivered::default()));
-    let (done, body_done) = oneshot::channel();
     let response = response.map_body(|_, session_frames| {
-        BoxBody::new(Outgoing::new(
-            session_frames,
-            outbound,
-            delivered.clone(),
-            done,
-        ))
+        BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
     });
     let address = state.client_address(req);
     let socket = req.conn_data::<ConnSocket>().cloned();
@@ -154,7 +149,6 @@ async fn upgrade(
             who,
             address,
             socket,
-            body_done,
             session,
             stream,
             delivered,

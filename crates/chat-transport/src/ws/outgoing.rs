@@ -36,9 +36,6 @@ pub struct Outgoing {
     hub: Option<mpsc::Receiver<Outbound>>,
     delivered: Rc<RefCell<Delivered>>,
     codec: Codec,
-    /// Dropped with the body: tells the connection task that the
-    /// dispatcher is done with this socket.
-    _done: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Outgoing {
@@ -46,14 +43,12 @@ impl Outgoing {
         session: BoxBody,
         hub: mpsc::Receiver<Outbound>,
         delivered: Rc<RefCell<Delivered>>,
-        done: tokio::sync::oneshot::Sender<()>,
     ) -> Self {
         Self {
             session,
             hub: Some(hub),
             delivered,
             codec: Codec::new(),
-            _done: done,
         }
     }
 }
@@ -237,7 +232,6 @@ mod tests {
             BoxBody::new(actix_web::body::BodyStream::new(session)),
             hub_rx,
             delivered.clone(),
-            tokio::sync::oneshot::channel().0,
         );
         (body, session_tx, hub_tx, delivered)
     }
