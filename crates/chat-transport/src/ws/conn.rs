@@ -23,7 +23,8 @@ use crate::hub::{ConnId, HubHandle, Kick, session_key};
 use crate::socket::ConnSocket;
 use crate::wire::frames::message_frame;
 
-/// How long a close frame may take to be written.
+/// How long a peer has to take its close frame (and close) before its
+/// connection is reset.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 pub enum Who {
@@ -248,11 +249,19 @@ pub(super) struct Handler {
 pub(super) type ReplayError = Result<String, Flow>;
 
 impl Handler {
-    pub(super) async fn send(session: &mut Session, text: String) -> Flow {
-        if session.text(text).await.is_err() {
-            return Flow::Close(None);
+    /// Writes one of the connection's own frames. A client that does not
+    /// take it within the write deadline is cut as a slow consumer, so a
+    /// peer that sends but never reads cannot hold the task.
+    pub(super) async fn send(&self, session: &mut Session, text: String) -> Flow {
+        let deadline = self.state.ws_limits.write_deadline;
+        match tokio::time::timeout(deadline, session.text(text)).await {
+            Ok(Ok(())) => Flow::Continue,
+            Ok(Err(_)) => Flow::Close(None),
+            Err(_) => Flow::Close(reason(
+                close_code::SLOW_CONSUMER,
+                "slow consumer: a reply was not read",
+            )),
         }
-        Flow::Continue
     }
 
     /// Writes the stored messages of `target` after `after_seq` that this
@@ -300,15 +309,8 @@ impl Handler {
                     return Ok((cursor, true));
                 }
                 if !self.delivered.borrow().contains(key, m.seq) {
-                    let write = session.text(message_frame(m));
-                    match tokio::time::timeout(limits.write_deadline, write).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => return Err(Err(Flow::Close(None))),
-                        Err(_) => {
-                            let why =
-                                reason(close_code::SLOW_CONSUMER, "slow consumer: replay not read");
-                            return Err(Err(Flow::Close(why)));
-                        }
+                    if let Flow::Close(why) = self.send(session, message_frame(m)).await {
+                        return Err(Err(Flow::Close(why)));
                     }
                     self.delivered.borrow_mut().insert(key, m.seq);
                     written += 1;

@@ -25,7 +25,7 @@ impl Handler {
         message: &str,
     ) -> Flow {
         match self.rate.take(&self.state.ws_limits) {
-            Ok(()) => Self::send(session, error_frame(code, message, None)).await,
+            Ok(()) => self.send(session, error_frame(code, message, None)).await,
             Err(Refused::Slow) => Flow::Continue,
             Err(Refused::Flood) => Flow::Close(reason(close_code::POLICY, "too many frames")),
         }
@@ -37,18 +37,18 @@ impl Handler {
             Ok(()) => {}
             Err(Refused::Slow) => {
                 let frame = error_frame("rate_limited", "too many frames; slow down", None);
-                return Self::send(session, frame).await;
+                return self.send(session, frame).await;
             }
             Err(Refused::Flood) => {
                 return Flow::Close(reason(close_code::POLICY, "too many frames"));
             }
         }
         match decode(text) {
-            Ok(ClientFrame::Ping) => Self::send(session, pong_frame()).await,
+            Ok(ClientFrame::Ping) => self.send(session, pong_frame()).await,
             Ok(ClientFrame::Typing(f)) => self.typing(session, f).await,
             Ok(ClientFrame::Send(f)) => self.send_message(session, f).await,
             Ok(ClientFrame::Resume(f)) => self.resume(session, f).await,
-            Err((code, message)) => Self::send(session, error_frame(code, &message, None)).await,
+            Err((code, message)) => self.send(session, error_frame(code, &message, None)).await,
         }
     }
 
@@ -66,19 +66,19 @@ impl Handler {
         let res = match &self.who {
             Who::Agent(ctx) => match agent_target(f.session_id.as_deref(), None) {
                 Ok(id) => self.state.chat.agent_typing(ctx, &id, f.is_typing).await,
-                Err(frame) => return Self::send(session, frame).await,
+                Err(frame) => return self.send(session, frame).await,
             },
             Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
                 Ok(()) => {
                     self.state.chat.customer_typing(s, f.is_typing).await;
                     Ok(())
                 }
-                Err(frame) => return Self::send(session, frame).await,
+                Err(frame) => return self.send(session, frame).await,
             },
         };
         match res {
             Ok(()) => Flow::Continue,
-            Err(e) => Self::send(session, service_error(e, None)).await,
+            Err(e) => self.send(session, service_error(e, None)).await,
         }
     }
 
@@ -91,31 +91,31 @@ impl Handler {
             Who::Agent(ctx) => match agent_target(f.session_id.as_deref(), Some(cid)) {
                 Ok(id) => {
                     if let Err(e) = limits.agent_send(&ctx.agent.id) {
-                        return Self::send(session, api_error(&e, Some(cid))).await;
+                        return self.send(session, api_error(&e, Some(cid))).await;
                     }
                     self.state
                         .chat
                         .send_as_agent(ctx, &id, &f.body, Some(cid))
                         .await
                 }
-                Err(frame) => return Self::send(session, frame).await,
+                Err(frame) => return self.send(session, frame).await,
             },
             Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
                 Ok(()) => {
                     if let Err(e) = limits.customer_send(self.address, &s.tenant_id, &s.id) {
-                        return Self::send(session, api_error(&e, Some(cid))).await;
+                        return self.send(session, api_error(&e, Some(cid))).await;
                     }
                     self.state
                         .chat
                         .send_as_customer(s, &f.body, Some(cid))
                         .await
                 }
-                Err(frame) => return Self::send(session, frame).await,
+                Err(frame) => return self.send(session, frame).await,
             },
         };
         match res {
-            Ok((message, _)) => Self::send(session, ack_frame(cid, &message)).await,
-            Err(e) => Self::send(session, service_error(e, Some(cid))).await,
+            Ok((message, _)) => self.send(session, ack_frame(cid, &message)).await,
+            Err(e) => self.send(session, service_error(e, Some(cid))).await,
         }
     }
 
@@ -126,24 +126,24 @@ impl Handler {
             Who::Agent(ctx) => {
                 let id = match agent_target(f.session_id.as_deref(), None) {
                     Ok(id) => id,
-                    Err(frame) => return Self::send(session, frame).await,
+                    Err(frame) => return self.send(session, frame).await,
                 };
                 match self.state.chat.agent_session(ctx, &id).await {
                     Ok(s) => s,
-                    Err(e) => return Self::send(session, service_error(e, None)).await,
+                    Err(e) => return self.send(session, service_error(e, None)).await,
                 }
             }
             Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
                 Ok(()) => (**s).clone(),
-                Err(frame) => return Self::send(session, frame).await,
+                Err(frame) => return self.send(session, frame).await,
             },
         };
         match self.replay(session, &target, f.after_seq).await {
             Ok((last_seq, more)) => {
                 let done = resume_done_frame(target.id.as_str(), last_seq, more);
-                Self::send(session, done).await
+                self.send(session, done).await
             }
-            Err(Ok(error)) => Self::send(session, error).await,
+            Err(Ok(error)) => self.send(session, error).await,
             Err(Err(closed)) => closed,
         }
     }
