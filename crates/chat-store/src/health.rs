@@ -29,7 +29,7 @@ impl Health {
         self.down.load(Ordering::Relaxed)
     }
 
-    fn set_down(&self, down: bool) {
+    pub fn set_down(&self, down: bool) {
         let was = self.down.swap(down, Ordering::Relaxed);
         if was != down {
             if down {

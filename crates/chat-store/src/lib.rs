@@ -124,8 +124,14 @@ impl SeaOrmStore {
 
 #[async_trait::async_trait]
 impl chat_domain::repo::HealthCheck for SeaOrmStore {
+    /// A failed ping marks the database down at once, without waiting for
+    /// the next probe: the requests after a failed `/readyz` fail fast too.
     async fn ping(&self) -> RepoResult<()> {
-        health::ping(self.db()?).await
+        let res = health::ping(self.db()?).await;
+        if res.is_err() {
+            self.inner.health.set_down(true);
+        }
+        res
     }
 }
 

@@ -143,7 +143,8 @@ async fn alternating_typing_states_do_not_flood_the_agents() {
         typing >= 5,
         "each session's first change is relayed ({typing})"
     );
-    assert!(typing <= 5 * 5, "150 changes became {typing} notices");
+    // A session's burst is 4, plus 2 a second of refill.
+    assert!(typing <= 5 * 8, "150 changes became {typing} notices");
 }
 
 fn dashboard_dir() -> String {
