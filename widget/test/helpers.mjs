@@ -35,6 +35,7 @@ export async function startServer({ port, dataDir } = {}) {
       CHAT__SERVER__WIDGET_DIR: join(root, 'widget', 'dist'),
       CHAT__SERVER__DASHBOARD_DIR: join(root, 'frontend', 'dist'),
       CHAT__LOG__FORMAT: 'json',
+      CHAT__METRICS__LISTEN: '127.0.0.1:0',
       CHAT_CONFIG: '/nonexistent/chat.toml',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,24 @@ pub struct Settings {
     pub ws: WsSettings,
     pub bot: BotConfig,
     pub limits: LimitsSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Where Prometheus scrapes (`CHAT__METRICS__LISTEN`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// `host:port` of the metrics listener (port 0 picks one and logs it),
+    /// or `off`.
+    pub listen: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".into(),
+        }
+    }
 }
 
 /// Request limits of the public edge, each "so many per minute", up to half

@@ -75,6 +75,33 @@ pub async fn security_headers(
     Ok(res)
 }
 
+/// `http_requests_total{route,method,status}` and
+/// `http_request_duration_seconds{route,method}`, by route pattern (never
+/// the raw path, which would carry ids and keys).
+pub async fn request_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_owned();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16().to_string();
+    metrics::counter!(
+        "http_requests_total",
+        "route" => route.clone(),
+        "method" => method.clone(),
+        "status" => status
+    )
+    .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    Ok(res)
+}
+
 /// The widget, its pages and the dashboard, when they have been built.
 pub fn static_files(cfg: &mut web::ServiceConfig, widget_dir: &str, dashboard_dir: &str) {
     if Path::new(widget_dir).is_dir() {

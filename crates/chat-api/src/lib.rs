@@ -10,5 +10,6 @@ pub mod cli;
 pub mod configuration;
 pub mod demo;
 pub mod http;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;

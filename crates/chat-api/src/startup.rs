@@ -53,6 +53,7 @@ impl Services {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
     hub: HubHandle,
     services: Services,
 }
@@ -60,6 +61,7 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free one) and prepares the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let metrics = crate::metrics::start(&settings.metrics.listen)?;
         let hub = HubHandle::start(settings.ws.hub_limits()).context("starting the hub")?;
         let services = Services::build(&settings, Arc::new(hub.clone())).await?;
         if settings.demo.enabled {
@@ -91,6 +93,7 @@ impl Application {
                 .wrap(chat_transport::json_errors())
                 .wrap(http::cors(&cors_origins))
                 .wrap(from_fn(http::security_headers))
+                .wrap(from_fn(http::request_metrics))
                 .configure(chat_transport::configure)
                 .configure(|cfg| http::static_files(cfg, &widget_dir, &dashboard_dir))
         })
@@ -108,6 +111,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics,
             hub,
             services,
         })
@@ -122,14 +126,23 @@ impl Application {
     }
 
     /// A handle to stop the server gracefully.
+    /// The metrics listener's port, when metrics are on.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper {
             server: self.server.handle(),
+            metrics: self.metrics.as_ref().map(|(_, s)| s.handle()),
             hub: self.hub.clone(),
         }
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((_, metrics)) = self.metrics {
+            tokio::spawn(metrics);
+        }
         self.server.await
     }
 }
@@ -137,6 +150,7 @@ impl Application {
 #[derive(Clone)]
 pub struct Stopper {
     server: ServerHandle,
+    metrics: Option<ServerHandle>,
     hub: HubHandle,
 }
 
@@ -151,5 +165,8 @@ impl Stopper {
         // Give the close frames a moment to be written before the workers go.
         tokio::time::sleep(Duration::from_millis(100)).await;
         self.server.stop(true).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.stop(true).await;
+        }
     }
 }

@@ -39,6 +39,7 @@ fn start(db_url: &str, port: u16) -> Child {
         .env("CHAT__SERVER__PORT", port.to_string())
         .env("CHAT__DATABASE__URL", db_url)
         .env("CHAT__LOG__FILTER", "warn")
+        .env("CHAT__METRICS__LISTEN", "127.0.0.1:0")
         .env("CHAT__LIMITS__SENDS_PER_SESSION", "100000000")
         .env("CHAT__LIMITS__SENDS_PER_ADDRESS", "100000000")
         .env("CHAT__LIMITS__SENDS_PER_TENANT", "100000000")

@@ -56,6 +56,7 @@ impl Server {
             ("CHAT__DATABASE__URL".to_owned(), db),
             ("CHAT__DEMO__ENABLED".to_owned(), "true".to_owned()),
             ("CHAT__LOG__FILTER".to_owned(), "warn".to_owned()),
+            ("CHAT__METRICS__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
             (
                 "CHAT__WS__MAX_SOCKETS_PER_AGENT".to_owned(),
                 "100000".to_owned(),

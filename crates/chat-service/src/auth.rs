@@ -106,6 +106,7 @@ impl AuthService {
         tenant: Option<&str>,
     ) -> Result<Option<Agent>> {
         let Ok(_slot) = self.hashing.try_acquire() else {
+            metrics::counter!("chat_rate_limited_total", "what" => "password_checks").increment(1);
             return Err(Error::RateLimited {
                 retry_after: std::time::Duration::from_secs(1),
             });
@@ -169,6 +170,7 @@ impl AuthService {
         ];
         for (i, (limiter, key)) in counted.iter().enumerate() {
             if let Err(wait) = limiter.attempt(key, now) {
+                metrics::counter!("chat_rate_limited_total", "what" => "logins").increment(1);
                 for (earlier, key) in &counted[..i] {
                     earlier.forgive(key);
                 }

@@ -40,6 +40,8 @@ impl Publisher {
     /// A retry (the message already existed) publishes nothing.
     pub(crate) async fn message(&self, outcome: &AppendOutcome) {
         if let AppendOutcome::Created(m) = outcome {
+            metrics::counter!("chat_messages_total", "sender_type" => m.sender_type.as_str())
+                .increment(1);
             let event = ChatEvent::MessageNew(m.clone());
             self.to_session_and_agents(&m.tenant_id, &m.session_id, event)
                 .await;

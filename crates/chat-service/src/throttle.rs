@@ -46,7 +46,12 @@ impl TypingThrottle {
             self.per_session.retain_recent();
             self.per_tenant.retain_recent();
         }
-        self.per_session.check_key(session).is_ok() && self.per_tenant.check_key(tenant).is_ok()
+        let allowed = self.per_session.check_key(session).is_ok()
+            && self.per_tenant.check_key(tenant).is_ok();
+        if !allowed {
+            metrics::counter!("chat_rate_limited_total", "what" => "typing").increment(1);
+        }
+        allowed
     }
 }
 

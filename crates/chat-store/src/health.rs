@@ -58,6 +58,30 @@ pub fn spawn_probe(store: Weak<Inner>) {
             let Some(inner) = store.upgrade() else { return };
             let ok = ping(&inner.db).await.is_ok();
             inner.health.set_down(!ok);
+            pool_gauges(&inner.db);
         }
     });
+}
+
+/// The pool's size and use, for the metrics.
+fn pool_gauges(db: &DatabaseConnection) {
+    use sea_orm::DatabaseConnectionType as Pool;
+    let (size, idle) = match &db.inner {
+        Pool::SqlxSqlitePoolConnection(_) => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        Pool::SqlxMySqlPoolConnection(_) => {
+            let p = db.get_mysql_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        Pool::SqlxPostgresPoolConnection(_) => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => return,
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+    metrics::gauge!("chat_db_pool_connections").set(f64::from(size));
+    metrics::gauge!("chat_db_pool_in_use").set(f64::from(size.saturating_sub(idle)));
 }

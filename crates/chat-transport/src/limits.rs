@@ -52,15 +52,18 @@ impl Default for RateLimitSettings {
 const PRUNE_EVERY: u32 = 4096;
 
 struct Limiter<K: Hash + Eq + Clone> {
+    /// The `what` label of `chat_rate_limited_total`.
+    label: &'static str,
     what: &'static str,
     inner: DefaultKeyedRateLimiter<K>,
 }
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
-    fn per_minute(what: &'static str, n: u32) -> Self {
+    fn per_minute(label: &'static str, what: &'static str, n: u32) -> Self {
         let rate = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new((n / 2).max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
+            label,
             what,
             inner: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
         }
@@ -68,6 +71,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 
     fn check(&self, key: &K) -> Result<(), ApiError> {
         self.inner.check_key(key).map_err(|not_until| {
+            metrics::counter!("chat_rate_limited_total", "what" => self.label).increment(1);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             refused(self.what, wait.as_secs() + 1)
         })
@@ -100,18 +104,37 @@ impl RateLimits {
     pub fn new(s: RateLimitSettings) -> Self {
         Self {
             starts_per_address: Limiter::per_minute(
+                "starts_per_address",
                 "new chats from this address",
                 s.starts_per_address,
             ),
-            starts_per_tenant: Limiter::per_minute("new chats for this site", s.starts_per_tenant),
+            starts_per_tenant: Limiter::per_minute(
+                "starts_per_tenant",
+                "new chats for this site",
+                s.starts_per_tenant,
+            ),
             sends_per_address: Limiter::per_minute(
+                "sends_per_address",
                 "messages from this address",
                 s.sends_per_address,
             ),
-            sends_per_tenant: Limiter::per_minute("messages for this site", s.sends_per_tenant),
-            sends_per_session: Limiter::per_minute("messages in this chat", s.sends_per_session),
-            sends_per_agent: Limiter::per_minute("messages from this agent", s.sends_per_agent),
+            sends_per_tenant: Limiter::per_minute(
+                "sends_per_tenant",
+                "messages for this site",
+                s.sends_per_tenant,
+            ),
+            sends_per_session: Limiter::per_minute(
+                "sends_per_session",
+                "messages in this chat",
+                s.sends_per_session,
+            ),
+            sends_per_agent: Limiter::per_minute(
+                "sends_per_agent",
+                "messages from this agent",
+                s.sends_per_agent,
+            ),
             reads_per_address: Limiter::per_minute(
+                "reads_per_address",
                 "requests from this address",
                 s.reads_per_address,
             ),

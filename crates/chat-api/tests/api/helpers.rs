@@ -52,6 +52,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.url = db.url.clone().into();
     settings.database.max_connections = 8;
     settings.database.sqlite_synchronous = "normal".into();
+    settings.metrics.listen = "127.0.0.1:0".into();
     configure(&mut settings);
     let app = Application::build(settings)
         .await

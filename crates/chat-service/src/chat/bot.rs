@@ -95,9 +95,17 @@ impl ChatService {
     pub(super) fn spawn_bot(&self, session: ChatSession, message: Message) {
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.bot_turn(&session, &message).await {
-                tracing::warn!(error = %e, session = %session.id, "bot turn failed");
-            }
+            let outcome = match this.bot_turn(&session, &message).await {
+                Ok(BotOutcome::Off) => "off",
+                Ok(BotOutcome::Silent) => "silent",
+                Ok(BotOutcome::Answered(_)) => "answered",
+                Ok(BotOutcome::HandedOff) => "handed_off",
+                Err(e) => {
+                    tracing::warn!(error = %e, session = %session.id, "bot turn failed");
+                    "failed"
+                }
+            };
+            metrics::counter!("chat_bot_answers_total", "outcome" => outcome).increment(1);
         });
     }
 

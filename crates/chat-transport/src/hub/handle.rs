@@ -90,7 +90,7 @@ fn frame(event: &ChatEvent, audience: Audience) -> Outbound {
         ChatEvent::MessageNew(m) => Some((super::session_key(&m.session_id), m.seq)),
         _ => None,
     };
-    Outbound::new(encode(event, audience).into(), message)
+    Outbound::new(encode(event, audience).into(), message, event.event_type())
 }
 
 #[async_trait]

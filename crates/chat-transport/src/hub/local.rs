@@ -80,17 +80,21 @@ pub fn detach(id: ConnId) {
 async fn deliver(mut rx: mpsc::UnboundedReceiver<Batch>) {
     let mut slow = Vec::new();
     while let Some(batch) = rx.recv().await {
-        LOCAL.with_borrow(|local| {
-            let Some(l) = local.as_ref() else { return };
+        let queued = LOCAL.with_borrow(|local| {
+            let Some(l) = local.as_ref() else { return 0 };
+            let mut queued = 0u64;
             for id in &batch.ids {
-                if let Some(queue) = l.queues.get(id)
-                    && let Err(mpsc::error::TrySendError::Full(_)) =
-                        queue.try_send(batch.frame.clone())
-                {
-                    slow.push(*id);
+                match l.queues.get(id).map(|q| q.try_send(batch.frame.clone())) {
+                    Some(Ok(())) => queued += 1,
+                    Some(Err(mpsc::error::TrySendError::Full(_))) => slow.push(*id),
+                    _ => {}
                 }
             }
+            queued
         });
+        // One counter update per batch, not per socket.
+        metrics::counter!("chat_events_delivered_total", "event" => batch.frame.event())
+            .increment(queued);
         for id in slow.drain(..) {
             tracing::warn!(
                 conn = id,

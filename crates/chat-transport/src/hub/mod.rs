@@ -31,13 +31,34 @@ pub struct Outbound(std::sync::Arc<Frame>);
 struct Frame {
     text: bytestring::ByteString,
     message: Option<(u64, i64)>,
+    /// The event's name, for the delivery counters.
+    event: &'static str,
+    /// When it was published, right after its commit.
+    published: std::time::Instant,
 }
 
 impl Outbound {
     /// `message` is `(session_key, seq)` for `chat.message.new`, so a
     /// connection can skip copies of messages it already wrote.
-    pub fn new(text: bytestring::ByteString, message: Option<(u64, i64)>) -> Self {
-        Self(std::sync::Arc::new(Frame { text, message }))
+    pub fn new(
+        text: bytestring::ByteString,
+        message: Option<(u64, i64)>,
+        event: &'static str,
+    ) -> Self {
+        Self(std::sync::Arc::new(Frame {
+            text,
+            message,
+            event,
+            published: std::time::Instant::now(),
+        }))
+    }
+
+    pub fn event(&self) -> &'static str {
+        self.0.event
+    }
+
+    pub fn published(&self) -> std::time::Instant {
+        self.0.published
     }
 
     pub fn text(&self) -> &bytestring::ByteString {

@@ -64,7 +64,10 @@ impl Registry {
                 let _ = reply.send(self.register(reg));
             }
             Command::Unregister { id } => self.unregister(id),
-            Command::SlowConsumer { id } => self.kick(id, Kick::SlowConsumer),
+            Command::SlowConsumer { id } => {
+                metrics::counter!("chat_slow_consumer_disconnects_total").increment(1);
+                self.kick(id, Kick::SlowConsumer);
+            }
             Command::ToTenantAgents { tenant, frame } => {
                 let ids = snapshot(self.tenant_agents.get(&tenant));
                 self.deliver(&ids, &frame);
@@ -223,7 +226,11 @@ impl Registry {
             name,
             online,
         };
-        let frame = Outbound::new(encode(&event, Audience::Agent).into(), None);
+        let frame = Outbound::new(
+            encode(&event, Audience::Agent).into(),
+            None,
+            event.event_type(),
+        );
         let ids = snapshot(self.tenant_agents.get(&tenant));
         self.deliver(&ids, &frame);
     }

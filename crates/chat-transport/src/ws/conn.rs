@@ -32,14 +32,25 @@ pub enum Who {
     Customer(Box<ChatSession>),
 }
 
-/// Unregisters from the hub however the task ends.
+/// Unregisters from the hub however the task ends, and keeps the
+/// connection gauge.
 struct Registered {
     hub: HubHandle,
     id: ConnId,
+    kind: &'static str,
+}
+
+impl Registered {
+    fn new(hub: HubHandle, id: ConnId, kind: &'static str) -> Self {
+        metrics::counter!("chat_ws_connects_total").increment(1);
+        metrics::gauge!("chat_ws_connections", "kind" => kind).increment(1.0);
+        Self { hub, id, kind }
+    }
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
+        metrics::gauge!("chat_ws_connections", "kind" => self.kind).decrement(1.0);
         self.hub.unregister(self.id);
     }
 }
@@ -84,10 +95,11 @@ impl Conn {
             mut kick,
             id,
         } = self;
-        let _registered = Registered {
-            hub: state.hub.clone(),
-            id,
+        let kind = match &who {
+            Who::Agent(_) => "agent",
+            Who::Customer(_) => "customer",
         };
+        let _registered = Registered::new(state.hub.clone(), id, kind);
         let limits = state.ws_limits;
         let mut handler = Handler {
             state: state.clone(),
@@ -179,6 +191,10 @@ impl Conn {
                 }
             }
         };
+        let code = close
+            .as_ref()
+            .map_or(String::from("none"), |r| u16::from(r.code).to_string());
+        metrics::counter!("chat_ws_disconnects_total", "code" => code).increment(1);
         // A client that stopped reading cannot take a close frame either:
         // past the grace period its connection is aborted, so that it pins
         // no memory here or in the kernel.
@@ -257,10 +273,13 @@ impl Handler {
         match tokio::time::timeout(deadline, session.text(text)).await {
             Ok(Ok(())) => Flow::Continue,
             Ok(Err(_)) => Flow::Close(None),
-            Err(_) => Flow::Close(reason(
-                close_code::SLOW_CONSUMER,
-                "slow consumer: a reply was not read",
-            )),
+            Err(_) => {
+                metrics::counter!("chat_slow_consumer_disconnects_total").increment(1);
+                Flow::Close(reason(
+                    close_code::SLOW_CONSUMER,
+                    "slow consumer: a reply was not read",
+                ))
+            }
         }
     }
 

@@ -108,11 +108,14 @@ async fn upgrade(
         .await
         .inspect_err(|_| local::detach(id))
         .map_err(|e| match e {
-            RegisterError::TooManyConnections => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections",
-                "too many open connections for this client",
-            ),
+            RegisterError::TooManyConnections => {
+                metrics::counter!("chat_rate_limited_total", "what" => "sockets").increment(1);
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_connections",
+                    "too many open connections for this client",
+                )
+            }
             RegisterError::ShuttingDown => ApiError {
                 retry_after: Some(SHUTDOWN_RETRY_AFTER_SECS),
                 ..ApiError::new(

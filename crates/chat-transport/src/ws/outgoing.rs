@@ -91,6 +91,10 @@ impl MessageBody for Outgoing {
                     {
                         return Poll::Ready(Some(Err(e.into())));
                     }
+                    if frame.message().is_some() {
+                        let since_commit = frame.published().elapsed().as_secs_f64();
+                        metrics::histogram!("chat_delivery_seconds").record(since_commit);
+                    }
                     if buf.len() >= CHUNK {
                         break;
                     }
@@ -196,7 +200,7 @@ mod tests {
     use super::*;
 
     fn frame(session: u64, seq: i64) -> Outbound {
-        Outbound::new("{}".into(), Some((session, seq)))
+        Outbound::new("{}".into(), Some((session, seq)), "chat.message.new")
     }
 
     #[test]
@@ -209,7 +213,7 @@ mod tests {
         assert!(!d.first_time(&frame(3, 9)));
         assert!(d.first_time(&frame(3, 11)));
         // Frames that are not messages always go out.
-        let typing = Outbound::new("{}".into(), None);
+        let typing = Outbound::new("{}".into(), None, "chat.typing");
         assert!(d.first_time(&typing) && d.first_time(&typing));
     }
 
@@ -244,7 +248,7 @@ mod tests {
     }
 
     fn text_frame(text: &'static str, seq: i64) -> Outbound {
-        Outbound::new(text.into(), Some((1, seq)))
+        Outbound::new(text.into(), Some((1, seq)), "chat.message.new")
     }
 
     /// The payload of each server (unmasked, short) text frame in a chunk.

@@ -43,6 +43,7 @@ impl RateLimit {
             self.tokens -= 1.0;
             return Ok(());
         }
+        metrics::counter!("chat_rate_limited_total", "what" => "ws_frames").increment(1);
         self.refused
             .retain(|t| now.duration_since(*t) < FLOOD_WINDOW);
         self.refused.push(now);
