@@ -16,7 +16,9 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub ws: WsSettings,
     pub bot: BotConfig,
-    pub limits: LimitsSettings,
+    /// Request limits of the public edge (`CHAT__LIMITS__…`), each so many
+    /// per minute, up to half of it at once.
+    pub limits: chat_transport::RateLimitSettings,
     pub metrics: MetricsSettings,
 }
 
@@ -33,49 +35,6 @@ impl Default for MetricsSettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9464".into(),
-        }
-    }
-}
-
-/// Request limits of the public edge, each "so many per minute", up to half
-/// of it at once (`CHAT__LIMITS__…`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct LimitsSettings {
-    pub starts_per_address: u32,
-    pub starts_per_tenant: u32,
-    pub sends_per_address: u32,
-    pub sends_per_tenant: u32,
-    pub sends_per_session: u32,
-    pub sends_per_agent: u32,
-    pub reads_per_address: u32,
-}
-
-impl Default for LimitsSettings {
-    fn default() -> Self {
-        let d = chat_transport::RateLimitSettings::default();
-        Self {
-            starts_per_address: d.starts_per_address,
-            starts_per_tenant: d.starts_per_tenant,
-            sends_per_address: d.sends_per_address,
-            sends_per_tenant: d.sends_per_tenant,
-            sends_per_session: d.sends_per_session,
-            sends_per_agent: d.sends_per_agent,
-            reads_per_address: d.reads_per_address,
-        }
-    }
-}
-
-impl LimitsSettings {
-    pub fn rate_limits(&self) -> chat_transport::RateLimitSettings {
-        chat_transport::RateLimitSettings {
-            starts_per_address: self.starts_per_address,
-            starts_per_tenant: self.starts_per_tenant,
-            sends_per_address: self.sends_per_address,
-            sends_per_tenant: self.sends_per_tenant,
-            sends_per_session: self.sends_per_session,
-            sends_per_agent: self.sends_per_agent,
-            reads_per_address: self.reads_per_address,
         }
     }
 }

@@ -79,9 +79,7 @@ impl Application {
             auth: services.auth.clone(),
             hub: hub.clone(),
             ws_limits: settings.ws.limits(),
-            limits: Arc::new(chat_transport::RateLimits::new(
-                settings.limits.rate_limits(),
-            )),
+            limits: Arc::new(chat_transport::RateLimits::new(settings.limits)),
             trusted_proxies: settings.server.trusted_proxy_list().into(),
         };
         let widget_dir = settings.server.widget_dir.clone();

@@ -21,7 +21,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::error::ApiError;
 
 /// Every limit as "so many per minute"; up to half of it may come at once.
-#[derive(Debug, Clone, Copy)]
+/// Read from the settings file and `CHAT__LIMITS__…` as it is.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(default)]
 pub struct RateLimitSettings {
     pub starts_per_address: u32,
     pub starts_per_tenant: u32,
