@@ -45,7 +45,8 @@ export async function startServer({ port, dataDir } = {}) {
     const timer = setTimeout(() => fail(new Error(`chat-api did not start:\n${output}`)), 30000);
     const onData = (chunk) => {
       output += chunk;
-      if (output.includes('"listening"') || output.includes('listening')) { clearTimeout(timer); ok(); }
+      // The API's own line, not the metrics listener's.
+      if (output.includes('"listening"')) { clearTimeout(timer); ok(); }
     };
     proc.stdout.on('data', onData);
     proc.stderr.on('data', onData);

@@ -132,6 +132,6 @@ pub fn start(listen: &str) -> anyhow::Result<Option<(u16, Server)>> {
     .disable_signals()
     .listen(listener)?
     .run();
-    tracing::info!(%addr, port, "metrics listening");
+    tracing::info!(%addr, port, "metrics served");
     Ok(Some((port, server)))
 }
