@@ -91,7 +91,11 @@ export type HealthResponse = { status: string, };
 
 export type ReadyResponse = { status: string, connections: number, };
 
-export type ErrorDetail = { code: string, message: string, field?: string, };
+export type ErrorDetail = { code: string, message: string, field?: string, 
+/**
+ * The request's `X-Request-Id`, to quote when reporting a problem.
+ */
+request_id?: string, };
 
 export type ErrorResponse = { error: ErrorDetail, };
 

@@ -92,6 +92,7 @@ impl Application {
                 .wrap(http::cors(&cors_origins))
                 .wrap(from_fn(http::security_headers))
                 .wrap(from_fn(http::request_metrics))
+                .wrap(from_fn(chat_transport::request_id::middleware))
                 .configure(chat_transport::configure)
                 .configure(|cfg| http::static_files(cfg, &widget_dir, &dashboard_dir))
         })

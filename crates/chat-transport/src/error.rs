@@ -83,6 +83,7 @@ impl ResponseError for ApiError {
                 code: self.code.to_owned(),
                 message: self.message.clone(),
                 field: self.field.map(str::to_owned),
+                request_id: crate::request_id::current(),
             },
         })
     }

@@ -15,6 +15,7 @@ mod extract;
 pub mod hub;
 mod json;
 pub mod limits;
+pub mod request_id;
 mod routes;
 pub mod socket;
 mod state;

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, ok, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, ok, spawn_app, spawn_app_with, without_request_id};
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
@@ -21,8 +21,8 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
         .await;
     assert_eq!(wrong_pw.status().as_u16(), 401);
     assert_eq!(wrong_mail.status().as_u16(), 401);
-    let a: Value = ok(wrong_pw.json().await);
-    let b: Value = ok(wrong_mail.json().await);
+    let a: Value = without_request_id(ok(wrong_pw.json().await));
+    let b: Value = without_request_id(ok(wrong_mail.json().await));
     assert_eq!(a, b);
 }
 

@@ -304,3 +304,43 @@ async fn once_shutdown_starts_upgrades_are_refused_with_503() {
     }
     ok(ok(tokio::time::timeout(PATIENCE, stopping).await));
 }
+
+#[tokio::test]
+async fn every_response_names_its_request_and_errors_quote_it() {
+    let app = spawn_app_with(|s| s.server.trusted_proxies = "127.0.0.1".into()).await;
+    let ok_res = app.get("/healthz").await;
+    let id = ok_res.headers()["x-request-id"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!id.is_empty());
+    let missing = app.get("/api/v1/public/chat/sessions/nope").await;
+    let header = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_ne!(header, id, "each request has its own id");
+    let body: Value = ok(missing.json().await);
+    assert_eq!(body["error"]["request_id"], header.as_str());
+    // A trusted proxy's id is kept.
+    let forwarded = ok(app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("X-Request-Id", "edge-1234")
+        .send()
+        .await);
+    assert_eq!(forwarded.headers()["x-request-id"], "edge-1234");
+}
+
+#[tokio::test]
+async fn a_request_id_from_an_untrusted_peer_is_replaced() {
+    let app = spawn_app_with(|_| {}).await;
+    let res = ok(app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("X-Request-Id", "forged")
+        .send()
+        .await);
+    let id = res.headers()["x-request-id"].to_str().unwrap_or_default();
+    assert!(!id.is_empty() && id != "forged", "{id}");
+}

@@ -90,6 +90,19 @@ pub fn without_request_limits(s: &mut Settings) {
     s.limits.reads_per_address = 1_000_000;
 }
 
+/// An error body without its `request_id`, which differs per request.
+pub fn without_request_id(mut body: Value) -> Value {
+    let id = body
+        .get_mut("error")
+        .and_then(Value::as_object_mut)
+        .and_then(|e| e.remove("request_id"));
+    assert!(
+        id.is_some_and(|id| id.is_string()),
+        "an error body names its request"
+    );
+    body
+}
+
 pub fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
     r.expect("the call succeeds")
 }

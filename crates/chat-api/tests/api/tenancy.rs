@@ -3,7 +3,7 @@
 use chat_domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{ok, spawn_app};
+use crate::helpers::{ok, spawn_app, without_request_id};
 
 #[tokio::test]
 async fn every_agent_endpoint_answers_another_tenants_ids_like_missing_ones() {
@@ -25,7 +25,7 @@ async fn every_agent_endpoint_answers_another_tenants_ids_like_missing_ones() {
                 )
                 .await;
             assert_eq!(res.status().as_u16(), 404, "GET {suffix} with {id}");
-            let body: Value = ok(res.json().await);
+            let body: Value = without_request_id(ok(res.json().await));
             assert_eq!(
                 body,
                 json!({"error": {"code": "not_found", "message": "session not found"}})

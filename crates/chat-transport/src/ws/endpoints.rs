@@ -9,6 +9,7 @@ use actix_web::body::BoxBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use super::conn::{Conn, Who};
 use super::outgoing::{Delivered, Outgoing};
@@ -158,7 +159,10 @@ async fn upgrade(
             kick,
             id,
         }
-        .run(),
+        .run()
+        // The connection's own span, under the upgrade request's: every
+        // log line of the socket names both ids.
+        .instrument(tracing::info_span!("ws", conn = id)),
     );
     Ok(response)
 }
