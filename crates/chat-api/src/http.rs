@@ -102,6 +102,40 @@ pub async fn request_metrics(
     Ok(res)
 }
 
+/// Vite's content-hashed assets: a new build gets new names.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Pages and the widget loader keep their names across builds: browsers
+/// revalidate them (their ETag makes that a 304).
+const REVALIDATE: &str = "no-cache";
+
+/// Caching of the built front ends: hashed assets for a year, the pages
+/// and the widget loader revalidated on every use.
+pub async fn cache_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path().to_owned();
+    let mut res = next.call(req).await?;
+    let served = res.status().is_success() || res.status() == http::StatusCode::NOT_MODIFIED;
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let policy = if path.starts_with("/assets/") {
+        Some(IMMUTABLE)
+    } else if is_page || path == "/chat-widget.js" {
+        Some(REVALIDATE)
+    } else {
+        None
+    };
+    if let Some(policy) = policy.filter(|_| served) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    Ok(res)
+}
+
 /// The widget, its pages and the dashboard, when they have been built.
 pub fn static_files(cfg: &mut web::ServiceConfig, widget_dir: &str, dashboard_dir: &str) {
     if Path::new(widget_dir).is_dir() {

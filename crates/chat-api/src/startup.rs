@@ -91,6 +91,10 @@ impl Application {
                 .wrap(chat_transport::json_errors())
                 .wrap(http::cors(&cors_origins))
                 .wrap(from_fn(http::security_headers))
+                .wrap(from_fn(http::cache_headers))
+                // gzip or brotli as the client asks; the WebSocket upgrades
+                // pass through untouched.
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(from_fn(http::request_metrics))
                 .wrap(from_fn(chat_transport::request_id::middleware))
                 .configure(chat_transport::configure)

@@ -16,6 +16,7 @@ mod helpers;
 mod idempotency;
 mod limits;
 mod outage;
+mod serving;
 mod slow_clients;
 mod tenancy;
 mod validation;
