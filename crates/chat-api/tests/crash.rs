@@ -9,10 +9,12 @@
 )]
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+mod common;
 
 use chat_service::Repositories;
 use chat_store::testing::{Backend, TestDatabase};
@@ -23,23 +25,10 @@ use tokio::sync::Mutex;
 const SENDERS: usize = 6;
 /// Acknowledged messages to wait for before the kill.
 const ACKED_BEFORE_KILL: usize = 300;
-const PATIENCE: Duration = Duration::from_secs(20);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 fn start(db_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_chat-api"))
-        .arg("serve")
-        .env("CHAT_CONFIG", "/nonexistent/chat.toml")
-        .env("CHAT__SERVER__PORT", port.to_string())
-        .env("CHAT__DATABASE__URL", db_url)
+    common::serve(db_url, port)
         .env("CHAT__LOG__FILTER", "warn")
-        .env("CHAT__METRICS__LISTEN", "127.0.0.1:0")
         .env("CHAT__LIMITS__SENDS_PER_SESSION", "100000000")
         .env("CHAT__LIMITS__SENDS_PER_ADDRESS", "100000000")
         .env("CHAT__LIMITS__SENDS_PER_TENANT", "100000000")
@@ -49,18 +38,6 @@ fn start(db_url: &str, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("chat-api serve")
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let res = client.get(format!("{base}/readyz")).send().await;
-        if res.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "server not ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -76,14 +53,14 @@ async fn a_killed_server_loses_no_acknowledged_message() {
             .await
             .expect("create_tenant");
     }
-    let port = free_port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("a client");
     let mut server = start(&db.url, port);
-    wait_ready(&client, &base).await;
+    common::wait_ready(&client, &base).await;
 
     let mut keys = Vec::new();
     for i in 0..SENDERS {
@@ -131,7 +108,7 @@ async fn a_killed_server_loses_no_acknowledged_message() {
             }
         }));
     }
-    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
     while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -147,7 +124,7 @@ async fn a_killed_server_loses_no_acknowledged_message() {
     }
 
     let mut server = start(&db.url, port);
-    wait_ready(&client, &base).await;
+    common::wait_ready(&client, &base).await;
     let acked = acked.lock().await.clone();
     let mut total = 0;
     for key in &keys {

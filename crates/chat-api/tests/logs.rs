@@ -11,22 +11,16 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod common;
+
 use chat_store::testing::{Backend, TestDatabase};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-const PATIENCE: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "a long secret passphrase";
 const CUSTOMER_SAYS: &str = "my card number is 4111-secret-body";
 const AGENT_SAYS: &str = "thanks, that was confidential-reply";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
     let mut req = client.post(url).json(&body);
@@ -81,15 +75,10 @@ async fn no_log_line_of_a_flow_carries_a_secret() {
         !printed.contains(PASSWORD),
         "agent create printed the password"
     );
-    let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_chat-api"))
-        .arg("serve")
-        .env("CHAT_CONFIG", "/nonexistent/chat.toml")
-        .env("CHAT__SERVER__PORT", port.to_string())
-        .env("CHAT__DATABASE__URL", &db.url)
+    let port = common::free_port();
+    let mut server = common::serve(&db.url, port)
         .env("CHAT__LOG__FORMAT", "json")
         .env("CHAT__LOG__FILTER", "debug")
-        .env("CHAT__METRICS__LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -99,15 +88,7 @@ async fn no_log_line_of_a_flow_carries_a_secret() {
         .timeout(Duration::from_secs(5))
         .build()
         .expect("a client");
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let ready = client.get(format!("{base}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "server not ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_ready(&client, &base).await;
 
     // The flow: a visitor, an agent by token and by ticket, both sockets.
     let login = post(
@@ -161,7 +142,7 @@ async fn no_log_line_of_a_flow_carries_a_secret() {
     // The agent's socket saw both messages: the flow is complete.
     let mut seen = 0;
     while seen < 2 {
-        let msg = tokio::time::timeout(PATIENCE, agent_ws.next())
+        let msg = tokio::time::timeout(common::PATIENCE, agent_ws.next())
             .await
             .expect("a frame in time")
             .expect("an open socket")

@@ -68,11 +68,16 @@ define_id!(
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionKey(String);
 
+/// Whether a string could be a secret the server made (session keys,
+/// tokens, tickets: 64 lowercase hex characters); anything else is refused
+/// before it reaches the database.
+pub fn is_well_formed_secret(raw: &str) -> bool {
+    raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 impl SessionKey {
     pub fn parse(raw: &str) -> Option<Self> {
-        let well_formed =
-            raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        well_formed.then(|| Self(raw.to_owned()))
+        is_well_formed_secret(raw).then(|| Self(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -21,11 +21,9 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Whether a string could be a secret made by [`new_secret`]; anything else
-/// is rejected before it reaches the database.
-pub fn is_well_formed_secret(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
+/// The one rule for what a server-made secret looks like lives with the
+/// domain's `SessionKey`.
+pub use chat_domain::ids::is_well_formed_secret;
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

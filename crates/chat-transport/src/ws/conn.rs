@@ -75,6 +75,13 @@ pub(super) enum Flow {
     Close(Option<CloseReason>),
 }
 
+impl Flow {
+    /// The client kept sending past its frame budget (1008).
+    pub(super) fn flood() -> Self {
+        Flow::Close(reason(close_code::POLICY, "too many frames"))
+    }
+}
+
 pub(super) fn reason(code: u16, description: &str) -> Option<CloseReason> {
     Some(CloseReason {
         code: CloseCode::from(code),
@@ -155,9 +162,7 @@ impl Conn {
                                     Flow::Continue
                                 }
                                 Err(Refused::Slow) => Flow::Continue,
-                                Err(Refused::Flood) => {
-                                    Flow::Close(reason(close_code::POLICY, "too many frames"))
-                                }
+                                Err(Refused::Flood) => Flow::flood(),
                             }
                         }
                         Some(Ok(AggregatedMessage::Pong(_))) => {

@@ -50,7 +50,9 @@ async fn agent_ws(
         name: ctx.agent.name.clone(),
         credential: ctx.credential.clone(),
     };
-    upgrade(&req, body, state.get_ref().clone(), peer, Who::Agent(ctx)).await
+    let address = state.client_address(&req);
+    let who = Who::Agent(ctx);
+    upgrade(&req, body, state.get_ref().clone(), peer, who, address).await
 }
 
 async fn customer_ws(
@@ -59,7 +61,8 @@ async fn customer_ws(
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.public_read(state.client_address(&req))?;
+    let address = state.client_address(&req);
+    state.limits.public_read(address)?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
@@ -82,6 +85,7 @@ async fn customer_ws(
         state.get_ref().clone(),
         peer,
         Who::Customer(Box::new(session)),
+        address,
     )
     .await
 }
@@ -92,6 +96,7 @@ async fn upgrade(
     state: AppState,
     peer: Peer,
     who: Who,
+    address: std::net::IpAddr,
 ) -> ApiResult<HttpResponse> {
     let limits = state.ws_limits;
     let (tx, outbound) = mpsc::channel(limits.outbound_queue);
@@ -145,7 +150,6 @@ async fn upgrade(
     let response = response.map_body(|_, session_frames| {
         BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
     });
-    let address = state.client_address(req);
     let socket = req.conn_data::<ConnSocket>().cloned();
     actix_web::rt::spawn(
         Conn {

@@ -6,8 +6,7 @@ use std::time::Instant;
 use actix_ws::Session;
 use chat_domain::{ChatSession, SessionId};
 
-use super::close_code;
-use super::conn::{Flow, Handler, Who, reason};
+use super::conn::{Flow, Handler, Who};
 use super::rate::Refused;
 use crate::error::ApiError;
 use crate::wire::frames::{
@@ -27,7 +26,7 @@ impl Handler {
         match self.rate.take(&self.state.ws_limits) {
             Ok(()) => self.send(session, error_frame(code, message, None)).await,
             Err(Refused::Slow) => Flow::Continue,
-            Err(Refused::Flood) => Flow::Close(reason(close_code::POLICY, "too many frames")),
+            Err(Refused::Flood) => Flow::flood(),
         }
     }
 
@@ -39,9 +38,7 @@ impl Handler {
                 let frame = error_frame("rate_limited", "too many frames; slow down", None);
                 return self.send(session, frame).await;
             }
-            Err(Refused::Flood) => {
-                return Flow::Close(reason(close_code::POLICY, "too many frames"));
-            }
+            Err(Refused::Flood) => return Flow::flood(),
         }
         match decode(text) {
             Ok(ClientFrame::Ping) => self.send(session, pong_frame()).await,

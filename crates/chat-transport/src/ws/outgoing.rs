@@ -36,6 +36,9 @@ pub struct Outgoing {
     hub: Option<mpsc::Receiver<Outbound>>,
     delivered: Rc<RefCell<Delivered>>,
     codec: Codec,
+    /// `chat_delivery_seconds`, looked up once per socket rather than once
+    /// per frame.
+    delivery: metrics::Histogram,
 }
 
 impl Outgoing {
@@ -49,6 +52,7 @@ impl Outgoing {
             hub: Some(hub),
             delivered,
             codec: Codec::new(),
+            delivery: metrics::histogram!("chat_delivery_seconds"),
         }
     }
 }
@@ -92,8 +96,8 @@ impl MessageBody for Outgoing {
                         return Poll::Ready(Some(Err(e.into())));
                     }
                     if frame.message().is_some() {
-                        let since_commit = frame.published().elapsed().as_secs_f64();
-                        metrics::histogram!("chat_delivery_seconds").record(since_commit);
+                        this.delivery
+                            .record(frame.published().elapsed().as_secs_f64());
                     }
                     if buf.len() >= CHUNK {
                         break;
