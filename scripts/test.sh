@@ -9,6 +9,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chat-target}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Python test tools in a venv (standardwebhooks, schemathesis)"
+VENV="${CHAT_TEST_VENV:-$HOME/.cache/chat-venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check -r scripts/test-requirements.txt
+export CHAT_TEST_PYTHON="$VENV/bin/python"
+
 step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy"

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_initial;
 mod m20261127_000002_bot;
 mod m20261201_000003_agent_email_per_tenant;
+mod m20261201_000004_team_tokens_webhooks;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial::Migration),
             Box::new(m20261127_000002_bot::Migration),
             Box::new(m20261201_000003_agent_email_per_tenant::Migration),
+            Box::new(m20261201_000004_team_tokens_webhooks::Migration),
         ]
     }
 }

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use chat_domain::tenant::AllowedOrigin;
-use chat_domain::{Agent, ArticleInput, BotMode, NewTenant, Role, Tenant, TenantSlug};
+use chat_domain::{
+    Agent, AgentPatch, ArticleInput, BotMode, Email, NewTenant, Role, Tenant, TenantSlug,
+};
 use chat_service::auth::NewAgentInput;
 use chat_service::{AuthService, Error, Repositories};
 
@@ -69,6 +71,44 @@ pub async fn create_agent(
             other => other,
         })?;
     Ok((tenant, agent))
+}
+
+/// A tenant's agents, by name.
+pub async fn list_agents(repos: &Repositories, tenant: &str) -> Result<Vec<Agent>, Error> {
+    let tenant = tenant_by_slug(repos, tenant).await?;
+    Ok(repos.agents.list(&tenant.id).await?)
+}
+
+/// The agent with this address in the tenant.
+pub async fn agent_by_email(
+    repos: &Repositories,
+    tenant: &str,
+    email: &str,
+) -> Result<(Tenant, Agent), Error> {
+    let tenant = tenant_by_slug(repos, tenant).await?;
+    let email = Email::parse(email)?;
+    let agent = repos
+        .agents
+        .list(&tenant.id)
+        .await?
+        .into_iter()
+        .find(|a| a.email == email)
+        .ok_or(Error::NotFound("agent"))?;
+    Ok((tenant, agent))
+}
+
+/// Role or activation, as an admin would change them (the last active
+/// admin stays one).
+pub async fn update_agent(
+    repos: &Repositories,
+    auth: &AuthService,
+    tenant: &str,
+    email: &str,
+    patch: AgentPatch,
+) -> Result<Agent, Error> {
+    let (tenant, agent) = agent_by_email(repos, tenant, email).await?;
+    auth.operator_update_agent(&tenant.id, &agent.id, patch)
+        .await
 }
 
 async fn tenant_by_slug(repos: &Repositories, slug: &str) -> Result<Tenant, Error> {

@@ -82,4 +82,42 @@ pub enum AgentAction {
         #[arg(long, default_value = "agent")]
         role: String,
     },
+    /// List a tenant's agents.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Make an agent `admin` or `agent`. The last active admin stays one.
+    SetRole {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        role: String,
+    },
+    /// Deactivate an agent: no more logins, every token revoked.
+    Deactivate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a deactivated agent log in again.
+    Activate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password; every login of the agent ends.
+    ResetPassword {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// Also read from CHAT_NEW_PASSWORD, to keep it out of the shell's
+        /// history.
+        #[arg(long, env = "CHAT_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }

@@ -20,6 +20,57 @@ pub struct Settings {
     /// per minute, up to half of it at once.
     pub limits: chat_transport::RateLimitSettings,
     pub metrics: MetricsSettings,
+    pub webhooks: WebhookConfig,
+}
+
+/// Outgoing webhooks (`CHAT__WEBHOOKS__…`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfig {
+    /// Also deliver to private, loopback and link-local addresses.
+    pub allow_private: bool,
+    /// Per attempt, connecting included.
+    pub timeout_secs: u64,
+    pub poll_interval_ms: u64,
+    pub concurrency: usize,
+    /// The delay before the first retry; each later one is five times the
+    /// one before, up to ten hours.
+    pub first_retry_ms: u64,
+    /// No retries once a delivery is this old.
+    pub give_up_after_secs: u64,
+    /// Run the sender on this node (every node may; each delivery is sent
+    /// by one).
+    pub sender: bool,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        let d = chat_transport::webhooks::WebhookSettings::default();
+        Self {
+            allow_private: d.allow_private,
+            timeout_secs: d.timeout.as_secs(),
+            poll_interval_ms: u64::try_from(d.poll_interval.as_millis()).unwrap_or(500),
+            concurrency: d.concurrency,
+            first_retry_ms: u64::try_from(d.retry.first_retry.as_millis()).unwrap_or(10_000),
+            give_up_after_secs: d.retry.give_up_after.as_secs(),
+            sender: true,
+        }
+    }
+}
+
+impl WebhookConfig {
+    pub fn sender_settings(&self) -> chat_transport::webhooks::WebhookSettings {
+        chat_transport::webhooks::WebhookSettings {
+            allow_private: self.allow_private,
+            timeout: Duration::from_secs(self.timeout_secs.clamp(1, 60)),
+            poll_interval: Duration::from_millis(self.poll_interval_ms.clamp(10, 60_000)),
+            concurrency: self.concurrency.clamp(1, 256),
+            retry: chat_domain::RetryPolicy {
+                first_retry: Duration::from_millis(self.first_retry_ms.clamp(10, 30_000)),
+                give_up_after: Duration::from_secs(self.give_up_after_secs.max(1)),
+            },
+        }
+    }
 }
 
 /// Where Prometheus scrapes (`CHAT__METRICS__LISTEN`).

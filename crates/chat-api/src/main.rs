@@ -8,9 +8,9 @@ use chat_api::admin::{
 use chat_api::cli::{AgentAction, Cli, Command, KbAction, TenantAction};
 use chat_api::configuration::{self, Settings};
 use chat_api::startup::{Application, Services};
-use chat_api::{demo, telemetry};
-use chat_domain::Role;
+use chat_api::{admin, demo, telemetry};
 use chat_domain::hub::NoopHub;
+use chat_domain::{AgentPatch, Role};
 use clap::Parser;
 
 #[tokio::main]
@@ -152,6 +152,79 @@ async fn admin(settings: Settings, command: Command) -> anyhow::Result<()> {
                 a.email.as_str(),
                 t.slug.as_str(),
                 a.id
+            );
+        }
+        Command::Agent {
+            action: AgentAction::List { tenant },
+        } => {
+            for a in admin::list_agents(&services.repos, &tenant).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    a.id,
+                    a.email.as_str(),
+                    a.role.as_str(),
+                    if a.active { "active" } else { "deactivated" },
+                    a.name
+                );
+            }
+        }
+        Command::Agent {
+            action:
+                AgentAction::SetRole {
+                    tenant,
+                    email,
+                    role,
+                },
+        } => {
+            let patch = AgentPatch {
+                role: Some(Role::parse(&role)?),
+                ..AgentPatch::default()
+            };
+            let a = admin::update_agent(&services.repos, &services.auth, &tenant, &email, patch)
+                .await?;
+            println!("{} is now {}", a.email.as_str(), a.role.as_str());
+        }
+        Command::Agent {
+            action: AgentAction::Deactivate { tenant, email },
+        } => {
+            let patch = AgentPatch {
+                active: Some(false),
+                ..AgentPatch::default()
+            };
+            let a = admin::update_agent(&services.repos, &services.auth, &tenant, &email, patch)
+                .await?;
+            println!(
+                "deactivated {}; every token of theirs is revoked",
+                a.email.as_str()
+            );
+        }
+        Command::Agent {
+            action: AgentAction::Activate { tenant, email },
+        } => {
+            let patch = AgentPatch {
+                active: Some(true),
+                ..AgentPatch::default()
+            };
+            let a = admin::update_agent(&services.repos, &services.auth, &tenant, &email, patch)
+                .await?;
+            println!("activated {}", a.email.as_str());
+        }
+        Command::Agent {
+            action:
+                AgentAction::ResetPassword {
+                    tenant,
+                    email,
+                    password,
+                },
+        } => {
+            let (t, a) = admin::agent_by_email(&services.repos, &tenant, &email).await?;
+            services
+                .auth
+                .reset_password(&t.id, &a.id, &password)
+                .await?;
+            println!(
+                "set a new password for {}; their logins are ended",
+                a.email.as_str()
             );
         }
     }

@@ -31,6 +31,9 @@ impl Services {
             .await
             .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
         store.migrate().await.context("applying migrations")?;
+        // Every stored change an endpoint subscribed to writes its delivery
+        // in the same transaction.
+        store.set_webhook_renderer(Arc::new(chat_transport::webhooks::WireWebhooks));
         let store = Arc::new(store);
         let repos = Repositories::from_store(store.clone());
         let auth = AuthService::new(repos.clone(), settings.auth.service_settings()).await?;
@@ -56,6 +59,8 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     hub: HubHandle,
     services: Services,
+    webhooks: Option<chat_transport::webhooks::WebhookSender>,
+    stop_webhooks: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -74,6 +79,19 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let port = listener.local_addr()?.port();
+        let wake = chat_transport::webhooks::Wake::default();
+        let webhooks = if settings.webhooks.sender {
+            Some(
+                chat_transport::webhooks::WebhookSender::new(
+                    services.repos.webhooks.clone(),
+                    settings.webhooks.sender_settings(),
+                    wake.clone(),
+                )
+                .map_err(|e| anyhow::anyhow!(e))?,
+            )
+        } else {
+            None
+        };
         let state = AppState {
             chat: services.chat.clone(),
             auth: services.auth.clone(),
@@ -81,6 +99,7 @@ impl Application {
             ws_limits: settings.ws.limits(),
             limits: Arc::new(chat_transport::RateLimits::new(settings.limits)),
             trusted_proxies: settings.server.trusted_proxy_list().into(),
+            webhooks: wake,
         };
         let widget_dir = settings.server.widget_dir.clone();
         let dashboard_dir = settings.server.dashboard_dir.clone();
@@ -117,6 +136,8 @@ impl Application {
             metrics,
             hub,
             services,
+            webhooks,
+            stop_webhooks: tokio::sync::watch::channel(false).0,
         })
     }
 
@@ -139,6 +160,7 @@ impl Application {
             server: self.server.handle(),
             metrics: self.metrics.as_ref().map(|(_, s)| s.handle()),
             hub: self.hub.clone(),
+            webhooks: self.stop_webhooks.clone(),
         }
     }
 
@@ -146,7 +168,12 @@ impl Application {
         if let Some((_, metrics)) = self.metrics {
             tokio::spawn(metrics);
         }
-        self.server.await
+        if let Some(sender) = self.webhooks {
+            tokio::spawn(sender.run(self.stop_webhooks.subscribe()));
+        }
+        let res = self.server.await;
+        let _ = self.stop_webhooks.send(true);
+        res
     }
 }
 
@@ -155,6 +182,7 @@ pub struct Stopper {
     server: ServerHandle,
     metrics: Option<ServerHandle>,
     hub: HubHandle,
+    webhooks: tokio::sync::watch::Sender<bool>,
 }
 
 impl Stopper {
@@ -164,6 +192,7 @@ impl Stopper {
         // No new connections from here on; upgrades on connections already
         // open are refused by the hub (503), so nothing joins the drain.
         self.server.pause().await;
+        let _ = self.webhooks.send(true);
         self.hub.shutdown().await;
         // Give the close frames a moment to be written before the workers go.
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -65,6 +65,8 @@ pub struct Agent {
     pub name: String,
     pub email: Email,
     pub role: Role,
+    /// A deactivated agent cannot log in and holds no tokens.
+    pub active: bool,
     pub created_at: Timestamp,
 }
 
@@ -91,6 +93,25 @@ pub struct NewAgent {
     pub role: Role,
     /// The argon2id PHC string; the domain never sees a plain password.
     pub password_hash: String,
+}
+
+/// What an admin may change of an agent; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentPatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+impl AgentPatch {
+    /// Whether applying it to `agent` leaves the agent an active admin no
+    /// longer: the change the last active admin may not make.
+    pub fn removes_admin(&self, agent: &Agent) -> bool {
+        let admin_before = agent.active && agent.role == Role::Admin;
+        let admin_after =
+            self.active.unwrap_or(agent.active) && self.role.unwrap_or(agent.role) == Role::Admin;
+        admin_before && !admin_after
+    }
 }
 
 /// A display name: trimmed, 1 to 100 characters.

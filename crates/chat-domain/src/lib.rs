@@ -7,6 +7,7 @@
 //! that the outer crates implement. It derives no wire format either; the
 //! transport crate owns the JSON shapes.
 
+pub mod access;
 pub mod agent;
 pub mod bot;
 pub mod committed;
@@ -18,8 +19,10 @@ pub mod message;
 pub mod repo;
 pub mod session;
 pub mod tenant;
+pub mod webhook;
 
-pub use agent::{Agent, AgentRef, Email, NewAgent, Role};
+pub use access::{ApiToken, NewApiToken, Scope};
+pub use agent::{Agent, AgentPatch, AgentRef, Email, NewAgent, Role};
 pub use bot::{Article, ArticleInput, BotAnswer, BotMode, BotQuestion, Responder, ResponderError};
 pub use committed::Committed;
 pub use error::{RepoError, RepoResult, ValidationError};
@@ -28,10 +31,14 @@ pub use hub::WebSocketHub;
 pub use ids::{AgentId, CustomerId, MessageId, SessionId, SessionKey, TenantId};
 pub use message::{AppendOutcome, ClientMsgId, Message, MessageBody, NewMessage, SenderType};
 pub use session::{
-    AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, SessionFilter,
-    SessionKeyHash, SessionStatus,
+    AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, SessionChange,
+    SessionFilter, SessionKeyHash, SessionStatus,
 };
 pub use tenant::{NewTenant, Tenant, TenantSlug};
+pub use webhook::{
+    AttemptOutcome, ClaimedDelivery, Delivery, DeliveryStatus, NewWebhookEndpoint, RetryPolicy,
+    WebhookEndpoint, WebhookPatch, WebhookRenderer, WebhookUrl,
+};
 
 /// Timestamps everywhere in the domain are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -7,11 +7,15 @@
 
 use async_trait::async_trait;
 
+use std::time::Duration;
+
+use crate::session::SessionChange;
 use crate::{
-    Agent, AgentId, AgentRef, AppendOutcome, Article, ArticleInput, BotMode, ChatSession,
-    Committed, Email, Message, NewAgent, NewMessage, NewSession, NewTenant, RepoResult, SenderType,
-    SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug,
-    Timestamp,
+    Agent, AgentId, AgentPatch, AgentRef, ApiToken, AppendOutcome, Article, ArticleInput,
+    AttemptOutcome, BotMode, ChatSession, ClaimedDelivery, Committed, Delivery, Email, Message,
+    NewAgent, NewApiToken, NewMessage, NewSession, NewTenant, NewWebhookEndpoint, RepoResult,
+    SenderType, SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId,
+    TenantSlug, Timestamp, WebhookEndpoint, WebhookPatch,
 };
 
 #[async_trait]
@@ -42,9 +46,22 @@ pub trait AgentRepository: Send + Sync {
     async fn create(&self, tenant: &TenantId, new: NewAgent) -> RepoResult<Agent>;
     async fn find(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<Option<Agent>>;
     async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<Agent>>;
-    /// Every agent with this address (one per tenant at most) and its
-    /// argon2id PHC hash, for login; oldest first.
+    /// Every active agent with this address (one per tenant at most) and
+    /// its argon2id PHC hash, for login; oldest first.
     async fn find_credentials(&self, email: &Email) -> RepoResult<Vec<(Agent, String)>>;
+    /// The agent's stored password hash.
+    async fn password_hash(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<String>;
+    /// Applies the patch. Fails with `Conflict("last_admin")` when it would
+    /// leave the tenant without an active admin; two admins demoting each
+    /// other at once cannot both succeed.
+    async fn update(&self, tenant: &TenantId, id: &AgentId, patch: AgentPatch)
+    -> RepoResult<Agent>;
+    async fn set_password(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        password_hash: String,
+    ) -> RepoResult<()>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +120,68 @@ pub trait TokenRepository: Send + Sync {
     /// Revokes a token and the tickets issued from it. Returns whether the
     /// token existed.
     async fn revoke(&self, token_hash: &str) -> RepoResult<bool>;
+    /// Revokes every token and ticket of an agent but `keep` (and the
+    /// tickets issued from it).
+    async fn revoke_agent(&self, agent: &AgentId, keep: Option<&str>) -> RepoResult<()>;
+}
+
+#[async_trait]
+pub trait ApiTokenRepository: Send + Sync {
+    async fn create(&self, tenant: &TenantId, new: NewApiToken) -> RepoResult<ApiToken>;
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<ApiToken>>;
+    /// Returns whether it existed.
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool>;
+    /// The token under this digest and the active agent it acts as; notes
+    /// the use.
+    async fn find_by_hash(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<(ApiToken, Agent)>>;
+    /// Deletes every token an agent made.
+    async fn revoke_agent(&self, tenant: &TenantId, agent: &AgentId) -> RepoResult<()>;
+}
+
+#[async_trait]
+pub trait WebhookRepository: Send + Sync {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewWebhookEndpoint,
+    ) -> RepoResult<WebhookEndpoint>;
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<WebhookEndpoint>>;
+    async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<WebhookEndpoint>>;
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        patch: WebhookPatch,
+    ) -> RepoResult<WebhookEndpoint>;
+    /// Deletes the endpoint and its deliveries. Returns whether it existed.
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool>;
+    /// An endpoint's deliveries, newest first.
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        endpoint: &str,
+        limit: u64,
+    ) -> RepoResult<Vec<Delivery>>;
+    /// Schedules a delivery again now, whatever its status.
+    async fn redeliver(&self, tenant: &TenantId, endpoint: &str, id: &str) -> RepoResult<Delivery>;
+    /// Claims up to `limit` due deliveries for `lease`: a claimed delivery
+    /// is not handed to another sender (or node) until the lease runs out.
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: u64,
+        lease: Duration,
+    ) -> RepoResult<Vec<ClaimedDelivery>>;
+    async fn record_attempt(
+        &self,
+        id: &str,
+        now: Timestamp,
+        outcome: AttemptOutcome,
+    ) -> RepoResult<()>;
 }
 
 #[async_trait]
@@ -129,10 +208,16 @@ pub trait SessionRepository: Send + Sync {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
+        change: SessionChange,
     ) -> RepoResult<Committed<ChatSession>>;
     /// Marks the session as handed off by the bot. Returns `true` only for
     /// the call that changed it, so the hand-off message is sent once.
-    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool>;
+    async fn mark_handed_off(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        reason: &'static str,
+    ) -> RepoResult<bool>;
 }
 
 #[async_trait]

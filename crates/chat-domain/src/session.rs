@@ -281,3 +281,14 @@ mod tests {
         );
     }
 }
+
+/// Which change a state update is, for the events it causes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionChange {
+    /// Accepted or transferred; `previous` held it before.
+    Assigned {
+        previous: Option<AgentRef>,
+    },
+    Closed,
+    Reopened,
+}

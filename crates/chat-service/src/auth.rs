@@ -8,7 +8,10 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chat_domain::agent::parse_display_name;
 use chat_domain::repo::TokenKind;
-use chat_domain::{Agent, Email, NewAgent, Role, TenantId, Timestamp, ValidationError};
+use chat_domain::{
+    Agent, AgentId, AgentPatch, ApiToken, Email, NewAgent, NewApiToken, Role, Scope, TenantId,
+    Timestamp, ValidationError,
+};
 use tracing::instrument;
 
 use crate::keys::{hash_secret, is_well_formed_secret, new_secret};
@@ -212,8 +215,12 @@ impl AuthService {
         })
     }
 
-    /// The agent behind a bearer token.
+    /// The agent behind a bearer token: a login's access token, or an API
+    /// token (acting as the admin who made it, within its scopes).
     pub async fn authenticate(&self, token: &str) -> Result<AgentCtx> {
+        if let Some(secret) = token.strip_prefix(API_TOKEN_PREFIX) {
+            return self.authenticate_api_token(token, secret).await;
+        }
         if !is_well_formed_secret(token) {
             return Err(Error::Unauthorized("invalid or expired token"));
         }
@@ -228,12 +235,35 @@ impl AuthService {
             agent: record.agent,
             credential: hash,
             expires_at: record.expires_at,
+            scopes: None,
+        })
+    }
+
+    async fn authenticate_api_token(&self, token: &str, secret: &str) -> Result<AgentCtx> {
+        let invalid = Error::Unauthorized("invalid or revoked token");
+        if !is_well_formed_secret(secret) {
+            return Err(invalid);
+        }
+        let hash = hash_secret(token);
+        let (record, agent) = self
+            .repos
+            .api_tokens
+            .find_by_hash(&hash, chrono::Utc::now())
+            .await?
+            .ok_or(invalid)?;
+        Ok(AgentCtx {
+            agent,
+            credential: hash,
+            // API tokens live until revoked.
+            expires_at: chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            scopes: Some(record.scopes),
         })
     }
 
     /// Revokes the token (and the tickets issued from it). Returns the
     /// credential id whose live connections should now be closed.
     pub async fn logout(&self, ctx: &AgentCtx) -> Result<()> {
+        ctx.require_login()?;
         self.repos.tokens.revoke(&ctx.credential).await?;
         Ok(())
     }
@@ -241,6 +271,8 @@ impl AuthService {
     /// A single-use ticket for a browser's WebSocket upgrade, which cannot
     /// carry an `Authorization` header.
     pub async fn issue_ws_ticket(&self, ctx: &AgentCtx) -> Result<(String, Timestamp)> {
+        // API tokens are for the REST API, not for sockets.
+        ctx.require_login()?;
         let ticket = new_secret();
         let expires_at = (chrono::Utc::now() + self.settings.ticket_ttl).min(ctx.expires_at);
         self.repos
@@ -283,6 +315,7 @@ impl AuthService {
             agent: access.agent,
             credential: parent,
             expires_at: access.expires_at,
+            scopes: None,
         })
     }
 
@@ -297,6 +330,7 @@ impl AuthService {
     ) -> Result<Agent> {
         if let Some(ctx) = by {
             ctx.require_admin()?;
+            ctx.require(Scope::AgentsWrite)?;
         }
         let new = NewAgent {
             name: parse_display_name("name", input.name)?,
@@ -307,6 +341,170 @@ impl AuthService {
         Ok(self.repos.agents.create(tenant, new).await?)
     }
 }
+
+impl AuthService {
+    /// An admin changes an agent's name, role or active state. A
+    /// deactivated agent's tokens (and the API tokens they made) are
+    /// revoked at once; the caller closes their sockets.
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), agent = %id))]
+    pub async fn update_agent(
+        &self,
+        ctx: &AgentCtx,
+        id: &AgentId,
+        name: Option<&str>,
+        role: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<Agent> {
+        ctx.require_admin()?;
+        ctx.require(Scope::AgentsWrite)?;
+        let patch = AgentPatch {
+            name: name.map(|n| parse_display_name("name", n)).transpose()?,
+            role: role.map(Role::parse).transpose()?,
+            active,
+        };
+        let agent = self
+            .repos
+            .agents
+            .update(ctx.tenant_id(), id, patch)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::NotFound(_) => Error::NotFound("agent"),
+                other => other,
+            })?;
+        if !agent.active {
+            self.revoke_everything(&agent).await?;
+            tracing::info!(tenant = %agent.tenant_id, agent = %agent.id, "agent deactivated");
+        }
+        Ok(agent)
+    }
+
+    async fn revoke_everything(&self, agent: &Agent) -> Result<()> {
+        self.repos.tokens.revoke_agent(&agent.id, None).await?;
+        self.repos
+            .api_tokens
+            .revoke_agent(&agent.tenant_id, &agent.id)
+            .await?;
+        Ok(())
+    }
+
+    /// The signed-in agent changes their own password; every other login
+    /// of theirs is signed out (the caller closes those sockets).
+    pub async fn change_password(&self, ctx: &AgentCtx, current: &str, new: &str) -> Result<()> {
+        ctx.require_login()?;
+        let key = format!("password-change|{}", ctx.agent.id);
+        let now = Instant::now();
+        self.per_client
+            .attempt(&key, now)
+            .map_err(|wait| Error::RateLimited { retry_after: wait })?;
+        let stored = self
+            .repos
+            .agents
+            .password_hash(ctx.tenant_id(), &ctx.agent.id)
+            .await?;
+        if !verify_password(current, &stored).await? {
+            return Err(ValidationError::new("current_password", "is not correct").into());
+        }
+        self.per_client.reset(&key);
+        let hash = hash_password(check_password(new)?).await?;
+        self.repos
+            .agents
+            .set_password(ctx.tenant_id(), &ctx.agent.id, hash)
+            .await?;
+        self.repos
+            .tokens
+            .revoke_agent(&ctx.agent.id, Some(&ctx.credential))
+            .await?;
+        tracing::info!(tenant = %ctx.tenant_id(), agent = %ctx.agent.id, "password changed");
+        Ok(())
+    }
+
+    /// The operator sets a new password; every login of the agent ends.
+    pub async fn reset_password(&self, tenant: &TenantId, id: &AgentId, new: &str) -> Result<()> {
+        let hash = hash_password(check_password(new)?).await?;
+        self.repos
+            .agents
+            .set_password(tenant, id, hash)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::NotFound(_) => Error::NotFound("agent"),
+                other => other,
+            })?;
+        self.repos.tokens.revoke_agent(id, None).await?;
+        Ok(())
+    }
+
+    /// The operator's role and activation changes: the same rules as an
+    /// admin's, without an admin.
+    pub async fn operator_update_agent(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        patch: AgentPatch,
+    ) -> Result<Agent> {
+        let agent =
+            self.repos
+                .agents
+                .update(tenant, id, patch)
+                .await
+                .map_err(|e| match Error::from(e) {
+                    Error::NotFound(_) => Error::NotFound("agent"),
+                    other => other,
+                })?;
+        if !agent.active {
+            self.revoke_everything(&agent).await?;
+        }
+        Ok(agent)
+    }
+
+    /// A new API token; the secret is returned here once and stored only
+    /// as its digest.
+    pub async fn create_api_token(
+        &self,
+        ctx: &AgentCtx,
+        name: &str,
+        scopes: &[String],
+    ) -> Result<(ApiToken, String)> {
+        ctx.require_login()?;
+        ctx.require_admin()?;
+        let name = parse_display_name("name", name)?;
+        let scopes = Scope::parse_list(scopes)?;
+        let secret = format!("{API_TOKEN_PREFIX}{}", new_secret());
+        let token = self
+            .repos
+            .api_tokens
+            .create(
+                ctx.tenant_id(),
+                NewApiToken {
+                    agent_id: ctx.agent.id.clone(),
+                    name,
+                    scopes,
+                    token_hash: hash_secret(&secret),
+                },
+            )
+            .await?;
+        Ok((token, secret))
+    }
+
+    pub async fn api_tokens(&self, ctx: &AgentCtx) -> Result<Vec<ApiToken>> {
+        ctx.require_login()?;
+        ctx.require_admin()?;
+        Ok(self.repos.api_tokens.list(ctx.tenant_id()).await?)
+    }
+
+    pub async fn revoke_api_token(&self, ctx: &AgentCtx, id: &str) -> Result<()> {
+        ctx.require_login()?;
+        ctx.require_admin()?;
+        if self.repos.api_tokens.delete(ctx.tenant_id(), id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("api token"))
+        }
+    }
+}
+
+/// API tokens start with this, so that one is told from a login's token
+/// (and from other secrets, in logs and secret scanners) at a glance.
+pub const API_TOKEN_PREFIX: &str = "plt_";
 
 pub struct NewAgentInput<'a> {
     pub name: &'a str,

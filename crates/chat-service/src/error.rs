@@ -22,6 +22,9 @@ pub enum Error {
     /// Authenticated, but the agent's role does not allow this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// An API token without the scope the operation needs.
+    #[error("this API token lacks the scope {}", .0.as_str())]
+    MissingScope(chat_domain::Scope),
     #[error("too many attempts; retry in {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
     #[error("service unavailable: {0}")]
@@ -39,6 +42,10 @@ impl From<RepoError> for Error {
             RepoError::Conflict(what) if what == "session_closed" => Error::Conflict {
                 code: "session_closed",
                 message: "the session is closed".into(),
+            },
+            RepoError::Conflict(what) if what == "last_admin" => Error::Conflict {
+                code: "last_admin",
+                message: "the tenant's last active admin cannot be demoted or deactivated".into(),
             },
             RepoError::Conflict(what) if what == "stale_state" => Error::Conflict {
                 code: "conflict",

@@ -11,6 +11,18 @@ pub fn new_secret() -> String {
     hex(&bytes)
 }
 
+/// A webhook endpoint's signing secret in the Standard Webhooks form:
+/// `whsec_` and the base64 of 32 random bytes (the HMAC key).
+pub fn new_webhook_secret() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 /// The SHA-256 hex digest under which a secret is stored and looked up.
 pub fn hash_secret(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))

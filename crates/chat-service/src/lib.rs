@@ -24,8 +24,8 @@ mod throttle;
 use std::sync::Arc;
 
 use chat_domain::repo::{
-    AgentRepository, ArticleRepository, HealthCheck, MessageRepository, SessionRepository,
-    TenantRepository, TokenRepository,
+    AgentRepository, ApiTokenRepository, ArticleRepository, HealthCheck, MessageRepository,
+    SessionRepository, TenantRepository, TokenRepository, WebhookRepository,
 };
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
@@ -43,6 +43,8 @@ pub struct Repositories {
     pub tenants: Arc<dyn TenantRepository>,
     pub agents: Arc<dyn AgentRepository>,
     pub tokens: Arc<dyn TokenRepository>,
+    pub api_tokens: Arc<dyn ApiTokenRepository>,
+    pub webhooks: Arc<dyn WebhookRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub messages: Arc<dyn MessageRepository>,
     pub articles: Arc<dyn ArticleRepository>,
@@ -56,6 +58,8 @@ impl Repositories {
         S: TenantRepository
             + AgentRepository
             + TokenRepository
+            + ApiTokenRepository
+            + WebhookRepository
             + SessionRepository
             + MessageRepository
             + ArticleRepository
@@ -66,6 +70,8 @@ impl Repositories {
             tenants: store.clone(),
             agents: store.clone(),
             tokens: store.clone(),
+            api_tokens: store.clone(),
+            webhooks: store.clone(),
             sessions: store.clone(),
             messages: store.clone(),
             articles: store.clone(),

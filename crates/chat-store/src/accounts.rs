@@ -2,16 +2,20 @@
 
 use async_trait::async_trait;
 use chat_domain::repo::{
-    AgentRepository, TenantRepository, TokenKind, TokenRecord, TokenRepository,
+    AgentRepository, ApiTokenRepository, TenantRepository, TokenKind, TokenRecord, TokenRepository,
 };
 use chat_domain::{
-    Agent, AgentId, BotMode, Email, NewAgent, NewTenant, RepoError, RepoResult, Tenant, TenantId,
-    TenantSlug, Timestamp,
+    Agent, AgentId, AgentPatch, ApiToken, BotMode, Email, NewAgent, NewApiToken, NewTenant,
+    RepoError, RepoResult, Role, Scope, Tenant, TenantId, TenantSlug, Timestamp,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
 
-use crate::convert::{self, new_id, now_micros, to_micros};
-use crate::entity::{agent, auth_token, tenant};
+use crate::convert::{self, corrupt, from_micros, new_id, now_micros, to_micros};
+use crate::entity::{agent, api_token, auth_token, tenant};
 use crate::{SeaOrmStore, map_err};
 
 fn conflict_as(what: &str) -> impl Fn(RepoError) -> RepoError + '_ {
@@ -98,6 +102,7 @@ impl AgentRepository for SeaOrmStore {
             address: Set(new.email.as_str().to_owned()),
             role: Set(new.role.as_str().to_owned()),
             password_hash: Set(new.password_hash),
+            active: Set(true),
             created_at: Set(now_micros()),
         };
         agent::Entity::insert(model)
@@ -135,6 +140,7 @@ impl AgentRepository for SeaOrmStore {
     async fn find_credentials(&self, email: &Email) -> RepoResult<Vec<(Agent, String)>> {
         agent::Entity::find()
             .filter(agent::Column::Address.eq(email.as_str()))
+            .filter(agent::Column::Active.eq(true))
             .order_by_asc(agent::Column::CreatedAt)
             .all(self.db()?)
             .await
@@ -146,13 +152,106 @@ impl AgentRepository for SeaOrmStore {
             })
             .collect()
     }
+
+    async fn password_hash(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<String> {
+        agent::Entity::find_by_id(id.as_str())
+            .filter(agent::Column::TenantId.eq(tenant.as_str()))
+            .one(self.db()?)
+            .await
+            .map_err(map_err)?
+            .map(|m| m.password_hash)
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        patch: AgentPatch,
+    ) -> RepoResult<Agent> {
+        let txn = self.db()?.begin().await.map_err(map_err)?;
+        // A no-op write to the tenant's row: it takes that row's lock
+        // (PostgreSQL, MySQL) or the write lock (SQLite) first, so that two
+        // admins demoting each other are serialised and the second sees the
+        // first's change when it counts the admins left.
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::Name, Expr::col(tenant::Column::Name))
+            .filter(tenant::Column::Id.eq(tenant.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        let current = agent::Entity::find_by_id(id.as_str())
+            .filter(agent::Column::TenantId.eq(tenant.as_str()))
+            .one(&txn)
+            .await
+            .map_err(map_err)?
+            .ok_or(RepoError::NotFound)
+            .and_then(convert::agent)?;
+        if patch.removes_admin(&current) {
+            let others = agent::Entity::find()
+                .filter(agent::Column::TenantId.eq(tenant.as_str()))
+                .filter(agent::Column::Role.eq(Role::Admin.as_str()))
+                .filter(agent::Column::Active.eq(true))
+                .filter(agent::Column::Id.ne(id.as_str()))
+                .count(&txn)
+                .await
+                .map_err(map_err)?;
+            if others == 0 {
+                txn.rollback().await.map_err(map_err)?;
+                return Err(RepoError::Conflict("last_admin".into()));
+            }
+        }
+        let mut model = <agent::ActiveModel as Default>::default();
+        if let Some(name) = patch.name {
+            model.name = Set(name);
+        }
+        if let Some(role) = patch.role {
+            model.role = Set(role.as_str().to_owned());
+        }
+        if let Some(active) = patch.active {
+            model.active = Set(active);
+        }
+        if model.is_changed() {
+            agent::Entity::update_many()
+                .set(model)
+                .filter(agent::Column::Id.eq(id.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(map_err)?;
+        }
+        txn.commit().await.map_err(map_err)?;
+        AgentRepository::find(self, tenant, id)
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn set_password(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        password_hash: String,
+    ) -> RepoResult<()> {
+        let res = agent::Entity::update_many()
+            .col_expr(agent::Column::PasswordHash, Expr::val(password_hash))
+            .filter(agent::Column::Id.eq(id.as_str()))
+            .filter(agent::Column::TenantId.eq(tenant.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        if res.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
 }
 
 fn record(
     token: auth_token::Model,
     agent: Option<agent::Model>,
 ) -> RepoResult<Option<TokenRecord>> {
-    let Some(agent) = agent else { return Ok(None) };
+    let Some(agent) = agent.filter(|a| a.active) else {
+        return Ok(None);
+    };
     Ok(Some(TokenRecord {
         agent: convert::agent(agent)?,
         expires_at: convert::from_micros(token.expires_at)?,
@@ -255,5 +354,126 @@ impl TokenRepository for SeaOrmStore {
             .await
             .map_err(map_err)?;
         Ok(res.rows_affected > 0)
+    }
+
+    async fn revoke_agent(&self, agent: &AgentId, keep: Option<&str>) -> RepoResult<()> {
+        let mut cond = Condition::all().add(auth_token::Column::AgentId.eq(agent.as_str()));
+        if let Some(keep) = keep {
+            cond = cond.add(auth_token::Column::TokenHash.ne(keep)).add(
+                Condition::any()
+                    .add(auth_token::Column::ParentHash.is_null())
+                    .add(auth_token::Column::ParentHash.ne(keep)),
+            );
+        }
+        auth_token::Entity::delete_many()
+            .filter(cond)
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+fn api_token(m: api_token::Model) -> RepoResult<ApiToken> {
+    let names: Vec<String> =
+        serde_json::from_str(&m.scopes).map_err(|_| corrupt("scopes", &m.scopes))?;
+    Ok(ApiToken {
+        scopes: Scope::parse_list(&names).map_err(|_| corrupt("scopes", &m.scopes))?,
+        id: m.id,
+        tenant_id: TenantId::new(m.tenant_id),
+        agent_id: AgentId::new(m.agent_id),
+        name: m.name,
+        created_at: from_micros(m.created_at)?,
+        last_used_at: m.last_used_at.map(from_micros).transpose()?,
+    })
+}
+
+/// A token's last use is written at most this often (microseconds), not at
+/// every request.
+const LAST_USED_RESOLUTION: i64 = 60_000_000;
+
+#[async_trait]
+impl ApiTokenRepository for SeaOrmStore {
+    async fn create(&self, tenant: &TenantId, new: NewApiToken) -> RepoResult<ApiToken> {
+        let names: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
+        let model = api_token::Model {
+            id: new_id(),
+            tenant_id: tenant.as_str().to_owned(),
+            agent_id: new.agent_id.as_str().to_owned(),
+            name: new.name,
+            scopes: serde_json::to_string(&names).map_err(|e| RepoError::Other(e.to_string()))?,
+            token_hash: new.token_hash,
+            created_at: now_micros(),
+            last_used_at: None,
+        };
+        api_token::Entity::insert(api_token::ActiveModel::from(model.clone()))
+            .exec_without_returning(self.db()?)
+            .await
+            .map_err(map_err)?;
+        api_token(model)
+    }
+
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<ApiToken>> {
+        api_token::Entity::find()
+            .filter(api_token::Column::TenantId.eq(tenant.as_str()))
+            .order_by_asc(api_token::Column::CreatedAt)
+            .all(self.db()?)
+            .await
+            .map_err(map_err)?
+            .into_iter()
+            .map(api_token)
+            .collect()
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool> {
+        let res = api_token::Entity::delete_many()
+            .filter(api_token::Column::Id.eq(id))
+            .filter(api_token::Column::TenantId.eq(tenant.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn find_by_hash(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<(ApiToken, Agent)>> {
+        let found = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(token_hash))
+            .find_also_related(agent::Entity)
+            .one(self.db()?)
+            .await
+            .map_err(map_err)?;
+        let Some((token, Some(agent))) = found else {
+            return Ok(None);
+        };
+        if !agent.active {
+            return Ok(None);
+        }
+        let now = to_micros(now);
+        if token
+            .last_used_at
+            .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+        {
+            api_token::Entity::update_many()
+                .col_expr(api_token::Column::LastUsedAt, Expr::val(now))
+                .filter(api_token::Column::Id.eq(token.id.as_str()))
+                .exec(self.db()?)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(Some((api_token(token)?, convert::agent(agent)?)))
+    }
+
+    async fn revoke_agent(&self, tenant: &TenantId, agent: &AgentId) -> RepoResult<()> {
+        api_token::Entity::delete_many()
+            .filter(api_token::Column::TenantId.eq(tenant.as_str()))
+            .filter(api_token::Column::AgentId.eq(agent.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 }

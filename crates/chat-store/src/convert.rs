@@ -21,7 +21,7 @@ pub fn now_micros() -> i64 {
     to_micros(chrono::Utc::now())
 }
 
-fn corrupt(what: &str, value: &str) -> RepoError {
+pub(crate) fn corrupt(what: &str, value: &str) -> RepoError {
     RepoError::Other(format!("stored {what} is invalid: {value:?}"))
 }
 
@@ -61,6 +61,7 @@ pub fn agent(m: agent::Model) -> RepoResult<Agent> {
         name: m.name,
         email: Email::parse(&m.address).map_err(|_| corrupt("email", &m.address))?,
         role: Role::parse(&m.role).map_err(|_| corrupt("role", &m.role))?,
+        active: m.active,
         created_at: from_micros(m.created_at)?,
     })
 }

@@ -13,6 +13,7 @@ mod health;
 mod kb;
 mod messages;
 mod sessions;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,9 @@ pub struct SeaOrmStore {
 struct Inner {
     db: DatabaseConnection,
     health: health::Health,
+    /// Renders webhook bodies inside the transaction of their change; until
+    /// one is set, no deliveries are written.
+    webhooks: std::sync::OnceLock<Arc<dyn chat_domain::WebhookRenderer>>,
 }
 
 impl SeaOrmStore {
@@ -94,6 +98,7 @@ impl SeaOrmStore {
         let inner = Arc::new(Inner {
             db,
             health: health::Health::default(),
+            webhooks: std::sync::OnceLock::new(),
         });
         health::spawn_probe(Arc::downgrade(&inner));
         Ok(Self { inner })
@@ -107,6 +112,13 @@ impl SeaOrmStore {
             return Err(RepoError::Unavailable("the database is unreachable".into()));
         }
         Ok(&self.inner.db)
+    }
+
+    /// Turns on the webhook outbox: from now on every stored change that
+    /// an endpoint subscribed to writes its delivery in the same
+    /// transaction. Set once, at wiring; later calls are ignored.
+    pub fn set_webhook_renderer(&self, renderer: Arc<dyn chat_domain::WebhookRenderer>) {
+        let _ = self.inner.webhooks.set(renderer);
     }
 
     /// Applies every pending migration.

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chat_domain::message::preview;
 use chat_domain::repo::MessageRepository;
 use chat_domain::{
-    AppendOutcome, Message, NewMessage, RepoError, RepoResult, SenderType, SessionId,
+    AppendOutcome, ChatEvent, Message, NewMessage, RepoError, RepoResult, SenderType, SessionId,
     SessionStatus, TenantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -117,8 +117,11 @@ impl MessageRepository for SeaOrmStore {
             .exec_without_returning(&txn)
             .await
             .map_err(map_err)?;
+        let stored = convert::message(model)?;
+        self.record_event(&txn, tenant, &ChatEvent::MessageNew(stored.clone()))
+            .await?;
         txn.commit().await.map_err(map_err)?;
-        Ok(AppendOutcome::Created(convert::message(model)?))
+        Ok(AppendOutcome::Created(stored))
     }
 
     async fn list(

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chat_domain::repo::SessionRepository;
 use chat_domain::{
-    AgentRef, AssigneeFilter, ChatSession, Committed, NewSession, RepoError, RepoResult,
-    SessionFilter, SessionId, SessionKeyHash, SessionStatus, TenantId,
+    AgentRef, AssigneeFilter, ChatEvent, ChatSession, Committed, NewSession, RepoError, RepoResult,
+    SessionChange, SessionFilter, SessionId, SessionKeyHash, SessionStatus, TenantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
@@ -84,8 +84,11 @@ impl SessionRepository for SeaOrmStore {
             .exec_without_returning(&txn)
             .await
             .map_err(map_err)?;
+        let created = convert::session(session, customer)?;
+        self.record_event(&txn, tenant, &ChatEvent::SessionStarted(created.clone()))
+            .await?;
         txn.commit().await.map_err(map_err)?;
-        convert::session(session, customer).map(Committed::new)
+        Ok(Committed::new(created))
     }
 
     async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>> {
@@ -178,11 +181,13 @@ impl SessionRepository for SeaOrmStore {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
+        change: SessionChange,
     ) -> RepoResult<Committed<ChatSession>> {
-        let (agent_id, agent_name) = match assigned {
+        let (agent_id, agent_name) = match assigned.clone() {
             Some(a) => (Some(a.id.as_str().to_owned()), Some(a.name)),
             None => (None, None),
         };
+        let txn = self.db()?.begin().await.map_err(map_err)?;
         let res = chat_session::Entity::update_many()
             .set(chat_session::ActiveModel {
                 status: Set(status.as_str().to_owned()),
@@ -194,34 +199,65 @@ impl SessionRepository for SeaOrmStore {
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::Status.eq(expected.as_str()))
-            .exec(self.db()?)
+            .exec(&txn)
             .await
             .map_err(map_err)?;
-        let current = SessionRepository::find(self, tenant, id)
-            .await?
-            .ok_or(RepoError::NotFound)?;
+        let current = joined(
+            chat_session::Entity::find_by_id(id.as_str())
+                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+                .find_also_related(customer::Entity)
+                .one(&txn)
+                .await
+                .map_err(map_err)?,
+        )?
+        .ok_or(RepoError::NotFound)?;
         if res.rows_affected == 0 {
+            txn.rollback().await.map_err(map_err)?;
             return Err(RepoError::Conflict("stale_state".into()));
         }
+        let event = match (change, assigned) {
+            (SessionChange::Assigned { previous }, Some(agent)) => ChatEvent::SessionAssigned {
+                session: current.clone(),
+                agent,
+                previous_agent: previous,
+            },
+            (SessionChange::Closed, _) => ChatEvent::SessionClosed(current.clone()),
+            (SessionChange::Reopened, _) => ChatEvent::SessionReopened(current.clone()),
+            (SessionChange::Assigned { .. }, None) => {
+                return Err(RepoError::Other("an assignment needs an agent".into()));
+            }
+        };
+        self.record_event(&txn, tenant, &event).await?;
+        txn.commit().await.map_err(map_err)?;
         Ok(Committed::new(current))
     }
 
-    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
-        self.set_handed_off(tenant, id).await
-    }
-}
-
-impl SeaOrmStore {
-    async fn set_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
+    async fn mark_handed_off(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        reason: &'static str,
+    ) -> RepoResult<bool> {
+        let txn = self.db()?.begin().await.map_err(map_err)?;
         let res = chat_session::Entity::update_many()
             .col_expr(chat_session::Column::BotHandedOff, Expr::val(true))
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::BotHandedOff.eq(false))
-            .exec(self.db()?)
+            .exec(&txn)
             .await
             .map_err(map_err)?;
-        Ok(res.rows_affected == 1)
+        if res.rows_affected != 1 {
+            txn.rollback().await.map_err(map_err)?;
+            return Ok(false);
+        }
+        let event = ChatEvent::BotHandoff {
+            session_id: id.clone(),
+            reason,
+        };
+        self.record_event(&txn, tenant, &event).await?;
+        txn.commit().await.map_err(map_err)?;
+        Ok(true)
     }
 }
 

@@ -161,6 +161,7 @@ async fn appending_to_a_closed_session_is_a_conflict_and_to_another_tenants_is_n
             SessionStatus::Pending,
             SessionStatus::Closed,
             None,
+            chat_domain::SessionChange::Closed,
         )
         .await
         .expect("update_state");
@@ -183,6 +184,7 @@ async fn a_stale_state_update_is_refused() {
             SessionStatus::Open,
             SessionStatus::Closed,
             None,
+            chat_domain::SessionChange::Closed,
         )
         .await;
     assert!(matches!(res, Err(RepoError::Conflict(c)) if c == "stale_state"));

@@ -133,6 +133,7 @@ impl SessionRepository for InMemoryStore {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
+        _change: chat_domain::SessionChange,
     ) -> RepoResult<Committed<ChatSession>> {
         self.with(|s| {
             let sess = session_mut(&mut s.sessions, tenant, id)?;
@@ -146,7 +147,12 @@ impl SessionRepository for InMemoryStore {
         })
     }
 
-    async fn mark_handed_off(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<bool> {
+    async fn mark_handed_off(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        _reason: &'static str,
+    ) -> RepoResult<bool> {
         self.with(|s| {
             let sess = session_mut(&mut s.sessions, tenant, id)?;
             let changed = !sess.bot_handed_off;

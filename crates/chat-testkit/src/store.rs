@@ -5,11 +5,14 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chat_domain::repo::{
-    AgentRepository, ArticleRepository, TenantRepository, TokenKind, TokenRecord, TokenRepository,
+    AgentRepository, ApiTokenRepository, ArticleRepository, TenantRepository, TokenKind,
+    TokenRecord, TokenRepository, WebhookRepository,
 };
 use chat_domain::{
-    Agent, AgentId, Article, ArticleInput, BotMode, ChatSession, Email, Message, NewAgent,
-    NewTenant, RepoError, RepoResult, SessionKeyHash, Tenant, TenantId, TenantSlug, Timestamp,
+    Agent, AgentId, AgentPatch, ApiToken, Article, ArticleInput, AttemptOutcome, BotMode,
+    ChatSession, ClaimedDelivery, Delivery, Email, Message, NewAgent, NewApiToken, NewTenant,
+    NewWebhookEndpoint, RepoError, RepoResult, Role, SessionKeyHash, Tenant, TenantId, TenantSlug,
+    Timestamp, WebhookEndpoint, WebhookPatch,
 };
 
 /// A new time-ordered id, as the real store makes them.
@@ -25,6 +28,8 @@ pub(crate) struct State {
     pub(crate) articles: Vec<Article>,
     pub(crate) sessions: Vec<(ChatSession, SessionKeyHash)>,
     pub(crate) messages: Vec<Message>,
+    pub(crate) api_tokens: Vec<(ApiToken, String)>,
+    pub(crate) webhooks: Vec<WebhookEndpoint>,
 }
 
 /// Every repository in one in-memory object.
@@ -167,6 +172,7 @@ impl AgentRepository for InMemoryStore {
                 name: new.name,
                 email: new.email,
                 role: new.role,
+                active: true,
                 created_at: chrono::Utc::now(),
             };
             s.agents.push((agent.clone(), new.password_hash));
@@ -202,10 +208,230 @@ impl AgentRepository for InMemoryStore {
         Ok(self.with(|s| {
             s.agents
                 .iter()
-                .filter(|(a, _)| &a.email == email)
+                .filter(|(a, _)| &a.email == email && a.active)
                 .cloned()
                 .collect()
         }))
+    }
+
+    async fn password_hash(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<String> {
+        self.with(|s| {
+            s.agents
+                .iter()
+                .find(|(a, _)| &a.tenant_id == tenant && &a.id == id)
+                .map(|(_, h)| h.clone())
+                .ok_or(RepoError::NotFound)
+        })
+    }
+
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        patch: AgentPatch,
+    ) -> RepoResult<Agent> {
+        self.with(|s| {
+            let others = s
+                .agents
+                .iter()
+                .filter(|(a, _)| {
+                    &a.tenant_id == tenant && &a.id != id && a.active && a.role == Role::Admin
+                })
+                .count();
+            let (agent, _) = s
+                .agents
+                .iter_mut()
+                .find(|(a, _)| &a.tenant_id == tenant && &a.id == id)
+                .ok_or(RepoError::NotFound)?;
+            if patch.removes_admin(agent) && others == 0 {
+                return Err(RepoError::Conflict("last_admin".into()));
+            }
+            if let Some(name) = patch.name {
+                agent.name = name;
+            }
+            if let Some(role) = patch.role {
+                agent.role = role;
+            }
+            if let Some(active) = patch.active {
+                agent.active = active;
+            }
+            Ok(agent.clone())
+        })
+    }
+
+    async fn set_password(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        password_hash: String,
+    ) -> RepoResult<()> {
+        self.with(|s| {
+            let (_, hash) = s
+                .agents
+                .iter_mut()
+                .find(|(a, _)| &a.tenant_id == tenant && &a.id == id)
+                .ok_or(RepoError::NotFound)?;
+            *hash = password_hash;
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl ApiTokenRepository for InMemoryStore {
+    async fn create(&self, tenant: &TenantId, new: NewApiToken) -> RepoResult<ApiToken> {
+        let token = ApiToken {
+            id: new_id(),
+            tenant_id: tenant.clone(),
+            agent_id: new.agent_id,
+            name: new.name,
+            scopes: new.scopes,
+            created_at: chrono::Utc::now(),
+            last_used_at: None,
+        };
+        self.with(|s| s.api_tokens.push((token.clone(), new.token_hash)));
+        Ok(token)
+    }
+
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<ApiToken>> {
+        Ok(self.with(|s| {
+            s.api_tokens
+                .iter()
+                .filter(|(t, _)| &t.tenant_id == tenant)
+                .map(|(t, _)| t.clone())
+                .collect()
+        }))
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.api_tokens.len();
+            s.api_tokens
+                .retain(|(t, _)| !(&t.tenant_id == tenant && t.id == id));
+            s.api_tokens.len() != before
+        }))
+    }
+
+    async fn find_by_hash(
+        &self,
+        token_hash: &str,
+        _now: Timestamp,
+    ) -> RepoResult<Option<(ApiToken, Agent)>> {
+        Ok(self.with(|s| {
+            let (token, _) = s.api_tokens.iter().find(|(_, h)| h == token_hash)?;
+            let (agent, _) = s
+                .agents
+                .iter()
+                .find(|(a, _)| a.id == token.agent_id && a.active)?;
+            Some((token.clone(), agent.clone()))
+        }))
+    }
+
+    async fn revoke_agent(&self, tenant: &TenantId, agent: &AgentId) -> RepoResult<()> {
+        self.with(|s| {
+            s.api_tokens
+                .retain(|(t, _)| !(&t.tenant_id == tenant && &t.agent_id == agent))
+        });
+        Ok(())
+    }
+}
+
+/// Endpoints only: the in-memory store keeps no outbox, so it never has
+/// deliveries to claim.
+#[async_trait]
+impl WebhookRepository for InMemoryStore {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        new: NewWebhookEndpoint,
+    ) -> RepoResult<WebhookEndpoint> {
+        let now = chrono::Utc::now();
+        let endpoint = WebhookEndpoint {
+            id: new_id(),
+            tenant_id: tenant.clone(),
+            url: new.url,
+            events: new.events,
+            active: new.active,
+            created_at: now,
+            updated_at: now,
+        };
+        self.with(|s| s.webhooks.push(endpoint.clone()));
+        Ok(endpoint)
+    }
+
+    async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<WebhookEndpoint>> {
+        Ok(self.with(|s| {
+            s.webhooks
+                .iter()
+                .filter(|w| &w.tenant_id == tenant)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<WebhookEndpoint>> {
+        Ok(self.with(|s| {
+            s.webhooks
+                .iter()
+                .find(|w| &w.tenant_id == tenant && w.id == id)
+                .cloned()
+        }))
+    }
+
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        patch: WebhookPatch,
+    ) -> RepoResult<WebhookEndpoint> {
+        self.with(|s| {
+            let w = s
+                .webhooks
+                .iter_mut()
+                .find(|w| &w.tenant_id == tenant && w.id == id)
+                .ok_or(RepoError::NotFound)?;
+            if let Some(url) = patch.url {
+                w.url = url;
+            }
+            if let Some(events) = patch.events {
+                w.events = events;
+            }
+            if let Some(active) = patch.active {
+                w.active = active;
+            }
+            w.updated_at = chrono::Utc::now();
+            Ok(w.clone())
+        })
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.webhooks.len();
+            s.webhooks
+                .retain(|w| !(&w.tenant_id == tenant && w.id == id));
+            s.webhooks.len() != before
+        }))
+    }
+
+    async fn deliveries(&self, _: &TenantId, _: &str, _: u64) -> RepoResult<Vec<Delivery>> {
+        Ok(Vec::new())
+    }
+
+    async fn redeliver(&self, _: &TenantId, _: &str, _: &str) -> RepoResult<Delivery> {
+        Err(RepoError::NotFound)
+    }
+
+    async fn claim_due(
+        &self,
+        _: Timestamp,
+        _: u64,
+        _: std::time::Duration,
+    ) -> RepoResult<Vec<ClaimedDelivery>> {
+        Ok(Vec::new())
+    }
+
+    async fn record_attempt(&self, _: &str, _: Timestamp, _: AttemptOutcome) -> RepoResult<()> {
+        Ok(())
     }
 }
 
@@ -250,6 +476,16 @@ impl TokenRepository for InMemoryStore {
             Some((k, r)) if k == kind && r.expires_at > now => Some(r),
             _ => None,
         }))
+    }
+
+    async fn revoke_agent(&self, agent: &AgentId, keep: Option<&str>) -> RepoResult<()> {
+        self.with(|s| {
+            s.tokens.retain(|hash, (_, r)| {
+                &r.agent.id != agent
+                    || keep.is_some_and(|k| hash == k || r.parent_hash.as_deref() == Some(k))
+            })
+        });
+        Ok(())
     }
 
     async fn revoke(&self, token_hash: &str) -> RepoResult<bool> {

@@ -99,6 +99,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthorized(m) => ApiError::unauthorized(m),
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            e @ ServiceError::MissingScope(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", e.to_string())
+            }
             ServiceError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after.as_secs().max(1)),
                 ..ApiError::new(

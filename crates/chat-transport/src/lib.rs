@@ -19,6 +19,7 @@ pub mod request_id;
 mod routes;
 pub mod socket;
 mod state;
+pub mod webhooks;
 pub mod wire;
 pub mod ws;
 
@@ -44,5 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::agents::configure)
         .configure(routes::sessions::configure)
         .configure(routes::kb::configure)
+        .configure(routes::api_tokens::configure)
+        .configure(routes::webhooks::configure)
         .configure(ws::configure);
 }

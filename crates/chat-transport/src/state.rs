@@ -19,11 +19,17 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Peers whose `X-Forwarded-For` is believed (the operator's proxies).
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// Wakes the webhook sender (after a redelivery is asked for).
+    pub webhooks: crate::webhooks::Wake,
 }
 
 impl AppState {
     /// The client's address as the limits see it.
     pub fn client_address(&self, req: &actix_web::HttpRequest) -> IpAddr {
         crate::limits::client_address(req, &self.trusted_proxies)
+    }
+
+    pub fn webhooks_wake(&self) {
+        self.webhooks.wake();
     }
 }

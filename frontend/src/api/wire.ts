@@ -23,7 +23,11 @@ export type PublicCustomer = { name: string | null, email: string | null, };
 
 export type PublicSession = { id: string, status: SessionStatus, assigned_agent_name: string | null, customer: PublicCustomer, created_at: string, last_seq: number, };
 
-export type Agent = { id: string, name: string, email: string, role: Role, created_at: string, 
+export type Agent = { id: string, name: string, email: string, role: Role, 
+/**
+ * A deactivated agent cannot log in.
+ */
+active: boolean, created_at: string, 
 /**
  * Only in the agent list: whether the agent has a socket open now.
  */
@@ -32,6 +36,30 @@ online?: boolean, };
 export type Article = { id: string, title: string, body: string, keywords: Array<string>, updated_at: string, };
 
 export type BotSetting = { mode: BotMode, name: string, };
+
+export type ApiToken = { id: string, name: string, scopes: Array<string>, 
+/**
+ * The admin who made it; the token acts as them.
+ */
+agent_id: string, created_at: string, last_used_at: string | null, };
+
+export type Webhook = { id: string, url: string, events: Array<string>, active: boolean, created_at: string, updated_at: string, };
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export type Delivery = { 
+/**
+ * The `webhook-id` header of every attempt.
+ */
+id: string, event_id: string, event_type: string, status: DeliveryStatus, attempts: number, 
+/**
+ * When the next attempt is due (while pending).
+ */
+next_attempt_at: string, 
+/**
+ * The HTTP status of the last attempt, if it got one.
+ */
+last_status: number | null, last_error: string | null, created_at: string, delivered_at: string | null, };
 
 export type CustomerInput = { name?: string, email?: string, attributes?: Record<string, unknown>, };
 
@@ -90,6 +118,47 @@ export type BotResponse = { bot: BotSetting, };
 export type HealthResponse = { status: string, };
 
 export type ReadyResponse = { status: string, connections: number, };
+
+export type UpdateAgentRequest = { name?: string, 
+/**
+ * `admin` or `agent`.
+ */
+role?: string, 
+/**
+ * `false` deactivates: the agent's tokens are revoked and their
+ * sockets closed at once.
+ */
+active?: boolean, };
+
+export type ChangePasswordRequest = { current_password: string, new_password: string, };
+
+export type CreateApiTokenRequest = { name: string, 
+/**
+ * Checked by `Scope::parse_list`.
+ */
+scopes: Array<string>, };
+
+export type ApiTokenListResponse = { api_tokens: Array<ApiToken>, };
+
+export type CreateApiTokenResponse = { api_token: ApiToken, token: string, };
+
+export type CreateWebhookRequest = { url: string, 
+/**
+ * Checked by `parse_events`.
+ */
+events: Array<string>, active?: boolean, };
+
+export type UpdateWebhookRequest = { url?: string, events?: Array<string>, active?: boolean, };
+
+export type WebhookResponse = { webhook: Webhook, };
+
+export type CreateWebhookResponse = { webhook: Webhook, secret: string, };
+
+export type WebhookListResponse = { webhooks: Array<Webhook>, };
+
+export type DeliveryListResponse = { deliveries: Array<Delivery>, };
+
+export type DeliveryResponse = { delivery: Delivery, };
 
 export type ErrorDetail = { code: string, message: string, field?: string, 
 /**

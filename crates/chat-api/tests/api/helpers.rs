@@ -221,6 +221,24 @@ impl TestApp {
         ok(req.send().await)
     }
 
+    /// Any method, with the agent's bearer token and an optional JSON body.
+    pub async fn agent_request(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        ok(req.send().await)
+    }
+
     /// Starts a session; returns `(session_key, session_id)`.
     pub async fn start_session(&self, tenant: &str, name: &str) -> (String, String) {
         let res = self

@@ -7,6 +7,7 @@
     reason = "helpers outside #[test] functions fail loudly, naming the call"
 )]
 
+mod api_tokens;
 mod auth;
 mod bot;
 mod customer_flow;
@@ -18,9 +19,14 @@ mod limits;
 mod outage;
 mod serving;
 mod slow_clients;
+mod team;
 mod tenancy;
 mod validation;
+mod webhooks;
 mod ws_auth;
 mod ws_delivery;
 mod ws_events;
 mod ws_frames;
+
+#[path = "../support/receiver.rs"]
+mod receiver;

@@ -4,7 +4,7 @@
 
 use chat_domain::{
     Agent, AgentId, AssigneeFilter, ChatSession, ClientMsgId, Message, MessageBody, NewMessage,
-    SenderType, SessionFilter, SessionId, SessionStatus,
+    Scope, SenderType, SessionChange, SessionFilter, SessionId, SessionStatus,
 };
 use tracing::instrument;
 
@@ -27,6 +27,19 @@ impl ChatService {
     }
 
     pub async fn agent_session(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
+        ctx.require(Scope::SessionsRead)?;
+        self.agent_session_by_id(ctx.tenant_id(), id).await
+    }
+
+    /// The session a change or a message is about, under the scope that
+    /// change needs rather than `sessions:read`.
+    async fn session_for(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        scope: Scope,
+    ) -> Result<ChatSession> {
+        ctx.require(scope)?;
         self.agent_session_by_id(ctx.tenant_id(), id).await
     }
 
@@ -38,6 +51,7 @@ impl ChatService {
         assigned: Option<&str>,
         query: Option<&str>,
     ) -> Result<Vec<ChatSession>> {
+        ctx.require(Scope::SessionsRead)?;
         let status = status
             .filter(|s| !s.is_empty())
             .map(SessionStatus::parse)
@@ -77,6 +91,7 @@ impl ChatService {
         ctx: &AgentCtx,
         session: &ChatSession,
     ) -> Result<Vec<ChatSession>> {
+        ctx.require(Scope::SessionsRead)?;
         let filter = SessionFilter {
             status: None,
             assignee: AssigneeFilter::Any,
@@ -98,7 +113,7 @@ impl ChatService {
         before_seq: Option<i64>,
         limit: Option<u64>,
     ) -> Result<Vec<Message>> {
-        let session = self.agent_session(ctx, id).await?;
+        let session = self.session_for(ctx, id, Scope::MessagesRead).await?;
         match before_seq {
             Some(before) => Ok(self
                 .repos
@@ -120,7 +135,7 @@ impl ChatService {
         body: &str,
         client_msg_id: Option<&str>,
     ) -> Result<(Message, bool)> {
-        let session = self.agent_session(ctx, id).await?;
+        let session = self.session_for(ctx, id, Scope::MessagesWrite).await?;
         let new = NewMessage {
             sender_type: SenderType::Agent,
             sender_id: Some(ctx.agent.id.to_string()),
@@ -140,7 +155,7 @@ impl ChatService {
         id: &SessionId,
         to: Option<&AgentId>,
     ) -> Result<ChatSession> {
-        let session = self.agent_session(ctx, id).await?;
+        let session = self.session_for(ctx, id, Scope::SessionsWrite).await?;
         let target = match to {
             None => ctx.agent.clone(),
             Some(agent_id) => self
@@ -161,6 +176,9 @@ impl ChatService {
                 session.status,
                 SessionStatus::Open,
                 Some(target.as_ref()),
+                SessionChange::Assigned {
+                    previous: previous_agent.clone(),
+                },
             )
             .await?;
         self.publish
@@ -171,7 +189,7 @@ impl ChatService {
 
     #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
     pub async fn close(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
-        let session = self.agent_session(ctx, id).await?;
+        let session = self.session_for(ctx, id, Scope::SessionsWrite).await?;
         session.check_close()?;
         let updated = self
             .repos
@@ -182,6 +200,7 @@ impl ChatService {
                 session.status,
                 SessionStatus::Closed,
                 session.assigned_agent.clone(),
+                SessionChange::Closed,
             )
             .await?;
         self.publish.closed(&updated).await;
@@ -190,7 +209,7 @@ impl ChatService {
 
     #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
     pub async fn reopen(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
-        let session = self.agent_session(ctx, id).await?;
+        let session = self.session_for(ctx, id, Scope::SessionsWrite).await?;
         let status = session.reopened_status()?;
         let updated = self
             .repos
@@ -201,6 +220,7 @@ impl ChatService {
                 SessionStatus::Closed,
                 status,
                 session.assigned_agent.clone(),
+                SessionChange::Reopened,
             )
             .await?;
         self.publish.reopened(&updated).await;
@@ -214,7 +234,7 @@ impl ChatService {
         id: &SessionId,
         is_typing: bool,
     ) -> Result<()> {
-        let session = self.agent_session(ctx, id).await?;
+        let session = self.session_for(ctx, id, Scope::MessagesWrite).await?;
         if self.typing.allow(&session.tenant_id, &session.id) {
             self.publish
                 .agent_typing(&session, &ctx.agent.name, is_typing)
@@ -224,6 +244,7 @@ impl ChatService {
     }
 
     pub async fn list_agents(&self, ctx: &AgentCtx) -> Result<Vec<Agent>> {
+        ctx.require(Scope::AgentsRead)?;
         Ok(self.repos.agents.list(ctx.tenant_id()).await?)
     }
 }

@@ -197,7 +197,7 @@ impl ChatService {
         if !self
             .repos
             .sessions
-            .mark_handed_off(&tenant.id, &session.id)
+            .mark_handed_off(&tenant.id, &session.id, reason)
             .await?
         {
             return Ok(BotOutcome::Silent);

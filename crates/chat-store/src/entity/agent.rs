@@ -15,6 +15,7 @@ pub struct Model {
     pub address: String,
     pub role: String,
     pub password_hash: String,
+    pub active: bool,
     pub created_at: i64,
 }
 

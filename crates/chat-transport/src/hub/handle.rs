@@ -63,6 +63,17 @@ impl HubHandle {
         .await;
     }
 
+    /// Closes every connection of an agent (deactivated), or every one but
+    /// those opened with `keep` (a password change signs out the others).
+    pub async fn kick_agent(&self, tenant: &TenantId, agent: &AgentId, keep: Option<&str>) {
+        self.send(Command::KickAgent {
+            tenant: tenant.clone(),
+            agent: agent.clone(),
+            keep: keep.map(str::to_owned),
+        })
+        .await;
+    }
+
     pub async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::OnlineAgents {

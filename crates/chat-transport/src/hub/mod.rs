@@ -162,6 +162,12 @@ pub(crate) enum Command {
     KickCredential {
         credential: String,
     },
+    /// Every connection of an agent, but those opened with `keep`.
+    KickAgent {
+        tenant: TenantId,
+        agent: AgentId,
+        keep: Option<String>,
+    },
     OnlineAgents {
         tenant: TenantId,
         reply: oneshot::Sender<Vec<AgentId>>,

@@ -99,6 +99,24 @@ impl Registry {
                     self.kick(id, Kick::LoggedOut);
                 }
             }
+            Command::KickAgent {
+                tenant,
+                agent,
+                keep,
+            } => {
+                let ids: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| {
+                        matches!(&c.peer, Peer::Agent { tenant: t, agent: a, credential, .. }
+                            if *t == tenant && *a == agent && keep.as_ref() != Some(credential))
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in ids {
+                    self.kick(id, Kick::LoggedOut);
+                }
+            }
             Command::OnlineAgents { tenant, reply } => {
                 let online = self
                     .agents

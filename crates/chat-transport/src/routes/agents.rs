@@ -6,18 +6,76 @@ use validator::Validate;
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::Agent;
-use crate::wire::{AgentListResponse, AgentResponse, CreateAgentRequest};
+use crate::wire::{
+    AgentListResponse, AgentResponse, ChangePasswordRequest, CreateAgentRequest, UpdateAgentRequest,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/agents/me", web::get().to(me))
+        .route(
+            "/api/v1/agents/me/password",
+            web::post().to(change_password),
+        )
         .route("/api/v1/agents", web::get().to(list))
-        .route("/api/v1/agents", web::post().to(create));
+        .route("/api/v1/agents", web::post().to(create))
+        .route("/api/v1/agents/{id}", web::patch().to(update));
 }
 
-async fn me(Agent(ctx): Agent) -> HttpResponse {
-    HttpResponse::Ok().json(AgentResponse {
+async fn me(Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+    ctx.require(chat_domain::Scope::AgentsRead)?;
+    Ok(HttpResponse::Ok().json(AgentResponse {
         agent: (&ctx.agent).into(),
-    })
+    }))
+}
+
+/// Admins rename, change the role of, deactivate or reactivate an agent.
+/// A deactivated agent's sockets are closed at once (4001).
+async fn update(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+    body: web::Json<UpdateAgentRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let id = crate::error::agent_id(&id)?;
+    let agent = state
+        .auth
+        .update_agent(
+            &ctx,
+            &id,
+            body.name.as_deref(),
+            body.role.as_deref(),
+            body.active,
+        )
+        .await?;
+    if !agent.active {
+        state
+            .hub
+            .kick_agent(&agent.tenant_id, &agent.id, None)
+            .await;
+    }
+    Ok(HttpResponse::Ok().json(AgentResponse {
+        agent: (&agent).into(),
+    }))
+}
+
+/// The signed-in agent's own password; their other logins end, and the
+/// sockets those opened are closed.
+async fn change_password(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    body: web::Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    state
+        .auth
+        .change_password(&ctx, &body.current_password, &body.new_password)
+        .await?;
+    state
+        .hub
+        .kick_agent(ctx.tenant_id(), &ctx.agent.id, Some(&ctx.credential))
+        .await;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The tenant's agents, with who is online right now.

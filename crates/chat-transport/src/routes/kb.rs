@@ -80,6 +80,7 @@ fn bot(t: &Tenant) -> BotResponse {
 
 async fn get_bot(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     ctx.require_admin()?;
+    ctx.require(chat_domain::Scope::SettingsRead)?;
     Ok(HttpResponse::Ok().json(bot(&state.chat.tenant(ctx.tenant_id()).await?)))
 }
 

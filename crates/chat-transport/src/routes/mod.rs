@@ -2,11 +2,13 @@
 //! is `ws::frames`.
 
 pub mod agents;
+pub mod api_tokens;
 pub mod auth;
 pub mod health;
 pub mod kb;
 pub mod public;
 pub mod sessions;
+pub mod webhooks;
 
 use actix_web::HttpResponse;
 use chat_domain::Message;

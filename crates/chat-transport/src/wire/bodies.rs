@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use validator::Validate;
 
-use super::views::{Agent, Article, BotSetting, Message, PublicSession, Session};
+use super::views::{
+    Agent, ApiToken, Article, BotSetting, Delivery, Message, PublicSession, Session, Webhook,
+};
 
 // ----- requests --------------------------------------------------------------
 
@@ -233,4 +235,109 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub request_id: Option<String>,
+}
+
+// ----- team, API tokens, webhooks ---------------------------------------------
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgentRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// `admin` or `agent`.
+    #[validate(length(max = 16))]
+    #[ts(optional)]
+    pub role: Option<String>,
+    /// `false` deactivates: the agent's tokens are revoked and their
+    /// sockets closed at once.
+    #[ts(optional)]
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: String,
+    #[validate(length(min = 1, max = 1024))]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiTokenRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// Checked by `Scope::parse_list`.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct ApiTokenListResponse {
+    pub api_tokens: Vec<ApiToken>,
+}
+
+/// The token's secret is in `token`, this once.
+#[derive(Debug, Serialize, TS)]
+pub struct CreateApiTokenResponse {
+    pub api_token: ApiToken,
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhookRequest {
+    #[validate(length(min = 1, max = 2048))]
+    pub url: String,
+    /// Checked by `parse_events`.
+    pub events: Vec<String>,
+    #[ts(optional)]
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhookRequest {
+    #[validate(length(min = 1, max = 2048))]
+    #[ts(optional)]
+    pub url: Option<String>,
+    #[ts(optional)]
+    pub events: Option<Vec<String>>,
+    #[ts(optional)]
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct WebhookResponse {
+    pub webhook: Webhook,
+}
+
+/// The signing secret (`whsec_...`) is in `secret`, this once.
+#[derive(Debug, Serialize, TS)]
+pub struct CreateWebhookResponse {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct WebhookListResponse {
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct DeliveryListResponse {
+    pub deliveries: Vec<Delivery>,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct DeliveryResponse {
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Deserialize, Default, TS)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesQuery {
+    #[ts(optional)]
+    pub limit: Option<u64>,
 }

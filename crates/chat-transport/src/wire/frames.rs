@@ -185,6 +185,20 @@ pub fn encode(event: &ChatEvent, audience: Audience) -> String {
     }
 }
 
+/// The `payload` of the frame for an event, as a JSON value (the `data`
+/// of a webhook delivery).
+pub fn frame_payload<S>(event: &ChatEvent) -> serde_json::Value
+where
+    S: TS + Serialize + for<'a> From<&'a ChatSession>,
+{
+    match serde_json::to_value(frame_for::<S>(event)) {
+        Ok(serde_json::Value::Object(mut frame)) => {
+            frame.remove("payload").unwrap_or(serde_json::Value::Null)
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
 fn frame_for<S>(event: &ChatEvent) -> ServerFrame<S>
 where
     S: TS + for<'a> From<&'a ChatSession>,

@@ -46,6 +46,10 @@ fn generate() -> String {
     decl::<Agent>(&cfg, &mut out);
     decl::<Article>(&cfg, &mut out);
     decl::<BotSetting>(&cfg, &mut out);
+    decl::<ApiToken>(&cfg, &mut out);
+    decl::<Webhook>(&cfg, &mut out);
+    decl::<DeliveryStatus>(&cfg, &mut out);
+    decl::<Delivery>(&cfg, &mut out);
     // REST bodies.
     decl::<CustomerInput>(&cfg, &mut out);
     decl::<ContextInput>(&cfg, &mut out);
@@ -71,6 +75,18 @@ fn generate() -> String {
     decl::<BotResponse>(&cfg, &mut out);
     decl::<HealthResponse>(&cfg, &mut out);
     decl::<ReadyResponse>(&cfg, &mut out);
+    decl::<UpdateAgentRequest>(&cfg, &mut out);
+    decl::<ChangePasswordRequest>(&cfg, &mut out);
+    decl::<CreateApiTokenRequest>(&cfg, &mut out);
+    decl::<ApiTokenListResponse>(&cfg, &mut out);
+    decl::<CreateApiTokenResponse>(&cfg, &mut out);
+    decl::<CreateWebhookRequest>(&cfg, &mut out);
+    decl::<UpdateWebhookRequest>(&cfg, &mut out);
+    decl::<WebhookResponse>(&cfg, &mut out);
+    decl::<CreateWebhookResponse>(&cfg, &mut out);
+    decl::<WebhookListResponse>(&cfg, &mut out);
+    decl::<DeliveryListResponse>(&cfg, &mut out);
+    decl::<DeliveryResponse>(&cfg, &mut out);
     decl::<ErrorDetail>(&cfg, &mut out);
     decl::<ErrorResponse>(&cfg, &mut out);
     // WebSocket frames.

@@ -202,6 +202,8 @@ pub struct Agent {
     pub name: String,
     pub email: String,
     pub role: Role,
+    /// A deactivated agent cannot log in.
+    pub active: bool,
     pub created_at: String,
     /// Only in the agent list: whether the agent has a socket open now.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,6 +218,7 @@ impl From<&chat_domain::Agent> for Agent {
             name: a.name.clone(),
             email: a.email.as_str().to_owned(),
             role: a.role.into(),
+            active: a.active,
             created_at: rfc3339(&a.created_at),
             online: None,
         }
@@ -272,6 +275,108 @@ impl From<&chat_domain::Tenant> for BotSetting {
         Self {
             mode: t.bot_mode.into(),
             name: t.bot_name.clone(),
+        }
+    }
+}
+
+/// An API token as it is listed: never its secret.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// The admin who made it; the token acts as them.
+    pub agent_id: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl From<&chat_domain::ApiToken> for ApiToken {
+    fn from(t: &chat_domain::ApiToken) -> Self {
+        Self {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            scopes: t.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            agent_id: t.agent_id.to_string(),
+            created_at: rfc3339(&t.created_at),
+            last_used_at: t.last_used_at.as_ref().map(rfc3339),
+        }
+    }
+}
+
+/// A webhook endpoint: never its secret.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&chat_domain::WebhookEndpoint> for Webhook {
+    fn from(w: &chat_domain::WebhookEndpoint) -> Self {
+        Self {
+            id: w.id.clone(),
+            url: w.url.as_str().to_owned(),
+            events: w.events.clone(),
+            active: w.active,
+            created_at: rfc3339(&w.created_at),
+            updated_at: rfc3339(&w.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl From<chat_domain::DeliveryStatus> for DeliveryStatus {
+    fn from(s: chat_domain::DeliveryStatus) -> Self {
+        match s {
+            chat_domain::DeliveryStatus::Pending => DeliveryStatus::Pending,
+            chat_domain::DeliveryStatus::Delivered => DeliveryStatus::Delivered,
+            chat_domain::DeliveryStatus::Failed => DeliveryStatus::Failed,
+        }
+    }
+}
+
+/// One event's delivery to one endpoint, in the delivery log.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Delivery {
+    /// The `webhook-id` header of every attempt.
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    /// When the next attempt is due (while pending).
+    pub next_attempt_at: String,
+    /// The HTTP status of the last attempt, if it got one.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+impl From<&chat_domain::Delivery> for Delivery {
+    fn from(d: &chat_domain::Delivery) -> Self {
+        Self {
+            id: d.id.clone(),
+            event_id: d.event_id.clone(),
+            event_type: d.event_type.clone(),
+            status: d.status.into(),
+            attempts: d.attempts,
+            next_attempt_at: rfc3339(&d.next_attempt_at),
+            last_status: d.last_status,
+            last_error: d.last_error.clone(),
+            created_at: rfc3339(&d.created_at),
+            delivered_at: d.delivered_at.as_ref().map(rfc3339),
         }
     }
 }

@@ -44,6 +44,8 @@ async fn agent_ws(
             ));
         }
     };
+    // API tokens are for the REST API; a socket needs a person signed in.
+    ctx.require_login()?;
     let peer = Peer::Agent {
         tenant: ctx.tenant_id().clone(),
         agent: ctx.agent.id.clone(),

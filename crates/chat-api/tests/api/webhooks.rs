@@ -1,0 +1,345 @@
+//! Webhooks against a real receiver (`tests/support/webhook_receiver.py`)
+//! that verifies every delivery with the `standardwebhooks` package.
+
+use std::time::Duration;
+
+use chat_api::configuration::Settings;
+use chat_domain::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestAgent, TestApp, ok, spawn_app_with, without_request_id};
+use crate::receiver::Receiver;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn quick_retries(s: &mut Settings) {
+    s.webhooks.allow_private = true;
+    s.webhooks.first_retry_ms = 100;
+    s.webhooks.poll_interval_ms = 50;
+}
+
+async fn setup(configure: impl FnOnce(&mut Settings)) -> (TestApp, TestAgent) {
+    let app = spawn_app_with(configure).await;
+    app.create_tenant("acme", &[]).await;
+    let admin = app
+        .create_agent_with_role("acme", "admin@acme.test", "Ada", Role::Admin)
+        .await;
+    (app, admin)
+}
+
+async fn create(app: &TestApp, admin: &TestAgent, body: Value) -> (String, String) {
+    let res = app
+        .agent_post(&admin.token, "/api/v1/webhooks", Some(&body))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = ok(res.json().await);
+    (
+        body["webhook"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        body["secret"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn deliveries(app: &TestApp, admin: &TestAgent, id: &str) -> Vec<Value> {
+    let res = app
+        .agent_get(&admin.token, &format!("/api/v1/webhooks/{id}/deliveries"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = ok(res.json().await);
+    body["deliveries"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn endpoints_are_managed_by_admins_and_never_show_their_secret_again() {
+    let (app, admin) = setup(|_| {}).await;
+    let (id, secret) = create(
+        &app,
+        &admin,
+        json!({ "url": "https://hooks.example.com/parley", "events": ["chat.message.new"] }),
+    )
+    .await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let listed = ok(app
+        .agent_get(&admin.token, "/api/v1/webhooks")
+        .await
+        .text()
+        .await);
+    assert!(!listed.contains(&secret));
+    let listed: Value = ok(serde_json::from_str(&listed));
+    assert_eq!(
+        listed["webhooks"][0]["url"],
+        "https://hooks.example.com/parley"
+    );
+    assert_eq!(listed["webhooks"][0]["active"], true);
+
+    let res = app
+        .agent_request(
+            Method::PATCH,
+            &admin.token,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(
+                &json!({ "events": ["chat.session.closed", "chat.bot.handoff"], "active": false }),
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = ok(res.json().await);
+    assert_eq!(
+        body["webhook"]["events"],
+        json!(["chat.session.closed", "chat.bot.handoff"])
+    );
+    assert_eq!(body["webhook"]["active"], false);
+    let one: Value = ok(app
+        .agent_get(&admin.token, &format!("/api/v1/webhooks/{id}"))
+        .await
+        .json()
+        .await);
+    assert_eq!(one["webhook"]["active"], false);
+
+    let res = app
+        .agent_request(
+            Method::DELETE,
+            &admin.token,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app
+        .agent_get(&admin.token, &format!("/api/v1/webhooks/{id}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_endpoints_are_refused() {
+    let (app, admin) = setup(|_| {}).await;
+    let agent = app.create_agent("acme", "bob@acme.test", "Bob").await;
+    let good = json!({ "url": "https://hooks.example.com/", "events": ["chat.message.new"] });
+    let res = app
+        .agent_post(&agent.token, "/api/v1/webhooks", Some(&good))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    for (body, field) in [
+        (
+            json!({ "url": "ftp://x.example.com/", "events": ["chat.message.new"] }),
+            "url",
+        ),
+        (
+            json!({ "url": "https://u:p@x.example.com/", "events": ["chat.message.new"] }),
+            "url",
+        ),
+        (
+            json!({ "url": "https://x.example.com/", "events": ["chat.typing"] }),
+            "events",
+        ),
+        (
+            json!({ "url": "https://x.example.com/", "events": [] }),
+            "events",
+        ),
+    ] {
+        let res = app
+            .agent_post(&admin.token, "/api/v1/webhooks", Some(&body))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let err = without_request_id(ok(res.json().await));
+        assert_eq!(err["error"]["field"], field, "{err}");
+    }
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_retried_logged_and_redelivered() {
+    let receiver = Receiver::start().await;
+    let (app, admin) = setup(quick_retries).await;
+    let events = json!(["chat.session.started", "chat.message.new"]);
+    let (id, secret) = create(
+        &app,
+        &admin,
+        json!({ "url": format!("{}/hooks/parley", receiver.url), "events": events }),
+    )
+    .await;
+    let (idle, _) = create(
+        &app,
+        &admin,
+        json!({ "url": format!("{}/idle", receiver.url), "events": events, "active": false }),
+    )
+    .await;
+    receiver.configure(&secret, 2).await;
+
+    let (key, session_id) = app.start_session("acme", "Carla").await;
+    let res = app.post_message(&key, "my parcel is late", None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let message: Value = ok(res.json().await);
+    // Not subscribed: no delivery for the close.
+    let close = app
+        .agent_post(
+            &admin.token,
+            &format!("/api/v1/chat/sessions/{session_id}/close"),
+            None,
+        )
+        .await;
+    assert_eq!(close.status(), StatusCode::OK);
+
+    let log = receiver
+        .wait_for(WAIT, |log| Receiver::accepted(log).len() >= 2)
+        .await;
+    let accepted = Receiver::accepted(&log);
+    assert_eq!(accepted.len(), 2, "{log:#?}");
+    let types: Vec<&str> = accepted
+        .iter()
+        .filter_map(|e| e["payload"]["type"].as_str())
+        .collect();
+    assert!(types.contains(&"chat.session.started") && types.contains(&"chat.message.new"));
+    for e in &accepted {
+        assert_eq!(e["attempt"], 3, "two 500s, then accepted: {e}");
+        assert_eq!(e["path"], "/hooks/parley");
+        let tries = log.iter().filter(|x| x["id"] == e["id"]).count();
+        assert_eq!(tries, 3, "one webhook-id across the retries");
+        let body = &e["payload"];
+        assert!(body["id"].is_string() && body["created_at"].is_string());
+        assert_eq!(body["tenant_id"].as_str().map(str::len), Some(36));
+    }
+    assert!(log.iter().all(|e| e["verified"] == true), "{log:#?}");
+    let new = accepted
+        .iter()
+        .find(|e| e["payload"]["type"] == "chat.message.new")
+        .map(|e| e["payload"]["data"].clone())
+        .unwrap_or_default();
+    assert_eq!(new["id"], message["message"]["id"]);
+    assert_eq!(new["body"], "my parcel is late");
+    assert_eq!(new["session_id"], session_id.as_str());
+
+    let logged = deliveries(&app, &admin, &id).await;
+    assert_eq!(logged.len(), 2, "{logged:#?}");
+    for d in &logged {
+        assert_eq!(d["status"], "delivered");
+        assert_eq!(d["attempts"], 3);
+        assert_eq!(d["last_status"], 200);
+    }
+    assert!(
+        deliveries(&app, &admin, &idle).await.is_empty(),
+        "an inactive endpoint gets nothing"
+    );
+
+    let delivery = logged[0]["id"].as_str().unwrap_or_default().to_owned();
+    let res = app
+        .agent_post(
+            &admin.token,
+            &format!("/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let log = receiver
+        .wait_for(WAIT, |log| {
+            log.iter().filter(|e| e["id"] == delivery.as_str()).count() == 4
+        })
+        .await;
+    let again = log
+        .iter()
+        .rfind(|e| e["id"] == delivery.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(again["answered"], 200);
+    assert_eq!(again["verified"], true);
+    let res = app
+        .agent_post(
+            &admin.token,
+            &format!(
+                "/api/v1/webhooks/{id}/deliveries/00000000-0000-7000-8000-000000000000/redeliver"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_unless_allowed() {
+    let receiver = Receiver::start().await;
+    let (app, admin) = setup(|s| {
+        s.webhooks.poll_interval_ms = 50;
+        s.webhooks.first_retry_ms = 100;
+    })
+    .await;
+    let local = format!("{}/hook", receiver.url);
+    let named = local.replace("127.0.0.1", "localhost");
+    let (literal, secret) = create(
+        &app,
+        &admin,
+        json!({ "url": local, "events": ["chat.session.started"] }),
+    )
+    .await;
+    let (by_name, _) = create(
+        &app,
+        &admin,
+        json!({ "url": named, "events": ["chat.session.started"] }),
+    )
+    .await;
+    receiver.configure(&secret, 0).await;
+    app.start_session("acme", "Carla").await;
+
+    for id in [&literal, &by_name] {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let logged = deliveries(&app, &admin, id).await;
+            if logged
+                .first()
+                .is_some_and(|d| d["attempts"].as_u64() >= Some(1))
+            {
+                let d = &logged[0];
+                assert_eq!(d["status"], "pending", "retried later: {d}");
+                let error = d["last_error"].as_str().unwrap_or_default();
+                assert!(
+                    error.contains("private") || error.contains("public"),
+                    "{error}"
+                );
+                assert!(d["last_status"].is_null());
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no attempt logged: {logged:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(
+        receiver.log().await.is_empty(),
+        "nothing reached the private address"
+    );
+}
+
+#[tokio::test]
+async fn endpoints_and_deliveries_of_another_tenant_are_not_found() {
+    let (app, admin) = setup(|_| {}).await;
+    app.create_tenant("other", &[]).await;
+    let stranger = app
+        .create_agent_with_role("other", "eve@other.test", "Eve", Role::Admin)
+        .await;
+    let (id, _) = create(
+        &app,
+        &admin,
+        json!({ "url": "https://hooks.example.com/", "events": ["chat.message.new"] }),
+    )
+    .await;
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/webhooks/{id}")),
+        (Method::DELETE, format!("/api/v1/webhooks/{id}")),
+        (Method::GET, format!("/api/v1/webhooks/{id}/deliveries")),
+    ] {
+        let res = app
+            .agent_request(method.clone(), &stranger.token, &path, None)
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let list: Value = ok(app
+        .agent_get(&stranger.token, "/api/v1/webhooks")
+        .await
+        .json()
+        .await);
+    assert_eq!(list["webhooks"], json!([]));
+}

@@ -1,0 +1,121 @@
+//! Webhook endpoints, their delivery log and redelivery (admins).
+
+use actix_web::{HttpResponse, web};
+use validator::Validate;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::Agent;
+use crate::wire::{
+    CreateWebhookRequest, CreateWebhookResponse, DeliveriesQuery, DeliveryListResponse,
+    DeliveryResponse, UpdateWebhookRequest, WebhookListResponse, WebhookResponse,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/webhooks")
+            .route("", web::get().to(list))
+            .route("", web::post().to(create))
+            .route("/{id}", web::get().to(get))
+            .route("/{id}", web::patch().to(update))
+            .route("/{id}", web::delete().to(delete))
+            .route("/{id}/deliveries", web::get().to(deliveries))
+            .route(
+                "/{id}/deliveries/{delivery_id}/redeliver",
+                web::post().to(redeliver),
+            ),
+    );
+}
+
+async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+    let webhooks = state.chat.webhooks(&ctx).await?;
+    Ok(HttpResponse::Ok().json(WebhookListResponse {
+        webhooks: webhooks.iter().map(Into::into).collect(),
+    }))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    body: web::Json<CreateWebhookRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let (webhook, secret) = state
+        .chat
+        .create_webhook(&ctx, &body.url, &body.events, body.active)
+        .await?;
+    Ok(HttpResponse::Created().json(CreateWebhookResponse {
+        webhook: (&webhook).into(),
+        secret,
+    }))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let webhook = state.chat.webhook(&ctx, &id).await?;
+    Ok(HttpResponse::Ok().json(WebhookResponse {
+        webhook: (&webhook).into(),
+    }))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+    body: web::Json<UpdateWebhookRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let webhook = state
+        .chat
+        .update_webhook(
+            &ctx,
+            &id,
+            body.url.as_deref(),
+            body.events.as_deref(),
+            body.active,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(WebhookResponse {
+        webhook: (&webhook).into(),
+    }))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.chat.delete_webhook(&ctx, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn deliveries(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+    query: web::Query<DeliveriesQuery>,
+) -> ApiResult<HttpResponse> {
+    let deliveries = state
+        .chat
+        .webhook_deliveries(&ctx, &id, query.limit)
+        .await?;
+    Ok(HttpResponse::Ok().json(DeliveryListResponse {
+        deliveries: deliveries.iter().map(Into::into).collect(),
+    }))
+}
+
+async fn redeliver(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, delivery_id) = path.into_inner();
+    let delivery = state.chat.redeliver(&ctx, &id, &delivery_id).await?;
+    state.webhooks_wake();
+    Ok(HttpResponse::Accepted().json(DeliveryResponse {
+        delivery: (&delivery).into(),
+    }))
+}
