@@ -126,3 +126,50 @@ test('a wrong password shows a clear error', async () => {
     server.cleanup();
   }
 });
+
+test('an admin adds an agent, promotes and deactivates them on the Team page, and changes their password', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext();
+  try {
+    const page = await signIn(ctx, server.url, 'agent@demo.com');
+    await page.getByRole('button', { name: 'Team' }).click();
+    const table = page.getByRole('table', { name: 'Agents' });
+    await table.locator('tr[data-email="alex@demo.com"]').waitFor();
+
+    const add = page.getByRole('form', { name: 'Add an agent' });
+    await add.getByLabel('Name').fill('Cy Young');
+    await add.getByLabel("New agent's email").fill('cy@demo.com');
+    await add.getByLabel('Initial password').fill('Cy-password-1');
+    await add.getByRole('button', { name: 'Add agent' }).click();
+    const row = table.locator('tr[data-email="cy@demo.com"]');
+    await row.waitFor();
+
+    await row.getByLabel('Role of Cy Young').selectOption('admin');
+    await page.waitForFunction(() => document.querySelector('tr[data-email="cy@demo.com"] select')?.value === 'admin');
+    const login = async (password) => (await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'cy@demo.com', password }),
+    }));
+    const res = await login('Cy-password-1');
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).agent.role, 'admin');
+
+    await row.getByRole('button', { name: 'Deactivate Cy Young' }).click();
+    await row.getByRole('button', { name: 'Reactivate Cy Young' }).waitFor();
+    assert.equal(await row.locator('.state').textContent(), 'Deactivated');
+    assert.equal((await login('Cy-password-1')).status, 401);
+
+    const pw = page.getByRole('form', { name: 'Change your password' });
+    await pw.getByLabel('Current password').fill('Test@1234');
+    await pw.getByLabel('New password').fill('A-new-password-2');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await pw.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+    const again = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'agent@demo.com', password: 'A-new-password-2' }),
+    });
+    assert.equal(again.status, 200);
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

@@ -5,6 +5,8 @@ import type {
   AgentListResponse,
   AgentResponse,
   AssignRequest,
+  ChangePasswordRequest,
+  CreateAgentRequest,
   ErrorResponse,
   LoginRequest,
   LoginResponse,
@@ -14,6 +16,7 @@ import type {
   SessionListResponse,
   SessionResponse,
   TicketResponse,
+  UpdateAgentRequest,
 } from './wire';
 
 export class ApiError extends Error {
@@ -104,6 +107,15 @@ export class Api {
   }
   reopen(id: string) {
     return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/reopen`);
+  }
+  createAgent(req: CreateAgentRequest) {
+    return this.request<AgentResponse>('POST', '/api/v1/agents', req);
+  }
+  updateAgent(id: string, req: UpdateAgentRequest) {
+    return this.request<AgentResponse>('PATCH', `/api/v1/agents/${id}`, req);
+  }
+  changePassword(req: ChangePasswordRequest) {
+    return this.request<void>('POST', '/api/v1/agents/me/password', req);
   }
   ticket() {
     return this.request<TicketResponse>('POST', '/api/v1/ws/ticket');

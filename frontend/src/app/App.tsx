@@ -3,6 +3,7 @@ import { Api } from '../api/client';
 import type { Agent } from '../api/wire';
 import { LoginPage } from '../features/auth/LoginPage';
 import { InboxPage } from '../features/inbox/InboxPage';
+import { TeamPage } from '../features/team/TeamPage';
 
 const KEY = 'dashboard.auth';
 
@@ -23,6 +24,7 @@ function loadAuth(): Auth | null {
 
 export function App() {
   const [auth, setAuth] = useState<Auth | null>(loadAuth);
+  const [view, setView] = useState<'inbox' | 'team'>('inbox');
   const base = useMemo(() => new Api(window.location.origin), []);
   if (!auth) {
     return (
@@ -39,5 +41,7 @@ export function App() {
     sessionStorage.removeItem(KEY);
     setAuth(null);
   };
-  return <InboxPage api={base.withToken(auth.token)} me={auth.agent} onSignOut={signOut} />;
+  const api = base.withToken(auth.token);
+  if (view === 'team') return <TeamPage api={api} me={auth.agent} onBack={() => setView('inbox')} />;
+  return <InboxPage api={api} me={auth.agent} onSignOut={signOut} onTeam={() => setView('team')} />;
 }

@@ -16,7 +16,7 @@ function newClientId(): string {
   return `d-${crypto.randomUUID()}`;
 }
 
-export function InboxPage({ api, me, onSignOut }: { api: Api; me: Agent; onSignOut: () => void }) {
+export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent; onSignOut: () => void; onTeam: () => void }) {
   const [state, dispatch] = useReducer(reduce, me, initialState);
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -201,6 +201,9 @@ export function InboxPage({ api, me, onSignOut }: { api: Api; me: Agent; onSignO
         </span>
         <span className="hint">j/k move · r reply · a assign to me · / search</span>
         <span className="me">{me.name}</span>
+        <button type="button" onClick={onTeam}>
+          Team
+        </button>
         <button
           type="button"
           onClick={() => {

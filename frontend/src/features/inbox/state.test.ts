@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent, Message, Session } from '../../api/wire';
 import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type InboxState } from './state';
 
-const me: Agent = { id: 'me', name: 'Alex', email: 'a@x.test', role: 'agent', created_at: '2026-01-01T00:00:00.000Z' };
+const me: Agent = { id: 'me', name: 'Alex', email: 'a@x.test', role: 'agent', active: true, created_at: '2026-01-01T00:00:00.000Z' };
 
 function session(id: string, at: string, lastSeq = 0): Session {
   return {

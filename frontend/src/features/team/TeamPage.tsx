@@ -1,0 +1,166 @@
+// The team: who is on it and online; admins invite, change roles and
+// deactivate; everyone changes their own password.
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { ApiError, type Api } from '../../api/client';
+import type { Agent, Role } from '../../api/wire';
+
+function message(e: unknown): string {
+  return e instanceof ApiError ? e.message : 'Something went wrong.';
+}
+
+export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () => void }) {
+  const [agents, setAgents] = useState<Agent[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const isAdmin = me.role === 'admin';
+
+  const load = useCallback(() => {
+    api.agents().then((r) => setAgents(r.agents), (e: unknown) => setError(message(e)));
+  }, [api]);
+  useEffect(load, [load]);
+
+  const update = async (agent: Agent, change: { role?: Role; active?: boolean }) => {
+    setError(null);
+    try {
+      await api.updateAgent(agent.id, change);
+      load();
+    } catch (e) {
+      setError(message(e));
+    }
+  };
+
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>Team</h1>
+        <span className="me">{me.name}</span>
+        <button type="button" onClick={onBack}>
+          Inbox
+        </button>
+      </header>
+      <main className="team">
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <table aria-label="Agents">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>State</th>
+              {isAdmin && <th />}
+            </tr>
+          </thead>
+          <tbody>
+            {agents.map((a) => (
+              <tr key={a.id} data-email={a.email}>
+                <td>
+                  <span className={`dot ${a.online ? 'on' : 'off'}`} aria-label={a.online ? 'online' : 'offline'} /> {a.name}
+                </td>
+                <td>{a.email}</td>
+                <td>
+                  {isAdmin ? (
+                    <select aria-label={`Role of ${a.name}`} value={a.role} onChange={(e) => void update(a, { role: e.target.value as Role })}>
+                      <option value="agent">agent</option>
+                      <option value="admin">admin</option>
+                    </select>
+                  ) : (
+                    a.role
+                  )}
+                </td>
+                <td className="state">{a.active ? 'Active' : 'Deactivated'}</td>
+                {isAdmin && (
+                  <td>
+                    <button type="button" onClick={() => void update(a, { active: !a.active })}>
+                      {a.active ? `Deactivate ${a.name}` : `Reactivate ${a.name}`}
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="forms">
+          {isAdmin && <NewAgent api={api} onCreated={load} />}
+          <ChangePassword api={api} />
+        </div>
+      </main>
+    </div>
+  );
+}
+
+function NewAgent({ api, onCreated }: { api: Api; onCreated: () => void }) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<Role>('agent');
+  const [status, setStatus] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await api.createAgent({ name, email, password, role });
+      setStatus(`Added ${name}.`);
+      setName('');
+      setEmail('');
+      setPassword('');
+      onCreated();
+    } catch (err) {
+      setStatus(message(err));
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Add an agent">
+      <h2>Add an agent</h2>
+      <label>
+        Name <input value={name} onChange={(e) => setName(e.target.value)} required />
+      </label>
+      <label>
+        New agent's email <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
+      </label>
+      <label>
+        Initial password <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} />
+      </label>
+      <label>
+        Role
+        <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <option value="agent">agent</option>
+          <option value="admin">admin</option>
+        </select>
+      </label>
+      <button type="submit">Add agent</button>
+      {status && <p role="status">{status}</p>}
+    </form>
+  );
+}
+
+function ChangePassword({ api }: { api: Api }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [status, setStatus] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await api.changePassword({ current_password: current, new_password: next });
+      setStatus('Password changed. Your other sessions were signed out.');
+      setCurrent('');
+      setNext('');
+    } catch (err) {
+      setStatus(message(err));
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Change your password">
+      <h2>Change your password</h2>
+      <label>
+        Current password <input type="password" value={current} onChange={(e) => setCurrent(e.target.value)} required />
+      </label>
+      <label>
+        New password <input type="password" value={next} onChange={(e) => setNext(e.target.value)} required minLength={8} />
+      </label>
+      <button type="submit">Change password</button>
+      {status && <p role="status">{status}</p>}
+    </form>
+  );
+}
