@@ -216,3 +216,153 @@ async fn kb_import_reads_jsonl_and_markdown_folders_and_set_bot_switches_the_mod
     assert!(!wrong.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Logs in over the service layer the binary uses, without a server.
+async fn can_log_in(db: &TestDatabase, email: &str, password: &str) -> bool {
+    let store = chat_store::SeaOrmStore::connect(&chat_store::StoreSettings::new(db.url.clone()))
+        .await
+        .expect("connect");
+    let repos = chat_service::Repositories::from_store(std::sync::Arc::new(store));
+    let auth = chat_service::AuthService::new(repos, chat_service::AuthSettings::default())
+        .await
+        .expect("auth");
+    auth.login(email, password, "127.0.0.1").await.is_ok()
+}
+
+#[tokio::test]
+async fn the_operator_lists_promotes_deactivates_and_resets_agents() {
+    let db = TestDatabase::create(Backend::from_env()).await;
+    assert!(run(&db, &["migrate"]).status.success());
+    assert!(
+        run(&db, &["tenant", "create", "acme", "--name", "Acme"])
+            .status
+            .success()
+    );
+    for (email, role) in [("ada@acme.test", "admin"), ("bob@acme.test", "agent")] {
+        let made = run(
+            &db,
+            &[
+                "agent",
+                "create",
+                "--tenant",
+                "acme",
+                "--email",
+                email,
+                "--name",
+                email,
+                "--password",
+                "first password",
+                "--role",
+                role,
+            ],
+        );
+        assert!(made.status.success(), "{}", text(&made.stderr));
+    }
+
+    let list = run(&db, &["agent", "list", "--tenant", "acme"]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let out = text(&list.stdout);
+    assert!(out.contains("ada@acme.test\tadmin\tactive"), "{out}");
+    assert!(out.contains("bob@acme.test\tagent\tactive"), "{out}");
+
+    // The last admin stays one.
+    let demote = run(
+        &db,
+        &[
+            "agent",
+            "set-role",
+            "--tenant",
+            "acme",
+            "--email",
+            "ada@acme.test",
+            "agent",
+        ],
+    );
+    assert!(!demote.status.success());
+    assert!(
+        text(&demote.stderr).contains("last active admin"),
+        "{}",
+        text(&demote.stderr)
+    );
+    let promote = run(
+        &db,
+        &[
+            "agent",
+            "set-role",
+            "--tenant",
+            "acme",
+            "--email",
+            "bob@acme.test",
+            "admin",
+        ],
+    );
+    assert!(promote.status.success(), "{}", text(&promote.stderr));
+    assert!(text(&promote.stdout).contains("bob@acme.test is now admin"));
+
+    assert!(can_log_in(&db, "ada@acme.test", "first password").await);
+    let off = run(
+        &db,
+        &[
+            "agent",
+            "deactivate",
+            "--tenant",
+            "acme",
+            "--email",
+            "ada@acme.test",
+        ],
+    );
+    assert!(off.status.success(), "{}", text(&off.stderr));
+    assert!(!can_log_in(&db, "ada@acme.test", "first password").await);
+    let list = text(&run(&db, &["agent", "list", "--tenant", "acme"]).stdout);
+    assert!(list.contains("ada@acme.test\tadmin\tdeactivated"), "{list}");
+    let on = run(
+        &db,
+        &[
+            "agent",
+            "activate",
+            "--tenant",
+            "acme",
+            "--email",
+            "ada@acme.test",
+        ],
+    );
+    assert!(on.status.success());
+    assert!(can_log_in(&db, "ada@acme.test", "first password").await);
+
+    let reset = Command::new(env!("CARGO_BIN_EXE_chat-api"))
+        .args([
+            "agent",
+            "reset-password",
+            "--tenant",
+            "acme",
+            "--email",
+            "bob@acme.test",
+        ])
+        .env("CHAT__DATABASE__URL", &db.url)
+        .env("CHAT_CONFIG", "/nonexistent/chat.toml")
+        .env("CHAT_NEW_PASSWORD", "second password")
+        .output()
+        .expect("output");
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    assert!(!text(&reset.stdout).contains("second password"));
+    assert!(!can_log_in(&db, "bob@acme.test", "first password").await);
+    assert!(can_log_in(&db, "bob@acme.test", "second password").await);
+
+    let nobody = run(
+        &db,
+        &[
+            "agent",
+            "deactivate",
+            "--tenant",
+            "acme",
+            "--email",
+            "zed@acme.test",
+        ],
+    );
+    assert!(!nobody.status.success());
+    assert!(
+        text(&nobody.stderr).contains("not found"),
+        "{}",
+        text(&nobody.stderr)
+    );
+}

@@ -33,7 +33,7 @@ pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
 pub use chat::{ChatService, MAX_PAGE, StartSession};
 pub use ctx::AgentCtx;
 pub use error::{Error, Result};
-pub use keys::{hash_secret, new_id, new_secret};
+pub use keys::{hash_secret, new_id, new_secret, new_webhook_secret};
 pub use throttle::{TYPING_PER_SESSION, TYPING_PER_TENANT};
 
 /// The repositories the services use, as trait objects so that the binary
