@@ -17,7 +17,6 @@ mod common;
 #[path = "support/receiver.rs"]
 mod receiver;
 
-use chat_domain::repo::WebhookRepository;
 use chat_domain::{NewWebhookEndpoint, WebhookUrl};
 use chat_service::Repositories;
 use chat_store::testing::{Backend, TestDatabase};
