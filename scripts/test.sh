@@ -32,6 +32,10 @@ if [ -n "${CHAT_TEST_POSTGRES_URL:-}" ]; then
   CHAT_TEST_DATABASE=postgres cargo test -p chat-store -p chat-api
 fi
 
+step "schemathesis: every REST operation against the running server"
+cargo build -p chat-api
+scripts/schemathesis.sh
+
 step "benchmark smoke run"
 bench/run.sh smoke
 

@@ -173,3 +173,22 @@ test('an admin adds an agent, promotes and deactivates them on the Team page, an
     server.cleanup();
   }
 });
+
+test('the API reference at /api/docs renders the OpenAPI document from the server alone', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    const outside = [];
+    page.on('request', (r) => { if (!r.url().startsWith(server.url)) outside.push(r.url()); });
+    await page.goto(`${server.url}/api/docs`);
+    await page.locator('.opblock-summary-path', { hasText: '/api/v1/webhooks' }).first().waitFor();
+    const title = await page.locator('.info .title').textContent();
+    assert.match(title ?? '', /Parley chat API/);
+    assert.deepEqual(outside, [], 'nothing is loaded from elsewhere');
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

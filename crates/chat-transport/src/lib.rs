@@ -15,6 +15,7 @@ mod extract;
 pub mod hub;
 mod json;
 pub mod limits;
+pub mod openapi;
 pub mod request_id;
 mod routes;
 pub mod socket;
@@ -47,5 +48,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::kb::configure)
         .configure(routes::api_tokens::configure)
         .configure(routes::webhooks::configure)
+        .configure(openapi::configure)
         .configure(ws::configure);
 }

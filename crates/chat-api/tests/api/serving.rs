@@ -108,3 +108,54 @@ async fn the_loader_assets_and_json_are_compressed_as_the_client_asks() {
         ""
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_and_its_reference_page_are_served() {
+    let app = crate::helpers::spawn_app().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let doc: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi.json"
+        ))
+        .expect("docs/openapi.json"),
+    )
+    .expect("JSON");
+    assert_eq!(doc, committed, "the server serves the committed document");
+    for path in [
+        "/api/v1/agents/{id}",
+        "/api/v1/api-tokens",
+        "/api/v1/webhooks/{id}/deliveries",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
+
+    let page = app.get("/api/docs").await;
+    assert_eq!(page.status().as_u16(), 200);
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    let html = page.text().await.expect("text");
+    assert!(html.contains("/docs-ui/swagger-ui-bundle.js"));
+    assert!(!html.contains("https://"), "no outside resources");
+    let init = app
+        .get("/api/docs/init.js")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(init.contains("/api/openapi.json"));
+}

@@ -21,7 +21,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/agents/{id}", web::patch().to(update));
 }
 
-async fn me(Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/me",
+    tag = "agents",
+    summary = "The signed-in agent",
+    responses((status = 200, body = crate::wire::AgentResponse))
+)]
+pub async fn me(Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     ctx.require(chat_domain::Scope::AgentsRead)?;
     Ok(HttpResponse::Ok().json(AgentResponse {
         agent: (&ctx.agent).into(),
@@ -30,7 +37,16 @@ async fn me(Agent(ctx): Agent) -> ApiResult<HttpResponse> {
 
 /// Admins rename, change the role of, deactivate or reactivate an agent.
 /// A deactivated agent's sockets are closed at once (4001).
-async fn update(
+#[utoipa::path(
+    patch,
+    path = "/api/v1/agents/{id}",
+    tag = "agents",
+    summary = "Rename, change the role of, deactivate or reactivate an agent (admins)",
+    request_body = crate::wire::UpdateAgentRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::AgentResponse))
+)]
+pub async fn update(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -61,7 +77,15 @@ async fn update(
 
 /// The signed-in agent's own password; their other logins end, and the
 /// sockets those opened are closed.
-async fn change_password(
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents/me/password",
+    tag = "agents",
+    summary = "Change your password; your other logins end",
+    request_body = crate::wire::ChangePasswordRequest,
+    responses((status = 204))
+)]
+pub async fn change_password(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     body: web::Json<ChangePasswordRequest>,
@@ -79,7 +103,14 @@ async fn change_password(
 }
 
 /// The tenant's agents, with who is online right now.
-async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents",
+    tag = "agents",
+    summary = "The tenant's agents, with who is online",
+    responses((status = 200, body = crate::wire::AgentListResponse))
+)]
+pub async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let agents = state.chat.list_agents(&ctx).await?;
     let online = state.hub.online_agents(ctx.tenant_id()).await;
     let agents = agents
@@ -93,7 +124,15 @@ async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpRe
 }
 
 /// Admins add agents to their own tenant.
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents",
+    tag = "agents",
+    summary = "Add an agent (admins)",
+    request_body = crate::wire::CreateAgentRequest,
+    responses((status = 201, body = crate::wire::AgentResponse))
+)]
+pub async fn create(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     body: web::Json<CreateAgentRequest>,

@@ -15,14 +15,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/api-tokens/{id}", web::delete().to(revoke));
 }
 
-async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-tokens",
+    tag = "api-tokens",
+    summary = "The tenant's API tokens, never their secrets (admins)",
+    responses((status = 200, body = crate::wire::ApiTokenListResponse))
+)]
+pub async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let tokens = state.auth.api_tokens(&ctx).await?;
     Ok(HttpResponse::Ok().json(ApiTokenListResponse {
         api_tokens: tokens.iter().map(Into::into).collect(),
     }))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-tokens",
+    tag = "api-tokens",
+    summary = "Make an API token; its secret is in this answer only (admins)",
+    request_body = crate::wire::CreateApiTokenRequest,
+    responses((status = 201, body = crate::wire::CreateApiTokenResponse))
+)]
+pub async fn create(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     body: web::Json<CreateApiTokenRequest>,
@@ -38,7 +53,15 @@ async fn create(
     }))
 }
 
-async fn revoke(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-tokens/{id}",
+    tag = "api-tokens",
+    summary = "Revoke an API token (admins)",
+    params(("id" = String, Path)),
+    responses((status = 204))
+)]
+pub async fn revoke(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,

@@ -12,7 +12,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/ws/ticket", web::post().to(ticket));
 }
 
-async fn login(
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    summary = "Log in with email and password",
+    request_body = crate::wire::LoginRequest,
+    responses((status = 200, body = crate::wire::LoginResponse))
+)]
+pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
@@ -38,13 +46,27 @@ async fn login(
 }
 
 /// Revokes the token and closes every socket opened with it.
-async fn logout(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    summary = "Revoke this token and close its sockets",
+    responses((status = 204))
+)]
+pub async fn logout(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     state.auth.logout(&ctx).await?;
     state.hub.kick_credential(&ctx.credential).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn ticket(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/ws/ticket",
+    tag = "auth",
+    summary = "A single-use ticket for a browser's /ws upgrade",
+    responses((status = 201, body = crate::wire::TicketResponse))
+)]
+pub async fn ticket(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let (ticket, expires_at) = state.auth.issue_ws_ticket(&ctx).await?;
     Ok(HttpResponse::Created().json(TicketResponse {
         ticket,

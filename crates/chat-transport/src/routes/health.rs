@@ -9,12 +9,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The process is up.
-async fn healthz() -> HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    summary = "The process is up",
+    responses((status = 200, body = crate::wire::HealthResponse))
+)]
+pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
 /// The database answers; 503 otherwise.
-async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    summary = "The database answers",
+    responses((status = 200, body = crate::wire::ReadyResponse))
+)]
+pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state.chat.ready().await?;
     let stats = state.hub.stats().await;
     Ok(HttpResponse::Ok().json(ReadyResponse {

@@ -29,14 +29,29 @@ fn one(a: &chat_domain::Article) -> ArticleResponse {
     ArticleResponse { article: a.into() }
 }
 
-async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/kb/articles",
+    tag = "kb",
+    summary = "The knowledge base's articles (admins)",
+    responses((status = 200, body = crate::wire::ArticleListResponse))
+)]
+pub async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let articles = state.chat.articles(&ctx).await?;
     Ok(HttpResponse::Ok().json(ArticleListResponse {
         articles: articles.iter().map(Into::into).collect(),
     }))
 }
 
-async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/kb/articles/{id}",
+    tag = "kb",
+    summary = "One article (admins)",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::ArticleResponse))
+)]
+pub async fn get(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -44,7 +59,15 @@ async fn get(
     Ok(HttpResponse::Ok().json(one(&state.chat.article(&ctx, &id).await?)))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/kb/articles",
+    tag = "kb",
+    summary = "Add an article (admins)",
+    request_body = crate::wire::ArticleRequest,
+    responses((status = 201, body = crate::wire::ArticleResponse))
+)]
+pub async fn create(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     body: web::Json<ArticleRequest>,
@@ -54,7 +77,16 @@ async fn create(
     Ok(HttpResponse::Created().json(one(&a)))
 }
 
-async fn update(
+#[utoipa::path(
+    put,
+    path = "/api/v1/kb/articles/{id}",
+    tag = "kb",
+    summary = "Replace an article (admins)",
+    request_body = crate::wire::ArticleRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::ArticleResponse))
+)]
+pub async fn update(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -65,7 +97,15 @@ async fn update(
     Ok(HttpResponse::Ok().json(one(&a)))
 }
 
-async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/kb/articles/{id}",
+    tag = "kb",
+    summary = "Delete an article (admins)",
+    params(("id" = String, Path)),
+    responses((status = 204))
+)]
+pub async fn delete(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -78,13 +118,28 @@ fn bot(t: &Tenant) -> BotResponse {
     BotResponse { bot: t.into() }
 }
 
-async fn get_bot(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/bot",
+    tag = "bot",
+    summary = "The tenant's bot (admins)",
+    responses((status = 200, body = crate::wire::BotResponse))
+)]
+pub async fn get_bot(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     ctx.require_admin()?;
     ctx.require(chat_domain::Scope::SettingsRead)?;
     Ok(HttpResponse::Ok().json(bot(&state.chat.tenant(ctx.tenant_id()).await?)))
 }
 
-async fn put_bot(
+#[utoipa::path(
+    put,
+    path = "/api/v1/bot",
+    tag = "bot",
+    summary = "Set the tenant's bot mode and name (admins)",
+    request_body = crate::wire::BotRequest,
+    responses((status = 200, body = crate::wire::BotResponse))
+)]
+pub async fn put_bot(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     body: web::Json<BotRequest>,

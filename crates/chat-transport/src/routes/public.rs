@@ -32,7 +32,15 @@ fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn start(
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/chat/sessions",
+    tag = "public",
+    summary = "Start a conversation (the widget)",
+    request_body = crate::wire::StartSessionRequest,
+    responses((status = 201, body = crate::wire::StartSessionResponse))
+)]
+pub async fn start(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<StartSessionRequest>,
@@ -64,7 +72,15 @@ async fn start(
     }))
 }
 
-async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/chat/sessions/{session_key}",
+    tag = "public",
+    summary = "The customer's session",
+    params(("session_key" = String, Path)),
+    responses((status = 200, body = crate::wire::PublicSessionResponse))
+)]
+pub async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -76,7 +92,15 @@ async fn get(
     }))
 }
 
-async fn messages(
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/chat/sessions/{session_key}/messages",
+    tag = "public",
+    summary = "The customer's messages",
+    params(("session_key" = String, Path), crate::wire::MessagesQuery),
+    responses((status = 200, body = crate::wire::MessageListResponse))
+)]
+pub async fn messages(
     req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
@@ -98,7 +122,16 @@ async fn messages(
     }))
 }
 
-async fn send(
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/chat/sessions/{session_key}/messages",
+    tag = "public",
+    summary = "Send as the customer (200: a retry of a stored client_msg_id)",
+    request_body = crate::wire::SendMessageRequest,
+    params(("session_key" = String, Path)),
+    responses((status = 201, body = crate::wire::MessageResponse), (status = 200, body = crate::wire::MessageResponse))
+)]
+pub async fn send(
     req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,

@@ -39,7 +39,15 @@ fn many(sessions: &[chat_domain::ChatSession]) -> HttpResponse {
     })
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions",
+    tag = "sessions",
+    summary = "The inbox",
+    params(crate::wire::SessionsQuery),
+    responses((status = 200, body = crate::wire::SessionListResponse))
+)]
+pub async fn list(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     q: web::Query<SessionsQuery>,
@@ -56,7 +64,15 @@ async fn list(
     Ok(many(&sessions))
 }
 
-async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions/{id}",
+    tag = "sessions",
+    summary = "One conversation",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SessionResponse))
+)]
+pub async fn get(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -68,7 +84,15 @@ async fn get(
 }
 
 /// The same customer's other conversations.
-async fn history(
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions/{id}/history",
+    tag = "sessions",
+    summary = "The customer's other conversations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SessionListResponse))
+)]
+pub async fn history(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -77,7 +101,15 @@ async fn history(
     Ok(many(&state.chat.customer_history(&ctx, &session).await?))
 }
 
-async fn messages(
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions/{id}/messages",
+    tag = "sessions",
+    summary = "A conversation's messages",
+    params(("id" = String, Path), crate::wire::MessagesQuery),
+    responses((status = 200, body = crate::wire::MessageListResponse))
+)]
+pub async fn messages(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -92,7 +124,16 @@ async fn messages(
     }))
 }
 
-async fn send(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions/{id}/messages",
+    tag = "sessions",
+    summary = "Answer as the agent (200: a retry of a stored client_msg_id)",
+    request_body = crate::wire::SendMessageRequest,
+    params(("id" = String, Path)),
+    responses((status = 201, body = crate::wire::MessageResponse), (status = 200, body = crate::wire::MessageResponse))
+)]
+pub async fn send(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -112,7 +153,16 @@ async fn send(
     Ok(sent(&message, created))
 }
 
-async fn assign(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions/{id}/assign",
+    tag = "sessions",
+    summary = "Accept (no body), or assign or transfer to an agent",
+    request_body(content = Option<crate::wire::AssignRequest>, content_type = "application/json"),
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SessionResponse))
+)]
+pub async fn assign(
     req: HttpRequest,
     state: web::Data<AppState>,
     Agent(ctx): Agent,
@@ -125,7 +175,15 @@ async fn assign(
     Ok(one(&state.chat.assign(&ctx, &id, to.as_ref()).await?))
 }
 
-async fn close(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions/{id}/close",
+    tag = "sessions",
+    summary = "Close a conversation",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SessionResponse))
+)]
+pub async fn close(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -133,7 +191,15 @@ async fn close(
     Ok(one(&state.chat.close(&ctx, &session_id(&id)?).await?))
 }
 
-async fn reopen(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions/{id}/reopen",
+    tag = "sessions",
+    summary = "Reopen a closed conversation",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SessionResponse))
+)]
+pub async fn reopen(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,

@@ -27,14 +27,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    tag = "webhooks",
+    summary = "Webhook endpoints (admins)",
+    responses((status = 200, body = crate::wire::WebhookListResponse))
+)]
+pub async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let webhooks = state.chat.webhooks(&ctx).await?;
     Ok(HttpResponse::Ok().json(WebhookListResponse {
         webhooks: webhooks.iter().map(Into::into).collect(),
     }))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    tag = "webhooks",
+    summary = "Add an endpoint; its signing secret is in this answer only (admins)",
+    request_body = crate::wire::CreateWebhookRequest,
+    responses((status = 201, body = crate::wire::CreateWebhookResponse))
+)]
+pub async fn create(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     body: web::Json<CreateWebhookRequest>,
@@ -50,7 +65,15 @@ async fn create(
     }))
 }
 
-async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}",
+    tag = "webhooks",
+    summary = "One endpoint (admins)",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::WebhookResponse))
+)]
+pub async fn get(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -61,7 +84,16 @@ async fn get(
     }))
 }
 
-async fn update(
+#[utoipa::path(
+    patch,
+    path = "/api/v1/webhooks/{id}",
+    tag = "webhooks",
+    summary = "Change URL, events or active (admins)",
+    request_body = crate::wire::UpdateWebhookRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::WebhookResponse))
+)]
+pub async fn update(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -83,7 +115,15 @@ async fn update(
     }))
 }
 
-async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{id}",
+    tag = "webhooks",
+    summary = "Delete an endpoint and its deliveries (admins)",
+    params(("id" = String, Path)),
+    responses((status = 204))
+)]
+pub async fn delete(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -92,7 +132,15 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn deliveries(
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    summary = "The endpoint's delivery log, newest first (admins)",
+    params(("id" = String, Path), crate::wire::DeliveriesQuery),
+    responses((status = 200, body = crate::wire::DeliveryListResponse))
+)]
+pub async fn deliveries(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
@@ -107,7 +155,15 @@ async fn deliveries(
     }))
 }
 
-async fn redeliver(
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+    tag = "webhooks",
+    summary = "Send a delivery again now (admins)",
+    params(("id" = String, Path), ("delivery_id" = String, Path)),
+    responses((status = 202, body = crate::wire::DeliveryResponse))
+)]
+pub async fn redeliver(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     path: web::Path<(String, String)>,

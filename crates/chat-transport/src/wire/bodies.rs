@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::views::{
@@ -12,7 +13,7 @@ use super::views::{
 
 // ----- requests --------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Validate, Default, TS)]
+#[derive(Debug, Deserialize, Validate, Default, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
     #[validate(length(max = 200))]
@@ -25,7 +26,7 @@ pub struct CustomerInput {
     pub attributes: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize, Validate, Default, TS)]
+#[derive(Debug, Deserialize, Validate, Default, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextInput {
     #[validate(length(max = 2048))]
@@ -39,7 +40,7 @@ pub struct ContextInput {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartSessionRequest {
     #[validate(length(min = 1, max = 64))]
@@ -52,7 +53,7 @@ pub struct StartSessionRequest {
     pub context: Option<ContextInput>,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
     /// Checked by `MessageBody::parse` after trimming; this bound only stops
@@ -64,7 +65,7 @@ pub struct SendMessageRequest {
     pub client_msg_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 254))]
@@ -78,14 +79,14 @@ pub struct LoginRequest {
     pub tenant_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default, TS)]
+#[derive(Debug, Deserialize, Default, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     #[ts(optional)]
     pub agent_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgentRequest {
     #[validate(length(min = 1, max = 100))]
@@ -98,7 +99,7 @@ pub struct CreateAgentRequest {
     pub role: Option<String>,
 }
 
-#[derive(Debug, Deserialize, TS)]
+#[derive(Debug, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleRequest {
     pub title: String,
@@ -108,7 +109,7 @@ pub struct ArticleRequest {
     pub keywords: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, TS)]
+#[derive(Debug, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BotRequest {
     pub mode: String,
@@ -116,102 +117,105 @@ pub struct BotRequest {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     pub after_seq: Option<i64>,
     pub before_seq: Option<i64>,
     pub limit: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionsQuery {
     pub status: Option<String>,
     pub assigned: Option<String>,
     pub q: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TicketQuery {
     pub ticket: Option<String>,
 }
 
 // ----- responses -------------------------------------------------------------
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct StartSessionResponse {
     pub session_key: String,
     pub session: PublicSession,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct PublicSessionResponse {
     pub session: PublicSession,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct SessionResponse {
     pub session: Session,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct SessionListResponse {
     pub sessions: Vec<Session>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct MessageResponse {
     pub message: Message,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct MessageListResponse {
     pub messages: Vec<Message>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct LoginResponse {
     pub token: String,
     pub expires_at: String,
     pub agent: Agent,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct TicketResponse {
     pub ticket: String,
     pub expires_at: String,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct AgentResponse {
     pub agent: Agent,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct AgentListResponse {
     pub agents: Vec<Agent>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ArticleResponse {
     pub article: Article,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ArticleListResponse {
     pub articles: Vec<Article>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct BotResponse {
     pub bot: BotSetting,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct HealthResponse {
     pub status: &'static str,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ReadyResponse {
     pub status: &'static str,
     pub connections: usize,
@@ -219,12 +223,12 @@ pub struct ReadyResponse {
 
 /// Every error: `{"error":{"code","message"}}`, with the offending field
 /// when a validation names one.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ErrorResponse {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -239,7 +243,7 @@ pub struct ErrorDetail {
 
 // ----- team, API tokens, webhooks ---------------------------------------------
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgentRequest {
     #[validate(length(min = 1, max = 200))]
@@ -255,7 +259,7 @@ pub struct UpdateAgentRequest {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = 1024))]
@@ -264,7 +268,7 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiTokenRequest {
     #[validate(length(min = 1, max = 200))]
@@ -273,19 +277,19 @@ pub struct CreateApiTokenRequest {
     pub scopes: Vec<String>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ApiTokenListResponse {
     pub api_tokens: Vec<ApiToken>,
 }
 
 /// The token's secret is in `token`, this once.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct CreateApiTokenResponse {
     pub api_token: ApiToken,
     pub token: String,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     #[validate(length(min = 1, max = 2048))]
@@ -296,7 +300,7 @@ pub struct CreateWebhookRequest {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Validate, TS)]
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
     #[validate(length(min = 1, max = 2048))]
@@ -308,34 +312,35 @@ pub struct UpdateWebhookRequest {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct WebhookResponse {
     pub webhook: Webhook,
 }
 
 /// The signing secret (`whsec_...`) is in `secret`, this once.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct CreateWebhookResponse {
     pub webhook: Webhook,
     pub secret: String,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct WebhookListResponse {
     pub webhooks: Vec<Webhook>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct DeliveryListResponse {
     pub deliveries: Vec<Delivery>,
 }
 
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, TS, ToSchema)]
 pub struct DeliveryResponse {
     pub delivery: Delivery,
 }
 
-#[derive(Debug, Deserialize, Default, TS)]
+#[derive(Debug, Deserialize, Default, TS, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     #[ts(optional)]

@@ -4,10 +4,11 @@
 use chat_domain::{AgentRef, ChatSession};
 use serde::Serialize;
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use super::rfc3339;
 
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     Pending,
@@ -25,7 +26,7 @@ impl From<chat_domain::SessionStatus> for SessionStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SenderType {
     Customer,
@@ -45,7 +46,7 @@ impl From<chat_domain::SenderType> for SenderType {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -61,7 +62,7 @@ impl From<chat_domain::Role> for Role {
     }
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Message {
     pub id: String,
     pub session_id: String,
@@ -90,7 +91,7 @@ impl From<&chat_domain::Message> for Message {
     }
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct AgentRefView {
     pub id: String,
     pub name: String,
@@ -105,7 +106,7 @@ impl From<&AgentRef> for AgentRefView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Customer {
     pub id: String,
     pub name: Option<String>,
@@ -114,7 +115,7 @@ pub struct Customer {
     pub attributes: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct PageContext {
     pub page_url: Option<String>,
     pub referrer: Option<String>,
@@ -123,7 +124,7 @@ pub struct PageContext {
 }
 
 /// A session as agents see it.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Session {
     pub id: String,
     pub status: SessionStatus,
@@ -164,7 +165,7 @@ impl From<&ChatSession> for Session {
 
 /// A session as its customer sees it: no internal ids of agents beyond the
 /// display name, no other customers' data.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct PublicSession {
     pub id: String,
     pub status: SessionStatus,
@@ -174,7 +175,7 @@ pub struct PublicSession {
     pub last_seq: i64,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct PublicCustomer {
     pub name: Option<String>,
     pub email: Option<String>,
@@ -196,7 +197,7 @@ impl From<&ChatSession> for PublicSession {
     }
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Agent {
     pub id: String,
     pub name: String,
@@ -225,7 +226,7 @@ impl From<&chat_domain::Agent> for Agent {
     }
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Article {
     pub id: String,
     pub title: String,
@@ -246,7 +247,7 @@ impl From<&chat_domain::Article> for Article {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BotMode {
     Off,
@@ -264,7 +265,7 @@ impl From<chat_domain::BotMode> for BotMode {
     }
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct BotSetting {
     pub mode: BotMode,
     pub name: String,
@@ -280,7 +281,7 @@ impl From<&chat_domain::Tenant> for BotSetting {
 }
 
 /// An API token as it is listed: never its secret.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct ApiToken {
     pub id: String,
     pub name: String,
@@ -305,7 +306,7 @@ impl From<&chat_domain::ApiToken> for ApiToken {
 }
 
 /// A webhook endpoint: never its secret.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Webhook {
     pub id: String,
     pub url: String,
@@ -328,7 +329,7 @@ impl From<&chat_domain::WebhookEndpoint> for Webhook {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -347,7 +348,7 @@ impl From<chat_domain::DeliveryStatus> for DeliveryStatus {
 }
 
 /// One event's delivery to one endpoint, in the delivery log.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Delivery {
     /// The `webhook-id` header of every attempt.
     pub id: String,
