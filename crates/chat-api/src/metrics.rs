@@ -69,6 +69,10 @@ fn describe() {
         "Requests and frames refused by a limit"
     );
     describe_counter!(
+        "chat_webhook_attempts_total",
+        "Webhook delivery attempts, by outcome (delivered, retry, failed)"
+    );
+    describe_counter!(
         "http_requests_total",
         "HTTP requests by route pattern, method, status"
     );

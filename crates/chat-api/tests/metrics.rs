@@ -326,3 +326,39 @@ async fn the_metrics_count_exactly_what_a_scripted_flow_did() {
     assert_eq!(value(&m, "chat_build_info", &[]), 1.0);
     assert!(m.iter().any(|(n, _, _)| n == "chat_db_pool_connections"));
 }
+
+/// Every metric the Grafana dashboard (deploy/grafana/chat.json) queries
+/// is one the server exports.
+#[tokio::test]
+async fn the_grafana_dashboard_queries_only_exported_metrics() {
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/grafana/chat.json"
+        ))
+        .expect("deploy/grafana/chat.json"),
+    )
+    .expect("the dashboard is JSON");
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/metrics.rs"))
+        .expect("metrics.rs");
+    let panels = dashboard["panels"].as_array().cloned().unwrap_or_default();
+    assert!(panels.len() >= 8);
+    let mut queried = 0;
+    for panel in &panels {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap_or_default();
+            let names = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("chat_") || w.starts_with("http_"));
+            for name in names {
+                let base = name.trim_end_matches("_bucket");
+                assert!(
+                    source.contains(&format!("\"{base}\"")),
+                    "the dashboard queries {name}, which the server does not describe"
+                );
+                queried += 1;
+            }
+        }
+    }
+    assert!(queried >= 12, "{queried}");
+}

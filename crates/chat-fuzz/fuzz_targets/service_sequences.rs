@@ -100,6 +100,7 @@ async fn world() -> World {
                 agent,
                 credential: format!("{slug}-{i}"),
                 expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+                scopes: None,
             });
         }
     }

@@ -239,6 +239,18 @@ impl AuthService {
         })
     }
 
+    /// Whether the access token under this digest is still valid (not
+    /// revoked, not expired, its agent active). A storage error is an
+    /// error, not a `false`: an unreachable database revokes nothing.
+    pub async fn credential_valid(&self, credential: &str) -> Result<bool> {
+        Ok(self
+            .repos
+            .tokens
+            .find(TokenKind::Access, credential, chrono::Utc::now())
+            .await?
+            .is_some())
+    }
+
     async fn authenticate_api_token(&self, token: &str, secret: &str) -> Result<AgentCtx> {
         let invalid = Error::Unauthorized("invalid or revoked token");
         if !is_well_formed_secret(secret) {

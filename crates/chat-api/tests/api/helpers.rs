@@ -31,7 +31,8 @@ pub struct TestApp {
     pub auth: Arc<AuthService>,
     pub stopper: Stopper,
     pub store: Arc<chat_store::SeaOrmStore>,
-    _db: TestDatabase,
+    pub db_url: String,
+    _db: Option<TestDatabase>,
 }
 
 #[derive(Clone, Debug)]
@@ -46,10 +47,24 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::create(Backend::from_env()).await;
+    let url = db.url.clone();
+    start(url, Some(db), configure).await
+}
+
+/// A second node on the database of `first` (which keeps it alive).
+pub async fn spawn_node_on(first: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    start(first.db_url.clone(), None, configure).await
+}
+
+async fn start(
+    url: String,
+    db: Option<TestDatabase>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::default();
     settings.server.port = 0;
     settings.server.workers = 2;
-    settings.database.url = db.url.clone().into();
+    settings.database.url = url.clone().into();
     settings.database.max_connections = 8;
     settings.database.sqlite_synchronous = "normal".into();
     settings.metrics.listen = "127.0.0.1:0".into();
@@ -74,6 +89,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         auth,
         stopper,
         store,
+        db_url: url,
         _db: db,
     }
 }

@@ -222,3 +222,20 @@ async fn a_password_change_signs_out_the_other_logins_only() {
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
     app.login("bob@acme.test", "a new long secret").await;
 }
+
+/// A revocation no kick reaches (the operator's command line, another node)
+/// still ends the socket, at its next heartbeat.
+#[tokio::test]
+async fn a_socket_whose_token_was_revoked_elsewhere_closes_at_its_next_heartbeat() {
+    let app = crate::helpers::spawn_app_with(|s| s.ws.heartbeat_secs = 1).await;
+    app.create_tenant("acme", &[]).await;
+    let agent = app.create_agent("acme", "bob@acme.test", "Bob").await;
+    let mut socket = app.agent_ws(&agent).await;
+    socket.send("ping", json!({})).await;
+    socket.expect("pong").await;
+    let id = chat_domain::AgentId::new(agent.id.clone());
+    ok(app.repos.tokens.revoke_agent(&id, None).await);
+    let closed = socket.closed().await;
+    assert_eq!(closed.code, Some(4001));
+    assert_eq!(closed.reason, "token revoked");
+}

@@ -343,3 +343,47 @@ async fn endpoints_and_deliveries_of_another_tenant_are_not_found() {
         .await);
     assert_eq!(list["webhooks"], json!([]));
 }
+
+/// Two nodes on one database, both running the sender: every delivery is
+/// attempted exactly once (the claim is a conditional update one wins).
+#[tokio::test]
+async fn with_two_nodes_each_delivery_is_sent_by_one() {
+    let receiver = Receiver::start().await;
+    let (first, admin) = setup(quick_retries).await;
+    let second = crate::helpers::spawn_node_on(&first, quick_retries).await;
+    let (id, secret) = create(
+        &first,
+        &admin,
+        json!({ "url": format!("{}/hook", receiver.url), "events": ["chat.session.started", "chat.message.new"] }),
+    )
+    .await;
+    receiver.configure(&secret, 0).await;
+    const SESSIONS: usize = 15;
+    for i in 0..SESSIONS {
+        let node = if i % 2 == 0 { &first } else { &second };
+        let (key, _) = node.start_session("acme", &format!("C{i}")).await;
+        assert_eq!(
+            node.post_message(&key, "hello", None).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let log = receiver
+        .wait_for(WAIT, |log| Receiver::accepted(log).len() >= 2 * SESSIONS)
+        .await;
+    let mut ids: Vec<&str> = log.iter().filter_map(|e| e["id"].as_str()).collect();
+    ids.sort_unstable();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), 2 * SESSIONS);
+    assert_eq!(total, 2 * SESSIONS, "no delivery was sent twice");
+    // Each delivery was attempted once: a second sender's attempt would
+    // have been counted in the log of the delivery.
+    let logged = deliveries(&first, &admin, &id).await;
+    assert_eq!(logged.len(), 2 * SESSIONS);
+    assert!(
+        logged
+            .iter()
+            .all(|d| d["attempts"] == 1 && d["status"] == "delivered"),
+        "{logged:#?}"
+    );
+}

@@ -144,6 +144,13 @@ impl Conn {
                         break reason(close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                     }
                     if session.ping(b"").await.is_err() { break None }
+                    // A token revoked where no kick reaches this socket (the
+                    // operator's command line, another node) ends it here.
+                    if let Who::Agent(ctx) = &handler.who
+                        && matches!(state.auth.credential_valid(&ctx.credential).await, Ok(false))
+                    {
+                        break reason(close_code::UNAUTHORIZED, "token revoked");
+                    }
                 }
                 msg = stream.next() => {
                     let flow = match msg {
