@@ -387,3 +387,76 @@ async fn with_two_nodes_each_delivery_is_sent_by_one() {
         "{logged:#?}"
     );
 }
+
+/// Waits until the endpoint's first delivery has been attempted once.
+async fn first_attempt(app: &TestApp, admin: &TestAgent, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let logged = deliveries(app, admin, id).await;
+        if let Some(d) = logged.first().filter(|d| d["attempts"].as_u64() >= Some(1)) {
+            return d.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no attempt logged: {logged:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_slow_receivers_time_out() {
+    let receiver = Receiver::start().await;
+    let (app, admin) = setup(|s| {
+        quick_retries(s);
+        s.webhooks.first_retry_ms = 30_000;
+        s.webhooks.timeout_secs = 1;
+    })
+    .await;
+    let (id, secret) = create(
+        &app,
+        &admin,
+        json!({ "url": format!("{}/hook", receiver.url), "events": ["chat.session.started"] }),
+    )
+    .await;
+    receiver
+        .control(json!({ "secret": secret, "fail_first": 0, "redirect": true }))
+        .await;
+    app.start_session("acme", "Carla").await;
+    let d = first_attempt(&app, &admin, &id).await;
+    assert_eq!(d["last_status"], 302);
+    assert_eq!(
+        d["status"], "pending",
+        "a redirect is a failure, retried later"
+    );
+    let log = receiver.log().await;
+    assert!(
+        log.iter().all(|e| e["path"] == "/hook"),
+        "the redirect was not followed: {log:#?}"
+    );
+
+    // A receiver slower than the timeout: the attempt fails as timed out.
+    let res = app
+        .agent_request(
+            Method::DELETE,
+            &admin.token,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (id, secret) = create(
+        &app,
+        &admin,
+        json!({ "url": format!("{}/slow", receiver.url), "events": ["chat.session.started"] }),
+    )
+    .await;
+    receiver
+        .control(json!({ "secret": secret, "fail_first": 0, "redirect": false, "delay": 3 }))
+        .await;
+    app.start_session("acme", "Dana").await;
+    let d = first_attempt(&app, &admin, &id).await;
+    assert!(d["last_status"].is_null(), "{d}");
+    assert_eq!(d["last_error"], "timed out");
+    assert_eq!(d["status"], "pending");
+}

@@ -55,10 +55,16 @@ impl Receiver {
     /// The signing secret to verify with, and how many first attempts of
     /// each delivery to answer with 500.
     pub async fn configure(&self, secret: &str, fail_first: u32) {
+        self.control(json!({ "secret": secret, "fail_first": fail_first }))
+            .await;
+    }
+
+    /// Any of the receiver's settings (`redirect`, `delay` in seconds …).
+    pub async fn control(&self, settings: Value) {
         let res = self
             .client
             .post(format!("{}/_control", self.url))
-            .json(&json!({ "secret": secret, "fail_first": fail_first }))
+            .json(&settings)
             .send()
             .await
             .expect("configuring the receiver");

@@ -2,7 +2,8 @@
 Standard Webhooks reference library and answers 500 to the first attempts.
 
 Started by the Rust tests; prints `PORT <n>` once listening on 127.0.0.1.
-  POST /_control {"secret": "whsec_...", "fail_first": N}  configure
+  POST /_control {"secret": "whsec_...", "fail_first": N,
+                  "redirect": bool, "delay": seconds}      configure
   GET  /_log                                               every attempt seen
   POST <any other path>                                    a delivery
 """
@@ -10,11 +11,12 @@ Started by the Rust tests; prints `PORT <n>` once listening on 127.0.0.1.
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-STATE = {"secret": None, "fail_first": 0, "attempts": {}, "log": []}
+STATE = {"secret": None, "fail_first": 0, "redirect": False, "delay": 0, "attempts": {}, "log": []}
 LOCK = threading.Lock()
 
 
@@ -49,6 +51,7 @@ class Handler(BaseHTTPRequestHandler):
             attempt = STATE["attempts"].get(msg_id, 0) + 1
             STATE["attempts"][msg_id] = attempt
             secret, fail_first = STATE["secret"], STATE["fail_first"]
+            redirect, delay = STATE["redirect"], STATE["delay"]
         entry = {"id": msg_id, "attempt": attempt, "path": self.path, "headers": headers}
         try:
             entry["payload"] = Webhook(secret).verify(raw, headers)
@@ -57,9 +60,19 @@ class Handler(BaseHTTPRequestHandler):
             entry["verified"] = False
             entry["error"] = str(e)
         status = 500 if attempt <= fail_first else (200 if entry["verified"] else 400)
+        if redirect:
+            status = 302
         entry["answered"] = status
         with LOCK:
             STATE["log"].append(entry)
+        if delay:
+            time.sleep(delay)
+        if redirect:
+            self.send_response(302)
+            self.send_header("location", "/followed")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         self._reply(status, b"{}")
 
 

@@ -178,11 +178,10 @@ impl WebhookSender {
 
 /// A transport error with its causes, for the delivery log.
 fn describe(e: reqwest::Error) -> String {
-    let mut out = if e.is_timeout() {
-        "timed out".to_owned()
-    } else {
-        e.to_string()
-    };
+    if e.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut out = e.to_string();
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
         out.push_str(": ");
