@@ -117,7 +117,21 @@ export type BotResponse = { bot: BotSetting, };
 
 export type HealthResponse = { status: string, };
 
-export type ReadyResponse = { status: string, connections: number, };
+export type ReadyResponse = { 
+/**
+ * `ok`, or `degraded` while the database or the cluster bridge is down.
+ */
+status: string, 
+/**
+ * `ok` or `down`: readiness means the database (503 when it is down).
+ */
+database: string, 
+/**
+ * `ok`, `down` or `disabled` (no `CHAT__REDIS__URL`); a node whose
+ * bridge is down still serves its own sockets and REST, so it stays
+ * ready.
+ */
+redis: string, connections: number, };
 
 export type UpdateAgentRequest = { name?: string, 
 /**
@@ -186,6 +200,12 @@ export type PresencePayload = { agent_id: string, name: string, online: boolean,
 
 export type AckPayload = { client_msg_id: string, message: Message, };
 
+export type ResyncPayload = { 
+/**
+ * `bridge_reconnected`.
+ */
+reason: string, };
+
 export type ResumeDonePayload = { session_id: string, 
 /**
  * The last `seq` the replay covered.
@@ -205,7 +225,7 @@ export type ErrorPayload = { code: string, message: string,
  */
 client_msg_id?: string, };
 
-export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "error", "payload": ErrorPayload };
+export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
 
 export type TypingFrame = { 
 /**

@@ -21,6 +21,59 @@ pub struct Settings {
     pub limits: chat_transport::RateLimitSettings,
     pub metrics: MetricsSettings,
     pub webhooks: WebhookConfig,
+    pub redis: RedisSettings,
+    pub node: NodeSettings,
+}
+
+/// The cluster bridge (`CHAT__REDIS__…`): off without a URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RedisSettings {
+    /// `redis://127.0.0.1:6379/0`; unset: the node runs alone.
+    pub url: Option<SecretString>,
+    /// Of every key and channel.
+    pub prefix: String,
+    pub heartbeat_ms: u64,
+    /// A node silent this long is dead (its presence and caps stop counting).
+    pub dead_after_secs: u64,
+    /// A bridge down this long closes the node's sockets with 1012.
+    pub give_up_secs: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: "chat".into(),
+            heartbeat_ms: 3000,
+            dead_after_secs: 15,
+            give_up_secs: 30,
+        }
+    }
+}
+
+/// This node (`CHAT__NODE__ID`, default a random id, logged at start).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct NodeSettings {
+    pub id: Option<String>,
+}
+
+impl Settings {
+    /// The cluster settings, when a Redis URL is set.
+    pub fn cluster(&self, node_id: &str) -> Option<chat_transport::cluster::ClusterSettings> {
+        let url = self.redis.url.as_ref()?.expose_secret().to_owned();
+        Some(chat_transport::cluster::ClusterSettings {
+            url,
+            prefix: self.redis.prefix.clone(),
+            node_id: node_id.to_owned(),
+            heartbeat: Duration::from_millis(self.redis.heartbeat_ms.clamp(100, 60_000)),
+            dead_after: Duration::from_secs(self.redis.dead_after_secs.max(1)),
+            give_up: Duration::from_secs(self.redis.give_up_secs.max(1)),
+            max_sockets_per_session: self.ws.max_sockets_per_session,
+            max_sockets_per_agent: self.ws.max_sockets_per_agent,
+        })
+    }
 }
 
 /// Outgoing webhooks (`CHAT__WEBHOOKS__…`).

@@ -68,7 +68,25 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let metrics = crate::metrics::start(&settings.metrics.listen)?;
         let hub = HubHandle::start(settings.ws.hub_limits()).context("starting the hub")?;
-        let services = Services::build(&settings, Arc::new(hub.clone())).await?;
+        let node_id = settings
+            .node
+            .id
+            .clone()
+            .unwrap_or_else(|| chat_service::new_secret()[..12].to_owned());
+        let cluster = match settings.cluster(&node_id) {
+            Some(cs) => Some(
+                chat_transport::cluster::Cluster::start(cs, hub.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?,
+            ),
+            None => None,
+        };
+        tracing::info!(node = %node_id, cluster = cluster.is_some(), "node");
+        let publish: Arc<dyn WebSocketHub> = match &cluster {
+            Some(c) => Arc::new(c.clone()),
+            None => Arc::new(hub.clone()),
+        };
+        let services = Services::build(&settings, publish).await?;
         if settings.demo.enabled {
             crate::demo::seed(&services.repos, &services.auth)
                 .await
@@ -100,6 +118,7 @@ impl Application {
             limits: Arc::new(chat_transport::RateLimits::new(settings.limits)),
             trusted_proxies: settings.server.trusted_proxy_list().into(),
             webhooks: wake,
+            cluster,
         };
         let widget_dir = settings.server.widget_dir.clone();
         let dashboard_dir = settings.server.dashboard_dir.clone();

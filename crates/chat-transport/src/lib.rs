@@ -10,6 +10,7 @@
 //! module per resource) and `ws::frames` (one function per client frame)
 //! are the twins that call the services.
 
+pub mod cluster;
 pub mod error;
 mod extract;
 pub mod hub;

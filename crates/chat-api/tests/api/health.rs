@@ -19,7 +19,9 @@ async fn readyz_is_ready_while_the_database_answers_and_503_after() {
     let res = app.get("/readyz").await;
     assert_eq!(res.status().as_u16(), 503);
     let body: Value = ok(res.json().await);
-    assert_eq!(body["error"]["code"], "unavailable");
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["database"], "down");
+    assert_eq!(body["redis"], "disabled");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 mod api_tokens;
 mod auth;
 mod bot;
+mod cluster;
 mod customer_flow;
 mod hardening;
 mod health;

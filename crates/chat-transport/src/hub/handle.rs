@@ -7,8 +7,17 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::registry::Registry;
 use super::{
-    COMMAND_QUEUE, Command, ConnId, HubLimits, HubStats, Outbound, RegisterError, Registration,
+    COMMAND_QUEUE, Command, ConnId, HubLimits, HubStats, Kick, Outbound, PresenceChange,
+    RegisterError, Registration,
 };
+
+/// Whose sockets a frame is for.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Tenant(TenantId),
+    Agent(TenantId, AgentId),
+    Session(TenantId, SessionId),
+}
 use crate::wire::{Audience, encode};
 
 #[derive(Clone)]
@@ -74,6 +83,46 @@ impl HubHandle {
         .await;
     }
 
+    /// A frame another node published, to this node's sockets of `target`.
+    pub async fn deliver(&self, target: Target, frame: Outbound) {
+        let cmd = match target {
+            Target::Tenant(tenant) => Command::ToTenantAgents { tenant, frame },
+            Target::Agent(tenant, agent) => Command::ToAgent {
+                tenant,
+                agent,
+                frame,
+            },
+            Target::Session(tenant, session) => Command::ToSession {
+                tenant,
+                session,
+                frame,
+            },
+        };
+        self.send(cmd).await;
+    }
+
+    /// A frame to every socket on this node.
+    pub async fn to_all(&self, frame: Outbound) {
+        self.send(Command::ToAll { frame }).await;
+    }
+
+    /// Closes every socket on this node.
+    pub async fn kick_all(&self, why: Kick) {
+        self.send(Command::KickAll { why }).await;
+    }
+
+    /// Hands presence changes to `to` instead of announcing them here.
+    pub async fn observe_presence(&self, to: mpsc::UnboundedSender<PresenceChange>) {
+        self.send(Command::ObservePresence { to }).await;
+    }
+
+    /// The agents with a socket on this node.
+    pub async fn local_presence(&self) -> Vec<PresenceChange> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::LocalPresence { reply }).await;
+        rx.await.unwrap_or_default()
+    }
+
     pub async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::OnlineAgents {
@@ -96,7 +145,7 @@ impl HubHandle {
     }
 }
 
-fn frame(event: &ChatEvent, audience: Audience) -> Outbound {
+pub(crate) fn frame(event: &ChatEvent, audience: Audience) -> Outbound {
     let message = match event {
         ChatEvent::MessageNew(m) => Some((super::session_key(&m.session_id), m.seq)),
         _ => None,

@@ -14,7 +14,7 @@ mod registry;
 use chat_domain::{AgentId, SessionId, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
-pub use handle::HubHandle;
+pub use handle::{HubHandle, Target};
 
 /// Capacity of the hub's command channel.
 pub const COMMAND_QUEUE: usize = 4096;
@@ -87,6 +87,18 @@ pub enum Kick {
     LoggedOut,
     /// The server is stopping.
     Shutdown,
+    /// The cluster bridge stayed down: reconnect (to another node) and
+    /// resume.
+    Restart,
+}
+
+/// An agent's first socket on this node opened, or its last one closed.
+#[derive(Debug, Clone)]
+pub struct PresenceChange {
+    pub tenant: TenantId,
+    pub agent: AgentId,
+    pub name: String,
+    pub online: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +186,22 @@ pub(crate) enum Command {
     },
     Stats {
         reply: oneshot::Sender<HubStats>,
+    },
+    /// Every connection (the cluster's `chat.resync`).
+    ToAll {
+        frame: Outbound,
+    },
+    KickAll {
+        why: Kick,
+    },
+    /// From now on presence changes go to the cluster, which decides what
+    /// is announced, instead of being announced here.
+    ObservePresence {
+        to: mpsc::UnboundedSender<PresenceChange>,
+    },
+    /// The agents with a socket on this node, with their names.
+    LocalPresence {
+        reply: oneshot::Sender<Vec<PresenceChange>>,
     },
     Shutdown,
 }

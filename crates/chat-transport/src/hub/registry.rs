@@ -7,7 +7,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::local::{Batch, WorkerId};
 use super::{
-    Command, ConnId, HubLimits, HubStats, Kick, Outbound, Peer, RegisterError, Registration,
+    Command, ConnId, HubLimits, HubStats, Kick, Outbound, Peer, PresenceChange, RegisterError,
+    Registration,
 };
 use crate::wire::{Audience, encode};
 
@@ -34,6 +35,10 @@ pub(crate) struct Registry {
     sessions: HashMap<(TenantId, SessionId), HashSet<ConnId>>,
     /// Set by `Shutdown`: from then on every registration is refused.
     shutting_down: bool,
+    /// The cluster's, when there is one: it announces presence instead.
+    presence_observer: Option<mpsc::UnboundedSender<PresenceChange>>,
+    /// Names of the agents online here, for the cluster's re-registration.
+    names: HashMap<(TenantId, AgentId), String>,
 }
 
 impl Registry {
@@ -47,6 +52,8 @@ impl Registry {
             agents: HashMap::new(),
             sessions: HashMap::new(),
             shutting_down: false,
+            presence_observer: None,
+            names: HashMap::new(),
         }
     }
 
@@ -123,6 +130,30 @@ impl Registry {
                     .keys()
                     .filter(|(t, _)| *t == tenant)
                     .map(|(_, a)| a.clone())
+                    .collect();
+                let _ = reply.send(online);
+            }
+            Command::ToAll { frame } => {
+                let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+                self.deliver(&ids, &frame);
+            }
+            Command::KickAll { why } => {
+                let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+                for id in ids {
+                    self.kick(id, why);
+                }
+            }
+            Command::ObservePresence { to } => self.presence_observer = Some(to),
+            Command::LocalPresence { reply } => {
+                let online = self
+                    .names
+                    .iter()
+                    .map(|((tenant, agent), name)| PresenceChange {
+                        tenant: tenant.clone(),
+                        agent: agent.clone(),
+                        name: name.clone(),
+                        online: true,
+                    })
                     .collect();
                 let _ = reply.send(online);
             }
@@ -239,6 +270,21 @@ impl Registry {
     }
 
     fn presence(&mut self, tenant: TenantId, agent_id: AgentId, name: String, online: bool) {
+        let key = (tenant.clone(), agent_id.clone());
+        if online {
+            self.names.insert(key, name.clone());
+        } else {
+            self.names.remove(&key);
+        }
+        if let Some(to) = &self.presence_observer {
+            let _ = to.send(PresenceChange {
+                tenant,
+                agent: agent_id,
+                name,
+                online,
+            });
+            return;
+        }
         let event = ChatEvent::AgentPresence {
             agent_id,
             name,

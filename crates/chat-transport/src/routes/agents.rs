@@ -65,10 +65,7 @@ pub async fn update(
         )
         .await?;
     if !agent.active {
-        state
-            .hub
-            .kick_agent(&agent.tenant_id, &agent.id, None)
-            .await;
+        state.kick_agent(&agent.tenant_id, &agent.id, None).await;
     }
     Ok(HttpResponse::Ok().json(AgentResponse {
         agent: (&agent).into(),
@@ -96,7 +93,6 @@ pub async fn change_password(
         .change_password(&ctx, &body.current_password, &body.new_password)
         .await?;
     state
-        .hub
         .kick_agent(ctx.tenant_id(), &ctx.agent.id, Some(&ctx.credential))
         .await;
     Ok(HttpResponse::NoContent().finish())
@@ -112,7 +108,7 @@ pub async fn change_password(
 )]
 pub async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     let agents = state.chat.list_agents(&ctx).await?;
-    let online = state.hub.online_agents(ctx.tenant_id()).await;
+    let online = state.online_agents(ctx.tenant_id()).await;
     let agents = agents
         .iter()
         .map(|a| crate::wire::Agent {

@@ -55,7 +55,7 @@ pub async fn login(
 )]
 pub async fn logout(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
     state.auth.logout(&ctx).await?;
-    state.hub.kick_credential(&ctx.credential).await;
+    state.kick_credential(&ctx.credential).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

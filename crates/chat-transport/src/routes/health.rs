@@ -26,13 +26,33 @@ pub async fn healthz() -> HttpResponse {
     path = "/readyz",
     tag = "health",
     summary = "The database answers",
-    responses((status = 200, body = crate::wire::ReadyResponse))
+    responses(
+        (status = 200, body = crate::wire::ReadyResponse),
+        (status = 503, body = crate::wire::ReadyResponse, description = "The database is down")
+    )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.chat.ready().await?;
+    let database = state.chat.ready().await.is_ok();
+    let redis = match &state.cluster {
+        None => "disabled",
+        Some(c) if c.is_up() => "ok",
+        Some(_) => "down",
+    };
     let stats = state.hub.stats().await;
-    Ok(HttpResponse::Ok().json(ReadyResponse {
-        status: "ready",
+    let body = ReadyResponse {
+        status: if database && redis != "down" {
+            "ok"
+        } else {
+            "degraded"
+        },
+        database: if database { "ok" } else { "down" },
+        redis,
         connections: stats.connections,
-    }))
+    };
+    // Readiness is the database: a node without its bridge still serves.
+    Ok(if database {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    })
 }

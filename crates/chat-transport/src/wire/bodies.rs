@@ -217,7 +217,14 @@ pub struct HealthResponse {
 
 #[derive(Debug, Serialize, TS, ToSchema)]
 pub struct ReadyResponse {
+    /// `ok`, or `degraded` while the database or the cluster bridge is down.
     pub status: &'static str,
+    /// `ok` or `down`: readiness means the database (503 when it is down).
+    pub database: &'static str,
+    /// `ok`, `down` or `disabled` (no `CHAT__REDIS__URL`); a node whose
+    /// bridge is down still serves its own sockets and REST, so it stays
+    /// ready.
+    pub redis: &'static str,
     pub connections: usize,
 }
 

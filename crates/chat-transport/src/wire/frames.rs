@@ -50,6 +50,10 @@ pub enum ServerFrame<S: TS> {
     ResumeDone(ResumeDonePayload),
     #[serde(rename = "pong")]
     Pong(Empty),
+    /// The cluster bridge came back: events may have been missed; answer
+    /// with `chat.resume` from the last `seq` (and reload lists).
+    #[serde(rename = "chat.resync")]
+    Resync(ResyncPayload),
     #[serde(rename = "error")]
     Error(ErrorPayload),
 }
@@ -97,6 +101,12 @@ pub struct PresencePayload {
     pub agent_id: String,
     pub name: String,
     pub online: bool,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct ResyncPayload {
+    /// `bridge_reconnected`.
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -169,6 +179,13 @@ pub fn resume_done_frame(session_id: &str, last_seq: i64, more: bool) -> String 
         session_id: session_id.to_owned(),
         last_seq,
         more,
+    })
+    .to_text()
+}
+
+pub fn resync_frame(reason: &str) -> String {
+    PlainFrame::Resync(ResyncPayload {
+        reason: reason.to_owned(),
     })
     .to_text()
 }

@@ -9,6 +9,7 @@
 //! Handlers build no JSON of their own.
 
 pub mod bodies;
+pub mod cluster;
 pub mod frames;
 #[cfg(test)]
 mod typescript;

@@ -97,6 +97,7 @@ fn generate() -> String {
     decl::<HandoffPayload>(&cfg, &mut out);
     decl::<PresencePayload>(&cfg, &mut out);
     decl::<AckPayload>(&cfg, &mut out);
+    decl::<ResyncPayload>(&cfg, &mut out);
     decl::<ResumeDonePayload>(&cfg, &mut out);
     decl::<Empty>(&cfg, &mut out);
     decl::<ErrorPayload>(&cfg, &mut out);

@@ -68,6 +68,8 @@ pub struct Conn {
     pub delivered: Rc<RefCell<Delivered>>,
     pub kick: oneshot::Receiver<Kick>,
     pub id: ConnId,
+    /// Its place under the cluster-wide socket cap, held for its life.
+    pub place: Option<crate::cluster::Place>,
 }
 
 pub(super) enum Flow {
@@ -101,6 +103,7 @@ impl Conn {
             delivered,
             mut kick,
             id,
+            place: _place,
         } = self;
         let kind = match &who {
             Who::Agent(_) => "agent",
@@ -259,6 +262,10 @@ fn kick_reason(why: Option<Kick>) -> Option<CloseReason> {
             "slow consumer: outbound queue full",
         ),
         Some(Kick::LoggedOut) => reason(close_code::UNAUTHORIZED, "logged out"),
+        Some(Kick::Restart) => reason(
+            close_code::SERVICE_RESTART,
+            "cluster bridge down; reconnect",
+        ),
         Some(Kick::Shutdown) | None => reason(close_code::GOING_AWAY, "server shutting down"),
     }
 }

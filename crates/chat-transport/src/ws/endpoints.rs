@@ -92,6 +92,12 @@ async fn customer_ws(
     .await
 }
 
+/// The key of a peer's cluster-wide socket cap.
+enum PeerKey {
+    Agent(String),
+    Session(String),
+}
+
 async fn upgrade(
     req: &HttpRequest,
     body: web::Payload,
@@ -101,6 +107,10 @@ async fn upgrade(
     address: std::net::IpAddr,
 ) -> ApiResult<HttpResponse> {
     let limits = state.ws_limits;
+    let peer_key = match &peer {
+        Peer::Agent { tenant, agent, .. } => PeerKey::Agent(format!("a:{tenant}:{agent}")),
+        Peer::Customer { tenant, session } => PeerKey::Session(format!("s:{tenant}:{session}")),
+    };
     let (tx, outbound) = mpsc::channel(limits.outbound_queue);
     let (kick_tx, kick) = oneshot::channel();
     let (id, worker, batches) = local::attach(tx);
@@ -133,6 +143,28 @@ async fn upgrade(
                 )
             },
         })?;
+    // The caps of this node hold above; with a cluster, across every node.
+    let place = match &state.cluster {
+        Some(cluster) => {
+            let (key, cap) = match &peer_key {
+                PeerKey::Agent(k) => (k.clone(), cluster.agent_cap()),
+                PeerKey::Session(k) => (k.clone(), cluster.session_cap()),
+            };
+            match cluster.take_place(key, cap).await {
+                Ok(place) => place,
+                Err(()) => {
+                    state.hub.unregister(id);
+                    metrics::counter!("chat_rate_limited_total", "what" => "sockets").increment(1);
+                    return Err(ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_connections",
+                        "too many open connections for this client",
+                    ));
+                }
+            }
+        }
+        None => None,
+    };
     let (response, session, stream) = match actix_ws::handle(req, body) {
         Ok(parts) => parts,
         Err(e) => {
@@ -164,6 +196,7 @@ async fn upgrade(
             delivered,
             kick,
             id,
+            place,
         }
         .run()
         // The connection's own span, under the upgrade request's: every

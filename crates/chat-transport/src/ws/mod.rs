@@ -36,6 +36,8 @@ pub mod close_code {
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     /// The agent's token expired or was revoked by logout.
     pub const UNAUTHORIZED: u16 = 4001;
+    /// The node lost the cluster bridge for too long: reconnect elsewhere.
+    pub const SERVICE_RESTART: u16 = 1012;
     /// The client did not read fast enough and its queue filled up.
     pub const SLOW_CONSUMER: u16 = 4008;
 }

@@ -1,0 +1,352 @@
+//! Two nodes on one database and the real Redis, each test under a Redis
+//! prefix of its own: events cross nodes once, presence and caps are
+//! cluster-wide, and a lost bridge resyncs the sockets.
+
+use std::time::Duration;
+
+use chat_api::configuration::Settings;
+use chat_domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestAgent, TestApp, WsClient, ok, spawn_app_with, spawn_node_on};
+
+pub fn redis_url() -> String {
+    std::env::var("CHAT_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A Redis prefix for one test, and its keys deleted at the end.
+pub struct Prefix(pub String);
+
+impl Prefix {
+    pub fn new() -> Self {
+        Self(format!("test{}", &chat_service::new_secret()[..10]))
+    }
+
+    pub fn configure(&self, url: &str) -> impl Fn(&mut Settings) + Clone + use<> {
+        let prefix = self.0.clone();
+        let url = url.to_owned();
+        move |s: &mut Settings| {
+            s.redis.url = Some(url.clone().into());
+            s.redis.prefix = prefix.clone();
+            s.redis.heartbeat_ms = 200;
+            s.redis.dead_after_secs = 2;
+            s.redis.give_up_secs = 2;
+        }
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        let pattern = format!("{}:*", self.0);
+        if let Ok(client) = redis::Client::open(redis_url())
+            && let Ok(mut conn) = client.get_connection()
+        {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query(&mut conn)
+                .unwrap_or_default();
+            for key in keys {
+                let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(key).query(&mut conn);
+            }
+        }
+    }
+}
+
+async fn ready_body(app: &TestApp) -> Value {
+    ok(app.get("/readyz").await.json().await)
+}
+
+/// Waits until the node's bridge is up.
+pub async fn bridge_up(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while ready_body(app).await["redis"] != "ok" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bridge never came up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn two_nodes(prefix: &Prefix, tweak: impl Fn(&mut Settings) + Clone) -> (TestApp, TestApp) {
+    let cfg = prefix.configure(&redis_url());
+    let (c1, t1) = (cfg.clone(), tweak.clone());
+    let a = spawn_app_with(move |s| {
+        c1(s);
+        t1(s);
+    })
+    .await;
+    let b = spawn_node_on(&a, move |s| {
+        cfg(s);
+        tweak(s);
+    })
+    .await;
+    bridge_up(&a).await;
+    bridge_up(&b).await;
+    (a, b)
+}
+
+/// Sockets are registered once they answer a ping.
+async fn settled(ws: &mut WsClient) {
+    ws.send("ping", json!({})).await;
+    ws.expect("pong").await;
+}
+
+/// The next frame of `kind`, skipping presence notices of others.
+async fn expect_only(ws: &mut WsClient, kind: &str) -> Value {
+    ws.expect(kind).await
+}
+
+#[tokio::test]
+async fn events_cross_nodes_exactly_once() {
+    let prefix = Prefix::new();
+    let (a, b) = two_nodes(&prefix, |_| {}).await;
+    a.create_tenant("acme", &[]).await;
+    let x: TestAgent = a.create_agent("acme", "x@acme.test", "Xena").await;
+    let y: TestAgent = a
+        .create_agent_with_role("acme", "y@acme.test", "Yuri", Role::Admin)
+        .await;
+    let mut x_on_b = b.agent_ws(&x).await;
+    let mut y_on_a = a.agent_ws(&y).await;
+    let mut y_on_b = b.agent_ws(&y).await;
+    for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b] {
+        settled(ws).await;
+    }
+
+    let (key, session_id) = a.start_session("acme", "Carla").await;
+    for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b] {
+        let started = expect_only(ws, "chat.session.started").await;
+        assert_eq!(started["id"], session_id.as_str());
+    }
+    let mut customer_on_a = a.customer_ws(&key).await;
+    settled(&mut customer_on_a).await;
+    assert_eq!(
+        a.post_message(&key, "hello from A", None).await.status(),
+        StatusCode::CREATED
+    );
+    for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b] {
+        let m = expect_only(ws, "chat.message.new").await;
+        assert_eq!(m["body"], "hello from A");
+        assert_eq!(m["seq"], 1);
+    }
+    assert_eq!(
+        expect_only(&mut customer_on_a, "chat.message.new").await["seq"],
+        1
+    );
+
+    // An agent on B answers: the customer on A hears it once.
+    b.agent_message(&x, &session_id, "hi from B").await;
+    let m = expect_only(&mut customer_on_a, "chat.message.new").await;
+    assert_eq!(m["body"], "hi from B");
+    assert_eq!(m["seq"], 2);
+    for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b] {
+        assert_eq!(expect_only(ws, "chat.message.new").await["seq"], 2);
+    }
+    // Nothing else is queued: a ping's pong is the next frame everywhere.
+    for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b, &mut customer_on_a] {
+        ws.send("ping", json!({})).await;
+        assert_eq!(ws.next_event().await["type"], "pong", "no duplicate");
+    }
+}
+
+#[tokio::test]
+async fn presence_is_one_per_agent_across_nodes() {
+    let prefix = Prefix::new();
+    let (a, b) = two_nodes(&prefix, |_| {}).await;
+    a.create_tenant("acme", &[]).await;
+    let watcher = a.create_agent("acme", "w@acme.test", "Wanda").await;
+    let zoe = a.create_agent("acme", "z@acme.test", "Zoe").await;
+    let mut watch_a = a.agent_ws(&watcher).await;
+    settled(&mut watch_a).await;
+    let mut watch_b = b.agent_ws(&watcher).await;
+    settled(&mut watch_b).await;
+    // The watcher's own presence notices are not what this test is about.
+    let presence = |f: &Value| f["type"] == "agent.presence" && f["payload"]["name"] == "Zoe";
+    let mut zoe_a = a.agent_ws(&zoe).await;
+    settled(&mut zoe_a).await;
+    let mut zoe_b = b.agent_ws(&zoe).await;
+    settled(&mut zoe_b).await;
+    for node in [&a, &b] {
+        let list: Value = ok(node
+            .agent_get(&watcher.token, "/api/v1/agents")
+            .await
+            .json()
+            .await);
+        let z = list["agents"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["name"] == "Zoe"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(z["online"], true, "on every node");
+    }
+    zoe_a.stream.close(None).await.ok();
+    // Still online through B; then B's tab closes too.
+    zoe_b.send("ping", json!({})).await;
+    zoe_b.expect("pong").await;
+    zoe_b.stream.close(None).await.ok();
+    for ws in [&mut watch_a, &mut watch_b] {
+        let mut seen = Vec::new();
+        loop {
+            let f = ws.next_frame().await;
+            if presence(&f) {
+                seen.push(f["payload"]["online"].clone());
+                if f["payload"]["online"] == false {
+                    break;
+                }
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![json!(true), json!(false)],
+            "once online, once offline"
+        );
+    }
+    for node in [&a, &b] {
+        let list: Value = ok(node
+            .agent_get(&watcher.token, "/api/v1/agents")
+            .await
+            .json()
+            .await);
+        let z = list["agents"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["name"] == "Zoe"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(z["online"], false);
+    }
+}
+
+#[tokio::test]
+async fn socket_caps_hold_across_nodes() {
+    let prefix = Prefix::new();
+    let (a, b) = two_nodes(&prefix, |s| s.ws.max_sockets_per_session = 2).await;
+    a.create_tenant("acme", &[]).await;
+    let (key, _) = a.start_session("acme", "Carla").await;
+    let mut one = a.customer_ws(&key).await;
+    settled(&mut one).await;
+    let mut two = b.customer_ws(&key).await;
+    settled(&mut two).await;
+    for node in [&a, &b] {
+        assert_eq!(
+            node.ws_refusal(&format!("/ws/public/{key}"), &[]).await,
+            429
+        );
+    }
+    one.stream.close(None).await.ok();
+    // The place is given back: a new socket fits again (soon).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let req = ok(
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                format!("{}/ws/public/{key}", b.ws_address),
+            ),
+        );
+        if tokio_tungstenite::connect_async(req).await.is_ok() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the place was never given back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn readiness_reports_the_bridge() {
+    let prefix = Prefix::new();
+    let (a, _b) = two_nodes(&prefix, |_| {}).await;
+    let body = ready_body(&a).await;
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["redis"], "ok");
+    let alone = crate::helpers::spawn_app().await;
+    let body = ready_body(&alone).await;
+    assert_eq!(body["redis"], "disabled");
+    assert_eq!(body["status"], "ok");
+}
+
+/// Kills the bridge's Redis connections of one test's prefix (only those).
+pub async fn kill_bridge_connections(prefix: &str) -> usize {
+    let client = ok(redis::Client::open(redis_url()));
+    let mut conn = ok(client.get_multiplexed_async_connection().await);
+    let list: String = ok(redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(&mut conn)
+        .await);
+    let mut killed = 0;
+    for line in list.lines() {
+        let field = |name: &str| {
+            line.split(' ')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        };
+        if field("name").is_some_and(|n| n.starts_with(&format!("{prefix}:")))
+            && let Some(id) = field("id")
+        {
+            let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("ID")
+                .arg(id)
+                .query_async(&mut conn)
+                .await;
+            killed += 1;
+        }
+    }
+    killed
+}
+
+#[tokio::test]
+async fn a_cut_bridge_resyncs_every_socket_and_nothing_is_lost() {
+    let prefix = Prefix::new();
+    let (a, b) = two_nodes(&prefix, |_| {}).await;
+    a.create_tenant("acme", &[]).await;
+    let agent = a.create_agent("acme", "x@acme.test", "Xena").await;
+    let (key, session_id) = a.start_session("acme", "Carla").await;
+    let mut customer = a.customer_ws(&key).await;
+    settled(&mut customer).await;
+    let mut agent_b = b.agent_ws(&agent).await;
+    settled(&mut agent_b).await;
+
+    // Every connection of this test's nodes is named with its prefix.
+    let killed = kill_bridge_connections(&prefix.0).await;
+    assert_eq!(killed, 4, "two named connections per node");
+    // Meanwhile messages keep being stored (and delivered on their node).
+    for i in 0..5 {
+        a.post_message(&key, &format!("during {i}"), None).await;
+    }
+    for ws in [&mut customer, &mut agent_b] {
+        let mut got_resync = false;
+        while !got_resync {
+            let f = ws.next_frame().await;
+            if f["type"] == "chat.resync" {
+                assert_eq!(f["payload"]["reason"], "bridge_reconnected");
+                got_resync = true;
+            }
+        }
+    }
+    bridge_up(&a).await;
+    bridge_up(&b).await;
+    // The agent resumes from what it had (nothing, here) and gets exactly
+    // the stored history: 5 messages, in order, once.
+    agent_b
+        .send(
+            "chat.resume",
+            json!({ "session_id": session_id, "after_seq": 0 }),
+        )
+        .await;
+    let mut seqs = Vec::new();
+    loop {
+        let f = agent_b.next_event().await;
+        match f["type"].as_str() {
+            Some("chat.message.new") => seqs.push(f["payload"]["seq"].as_i64().unwrap_or(-1)),
+            Some("chat.resume.done") => break,
+            _ => {}
+        }
+    }
+    let mut unique = seqs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique, vec![1, 2, 3, 4, 5], "all stored messages: {seqs:?}");
+}
