@@ -363,6 +363,7 @@
     if (type === 'chat.message.new') this.addMessage(p);
     else if (type === 'chat.message.ack') this.addMessage(p.message);
     else if (type === 'chat.resume.done' && p.more) this.sendFrame('chat.resume', { after_seq: p.last_seq });
+    else if (type === 'chat.resync') this.sendFrame('chat.resume', { after_seq: this.contig });
     else if (type === 'chat.agent.joined') { this.agentName = p.agent_name; this.note(fmt(this.t.joined, { name: p.agent_name })); }
     else if (type === 'chat.session.closed') this.note(this.t.closedNote);
     else if (type === 'chat.typing' && p.sender_type !== 'customer') this.showTyping(p.name, p.is_typing);

@@ -1,6 +1,7 @@
 // The agent's WebSocket: a single-use ticket per connection (browsers cannot
 // set headers on a WebSocket), exponential backoff with jitter, and an
-// `onOpen` callback that resumes every loaded conversation.
+// `onOpen` callback that resumes every loaded conversation, also run when
+// the server sends `chat.resync`.
 
 import { useEffect, useRef } from 'react';
 import { ApiError, type Api } from '../../api/client';
@@ -53,7 +54,11 @@ export function useLiveSocket(api: Api, handlers: Handlers): SendFrame {
       };
       ws.onmessage = (ev: MessageEvent<string>) => {
         try {
-          h.current.onEvent(JSON.parse(ev.data) as AgentFrame);
+          const frame = JSON.parse(ev.data) as AgentFrame;
+          // The cluster bridge was away: events may be missing. Catch up
+          // as after a reconnect (the list and every loaded thread).
+          if (frame.type === 'chat.resync') h.current.onOpen(send);
+          else h.current.onEvent(frame);
         } catch {
           /* not JSON: ignore */
         }
