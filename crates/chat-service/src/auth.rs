@@ -93,6 +93,10 @@ impl AuthService {
         })
     }
 
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
     /// Checks email and password. The error never says which was wrong.
     #[instrument(skip_all)]
     /// The agent whose password this is, or `None`. At most

@@ -80,7 +80,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     }
 }
 
-fn refused(what: &str, retry_after: u64) -> ApiError {
+pub(crate) fn refused(what: &str, retry_after: u64) -> ApiError {
     ApiError {
         retry_after: Some(retry_after),
         ..ApiError::new(
@@ -100,6 +100,7 @@ pub struct RateLimits {
     sends_per_agent: Limiter<AgentId>,
     reads_per_address: Limiter<IpAddr>,
     checks: AtomicU32,
+    settings: RateLimitSettings,
 }
 
 impl RateLimits {
@@ -141,7 +142,12 @@ impl RateLimits {
                 s.reads_per_address,
             ),
             checks: AtomicU32::new(0),
+            settings: s,
         }
+    }
+
+    pub fn settings(&self) -> &RateLimitSettings {
+        &self.settings
     }
 
     fn tick(&self) {

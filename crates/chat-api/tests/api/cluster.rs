@@ -350,3 +350,62 @@ async fn a_cut_bridge_resyncs_every_socket_and_nothing_is_lost() {
     unique.dedup();
     assert_eq!(unique, vec![1, 2, 3, 4, 5], "all stored messages: {seqs:?}");
 }
+
+#[tokio::test]
+async fn request_limits_hold_across_nodes() {
+    let prefix = Prefix::new();
+    let tweak = |s: &mut Settings| s.limits.sends_per_session = 4;
+    let (a, b) = two_nodes(&prefix, tweak).await;
+    let cfg = prefix.configure(&redis_url());
+    let c = spawn_node_on(&a, move |s| {
+        cfg(s);
+        tweak(s);
+    })
+    .await;
+    bridge_up(&c).await;
+    a.create_tenant("acme", &[]).await;
+    let (key, _) = a.start_session("acme", "Carla").await;
+    // Each node alone would let 2 through at once (half the minute's 4):
+    // 6 on three nodes. Counted across the cluster, 4.
+    let mut accepted = 0;
+    for node in [&a, &b, &c] {
+        for i in 0..2 {
+            let res = node.post_message(&key, &format!("m{i}"), None).await;
+            match res.status() {
+                StatusCode::CREATED => accepted += 1,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    assert!(res.headers().get("retry-after").is_some());
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+    assert_eq!(accepted, 4);
+}
+
+#[tokio::test]
+async fn failed_logins_are_counted_across_nodes() {
+    let prefix = Prefix::new();
+    let (a, b) = two_nodes(&prefix, |s| s.auth.max_failures_per_client = 3).await;
+    a.create_tenant("acme", &[]).await;
+    a.create_agent("acme", "x@acme.test", "Xena").await;
+    let wrong = json!({ "email": "x@acme.test", "password": "not the password" });
+    for node in [&a, &a, &b] {
+        let res = node.post_json("/api/v1/auth/login", &wrong).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Node A has seen two failures of its own; the cluster has seen three.
+    let res = a.post_json("/api/v1/auth/login", &wrong).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = a
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({ "email": "x@acme.test", "password": crate::helpers::PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even with the right password"
+    );
+}

@@ -325,6 +325,63 @@ impl Cluster {
         }
     }
 
+    /// Counts one event under `key` in the current minute, cluster-wide,
+    /// and says whether it is within `per_minute`: `None` while the bridge
+    /// is down (each node's own limits still hold).
+    pub async fn within(&self, key: &str, per_minute: u32) -> Option<bool> {
+        let mut conn = self.conn()?;
+        let minute = unix_ms() / 60_000;
+        let key = self.key(&format!("rl:{key}:{minute}"));
+        let counted: redis::RedisResult<(i64, i64)> = redis::pipe()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(120)
+            .query_async(&mut conn)
+            .await;
+        match counted {
+            Ok((n, _)) => Some(n <= i64::from(per_minute)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cluster limits unreadable");
+                None
+            }
+        }
+    }
+
+    /// Failures counted under `key` within `window`, cluster-wide.
+    pub async fn failures(&self, key: &str) -> Option<i64> {
+        let mut conn = self.conn()?;
+        let n: redis::RedisResult<Option<i64>> = redis::cmd("GET")
+            .arg(self.key(&format!("fail:{key}")))
+            .query_async(&mut conn)
+            .await;
+        n.ok().map(|n| n.unwrap_or(0))
+    }
+
+    /// Counts a failure under `key`; the count lives `window`.
+    pub async fn fail(&self, key: &str, window: Duration) {
+        let Some(mut conn) = self.conn() else { return };
+        let key = self.key(&format!("fail:{key}"));
+        let _: redis::RedisResult<(i64, i64)> = redis::pipe()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(window.as_secs().max(1))
+            .query_async(&mut conn)
+            .await;
+    }
+
+    /// Forgets the failures under `key` (a successful login).
+    pub async fn forgive(&self, key: &str) {
+        let Some(mut conn) = self.conn() else { return };
+        let _: redis::RedisResult<i64> = redis::cmd("DEL")
+            .arg(self.key(&format!("fail:{key}")))
+            .query_async(&mut conn)
+            .await;
+    }
+
     pub fn session_cap(&self) -> usize {
         self.inner.settings.max_sockets_per_session
     }

@@ -29,6 +29,39 @@ pub async fn login(
     // The peer address, or the one a trusted proxy saw: never a forwarded
     // header that a client could forge.
     let client = state.client_address(&req).to_string();
+    // With several nodes, failures are also counted across the cluster, so
+    // that adding nodes does not multiply the guesses allowed.
+    let account = body.email.trim().to_ascii_lowercase();
+    let s = state.auth.settings().clone();
+    let keys = [
+        (
+            format!("login-client:{account}|{client}"),
+            s.max_failures_per_client,
+        ),
+        (
+            format!("login-account:{account}"),
+            s.max_failures_per_account,
+        ),
+        (
+            format!("login-address:{client}"),
+            s.max_failures_per_address,
+        ),
+    ];
+    if let Some(cluster) = &state.cluster {
+        for (key, max) in &keys {
+            if cluster
+                .failures(key)
+                .await
+                .is_some_and(|n| n >= i64::try_from(*max).unwrap_or(i64::MAX))
+            {
+                metrics::counter!("chat_rate_limited_total", "what" => "logins").increment(1);
+                return Err(crate::limits::refused(
+                    "failed logins",
+                    s.failure_window.as_secs().max(1),
+                ));
+            }
+        }
+    }
     let outcome = state
         .auth
         .login_to(
@@ -37,7 +70,23 @@ pub async fn login(
             &client,
             body.tenant_id.as_deref(),
         )
-        .await?;
+        .await;
+    if let Some(cluster) = &state.cluster {
+        match &outcome {
+            Err(chat_service::Error::Unauthorized(_)) => {
+                for (key, _) in &keys {
+                    cluster.fail(key, s.failure_window).await;
+                }
+            }
+            Ok(_) => {
+                for (key, _) in &keys[..2] {
+                    cluster.forgive(key).await;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    let outcome = outcome?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         token: outcome.token,
         expires_at: rfc3339(&outcome.expires_at),

@@ -48,8 +48,8 @@ pub async fn start(
     let body = body.into_inner();
     body.validate()?;
     state
-        .limits
-        .session_start(state.client_address(&req), &body.tenant_id)?;
+        .limit_session_start(state.client_address(&req), &body.tenant_id)
+        .await?;
     let customer = body.customer.unwrap_or_default();
     let context = body.context.unwrap_or_default();
     let (key, session) = state
@@ -85,7 +85,7 @@ pub async fn get(
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.public_read(state.client_address(&req))?;
+    state.limit_public_read(state.client_address(&req)).await?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     Ok(HttpResponse::Ok().json(PublicSessionResponse {
         session: (&session).into(),
@@ -106,7 +106,7 @@ pub async fn messages(
     key: web::Path<String>,
     q: web::Query<MessagesQuery>,
 ) -> ApiResult<HttpResponse> {
-    state.limits.public_read(state.client_address(&req))?;
+    state.limit_public_read(state.client_address(&req)).await?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     let messages = state
         .chat
@@ -140,8 +140,8 @@ pub async fn send(
     body.validate()?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     state
-        .limits
-        .customer_send(state.client_address(&req), &session.tenant_id, &session.id)?;
+        .limit_customer_send(state.client_address(&req), &session.tenant_id, &session.id)
+        .await?;
     let (message, created) = state
         .chat
         .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())

@@ -140,7 +140,7 @@ pub async fn send(
     body: web::Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
-    state.limits.agent_send(&ctx.agent.id)?;
+    state.limit_agent_send(&ctx.agent.id).await?;
     let (message, created) = state
         .chat
         .send_as_agent(

@@ -64,7 +64,7 @@ async fn customer_ws(
     key: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let address = state.client_address(&req);
-    state.limits.public_read(address)?;
+    state.limit_public_read(address).await?;
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();

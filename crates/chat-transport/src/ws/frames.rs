@@ -83,11 +83,10 @@ impl Handler {
     /// `chat.message.ack` before the queued `chat.message.new` goes out.
     async fn send_message(&mut self, session: &mut Session, f: SendFrame) -> Flow {
         let cid = f.client_msg_id.as_str();
-        let limits = &self.state.limits;
         let res = match &self.who {
             Who::Agent(ctx) => match agent_target(f.session_id.as_deref(), Some(cid)) {
                 Ok(id) => {
-                    if let Err(e) = limits.agent_send(&ctx.agent.id) {
+                    if let Err(e) = self.state.limit_agent_send(&ctx.agent.id).await {
                         return self.send(session, api_error(&e, Some(cid))).await;
                     }
                     self.state
@@ -99,7 +98,11 @@ impl Handler {
             },
             Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
                 Ok(()) => {
-                    if let Err(e) = limits.customer_send(self.address, &s.tenant_id, &s.id) {
+                    if let Err(e) = self
+                        .state
+                        .limit_customer_send(self.address, &s.tenant_id, &s.id)
+                        .await
+                    {
                         return self.send(session, api_error(&e, Some(cid))).await;
                     }
                     self.state
