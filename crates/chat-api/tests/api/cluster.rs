@@ -143,6 +143,69 @@ async fn events_cross_nodes_exactly_once() {
     for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b] {
         assert_eq!(expect_only(ws, "chat.message.new").await["seq"], 2);
     }
+    // Typing from the customer on A reaches the agents on both nodes.
+    customer_on_a
+        .send("chat.typing", json!({ "is_typing": true }))
+        .await;
+    for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b] {
+        assert_eq!(
+            expect_only(ws, "chat.typing").await["sender_type"],
+            "customer"
+        );
+    }
+    // Xena on B takes the conversation: the customer on A sees who joined,
+    // Xena's own socket on B gets her chat.agent.joined, everyone the
+    // assignment.
+    let res = b
+        .agent_post(
+            &x.token,
+            &format!("/api/v1/chat/sessions/{session_id}/assign"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let assigned = expect_only(&mut customer_on_a, "chat.session.assigned").await;
+    assert_eq!(assigned["agent_name"], "Xena");
+    assert_eq!(
+        expect_only(&mut customer_on_a, "chat.agent.joined").await["agent_name"],
+        "Xena"
+    );
+    for ws in [&mut y_on_a, &mut y_on_b] {
+        assert_eq!(
+            expect_only(ws, "chat.session.assigned").await["agent_name"],
+            "Xena"
+        );
+    }
+    assert_eq!(
+        expect_only(&mut x_on_b, "chat.session.assigned").await["agent_name"],
+        "Xena"
+    );
+    assert_eq!(
+        expect_only(&mut x_on_b, "chat.agent.joined").await["agent_name"],
+        "Xena"
+    );
+    // Yuri on A closes and reopens it.
+    for action in ["close", "reopen"] {
+        let res = a
+            .agent_post(
+                &y.token,
+                &format!("/api/v1/chat/sessions/{session_id}/{action}"),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let kind = if action == "close" {
+            "chat.session.closed"
+        } else {
+            "chat.session.reopened"
+        };
+        for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b, &mut customer_on_a] {
+            assert_eq!(
+                expect_only(ws, kind).await["session_id"],
+                session_id.as_str()
+            );
+        }
+    }
     // Nothing else is queued: a ping's pong is the next frame everywhere.
     for ws in [&mut x_on_b, &mut y_on_a, &mut y_on_b, &mut customer_on_a] {
         ws.send("ping", json!({})).await;
