@@ -45,6 +45,13 @@ struct Cli {
     /// A label for alternating rounds, recorded in the JSON.
     #[arg(long, default_value_t = 0)]
     round: u32,
+    /// `2`: two nodes on one database and Redis; messages are posted to
+    /// the first and every socket is on the second (e2e, fanout).
+    #[arg(long, default_value_t = 1)]
+    nodes: u8,
+    /// The Redis of a two-node run.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
     /// Append the JSON report to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -135,6 +142,7 @@ async fn main() -> Result<()> {
                 .await?;
                 broadcast(Arc::new(peer), s).await?
             }
+            None if cli.nodes >= 2 => two_nodes(&cli, s).await?,
             None => {
                 let server = Server::start(
                     &cli.server_bin,
@@ -239,6 +247,108 @@ async fn ours(server: &Server, scenario: &Scenario) -> Result<Report> {
             anyhow::bail!("not a scenario against a running server")
         }
     }
+}
+
+/// e2e or fanout across two nodes: both on the same database and Redis (a
+/// prefix of this run's own, deleted after), the first taking the posts,
+/// the second holding every socket.
+async fn two_nodes(cli: &Cli, scenario: &Scenario) -> Result<Report> {
+    let prefix = format!("bench{}", std::process::id());
+    let node = |id: &str, demo: bool| {
+        vec![
+            ("CHAT__REDIS__URL".to_owned(), cli.redis_url.clone()),
+            ("CHAT__REDIS__PREFIX".to_owned(), prefix.clone()),
+            ("CHAT__NODE__ID".to_owned(), id.to_owned()),
+            ("CHAT__DEMO__ENABLED".to_owned(), demo.to_string()),
+        ]
+    };
+    let a = Server::start_with(
+        &cli.server_bin,
+        cli.database_url.as_deref(),
+        cli.server_cpu.as_deref(),
+        &node("a", true),
+    )
+    .await?;
+    let b = Server::start_with(
+        &cli.server_bin,
+        Some(&a.db_url),
+        cli.server_cpu.as_deref(),
+        &node("b", false),
+    )
+    .await?;
+    // Both bridges up before the load starts.
+    let client = reqwest::Client::new();
+    for s in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready: serde_json::Value = client
+                .get(format!("{}/readyz", s.url))
+                .send()
+                .await?
+                .json()
+                .await?;
+            if ready["redis"] == "ok" {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the bridge of {} never came up",
+                s.url
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let result = match *scenario {
+        Scenario::E2e {
+            tenants,
+            agents,
+            widgets,
+            rate,
+            seconds,
+        } => {
+            scenarios::e2e_split(
+                &a,
+                &b,
+                E2e {
+                    tenants,
+                    agents,
+                    widgets,
+                    rate,
+                    duration: Duration::from_secs(seconds),
+                },
+            )
+            .await
+        }
+        Scenario::Fanout { .. } => {
+            broadcast(Arc::new(Ours::split(&a, &b, 0).await?), scenario).await
+        }
+        _ => Err(anyhow::anyhow!("--nodes 2 runs e2e and fanout")),
+    };
+    a.stop();
+    b.stop();
+    if let Err(e) = redis_cleanup(&cli.redis_url, &prefix).await {
+        eprintln!("could not delete the run's Redis keys ({prefix}:*): {e}");
+    }
+    let mut report = result?;
+    report.json["nodes"] = json!(2);
+    if let Some((title, rest)) = report.markdown.split_once('\n') {
+        report.markdown = format!("{title}, 2 nodes (posts to one, sockets on the other)\n{rest}");
+    }
+    Ok(report)
+}
+
+/// Deletes the run's Redis keys.
+async fn redis_cleanup(url: &str, prefix: &str) -> Result<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await?;
+    for key in keys {
+        let _: i64 = redis::cmd("DEL").arg(key).query_async(&mut conn).await?;
+    }
+    Ok(())
 }
 
 fn append(path: &PathBuf, text: &str) -> Result<()> {

@@ -201,6 +201,11 @@ pub struct E2e {
 }
 
 pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
+    e2e_split(server, server, p).await
+}
+
+/// As [`e2e`], with the POSTs to `server` and every socket on `receivers`.
+pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Report> {
     let http = Arc::new(Http::new(&server.url)?);
     let ledger = Ledger::new();
     let mut handles = Vec::new();
@@ -222,7 +227,7 @@ pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
                 "bench-password",
             ])?;
             let token = http.login(&email, "bench-password").await?;
-            handles.push(listen(agent_request(&server.ws, &token)?, ledger.slot()).await?);
+            handles.push(listen(agent_request(&receivers.ws, &token)?, ledger.slot()).await?);
         }
         progress("e2e setup", t + 1, p.tenants);
     }
@@ -230,7 +235,7 @@ pub async fn e2e(server: &Server, p: E2e) -> Result<Report> {
     for w in 0..p.widgets {
         let slug = format!("bench-t{:03}", w % p.tenants);
         let (key, _) = http.start_session(&slug).await?;
-        handles.push(listen(customer_request(&server.ws, &key)?, ledger.slot()).await?);
+        handles.push(listen(customer_request(&receivers.ws, &key)?, ledger.slot()).await?);
         keys.push(key);
     }
     let agents = p.agents;
@@ -285,7 +290,9 @@ async fn fanout_round(
     rate: u32,
     duration: Duration,
 ) -> Result<(Summary, Summary, usize, f64, f64)> {
-    let cpu0 = cpu_micros(room.pid());
+    let cpu_all = |pids: &[u32]| pids.iter().map(|p| cpu_micros(*p)).sum::<u64>();
+    let pids = room.pids();
+    let cpu0 = cpu_all(&pids);
     let t0 = Instant::now();
     send_open_loop(
         room.clone(),
@@ -299,7 +306,7 @@ async fn fanout_round(
     .await?;
     ledger.settle(Duration::from_secs(5)).await;
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_micros(room.pid()).saturating_sub(cpu0);
+    let cpu = cpu_all(&pids).saturating_sub(cpu0);
     let (each, last, lost) = ledger.results();
     let deliveries = each.len();
     let per_delivery = if deliveries > 0 {

@@ -10,6 +10,8 @@ use anyhow::{Context, Result, bail};
 pub struct Server {
     pub url: String,
     pub ws: String,
+    /// The database it runs on (a second node joins the same).
+    pub db_url: String,
     child: Child,
     bin: PathBuf,
     env: Vec<(String, String)>,
@@ -45,13 +47,25 @@ pub fn terminate(child: &mut Child) {
 impl Server {
     /// Starts `bin serve` and waits until it answers /healthz.
     pub async fn start(bin: &Path, database_url: Option<&str>, cpu: Option<&str>) -> Result<Self> {
+        Self::start_with(bin, database_url, cpu, &[]).await
+    }
+
+    /// As [`Server::start`], with more settings (a cluster node's); a
+    /// setting given here replaces the default of the same name.
+    pub async fn start_with(
+        bin: &Path,
+        database_url: Option<&str>,
+        cpu: Option<&str>,
+        extra: &[(String, String)],
+    ) -> Result<Self> {
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!("chat-bench-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let db = database_url
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sqlite://{}/chat.db?mode=rwc", dir.display()));
-        let env = vec![
+        let db_url = db.clone();
+        let mut env = vec![
             ("CHAT__SERVER__PORT".to_owned(), port.to_string()),
             ("CHAT__DATABASE__URL".to_owned(), db),
             ("CHAT__DEMO__ENABLED".to_owned(), "true".to_owned()),
@@ -104,6 +118,11 @@ impl Server {
                 "/nonexistent/chat.toml".to_owned(),
             ),
         ];
+        env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        env.extend(extra.iter().cloned());
+        let demo = !extra
+            .iter()
+            .any(|(k, v)| k == "CHAT__DEMO__ENABLED" && v == "false");
         let mut cmd = pinned(bin, cpu);
         cmd.arg("serve")
             .envs(env.iter().cloned())
@@ -115,6 +134,7 @@ impl Server {
         let server = Self {
             url: format!("http://127.0.0.1:{port}"),
             ws: format!("ws://127.0.0.1:{port}"),
+            db_url,
             child,
             bin: bin.to_path_buf(),
             env,
@@ -123,7 +143,9 @@ impl Server {
         server.wait_ready(Duration::from_secs(30)).await?;
         // Demo data makes the demo tenant's bot answer; benchmarks measure
         // people talking.
-        server.admin(&["tenant", "set-bot", "demo-tenant", "off"])?;
+        if demo {
+            server.admin(&["tenant", "set-bot", "demo-tenant", "off"])?;
+        }
         Ok(server)
     }
 

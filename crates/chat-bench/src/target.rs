@@ -32,6 +32,10 @@ pub trait Room: Publish {
     fn name(&self) -> &str;
     /// The process to measure (CPU, RSS).
     fn pid(&self) -> u32;
+    /// Every process whose CPU a delivery costs (the nodes of a cluster).
+    fn pids(&self) -> Vec<u32> {
+        vec![self.pid()]
+    }
     /// Opens the `i`-th subscriber; resolves once broadcasts reach it.
     fn subscribe(&self, i: usize, slot: Slot) -> BoxFuture<'_, Result<JoinHandle<()>>>;
 }
@@ -53,6 +57,7 @@ impl Publish for Conversations {
 /// every other one is that many customers' widgets on sessions of their own.
 pub struct Ours {
     pid: u32,
+    pids: Vec<u32>,
     ws: String,
     tokens: [String; 2],
     room: Conversations,
@@ -61,7 +66,14 @@ pub struct Ours {
 
 impl Ours {
     pub async fn new(server: &Server, customers: usize) -> Result<Self> {
-        let http = Arc::new(Http::new(&server.url)?);
+        Self::split(server, server, customers).await
+    }
+
+    /// Messages posted to `senders`, subscribers on `receivers`: with two
+    /// cluster nodes, every delivery crosses the bridge.
+    pub async fn split(senders: &Server, receivers: &Server, customers: usize) -> Result<Self> {
+        let server = receivers;
+        let http = Arc::new(Http::new(&senders.url)?);
         let tokens = [
             http.login("agent@demo.com", "Test@1234").await?,
             http.login("alex@demo.com", "Test@1234").await?,
@@ -74,8 +86,13 @@ impl Ours {
                 crate::scenarios::progress("sessions", i, customers);
             }
         }
+        let mut pids = vec![senders.pid()];
+        if receivers.pid() != senders.pid() {
+            pids.push(receivers.pid());
+        }
         Ok(Self {
             pid: server.pid(),
+            pids,
             ws: server.ws.clone(),
             tokens,
             room: Conversations {
@@ -100,6 +117,10 @@ impl Room for Ours {
 
     fn pid(&self) -> u32 {
         self.pid
+    }
+
+    fn pids(&self) -> Vec<u32> {
+        self.pids.clone()
     }
 
     fn subscribe(&self, i: usize, slot: Slot) -> BoxFuture<'_, Result<JoinHandle<()>>> {

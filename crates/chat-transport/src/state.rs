@@ -69,11 +69,10 @@ impl AppState {
         per_minute: u32,
     ) -> Result<(), crate::error::ApiError> {
         if let Some(cluster) = &self.cluster
-            && cluster.within(&format!("{label}:{key}"), per_minute).await == Some(false)
+            && let Some(Err(wait)) = cluster.within(&format!("{label}:{key}"), per_minute).await
         {
             metrics::counter!("chat_rate_limited_total", "what" => label.to_owned()).increment(1);
-            let wait = 60 - u64::try_from(chrono::Utc::now().timestamp() % 60).unwrap_or(0);
-            return Err(crate::limits::refused(what, wait));
+            return Err(crate::limits::refused(what, wait.as_secs() + 1));
         }
         Ok(())
     }

@@ -27,7 +27,7 @@ impl Cluster {
     ) -> redis::RedisResult<MultiplexedConnection> {
         let mut config = AsyncConnectionConfig::new()
             .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_secs(2));
+            .set_response_timeout(Duration::from_secs(5));
         if let Some(push) = push {
             config = config.set_push_sender(push);
         }

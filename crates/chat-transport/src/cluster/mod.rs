@@ -325,23 +325,24 @@ impl Cluster {
         }
     }
 
-    /// Counts one event under `key` in the current minute, cluster-wide,
-    /// and says whether it is within `per_minute`: `None` while the bridge
-    /// is down (each node's own limits still hold).
-    pub async fn within(&self, key: &str, per_minute: u32) -> Option<bool> {
+    /// One event under `key` against a limit of `per_minute`, up to half of
+    /// it at once (as each node's own limiter), counted once for the whole
+    /// cluster: `Some(Ok(()))`, `Some(Err(wait))` when refused, `None`
+    /// while the bridge is down (each node's own limits still hold).
+    pub async fn within(&self, key: &str, per_minute: u32) -> Option<Result<(), Duration>> {
         let mut conn = self.conn()?;
-        let minute = unix_ms() / 60_000;
-        let key = self.key(&format!("rl:{key}:{minute}"));
-        let counted: redis::RedisResult<(i64, i64)> = redis::pipe()
-            .cmd("INCR")
-            .arg(&key)
-            .cmd("EXPIRE")
-            .arg(&key)
-            .arg(120)
-            .query_async(&mut conn)
+        let per_minute = u64::from(per_minute.max(1));
+        let interval = 60_000 / per_minute;
+        let burst = (per_minute / 2).max(1);
+        let waited: redis::RedisResult<i64> = scripts::gcra()
+            .key(self.key(&format!("rl:{key}")))
+            .arg(interval.max(1))
+            .arg(interval * (burst - 1))
+            .invoke_async(&mut conn)
             .await;
-        match counted {
-            Ok((n, _)) => Some(n <= i64::from(per_minute)),
+        match waited {
+            Ok(0) => Some(Ok(())),
+            Ok(ms) => Some(Err(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))),
             Err(e) => {
                 tracing::warn!(error = %e, "cluster limits unreadable");
                 None
