@@ -42,6 +42,9 @@ rm -f "$out.part"
 if [ "$mode" = smoke ]; then
   ours e2e --tenants 2 --agents 2 --widgets 10 --rate 20 --seconds 1
   ours fanout --agents 20 --rate 10 --seconds 1
+  ours --nodes 2 e2e --tenants 2 --agents 2 --widgets 10 --rate 20 --seconds 1
+  ours --nodes 2 fanout --agents 20 --rate 10 --seconds 1
+  grep -q "2 nodes" "$out.part"
   ours burst --sizes 50
   ours idle --sockets 40
   ours reconnect-storm --clients 5 --messages 40 --rate 40
@@ -60,6 +63,12 @@ fi
 ours startup
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 ours reconnect-storm --clients 50 --messages 1000 --rate 100
+# Two nodes on one database and this machine's Redis, posts to one and
+# every socket on the other, beside the single node (both nodes pinned to
+# the server's core, so the CPU per delivery compares like for like).
+ours --nodes 2 e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
+ours fanout --agents 1000 --rate 100 --seconds 8
+ours --nodes 2 fanout --agents 1000 --rate 100 --seconds 8
 # The same e2e on PostgreSQL and MariaDB where they answer (set
 # CHAT_BENCH_POSTGRES / CHAT_BENCH_MARIADB to "off" to skip), each on a
 # database of its own, dropped afterwards.

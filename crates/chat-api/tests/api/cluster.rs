@@ -478,3 +478,37 @@ async fn failed_logins_are_counted_across_nodes() {
         "even with the right password"
     );
 }
+
+/// Many messages in a row on one node reach a socket on the other, every
+/// one of them, once.
+#[tokio::test]
+async fn a_stream_of_messages_crosses_nodes_without_a_gap() {
+    let prefix = Prefix::new();
+    let (a, b) = two_nodes(&prefix, crate::helpers::without_request_limits).await;
+    a.create_tenant("acme", &[]).await;
+    let agent = a.create_agent("acme", "x@acme.test", "Xena").await;
+    let mut on_b = b.agent_ws(&agent).await;
+    settled(&mut on_b).await;
+    let (key, _) = a.start_session("acme", "Carla").await;
+    expect_only(&mut on_b, "chat.session.started").await;
+    const N: i64 = 300;
+    let sends = (0..N).map(|i| {
+        let a = &a;
+        let key = key.clone();
+        async move {
+            let res = a.post_message(&key, &format!("m{i}"), None).await;
+            (res.status(), res.text().await.unwrap_or_default())
+        }
+    });
+    for (status, body) in futures_util::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let mut seqs = Vec::new();
+    while seqs.len() < usize::try_from(N).unwrap_or(0) {
+        let f = on_b.next_event().await;
+        assert_eq!(f["type"], "chat.message.new", "{f}");
+        seqs.push(f["payload"]["seq"].as_i64().unwrap_or(-1));
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=N).collect::<Vec<_>>());
+}

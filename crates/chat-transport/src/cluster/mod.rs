@@ -332,17 +332,17 @@ impl Cluster {
     pub async fn within(&self, key: &str, per_minute: u32) -> Option<Result<(), Duration>> {
         let mut conn = self.conn()?;
         let per_minute = u64::from(per_minute.max(1));
-        let interval = 60_000 / per_minute;
+        let interval_us = (60_000_000 / per_minute).max(1);
         let burst = (per_minute / 2).max(1);
         let waited: redis::RedisResult<i64> = scripts::gcra()
             .key(self.key(&format!("rl:{key}")))
-            .arg(interval.max(1))
-            .arg(interval * (burst - 1))
+            .arg(interval_us)
+            .arg(interval_us.saturating_mul(burst - 1))
             .invoke_async(&mut conn)
             .await;
         match waited {
             Ok(0) => Some(Ok(())),
-            Ok(ms) => Some(Err(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))),
+            Ok(us) => Some(Err(Duration::from_micros(u64::try_from(us).unwrap_or(0)))),
             Err(e) => {
                 tracing::warn!(error = %e, "cluster limits unreadable");
                 None

@@ -106,12 +106,12 @@ pub fn give_place() -> Script {
 /// The request limits' GCRA, as governor runs it on each node, but with
 /// one state per key for the whole cluster and Redis's clock. KEYS[1] the
 /// key; ARGV[1] the emission interval and ARGV[2] the burst tolerance, in
-/// ms. Returns 0 when allowed, else the ms to wait.
+/// µs. Returns 0 when allowed, else the µs to wait.
 pub fn gcra() -> Script {
     Script::new(
         r"
         local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
         local interval = tonumber(ARGV[1])
         local tolerance = tonumber(ARGV[2])
         local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -120,7 +120,7 @@ pub fn gcra() -> Script {
           return tat - now - tolerance
         end
         local new_tat = tat + interval
-        redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
+        redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
         return 0
         ",
     )
