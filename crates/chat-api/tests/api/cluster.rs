@@ -512,3 +512,64 @@ async fn a_stream_of_messages_crosses_nodes_without_a_gap() {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=N).collect::<Vec<_>>());
 }
+
+/// Redis lost and back, through a TCP proxy this test controls: the node
+/// keeps serving its own sockets and REST, says `"redis":"down"` while
+/// staying ready, closes its sockets with 1012 once the bridge has been down
+/// too long, and comes back by itself.
+#[tokio::test]
+async fn with_redis_away_a_node_serves_alone_then_closes_its_sockets_with_1012() {
+    let proxy = crate::outage::TcpProxy::start(ok("127.0.0.1:6379".parse())).await;
+    let prefix = Prefix::new();
+    let cfg = prefix.configure(&format!("redis://127.0.0.1:{}", proxy.port));
+    let a = spawn_app_with(move |s| {
+        cfg(s);
+        s.redis.give_up_secs = 2;
+    })
+    .await;
+    bridge_up(&a).await;
+    a.create_tenant("acme", &[]).await;
+    let agent = a.create_agent("acme", "x@acme.test", "Xena").await;
+    let (key, _) = a.start_session("acme", "Carla").await;
+    let mut on_a = a.agent_ws(&agent).await;
+    settled(&mut on_a).await;
+
+    proxy.cut();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let res = a.get("/readyz").await;
+        assert_eq!(res.status(), StatusCode::OK, "readiness is the database");
+        let body: Value = ok(res.json().await);
+        if body["redis"] == "down" {
+            assert_eq!(body["status"], "degraded");
+            assert_eq!(body["database"], "ok");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bridge never noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Alone, the node still stores and delivers to its own sockets.
+    assert_eq!(
+        a.post_message(&key, "still here", None).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        expect_only(&mut on_a, "chat.message.new").await["body"],
+        "still here"
+    );
+    assert_eq!(
+        a.agent_get(&agent.token, "/api/v1/chat/sessions")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Too long without the bridge: reconnect elsewhere.
+    let closed = on_a.closed().await;
+    assert_eq!(closed.code, Some(1012));
+
+    proxy.restore();
+    bridge_up(&a).await;
+}

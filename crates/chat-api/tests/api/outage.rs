@@ -18,15 +18,15 @@ use crate::helpers::{TestApp, ok, spawn_app_with};
 
 /// Forwards 127.0.0.1:`port` to the database; `cut` drops every piped
 /// connection and refuses new ones until `restore`.
-struct TcpProxy {
-    port: u16,
+pub(crate) struct TcpProxy {
+    pub(crate) port: u16,
     cut: Arc<AtomicBool>,
     pipes: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
 
 impl TcpProxy {
-    async fn start(target: SocketAddr) -> Self {
+    pub(crate) async fn start(target: SocketAddr) -> Self {
         let listener = ok(TcpListener::bind("127.0.0.1:0").await);
         let port = ok(listener.local_addr()).port();
         let cut = Arc::new(AtomicBool::new(false));
@@ -57,14 +57,14 @@ impl TcpProxy {
         }
     }
 
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.cut.store(true, Ordering::SeqCst);
         for pipe in self.pipes.lock().expect("lock").drain(..) {
             pipe.abort();
         }
     }
 
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
     }
 }
