@@ -3,7 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, hostPage, widgetPage, launch } from '../../widget/test/helpers.mjs';
+import {
+  startServer, hostPage, widgetPage, launch, clusterEnv, bridgeUp, killBridge, forgetPrefix,
+} from '../../widget/test/helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -190,5 +192,56 @@ test('the API reference at /api/docs renders the OpenAPI document from the serve
     await ctx.close();
     await server.stop();
     server.cleanup();
+  }
+});
+
+test('after a cluster bridge outage the dashboard resumes its conversations and reloads the list', async () => {
+  const prefix = `dtest${process.pid}x${Date.now()}`;
+  const server = await startServer({ env: clusterEnv(prefix) });
+  const ctx = await browser.newContext();
+  try {
+    await bridgeUp(server.url);
+    const json = { 'content-type': 'application/json' };
+    const start = await (await fetch(`${server.url}/api/v1/public/chat/sessions`, {
+      method: 'POST', headers: json, body: JSON.stringify({ tenant_id: 'demo-tenant', customer: { name: 'Rita' } }),
+    })).json();
+    await fetch(`${server.url}/api/v1/public/chat/sessions/${start.session_key}/messages`, {
+      method: 'POST', headers: json, body: JSON.stringify({ body: 'hello from Rita' }),
+    });
+    const page = await ctx.newPage();
+    // Frames and requests in the order they happened.
+    const frames = [];
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => frames.push(['in', String(f.payload)]));
+      ws.on('framesent', (f) => frames.push(['out', String(f.payload)]));
+    });
+    page.on('request', (r) => frames.push(['req', r.url()]));
+    await page.setViewportSize({ width: 1280, height: 760 });
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Email').fill('agent@demo.com');
+    await page.getByLabel('Password').fill('Test@1234');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.live.live').waitFor();
+    await conversation(page, 'Rita').click();
+    await page.locator('.msg.customer', { hasText: 'hello from Rita' }).waitFor();
+
+    assert.equal(killBridge(prefix), 2, 'the node named both of its connections');
+    const wait = async (ok) => { for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25)); };
+    const resynced = () => frames.findIndex(([dir, text]) => dir === 'in' && text.includes('"chat.resync"'));
+    await wait(() => resynced() >= 0);
+    const at = resynced();
+    assert.ok(at >= 0, 'the server sent chat.resync');
+    const resumed = () => frames.slice(at).find(([d, x]) => d === 'out' && x.includes('"chat.resume"'));
+    await wait(() => Boolean(resumed()));
+    assert.ok(resumed(), 'the dashboard resumed');
+    assert.equal(JSON.parse(resumed()[1]).payload.session_id, start.session.id);
+    const isList = ([d, u]) => d === 'req' && /\/api\/v1\/chat\/sessions(\?|$)/.test(u);
+    await wait(() => frames.slice(at).some(isList));
+    assert.ok(frames.slice(at).some(isList), 'the conversation list was reloaded after the resync');
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+    forgetPrefix(prefix);
   }
 });

@@ -1,6 +1,6 @@
 // Test harness: the real chat-api binary on a free port with a fresh SQLite
 // database, a host page on another origin, and Debian's Chromium.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir, homedir } from 'node:os';
@@ -22,7 +22,7 @@ export function freePort() {
 }
 
 /** Starts chat-api in demo mode; resolves once it listens. */
-export async function startServer({ port, dataDir } = {}) {
+export async function startServer({ port, dataDir, env = {} } = {}) {
   port = port || await freePort();
   dataDir = dataDir || mkdtempSync(join(tmpdir(), 'chat-widget-test-'));
   const proc = spawn(BIN, ['serve'], {
@@ -37,6 +37,7 @@ export async function startServer({ port, dataDir } = {}) {
       CHAT__LOG__FORMAT: 'json',
       CHAT__METRICS__LISTEN: '127.0.0.1:0',
       CHAT_CONFIG: '/nonexistent/chat.toml',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,6 +64,40 @@ export async function startServer({ port, dataDir } = {}) {
     },
     cleanup() { rmSync(dataDir, { recursive: true, force: true }); },
   };
+}
+
+/** Settings that put a server on this machine's Redis under `prefix`. */
+export function clusterEnv(prefix) {
+  return { CHAT__REDIS__URL: process.env.CHAT_TEST_REDIS_URL || 'redis://127.0.0.1:6379', CHAT__REDIS__PREFIX: prefix };
+}
+
+/** Resolves once the server's cluster bridge is up. */
+export async function bridgeUp(api) {
+  for (let i = 0; i < 200; i++) {
+    const r = await (await fetch(`${api}/readyz`)).json();
+    if (r.redis === 'ok') return;
+    await new Promise((ok) => setTimeout(ok, 25));
+  }
+  throw new Error('the cluster bridge never came up');
+}
+
+/** Kills the Redis connections named with `prefix` (only those), as an
+ * outage would; the server resyncs its sockets once it reconnects. Then
+ * the prefix's keys are deleted by `forgetPrefix`. */
+export function killBridge(prefix) {
+  const list = execFileSync('redis-cli', ['CLIENT', 'LIST'], { encoding: 'utf8' });
+  let killed = 0;
+  for (const line of list.split('\n')) {
+    const name = /\bname=(\S*)/.exec(line)?.[1] ?? '';
+    const id = /\bid=(\d+)/.exec(line)?.[1];
+    if (id && name.startsWith(`${prefix}:`)) { execFileSync('redis-cli', ['CLIENT', 'KILL', 'ID', id]); killed++; }
+  }
+  return killed;
+}
+
+export function forgetPrefix(prefix) {
+  const keys = execFileSync('redis-cli', ['--scan', '--pattern', `${prefix}:*`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (keys.length) execFileSync('redis-cli', ['DEL', ...keys]);
 }
 
 /** Serves one HTML page from its own origin. */

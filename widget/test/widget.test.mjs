@@ -5,14 +5,15 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import {
   startServer, hostPage, widgetPage, launch, login, agentSend, agentSocket, shownMessages, setBot, differingPixels,
+  clusterEnv, bridgeUp, killBridge, forgetPrefix,
 } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function setup(opts, { bot = 'off' } = {}) {
-  const server = await startServer();
+async function setup(opts, { bot = 'off', env = {} } = {}) {
+  const server = await startServer({ env });
   // The demo tenant answers with its bot; most tests want only people.
   await setBot(server.url, await login(server.url), bot);
   const host = await hostPage(widgetPage(server.url, opts));
@@ -226,4 +227,33 @@ test('keyboard, screen reader, phone layout and the JS API', async () => {
     await t.page.evaluate(() => CallCenterChat.destroy());
     assert.equal(await t.page.locator('call-center-chat').count(), 0);
   } finally { await t.done(); }
+});
+
+test('after a cluster bridge outage the widget answers chat.resync with chat.resume', async () => {
+  const prefix = `wtest${process.pid}x${Date.now()}`;
+  const t = await setup({}, { env: clusterEnv(prefix) });
+  try {
+    await bridgeUp(t.server.url);
+    const frames = [];
+    t.page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => frames.push(['in', String(f.payload)]));
+      ws.on('framesent', (f) => frames.push(['out', String(f.payload)]));
+    });
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    await sendFromWidget(t.page, 'before the outage');
+    await t.page.locator('call-center-chat .m.customer:not(.pending)').waitFor();
+    assert.equal(killBridge(prefix), 2, 'the node named both of its connections');
+    const resynced = () => frames.findIndex(([dir, text]) => dir === 'in' && text.includes('"chat.resync"'));
+    for (let i = 0; i < 400 && resynced() < 0; i++) await new Promise((ok) => setTimeout(ok, 25));
+    const at = resynced();
+    assert.ok(at >= 0, 'the server sent chat.resync');
+    assert.match(frames[at][1], /"reason":"bridge_reconnected"/);
+    for (let i = 0; i < 200 && !frames.slice(at).some(([d, x]) => d === 'out' && x.includes('"chat.resume"')); i++) {
+      await new Promise((ok) => setTimeout(ok, 25));
+    }
+    const resume = frames.slice(at).find(([d, x]) => d === 'out' && x.includes('"chat.resume"'));
+    assert.ok(resume, 'the widget resumed');
+    assert.equal(JSON.parse(resume[1]).payload.after_seq, 1, 'from its last seq');
+  } finally { await t.done(); forgetPrefix(prefix); }
 });

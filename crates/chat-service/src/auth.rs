@@ -378,15 +378,22 @@ impl AuthService {
             role: role.map(Role::parse).transpose()?,
             active,
         };
+        self.apply_patch(ctx.tenant_id(), id, patch).await
+    }
+
+    /// The patch, and a deactivation's revocations.
+    async fn apply_patch(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        patch: AgentPatch,
+    ) -> Result<Agent> {
         let agent = self
             .repos
             .agents
-            .update(ctx.tenant_id(), id, patch)
+            .update(tenant, id, patch)
             .await
-            .map_err(|e| match Error::from(e) {
-                Error::NotFound(_) => Error::NotFound("agent"),
-                other => other,
-            })?;
+            .map_err(Error::missing("agent"))?;
         if !agent.active {
             self.revoke_everything(&agent).await?;
             tracing::info!(tenant = %agent.tenant_id, agent = %agent.id, "agent deactivated");
@@ -441,10 +448,7 @@ impl AuthService {
             .agents
             .set_password(tenant, id, hash)
             .await
-            .map_err(|e| match Error::from(e) {
-                Error::NotFound(_) => Error::NotFound("agent"),
-                other => other,
-            })?;
+            .map_err(Error::missing("agent"))?;
         self.repos.tokens.revoke_agent(id, None).await?;
         Ok(())
     }
@@ -457,19 +461,7 @@ impl AuthService {
         id: &AgentId,
         patch: AgentPatch,
     ) -> Result<Agent> {
-        let agent =
-            self.repos
-                .agents
-                .update(tenant, id, patch)
-                .await
-                .map_err(|e| match Error::from(e) {
-                    Error::NotFound(_) => Error::NotFound("agent"),
-                    other => other,
-                })?;
-        if !agent.active {
-            self.revoke_everything(&agent).await?;
-        }
-        Ok(agent)
+        self.apply_patch(tenant, id, patch).await
     }
 
     /// A new API token; the secret is returned here once and stored only

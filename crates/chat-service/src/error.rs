@@ -35,6 +35,16 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// A repository error, with a missing row reported as `what`.
+    pub(crate) fn missing(what: &'static str) -> impl Fn(RepoError) -> Error {
+        move |e| match Error::from(e) {
+            Error::NotFound(_) => Error::NotFound(what),
+            other => other,
+        }
+    }
+}
+
 impl From<RepoError> for Error {
     fn from(e: RepoError) -> Self {
         match e {

@@ -45,10 +45,7 @@ impl ChatService {
             .articles
             .update(ctx.tenant_id(), id, input)
             .await
-            .map_err(|e| match Error::from(e) {
-                Error::NotFound(_) => Error::NotFound("article"),
-                other => other,
-            })
+            .map_err(Error::missing("article"))
     }
 
     pub async fn delete_article(&self, ctx: &AgentCtx, id: &str) -> Result<()> {
@@ -134,10 +131,7 @@ impl ChatService {
             .webhooks
             .update(ctx.tenant_id(), id, patch)
             .await
-            .map_err(|e| match Error::from(e) {
-                Error::NotFound(_) => Error::NotFound("webhook"),
-                other => other,
-            })
+            .map_err(Error::missing("webhook"))
     }
 
     pub async fn delete_webhook(&self, ctx: &AgentCtx, id: &str) -> Result<()> {
@@ -178,9 +172,6 @@ impl ChatService {
             .webhooks
             .redeliver(ctx.tenant_id(), endpoint, delivery)
             .await
-            .map_err(|e| match Error::from(e) {
-                Error::NotFound(_) => Error::NotFound("delivery"),
-                other => other,
-            })
+            .map_err(Error::missing("delivery"))
     }
 }
