@@ -68,6 +68,14 @@ fn describe() {
         "chat_rate_limited_total",
         "Requests and frames refused by a limit"
     );
+    describe_gauge!(
+        "chat_cluster_bridge_up",
+        "1 while this node's Redis bridge is connected and subscribed"
+    );
+    describe_counter!(
+        "chat_cluster_resyncs_total",
+        "Times the bridge came back and every socket was sent chat.resync"
+    );
     describe_counter!(
         "chat_webhook_attempts_total",
         "Webhook delivery attempts, by outcome (delivered, retry, failed)"
