@@ -14,6 +14,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[path = "support/redis_keys.rs"]
+mod redis_keys;
+
 use chat_domain::Role;
 use chat_service::Repositories;
 use chat_store::testing::{Backend, TestDatabase};
@@ -119,19 +122,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/local-cluster.sh");
         let _ = Command::new(script).arg("stop").arg(&self.dir).status();
-        if let Ok(client) = redis::Client::open(
-            std::env::var("CHAT_TEST_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        ) && let Ok(mut conn) = client.get_connection()
-        {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}:*", self.prefix))
-                .query(&mut conn)
-                .unwrap_or_default();
-            for key in keys {
-                let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(key).query(&mut conn);
-            }
-        }
+        redis_keys::forget_prefix(&self.prefix);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -57,7 +57,26 @@ struct Limiter<K: Hash + Eq + Clone> {
     /// The `what` label of `chat_rate_limited_total`.
     label: &'static str,
     what: &'static str,
+    per_minute: u32,
     inner: DefaultKeyedRateLimiter<K>,
+}
+
+/// One limit as the cluster checks it: the same rate and burst as the
+/// node's, under a key shared by every node.
+#[derive(Debug, Clone)]
+pub struct SharedLimit {
+    pub label: &'static str,
+    pub what: &'static str,
+    pub key: String,
+    pub per_minute: u32,
+}
+
+impl SharedLimit {
+    /// The refusal, counted under the limit's label.
+    pub fn refused(&self, wait: std::time::Duration) -> ApiError {
+        metrics::counter!("chat_rate_limited_total", "what" => self.label).increment(1);
+        refused(self.what, wait.as_secs() + 1)
+    }
 }
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
@@ -67,7 +86,17 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         Self {
             label,
             what,
+            per_minute: n,
             inner: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
+        }
+    }
+
+    fn shared(&self, key: impl std::fmt::Display) -> SharedLimit {
+        SharedLimit {
+            label: self.label,
+            what: self.what,
+            key: key.to_string(),
+            per_minute: self.per_minute,
         }
     }
 
@@ -100,7 +129,6 @@ pub struct RateLimits {
     sends_per_agent: Limiter<AgentId>,
     reads_per_address: Limiter<IpAddr>,
     checks: AtomicU32,
-    settings: RateLimitSettings,
 }
 
 impl RateLimits {
@@ -142,12 +170,7 @@ impl RateLimits {
                 s.reads_per_address,
             ),
             checks: AtomicU32::new(0),
-            settings: s,
         }
-    }
-
-    pub fn settings(&self) -> &RateLimitSettings {
-        &self.settings
     }
 
     fn tick(&self) {
@@ -162,11 +185,16 @@ impl RateLimits {
         }
     }
 
-    /// A widget starting a chat for the tenant `slug`.
-    pub fn session_start(&self, address: IpAddr, slug: &str) -> Result<(), ApiError> {
+    /// A widget starting a chat for the tenant `slug`; with the limits the
+    /// cluster checks next.
+    pub fn session_start(&self, address: IpAddr, slug: &str) -> Result<Vec<SharedLimit>, ApiError> {
         self.tick();
         self.starts_per_address.check(&address)?;
-        self.starts_per_tenant.check(&slug.to_owned())
+        self.starts_per_tenant.check(&slug.to_owned())?;
+        Ok(vec![
+            self.starts_per_address.shared(address),
+            self.starts_per_tenant.shared(slug),
+        ])
     }
 
     /// A customer's message, over HTTP or the socket.
@@ -175,23 +203,30 @@ impl RateLimits {
         address: IpAddr,
         tenant: &TenantId,
         session: &SessionId,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Vec<SharedLimit>, ApiError> {
         self.tick();
         self.sends_per_session.check(session)?;
         self.sends_per_address.check(&address)?;
-        self.sends_per_tenant.check(tenant)
+        self.sends_per_tenant.check(tenant)?;
+        Ok(vec![
+            self.sends_per_session.shared(session),
+            self.sends_per_address.shared(address),
+            self.sends_per_tenant.shared(tenant),
+        ])
     }
 
     /// A widget reading its session or messages, or opening its socket.
-    pub fn public_read(&self, address: IpAddr) -> Result<(), ApiError> {
+    pub fn public_read(&self, address: IpAddr) -> Result<Vec<SharedLimit>, ApiError> {
         self.tick();
-        self.reads_per_address.check(&address)
+        self.reads_per_address.check(&address)?;
+        Ok(vec![self.reads_per_address.shared(address)])
     }
 
     /// An agent's message: authenticated, so a generous budget of its own.
-    pub fn agent_send(&self, agent: &AgentId) -> Result<(), ApiError> {
+    pub fn agent_send(&self, agent: &AgentId) -> Result<Vec<SharedLimit>, ApiError> {
         self.tick();
-        self.sends_per_agent.check(agent)
+        self.sends_per_agent.check(agent)?;
+        Ok(vec![self.sends_per_agent.shared(agent)])
     }
 }
 

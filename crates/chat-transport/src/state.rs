@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use chat_service::{AuthService, ChatService};
 
+use crate::error::ApiError;
 use crate::hub::HubHandle;
-use crate::limits::RateLimits;
+use crate::limits::{RateLimits, SharedLimit};
 use crate::ws::WsLimits;
 
 /// Everything a handler needs; cheap to clone.
@@ -60,45 +61,22 @@ impl AppState {
         }
     }
 
-    /// A per-minute limit across the cluster, on top of this node's own.
-    async fn within(
-        &self,
-        what: &'static str,
-        label: &str,
-        key: String,
-        per_minute: u32,
-    ) -> Result<(), crate::error::ApiError> {
-        if let Some(cluster) = &self.cluster
-            && let Some(Err(wait)) = cluster.within(&format!("{label}:{key}"), per_minute).await
-        {
-            metrics::counter!("chat_rate_limited_total", "what" => label.to_owned()).increment(1);
-            return Err(crate::limits::refused(what, wait.as_secs() + 1));
+    /// The limits a request passed on this node, checked once more for the
+    /// whole cluster (one round trip); nothing more without a cluster.
+    async fn shared(&self, limits: Vec<SharedLimit>) -> Result<(), ApiError> {
+        let Some(cluster) = &self.cluster else {
+            return Ok(());
+        };
+        match cluster.within(&limits).await {
+            Some(Err((i, wait))) => Err(limits[i].refused(wait)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// A widget starting a chat: this node's limits, then the cluster's.
-    pub async fn limit_session_start(
-        &self,
-        address: IpAddr,
-        slug: &str,
-    ) -> Result<(), crate::error::ApiError> {
-        self.limits.session_start(address, slug)?;
-        let s = *self.limits.settings();
-        self.within(
-            "new chats from this address",
-            "starts_per_address",
-            address.to_string(),
-            s.starts_per_address,
-        )
-        .await?;
-        self.within(
-            "new chats for this site",
-            "starts_per_tenant",
-            slug.to_owned(),
-            s.starts_per_tenant,
-        )
-        .await
+    pub async fn limit_session_start(&self, address: IpAddr, slug: &str) -> Result<(), ApiError> {
+        let shared = self.limits.session_start(address, slug)?;
+        self.shared(shared).await
     }
 
     /// A customer's message: this node's limits, then the cluster's.
@@ -107,59 +85,21 @@ impl AppState {
         address: IpAddr,
         tenant: &chat_domain::TenantId,
         session: &chat_domain::SessionId,
-    ) -> Result<(), crate::error::ApiError> {
-        self.limits.customer_send(address, tenant, session)?;
-        let s = *self.limits.settings();
-        self.within(
-            "messages in this chat",
-            "sends_per_session",
-            session.to_string(),
-            s.sends_per_session,
-        )
-        .await?;
-        self.within(
-            "messages from this address",
-            "sends_per_address",
-            address.to_string(),
-            s.sends_per_address,
-        )
-        .await?;
-        self.within(
-            "messages for this site",
-            "sends_per_tenant",
-            tenant.to_string(),
-            s.sends_per_tenant,
-        )
-        .await
+    ) -> Result<(), ApiError> {
+        let shared = self.limits.customer_send(address, tenant, session)?;
+        self.shared(shared).await
     }
 
     /// A widget read or socket open: this node's limit, then the cluster's.
-    pub async fn limit_public_read(&self, address: IpAddr) -> Result<(), crate::error::ApiError> {
-        self.limits.public_read(address)?;
-        let per_minute = self.limits.settings().reads_per_address;
-        self.within(
-            "requests from this address",
-            "reads_per_address",
-            address.to_string(),
-            per_minute,
-        )
-        .await
+    pub async fn limit_public_read(&self, address: IpAddr) -> Result<(), ApiError> {
+        let shared = self.limits.public_read(address)?;
+        self.shared(shared).await
     }
 
     /// An agent's message: this node's limit, then the cluster's.
-    pub async fn limit_agent_send(
-        &self,
-        agent: &chat_domain::AgentId,
-    ) -> Result<(), crate::error::ApiError> {
-        self.limits.agent_send(agent)?;
-        let per_minute = self.limits.settings().sends_per_agent;
-        self.within(
-            "messages from this agent",
-            "sends_per_agent",
-            agent.to_string(),
-            per_minute,
-        )
-        .await
+    pub async fn limit_agent_send(&self, agent: &chat_domain::AgentId) -> Result<(), ApiError> {
+        let shared = self.limits.agent_send(agent)?;
+        self.shared(shared).await
     }
 
     pub fn webhooks_wake(&self) {

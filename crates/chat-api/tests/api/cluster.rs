@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestAgent, TestApp, WsClient, ok, spawn_app_with, spawn_node_on};
 
-pub fn redis_url() -> String {
-    std::env::var("CHAT_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use crate::redis_keys::redis_url;
 
 /// A Redis prefix for one test, and its keys deleted at the end.
 pub struct Prefix(pub String);
@@ -38,18 +36,7 @@ impl Prefix {
 
 impl Drop for Prefix {
     fn drop(&mut self) {
-        let pattern = format!("{}:*", self.0);
-        if let Ok(client) = redis::Client::open(redis_url())
-            && let Ok(mut conn) = client.get_connection()
-        {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(&pattern)
-                .query(&mut conn)
-                .unwrap_or_default();
-            for key in keys {
-                let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(key).query(&mut conn);
-            }
-        }
+        crate::redis_keys::forget_prefix(&self.0);
     }
 }
 

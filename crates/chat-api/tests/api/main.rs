@@ -31,3 +31,5 @@ mod ws_frames;
 
 #[path = "../support/receiver.rs"]
 mod receiver;
+#[path = "../support/redis_keys.rs"]
+mod redis_keys;

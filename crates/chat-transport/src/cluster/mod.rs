@@ -27,9 +27,10 @@ use chat_domain::{AgentId, ChatEvent, SessionId, TenantId, WebSocketHub};
 use redis::aio::MultiplexedConnection;
 use tokio::sync::{Notify, mpsc};
 
-use crate::hub::{HubHandle, Outbound, PresenceChange, Target, session_key};
+use crate::hub::{HubHandle, Outbound, Peer, PresenceChange, Target, session_key};
+use crate::limits::SharedLimit;
+use crate::wire::Audience;
 use crate::wire::cluster::{Envelope, EnvelopeBody, EnvelopeTarget};
-use crate::wire::{Audience, encode};
 
 #[derive(Debug, Clone)]
 pub struct ClusterSettings {
@@ -178,18 +179,14 @@ impl Cluster {
     }
 
     async fn deliver_and_publish(&self, target: Target, event: &ChatEvent, audience: Audience) {
-        let text = encode(event, audience);
+        // The frame the node's own hub would have made, and its text for
+        // the other nodes.
+        let frame = crate::hub::frame(event, audience);
+        let text = frame.text().to_string();
         let message = match event {
             ChatEvent::MessageNew(m) => Some((m.session_id.to_string(), m.seq)),
             _ => None,
         };
-        let frame = Outbound::new(
-            text.clone().into(),
-            message
-                .as_ref()
-                .map(|(s, seq)| (session_key(&SessionId::new(s.clone())), *seq)),
-            event.event_type(),
-        );
         let to = match &target {
             Target::Tenant(t) => EnvelopeTarget::Tenant {
                 tenant: t.to_string(),
@@ -297,9 +294,21 @@ impl Cluster {
         self.inner.hub.online_agents(tenant).await
     }
 
-    /// A place under a cluster-wide socket cap: `Ok(None)` when the bridge
-    /// is down (the node's own caps still hold), `Err(())` when full.
-    pub async fn take_place(&self, key: String, cap: usize) -> Result<Option<Place>, ()> {
+    /// A place for one more socket of `peer` under its cluster-wide cap
+    /// (per agent, or per session key): `Ok(None)` when the bridge is down
+    /// (the node's own caps still hold), `Err(())` when full.
+    pub async fn take_place(&self, peer: &Peer) -> Result<Option<Place>, ()> {
+        let settings = &self.inner.settings;
+        let (key, cap) = match peer {
+            Peer::Agent { tenant, agent, .. } => (
+                format!("a:{tenant}:{agent}"),
+                settings.max_sockets_per_agent,
+            ),
+            Peer::Customer { tenant, session } => (
+                format!("s:{tenant}:{session}"),
+                settings.max_sockets_per_session,
+            ),
+        };
         let Some(mut conn) = self.conn() else {
             return Ok(None);
         };
@@ -325,24 +334,32 @@ impl Cluster {
         }
     }
 
-    /// One event under `key` against a limit of `per_minute`, up to half of
-    /// it at once (as each node's own limiter), counted once for the whole
-    /// cluster: `Some(Ok(()))`, `Some(Err(wait))` when refused, `None`
-    /// while the bridge is down (each node's own limits still hold).
-    pub async fn within(&self, key: &str, per_minute: u32) -> Option<Result<(), Duration>> {
+    /// One request against each of `limits` (each at its node's rate and
+    /// burst), counted once for the whole cluster, in one round trip:
+    /// `Some(Ok(()))`, `Some(Err((i, wait)))` when the `i`-th refuses,
+    /// `None` while the bridge is down (each node's own limits still hold).
+    pub async fn within(&self, limits: &[SharedLimit]) -> Option<Result<(), (usize, Duration)>> {
+        if limits.is_empty() {
+            return Some(Ok(()));
+        }
         let mut conn = self.conn()?;
-        let per_minute = u64::from(per_minute.max(1));
-        let interval_us = (60_000_000 / per_minute).max(1);
-        let burst = (per_minute / 2).max(1);
-        let waited: redis::RedisResult<i64> = scripts::gcra()
-            .key(self.key(&format!("rl:{key}")))
-            .arg(interval_us)
-            .arg(interval_us.saturating_mul(burst - 1))
-            .invoke_async(&mut conn)
-            .await;
-        match waited {
-            Ok(0) => Some(Ok(())),
-            Ok(us) => Some(Err(Duration::from_micros(u64::try_from(us).unwrap_or(0)))),
+        let script = scripts::gcra();
+        let mut call = script.prepare_invoke();
+        for limit in limits {
+            let per_minute = u64::from(limit.per_minute.max(1));
+            let interval_us = (60_000_000 / per_minute).max(1);
+            let burst = (per_minute / 2).max(1);
+            call.key(self.key(&format!("rl:{}:{}", limit.label, limit.key)))
+                .arg(interval_us)
+                .arg(interval_us.saturating_mul(burst - 1));
+        }
+        let answer: redis::RedisResult<(i64, i64)> = call.invoke_async(&mut conn).await;
+        match answer {
+            Ok((0, _)) => Some(Ok(())),
+            Ok((i, us)) => Some(Err((
+                usize::try_from(i - 1).unwrap_or(0),
+                Duration::from_micros(u64::try_from(us).unwrap_or(0)),
+            ))),
             Err(e) => {
                 tracing::warn!(error = %e, "cluster limits unreadable");
                 None
@@ -350,45 +367,46 @@ impl Cluster {
         }
     }
 
-    /// Failures counted under `key` within `window`, cluster-wide.
-    pub async fn failures(&self, key: &str) -> Option<i64> {
+    /// The failures counted under each of `keys`, cluster-wide, in one
+    /// round trip; `None` while the bridge is down.
+    pub async fn failures(&self, keys: &[String]) -> Option<Vec<i64>> {
         let mut conn = self.conn()?;
-        let n: redis::RedisResult<Option<i64>> = redis::cmd("GET")
-            .arg(self.key(&format!("fail:{key}")))
-            .query_async(&mut conn)
-            .await;
-        n.ok().map(|n| n.unwrap_or(0))
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| self.key(&format!("fail:{k}")))
+            .collect();
+        let counts: redis::RedisResult<Vec<Option<i64>>> =
+            redis::cmd("MGET").arg(&keys).query_async(&mut conn).await;
+        counts
+            .ok()
+            .map(|c| c.into_iter().map(Option::unwrap_or_default).collect())
     }
 
-    /// Counts a failure under `key`; the count lives `window`.
-    pub async fn fail(&self, key: &str, window: Duration) {
+    /// Counts a failure under each of `keys`; each count lives `window`.
+    pub async fn fail(&self, keys: &[String], window: Duration) {
         let Some(mut conn) = self.conn() else { return };
-        let key = self.key(&format!("fail:{key}"));
-        let _: redis::RedisResult<(i64, i64)> = redis::pipe()
-            .cmd("INCR")
-            .arg(&key)
-            .cmd("EXPIRE")
-            .arg(&key)
-            .arg(window.as_secs().max(1))
-            .query_async(&mut conn)
-            .await;
+        let mut pipe = redis::pipe();
+        for key in keys {
+            let key = self.key(&format!("fail:{key}"));
+            pipe.cmd("INCR")
+                .arg(&key)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&key)
+                .arg(window.as_secs().max(1))
+                .ignore();
+        }
+        let _: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
     }
 
-    /// Forgets the failures under `key` (a successful login).
-    pub async fn forgive(&self, key: &str) {
+    /// Forgets the failures under `keys` (a successful login).
+    pub async fn forgive(&self, keys: &[String]) {
         let Some(mut conn) = self.conn() else { return };
-        let _: redis::RedisResult<i64> = redis::cmd("DEL")
-            .arg(self.key(&format!("fail:{key}")))
-            .query_async(&mut conn)
-            .await;
-    }
-
-    pub fn session_cap(&self) -> usize {
-        self.inner.settings.max_sockets_per_session
-    }
-
-    pub fn agent_cap(&self) -> usize {
-        self.inner.settings.max_sockets_per_agent
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| self.key(&format!("fail:{k}")))
+            .collect();
+        let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
     }
 
     /// Presence changes of this node's sockets, told to the cluster; an

@@ -104,24 +104,28 @@ pub fn give_place() -> Script {
 }
 
 /// The request limits' GCRA, as governor runs it on each node, but with
-/// one state per key for the whole cluster and Redis's clock. KEYS[1] the
-/// key; ARGV[1] the emission interval and ARGV[2] the burst tolerance, in
-/// µs. Returns 0 when allowed, else the µs to wait.
+/// one state per key for the whole cluster and Redis's clock. One call
+/// checks every limit of a request in order, as the node does: KEYS[i] the
+/// i-th key, ARGV[2i-1] its emission interval and ARGV[2i] its burst
+/// tolerance, in µs. Returns `{0, 0}` when all allow, else `{i, µs to wait}`
+/// for the first that refuses (those before it have counted the request).
 pub fn gcra() -> Script {
     Script::new(
         r"
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        local interval = tonumber(ARGV[1])
-        local tolerance = tonumber(ARGV[2])
-        local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-        if tat < now then tat = now end
-        if tat - now > tolerance then
-          return tat - now - tolerance
+        for i, key in ipairs(KEYS) do
+          local interval = tonumber(ARGV[2 * i - 1])
+          local tolerance = tonumber(ARGV[2 * i])
+          local tat = tonumber(redis.call('GET', key) or now)
+          if tat < now then tat = now end
+          if tat - now > tolerance then
+            return {i, tat - now - tolerance}
+          end
+          local new_tat = tat + interval
+          redis.call('SET', key, new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
         end
-        local new_tat = tat + interval
-        redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
-        return 0
+        return {0, 0}
         ",
     )
 }

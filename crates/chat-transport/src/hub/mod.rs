@@ -14,6 +14,7 @@ mod registry;
 use chat_domain::{AgentId, SessionId, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
+pub(crate) use handle::frame;
 pub use handle::{HubHandle, Target};
 
 /// Capacity of the hub's command channel.

@@ -34,33 +34,28 @@ pub async fn login(
     let account = body.email.trim().to_ascii_lowercase();
     let s = state.auth.settings().clone();
     let keys = [
-        (
-            format!("login-client:{account}|{client}"),
-            s.max_failures_per_client,
-        ),
-        (
-            format!("login-account:{account}"),
-            s.max_failures_per_account,
-        ),
-        (
-            format!("login-address:{client}"),
-            s.max_failures_per_address,
-        ),
+        format!("login-client:{account}|{client}"),
+        format!("login-account:{account}"),
+        format!("login-address:{client}"),
     ];
-    if let Some(cluster) = &state.cluster {
-        for (key, max) in &keys {
-            if cluster
-                .failures(key)
-                .await
-                .is_some_and(|n| n >= i64::try_from(*max).unwrap_or(i64::MAX))
-            {
-                metrics::counter!("chat_rate_limited_total", "what" => "logins").increment(1);
-                return Err(crate::limits::refused(
-                    "failed logins",
-                    s.failure_window.as_secs().max(1),
-                ));
-            }
-        }
+    let maxima = [
+        s.max_failures_per_client,
+        s.max_failures_per_account,
+        s.max_failures_per_address,
+    ];
+    if let Some(counts) = match &state.cluster {
+        Some(cluster) => cluster.failures(&keys).await,
+        None => None,
+    } && counts
+        .iter()
+        .zip(maxima)
+        .any(|(n, max)| *n >= i64::try_from(max).unwrap_or(i64::MAX))
+    {
+        metrics::counter!("chat_rate_limited_total", "what" => "logins").increment(1);
+        return Err(crate::limits::refused(
+            "failed logins",
+            s.failure_window.as_secs().max(1),
+        ));
     }
     let outcome = state
         .auth
@@ -74,15 +69,10 @@ pub async fn login(
     if let Some(cluster) = &state.cluster {
         match &outcome {
             Err(chat_service::Error::Unauthorized(_)) => {
-                for (key, _) in &keys {
-                    cluster.fail(key, s.failure_window).await;
-                }
+                cluster.fail(&keys, s.failure_window).await;
             }
-            Ok(_) => {
-                for (key, _) in &keys[..2] {
-                    cluster.forgive(key).await;
-                }
-            }
+            // A success forgives the account's failures, not the address's.
+            Ok(_) => cluster.forgive(&keys[..2]).await,
             Err(_) => {}
         }
     }

@@ -92,12 +92,6 @@ async fn customer_ws(
     .await
 }
 
-/// The key of a peer's cluster-wide socket cap.
-enum PeerKey {
-    Agent(String),
-    Session(String),
-}
-
 async fn upgrade(
     req: &HttpRequest,
     body: web::Payload,
@@ -107,10 +101,7 @@ async fn upgrade(
     address: std::net::IpAddr,
 ) -> ApiResult<HttpResponse> {
     let limits = state.ws_limits;
-    let peer_key = match &peer {
-        Peer::Agent { tenant, agent, .. } => PeerKey::Agent(format!("a:{tenant}:{agent}")),
-        Peer::Customer { tenant, session } => PeerKey::Session(format!("s:{tenant}:{session}")),
-    };
+    let cap_peer = state.cluster.as_ref().map(|_| peer.clone());
     let (tx, outbound) = mpsc::channel(limits.outbound_queue);
     let (kick_tx, kick) = oneshot::channel();
     let (id, worker, batches) = local::attach(tx);
@@ -125,45 +116,14 @@ async fn upgrade(
         })
         .await
         .inspect_err(|_| local::detach(id))
-        .map_err(|e| match e {
-            RegisterError::TooManyConnections => {
-                metrics::counter!("chat_rate_limited_total", "what" => "sockets").increment(1);
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_connections",
-                    "too many open connections for this client",
-                )
-            }
-            RegisterError::ShuttingDown => ApiError {
-                retry_after: Some(SHUTDOWN_RETRY_AFTER_SECS),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the server is shutting down",
-                )
-            },
-        })?;
+        .map_err(refusal)?;
     // The caps of this node hold above; with a cluster, across every node.
-    let place = match &state.cluster {
-        Some(cluster) => {
-            let (key, cap) = match &peer_key {
-                PeerKey::Agent(k) => (k.clone(), cluster.agent_cap()),
-                PeerKey::Session(k) => (k.clone(), cluster.session_cap()),
-            };
-            match cluster.take_place(key, cap).await {
-                Ok(place) => place,
-                Err(()) => {
-                    state.hub.unregister(id);
-                    metrics::counter!("chat_rate_limited_total", "what" => "sockets").increment(1);
-                    return Err(ApiError::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "too_many_connections",
-                        "too many open connections for this client",
-                    ));
-                }
-            }
-        }
-        None => None,
+    let place = match (&state.cluster, cap_peer) {
+        (Some(cluster), Some(peer)) => cluster.take_place(&peer).await.map_err(|()| {
+            state.hub.unregister(id);
+            refusal(RegisterError::TooManyConnections)
+        })?,
+        _ => None,
     };
     let (response, session, stream) = match actix_ws::handle(req, body) {
         Ok(parts) => parts,
@@ -204,4 +164,26 @@ async fn upgrade(
         .instrument(tracing::info_span!("ws", conn = id)),
     );
     Ok(response)
+}
+
+/// Why an upgrade was refused, as its answer.
+fn refusal(e: RegisterError) -> ApiError {
+    match e {
+        RegisterError::TooManyConnections => {
+            metrics::counter!("chat_rate_limited_total", "what" => "sockets").increment(1);
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "too many open connections for this client",
+            )
+        }
+        RegisterError::ShuttingDown => ApiError {
+            retry_after: Some(SHUTDOWN_RETRY_AFTER_SECS),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server is shutting down",
+            )
+        },
+    }
 }
