@@ -23,6 +23,7 @@ pub struct Settings {
     pub webhooks: WebhookConfig,
     pub redis: RedisSettings,
     pub node: NodeSettings,
+    pub visitors: VisitorSettings,
 }
 
 /// The cluster bridge (`CHAT__REDIS__…`): off without a URL.
@@ -49,6 +50,28 @@ impl Default for RedisSettings {
             dead_after_secs: 15,
             give_up_secs: 30,
         }
+    }
+}
+
+/// Returning visitors (`CHAT__VISITORS__…`): a browser that comes back
+/// within `remember_days` of its last conversation is the same customer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct VisitorSettings {
+    pub remember_days: u64,
+}
+
+impl Default for VisitorSettings {
+    fn default() -> Self {
+        Self {
+            remember_days: chat_service::VISITOR_MEMORY_DAYS as u64,
+        }
+    }
+}
+
+impl VisitorSettings {
+    pub fn memory(&self) -> Duration {
+        Duration::from_secs(self.remember_days.clamp(1, 3650) * 86_400)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The events the chat produces. They are published only after the change
 //! that caused them is committed.
 
-use crate::{AgentId, AgentRef, ChatSession, Message, SenderType, SessionId};
+use crate::{AgentId, AgentRef, ChatSession, Message, ReceiptChange, SenderType, SessionId};
 
 #[derive(Debug, Clone)]
 pub enum ChatEvent {
@@ -34,6 +34,12 @@ pub enum ChatEvent {
         name: String,
         online: bool,
     },
+    /// A side's delivered or read pointer moved; `agent_name` names the
+    /// agent who read, for the agents' side.
+    Receipt {
+        change: ReceiptChange,
+        agent_name: Option<String>,
+    },
 }
 
 impl ChatEvent {
@@ -49,6 +55,7 @@ impl ChatEvent {
             ChatEvent::Typing { .. } => "chat.typing",
             ChatEvent::BotHandoff { .. } => "chat.bot.handoff",
             ChatEvent::AgentPresence { .. } => "agent.presence",
+            ChatEvent::Receipt { .. } => "chat.receipt",
         }
     }
 }

@@ -16,7 +16,9 @@ pub mod event;
 pub mod hub;
 pub mod ids;
 pub mod message;
+pub mod receipt;
 pub mod repo;
+pub mod search;
 pub mod session;
 pub mod tenant;
 pub mod webhook;
@@ -30,11 +32,13 @@ pub use event::ChatEvent;
 pub use hub::WebSocketHub;
 pub use ids::{AgentId, CustomerId, MessageId, SessionId, SessionKey, TenantId};
 pub use message::{AppendOutcome, ClientMsgId, Message, MessageBody, NewMessage, SenderType};
+pub use receipt::{ReceiptChange, ReceiptSide, ReceiptUpdate};
+pub use search::{MessageHit, MessageSearch, SearchCursor, SearchPage, SearchQuery, SearchTerm};
 pub use session::{
-    AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, SessionChange,
-    SessionFilter, SessionKeyHash, SessionStatus,
+    AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, Receipts,
+    SessionChange, SessionFilter, SessionKeyHash, SessionStatus, VisitorLink,
 };
-pub use tenant::{NewTenant, Tenant, TenantSlug};
+pub use tenant::{NewTenant, Tenant, TenantSlug, TimeZone};
 pub use webhook::{
     AttemptOutcome, ClaimedDelivery, Delivery, DeliveryStatus, NewWebhookEndpoint, RetryPolicy,
     WebhookEndpoint, WebhookPatch, WebhookRenderer, WebhookUrl,

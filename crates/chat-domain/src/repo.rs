@@ -13,9 +13,10 @@ use crate::session::SessionChange;
 use crate::{
     Agent, AgentId, AgentPatch, AgentRef, ApiToken, AppendOutcome, Article, ArticleInput,
     AttemptOutcome, BotMode, ChatSession, ClaimedDelivery, Committed, Delivery, Email, Message,
-    NewAgent, NewApiToken, NewMessage, NewSession, NewTenant, NewWebhookEndpoint, RepoResult,
+    CustomerId, MessageSearch, NewAgent, NewApiToken, NewMessage, NewSession, NewTenant,
+    NewWebhookEndpoint, ReceiptChange, ReceiptSide, ReceiptUpdate, RepoResult, SearchPage,
     SenderType, SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId,
-    TenantSlug, Timestamp, WebhookEndpoint, WebhookPatch,
+    TenantSlug, TimeZone, Timestamp, WebhookEndpoint, WebhookPatch,
 };
 
 #[async_trait]
@@ -25,6 +26,7 @@ pub trait TenantRepository: Send + Sync {
     async fn find_by_slug(&self, slug: &TenantSlug) -> RepoResult<Option<Tenant>>;
     async fn find(&self, id: &TenantId) -> RepoResult<Option<Tenant>>;
     async fn set_bot(&self, id: &TenantId, mode: BotMode, name: &str) -> RepoResult<Tenant>;
+    async fn set_time_zone(&self, id: &TenantId, zone: TimeZone) -> RepoResult<Tenant>;
 }
 
 #[async_trait]
@@ -210,6 +212,25 @@ pub trait SessionRepository: Send + Sync {
         assigned: Option<AgentRef>,
         change: SessionChange,
     ) -> RepoResult<Committed<ChatSession>>;
+    /// Moves a side's delivered and read pointers up to the update (capped
+    /// at the session's `last_seq`); a lower value than stored is ignored.
+    /// Returns the change when a pointer moved, `None` when none did. The
+    /// agents' read pointer also sets the unread count.
+    async fn advance_receipt(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        side: ReceiptSide,
+        update: ReceiptUpdate,
+    ) -> RepoResult<Option<Committed<ReceiptChange>>>;
+    /// The customer a visitor token (its digest) belongs to, if it was seen
+    /// in this tenant since `seen_after`.
+    async fn find_visitor(
+        &self,
+        tenant: &TenantId,
+        token_hash: &SessionKeyHash,
+        seen_after: Timestamp,
+    ) -> RepoResult<Option<CustomerId>>;
     /// Marks the session as handed off by the bot. Returns `true` only for
     /// the call that changed it, so the hand-off message is sent once.
     async fn mark_handed_off(
@@ -249,6 +270,10 @@ pub trait MessageRepository: Send + Sync {
         session: &SessionId,
         sender: SenderType,
     ) -> RepoResult<u64>;
+    /// Messages matching the query through the database's full-text
+    /// index, newest first, with their sessions; the tenant is part of the
+    /// query.
+    async fn search(&self, tenant: &TenantId, search: &MessageSearch) -> RepoResult<SearchPage>;
     /// The newest messages with `seq < before_seq`, returned in `seq` order
     /// (for loading older history on scroll).
     async fn list_before(

@@ -130,6 +130,21 @@ pub struct ChatSession {
     pub last_message_preview: Option<String>,
     /// The bot has handed this conversation to people and stays silent.
     pub bot_handed_off: bool,
+    /// How far each side has received and read.
+    pub receipts: Receipts,
+    /// Customer messages after the agents' read pointer.
+    pub unread_count: i64,
+}
+
+/// The delivered and read pointers of both sides of a session: each is the
+/// highest `seq` that side's client has received (or a person has seen),
+/// and never goes down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Receipts {
+    pub customer_delivered_seq: i64,
+    pub customer_read_seq: i64,
+    pub agent_delivered_seq: i64,
+    pub agent_read_seq: i64,
 }
 
 /// Why a life-cycle change is not allowed.
@@ -182,6 +197,16 @@ pub struct NewSession {
     pub customer: NewCustomer,
     pub context: PageContext,
     pub key_hash: SessionKeyHash,
+    pub visitor: VisitorLink,
+}
+
+/// Who a new session's customer is: a new visitor (with the digest of the
+/// token their browser keeps), or a returning one, whose customer row is
+/// reused (its name and email updated from the new session's when given).
+#[derive(Debug, Clone)]
+pub enum VisitorLink {
+    New(SessionKeyHash),
+    Returning(CustomerId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,9 +223,11 @@ pub struct SessionFilter {
     pub assignee: AssigneeFilter,
     /// Set when `assignee` is [`AssigneeFilter::Agent`].
     pub agent_id: Option<AgentId>,
-    /// Matched literally (no wildcards) against customer name, email and
-    /// message text.
+    /// Matched literally (no wildcards) against customer name and email,
+    /// and through the full-text index against message text.
     pub query: Option<String>,
+    /// The parsed form of `query` for the message index.
+    pub message_query: Option<crate::SearchQuery>,
     pub customer_id: Option<CustomerId>,
     pub limit: u64,
 }
@@ -231,6 +258,8 @@ mod tests {
             last_seq: 0,
             last_message_preview: None,
             bot_handed_off: false,
+            receipts: Receipts::default(),
+            unread_count: 0,
         }
     }
 

@@ -70,7 +70,37 @@ pub struct Tenant {
     pub bot_mode: BotMode,
     /// The sender name of bot messages, e.g. "Assistant".
     pub bot_name: String,
+    /// Where the team works: transcripts give times in it.
+    pub time_zone: TimeZone,
     pub created_at: Timestamp,
+}
+
+/// An IANA time zone such as `Europe/Berlin` (default `UTC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self(chrono_tz::Tz::UTC)
+    }
+}
+
+impl TimeZone {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        raw.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(Self)
+            .map_err(|_| ValidationError::new("time_zone", "must be an IANA time zone name"))
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// `t` as local time in this zone, e.g. `2026-03-29 03:30:00 CEST`.
+    pub fn format(&self, t: &Timestamp, pattern: &str) -> String {
+        t.with_timezone(&self.0).format(pattern).to_string()
+    }
 }
 
 impl Tenant {
@@ -122,10 +152,23 @@ mod tests {
             ],
             bot_mode: BotMode::Off,
             bot_name: "Assistant".into(),
+            time_zone: TimeZone::default(),
             created_at: chrono::Utc::now(),
         };
         assert!(tenant.allows_origin("https://shop.example.com"));
         assert!(!tenant.allows_origin("https://evil.example.com"));
+    }
+
+    #[test]
+    fn times_are_shown_in_the_zone_across_a_daylight_saving_change() {
+        let berlin = TimeZone::parse("Europe/Berlin").expect("TimeZone::parse");
+        let before = chrono::DateTime::parse_from_rfc3339("2026-03-29T00:30:00Z")
+            .expect("rfc3339")
+            .with_timezone(&chrono::Utc);
+        let after = before + chrono::Duration::hours(1);
+        assert_eq!(berlin.format(&before, "%H:%M %Z"), "01:30 CET");
+        assert_eq!(berlin.format(&after, "%H:%M %Z"), "03:30 CEST");
+        assert!(TimeZone::parse("Mars/Olympus").is_err());
     }
 
     #[test]

@@ -30,7 +30,10 @@ use chat_domain::repo::{
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
 pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
-pub use chat::{ChatService, MAX_PAGE, StartSession};
+pub use chat::{
+    ChatService, MAX_PAGE, MAX_TRANSCRIPT, SearchParams, SearchResults, SessionStarted, StartSession,
+    Transcript, VISITOR_MEMORY_DAYS,
+};
 pub use ctx::AgentCtx;
 pub use error::{Error, Result};
 pub use keys::{hash_secret, new_id, new_secret, new_webhook_secret};

@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use chat_domain::{
-    AgentRef, AppendOutcome, ChatEvent, ChatSession, Committed, SenderType, SessionId, TenantId,
-    WebSocketHub,
+    AgentRef, AppendOutcome, ChatEvent, ChatSession, Committed, ReceiptChange, ReceiptSide,
+    SenderType, SessionId, TenantId, WebSocketHub,
 };
 
 #[derive(Clone)]
@@ -96,6 +96,33 @@ impl Publisher {
                 reason,
             };
             self.hub.broadcast_to_tenant(&m.tenant_id, event).await;
+        }
+    }
+
+    /// A receipt: the customer's to the tenant's agents, the agents' to
+    /// the customer and the other agents. Every message it newly
+    /// acknowledged as delivered is measured from its commit to now.
+    pub(crate) async fn receipt(
+        &self,
+        change: &Committed<ReceiptChange>,
+        agent_name: Option<String>,
+    ) {
+        let now = chrono::Utc::now();
+        for stored in &change.newly_delivered {
+            let secs = (now - *stored).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+            metrics::histogram!("chat_delivery_ack_seconds", "side" => change.side.as_str())
+                .record(secs.max(0.0));
+        }
+        let event = ChatEvent::Receipt {
+            change: ReceiptChange::clone(change),
+            agent_name,
+        };
+        match change.side {
+            ReceiptSide::Customer => self.hub.broadcast_to_tenant(&change.tenant_id, event).await,
+            ReceiptSide::Agent => {
+                self.to_session_and_agents(&change.tenant_id, &change.session_id, event)
+                    .await
+            }
         }
     }
 

@@ -68,13 +68,14 @@ async fn world(mode: BotMode, llm: Option<Arc<dyn Responder>>) -> World {
 
 impl World {
     async fn customer_says(&self, text: &str) -> (chat_domain::ChatSession, chat_domain::Message) {
-        let (_, session) = ok(self
+        let session = ok(self
             .chat
             .start_session(StartSession {
                 tenant: "acme".into(),
                 ..StartSession::default()
             })
-            .await);
+            .await)
+        .session;
         let (m, _) = ok(self.chat.send_as_customer(&session, text, None).await);
         (session, m)
     }

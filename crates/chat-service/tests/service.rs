@@ -82,14 +82,16 @@ impl World {
     }
 
     async fn start(&self, slug: &str) -> (String, chat_domain::ChatSession) {
-        self.chat
+        let started = self
+            .chat
             .start_session(StartSession {
                 tenant: slug.into(),
                 customer_name: Some("Ada".into()),
                 ..StartSession::default()
             })
             .await
-            .expect("start_session")
+            .expect("start_session");
+        (started.session_key, started.session)
     }
 }
 

@@ -6,7 +6,7 @@ use chat_domain::repo::{
 };
 use chat_domain::{
     Agent, AgentId, AgentPatch, ApiToken, BotMode, Email, NewAgent, NewApiToken, NewTenant,
-    RepoError, RepoResult, Role, Scope, Tenant, TenantId, TenantSlug, Timestamp,
+    RepoError, RepoResult, Role, Scope, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -39,6 +39,7 @@ impl TenantRepository for SeaOrmStore {
             ),
             bot_mode: Set(BotMode::Off.as_str().to_owned()),
             bot_name: Set("Assistant".to_owned()),
+            time_zone: Set(TimeZone::default().name().to_owned()),
             created_at: Set(now_micros()),
         };
         tenant::Entity::insert(model)
@@ -77,6 +78,18 @@ impl TenantRepository for SeaOrmStore {
                 bot_name: Set(name.to_owned()),
                 ..Default::default()
             })
+            .filter(tenant::Column::Id.eq(id.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        TenantRepository::find(self, id)
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn set_time_zone(&self, id: &TenantId, zone: TimeZone) -> RepoResult<Tenant> {
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::TimeZone, Expr::val(zone.name()))
             .filter(tenant::Column::Id.eq(id.as_str()))
             .exec(self.db()?)
             .await

@@ -4,7 +4,7 @@ use chat_domain::tenant::AllowedOrigin;
 use chat_domain::{
     Agent, AgentId, AgentRef, Article, BotMode, ChatSession, ClientMsgId, Customer, CustomerId,
     Email, Message, MessageId, PageContext, RepoError, RepoResult, Role, SenderType, SessionId,
-    SessionStatus, Tenant, TenantId, TenantSlug, Timestamp,
+    Receipts, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
 };
 
 use crate::entity::{agent, chat_session, customer, kb_article, message, tenant};
@@ -38,6 +38,7 @@ pub fn tenant(m: tenant::Model) -> RepoResult<Tenant> {
             .collect::<RepoResult<_>>()?,
         bot_mode: BotMode::parse(&m.bot_mode).map_err(|_| corrupt("bot_mode", &m.bot_mode))?,
         bot_name: m.bot_name,
+        time_zone: TimeZone::parse(&m.time_zone).map_err(|_| corrupt("time_zone", &m.time_zone))?,
         created_at: from_micros(m.created_at)?,
     })
 }
@@ -100,6 +101,13 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
         last_seq: s.last_seq,
         last_message_preview: s.last_message_preview,
         bot_handed_off: s.bot_handed_off,
+        receipts: Receipts {
+            customer_delivered_seq: s.customer_delivered_seq,
+            customer_read_seq: s.customer_read_seq,
+            agent_delivered_seq: s.agent_delivered_seq,
+            agent_read_seq: s.agent_read_seq,
+        },
+        unread_count: s.unread_count,
     })
 }
 

@@ -12,6 +12,7 @@ mod entity;
 mod health;
 mod kb;
 mod messages;
+mod search;
 mod sessions;
 mod webhooks;
 

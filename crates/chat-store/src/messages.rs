@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chat_domain::message::preview;
 use chat_domain::repo::MessageRepository;
 use chat_domain::{
-    AppendOutcome, ChatEvent, Message, NewMessage, RepoError, RepoResult, SenderType, SessionId,
-    SessionStatus, TenantId,
+    AppendOutcome, ChatEvent, Message, MessageSearch, NewMessage, RepoError, RepoResult,
+    SearchPage, SenderType, SessionId, SessionStatus, TenantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -53,7 +53,14 @@ impl MessageRepository for SeaOrmStore {
         let now = now_micros();
         let client_msg_id = new.client_msg_id.as_ref().map(|c| c.as_str().to_owned());
         let txn = self.db()?.begin().await.map_err(map_err)?;
-        let bumped = chat_session::Entity::update_many()
+        let mut bump = chat_session::Entity::update_many();
+        if new.sender_type == SenderType::Customer {
+            bump = bump.col_expr(
+                chat_session::Column::UnreadCount,
+                Expr::col(chat_session::Column::UnreadCount).add(1),
+            );
+        }
+        let bumped = bump
             .col_expr(
                 chat_session::Column::LastSeq,
                 Expr::col(chat_session::Column::LastSeq).add(1),
@@ -158,6 +165,10 @@ impl MessageRepository for SeaOrmStore {
             .count(self.db()?)
             .await
             .map_err(map_err)
+    }
+
+    async fn search(&self, tenant: &TenantId, search: &MessageSearch) -> RepoResult<SearchPage> {
+        self.search_messages(tenant, search).await
     }
 
     async fn list_before(

@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 use chat_domain::repo::SessionRepository;
 use chat_domain::{
-    AgentRef, AssigneeFilter, ChatEvent, ChatSession, Committed, NewSession, RepoError, RepoResult,
-    SessionChange, SessionFilter, SessionId, SessionKeyHash, SessionStatus, TenantId,
+    AgentRef, AssigneeFilter, ChatEvent, ChatSession, Committed, CustomerId, NewSession,
+    ReceiptChange, ReceiptSide, ReceiptUpdate, RepoError, RepoResult, SessionChange, SessionFilter,
+    SessionId, SessionKeyHash, SessionStatus, TenantId, Timestamp, VisitorLink,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::convert::{self, new_id, now_micros};
@@ -49,13 +50,28 @@ impl SessionRepository for SeaOrmStore {
         new: NewSession,
     ) -> RepoResult<Committed<ChatSession>> {
         let now = now_micros();
-        let customer = customer::Model {
-            id: new_id(),
-            tenant_id: tenant.as_str().to_owned(),
-            name: new.customer.name,
-            email: new.customer.email.map(|e| e.as_str().to_owned()),
-            attributes: new.customer.attributes.to_string(),
-            created_at: now,
+        let txn = self.db()?.begin().await.map_err(map_err)?;
+        let customer = match new.visitor {
+            VisitorLink::New(token_hash) => {
+                let customer = customer::Model {
+                    id: new_id(),
+                    tenant_id: tenant.as_str().to_owned(),
+                    name: new.customer.name,
+                    email: new.customer.email.map(|e| e.as_str().to_owned()),
+                    attributes: new.customer.attributes.to_string(),
+                    created_at: now,
+                    visitor_token_hash: Some(token_hash.0),
+                    visitor_seen_at: Some(now),
+                };
+                customer::Entity::insert(customer::ActiveModel::from(customer.clone()))
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(map_err)?;
+                customer
+            }
+            VisitorLink::Returning(id) => {
+                returning_customer(&txn, tenant, &id, new.customer, now).await?
+            }
         };
         let session = chat_session::Model {
             id: new_id(),
@@ -74,12 +90,12 @@ impl SessionRepository for SeaOrmStore {
             last_seq: 0,
             last_message_preview: None,
             bot_handed_off: false,
+            customer_delivered_seq: 0,
+            customer_read_seq: 0,
+            agent_delivered_seq: 0,
+            agent_read_seq: 0,
+            unread_count: 0,
         };
-        let txn = self.db()?.begin().await.map_err(map_err)?;
-        customer::Entity::insert(customer::ActiveModel::from(customer.clone()))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(map_err)?;
         chat_session::Entity::insert(chat_session::ActiveModel::from(session.clone()))
             .exec_without_returning(&txn)
             .await
@@ -135,30 +151,24 @@ impl SessionRepository for SeaOrmStore {
         }
         if let Some(q) = &filter.query {
             let pattern = contains_pattern(q);
-            let in_messages = Query::select()
-                .expr(Expr::val(1))
-                .from(message::Entity)
-                .and_where(
-                    Expr::col((message::Entity, message::Column::SessionId))
-                        .equals((chat_session::Entity, chat_session::Column::Id)),
-                )
-                .and_where(lower_like(
-                    (message::Entity, message::Column::Body),
+            let mut any = Condition::any()
+                .add(lower_like(
+                    (customer::Entity, customer::Column::Name),
                     &pattern,
                 ))
-                .to_owned();
-            cond = cond.add(
-                Condition::any()
-                    .add(lower_like(
-                        (customer::Entity, customer::Column::Name),
-                        &pattern,
-                    ))
-                    .add(lower_like(
-                        (customer::Entity, customer::Column::Email),
-                        &pattern,
-                    ))
-                    .add(Expr::exists(in_messages)),
-            );
+                .add(lower_like(
+                    (customer::Entity, customer::Column::Email),
+                    &pattern,
+                ));
+            let backend = self.db()?.get_database_backend();
+            if let Some(in_messages) = filter
+                .message_query
+                .as_ref()
+                .and_then(|mq| crate::search::sessions_matching(backend, tenant, mq))
+            {
+                any = any.add(in_messages);
+            }
+            cond = cond.add(any);
         }
         let rows = chat_session::Entity::find()
             .find_also_related(customer::Entity)
@@ -232,6 +242,119 @@ impl SessionRepository for SeaOrmStore {
         Ok(Committed::new(current))
     }
 
+    async fn advance_receipt(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        side: ReceiptSide,
+        update: ReceiptUpdate,
+    ) -> RepoResult<Option<Committed<ReceiptChange>>> {
+        let db = self.db()?;
+        let find = || {
+            chat_session::Entity::find_by_id(id.as_str())
+                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+        };
+        let before = find().one(db).await.map_err(map_err)?.ok_or(RepoError::NotFound)?;
+        let update = update.capped(before.last_seq);
+        let (old_delivered, old_read) = pointers(&before, side);
+        if update.delivered <= old_delivered && update.read <= old_read {
+            return Ok(None);
+        }
+        let (delivered_col, read_col) = receipt_columns(side);
+        let mut stmt = chat_session::Entity::update_many();
+        if side == ReceiptSide::Agent && update.read > old_read {
+            // First, while the read pointer is still the old one (MySQL
+            // assigns left to right).
+            let unread = Query::select()
+                .expr(Expr::col(message::Column::Id).count())
+                .from(message::Entity)
+                .and_where(Expr::col(message::Column::SessionId).eq(id.as_str()))
+                .and_where(Expr::col(message::Column::SenderType).eq("customer"))
+                .and_where(Expr::col(message::Column::Seq).gt(update.read))
+                .to_owned();
+            stmt = stmt.col_expr(
+                chat_session::Column::UnreadCount,
+                Expr::case(
+                    Expr::col(read_col).lt(update.read),
+                    Expr::SubQuery(None, Box::new(unread.into())),
+                )
+                .finally(Expr::col(chat_session::Column::UnreadCount))
+                .into(),
+            );
+        }
+        let res = stmt
+            .col_expr(delivered_col, raised(delivered_col, update.delivered))
+            .col_expr(read_col, raised(read_col, update.read))
+            .filter(chat_session::Column::Id.eq(id.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(
+                Condition::any()
+                    .add(Expr::col(delivered_col).lt(update.delivered))
+                    .add(Expr::col(read_col).lt(update.read)),
+            )
+            .exec(db)
+            .await
+            .map_err(map_err)?;
+        if res.rows_affected == 0 {
+            return Ok(None);
+        }
+        let after = find().one(db).await.map_err(map_err)?.ok_or(RepoError::NotFound)?;
+        let (delivered_seq, read_seq) = pointers(&after, side);
+        let mut newly_delivered = Vec::new();
+        if delivered_seq > old_delivered {
+            let sender = Expr::col(message::Column::SenderType);
+            let received = match side {
+                ReceiptSide::Customer => sender.ne("customer"),
+                ReceiptSide::Agent => sender.eq("customer"),
+            };
+            let times: Vec<i64> = message::Entity::find()
+                .select_only()
+                .column(message::Column::CreatedAt)
+                .filter(message::Column::SessionId.eq(id.as_str()))
+                .filter(message::Column::Seq.gt(old_delivered))
+                .filter(message::Column::Seq.lte(delivered_seq))
+                .filter(received)
+                .order_by_desc(message::Column::Seq)
+                .limit(MEASURED_PER_RECEIPT)
+                .into_tuple()
+                .all(db)
+                .await
+                .map_err(map_err)?;
+            newly_delivered = times
+                .into_iter()
+                .map(convert::from_micros)
+                .collect::<RepoResult<Vec<Timestamp>>>()?;
+        }
+        Ok(Some(Committed::new(ReceiptChange {
+            tenant_id: tenant.clone(),
+            session_id: id.clone(),
+            side,
+            delivered_seq,
+            read_seq,
+            unread_count: after.unread_count,
+            newly_delivered,
+        })))
+    }
+
+    async fn find_visitor(
+        &self,
+        tenant: &TenantId,
+        token_hash: &SessionKeyHash,
+        seen_after: Timestamp,
+    ) -> RepoResult<Option<CustomerId>> {
+        let found: Option<String> = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::TenantId.eq(tenant.as_str()))
+            .filter(customer::Column::VisitorTokenHash.eq(token_hash.0.as_str()))
+            .filter(customer::Column::VisitorSeenAt.gte(convert::to_micros(seen_after)))
+            .into_tuple()
+            .one(self.db()?)
+            .await
+            .map_err(map_err)?;
+        Ok(found.map(CustomerId::new))
+    }
+
     async fn mark_handed_off(
         &self,
         tenant: &TenantId,
@@ -260,6 +383,71 @@ impl SessionRepository for SeaOrmStore {
         Ok(true)
     }
 }
+
+/// The customer of a returning visitor, seen now; the new session's name,
+/// email and attributes replace the stored ones where given.
+async fn returning_customer(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: &TenantId,
+    id: &CustomerId,
+    new: chat_domain::NewCustomer,
+    now: i64,
+) -> RepoResult<customer::Model> {
+    let mut update = customer::Entity::update_many()
+        .col_expr(customer::Column::VisitorSeenAt, Expr::val(now))
+        .filter(customer::Column::Id.eq(id.as_str()))
+        .filter(customer::Column::TenantId.eq(tenant.as_str()));
+    if let Some(name) = new.name {
+        update = update.col_expr(customer::Column::Name, Expr::val(name));
+    }
+    if let Some(email) = new.email {
+        update = update.col_expr(customer::Column::Email, Expr::val(email.as_str()));
+    }
+    if new.attributes.as_object().is_some_and(|o| !o.is_empty()) {
+        update = update.col_expr(
+            customer::Column::Attributes,
+            Expr::val(new.attributes.to_string()),
+        );
+    }
+    update.exec(txn).await.map_err(map_err)?;
+    customer::Entity::find_by_id(id.as_str())
+        .filter(customer::Column::TenantId.eq(tenant.as_str()))
+        .one(txn)
+        .await
+        .map_err(map_err)?
+        .ok_or(RepoError::NotFound)
+}
+
+/// The delivered and read columns of a side.
+fn receipt_columns(side: ReceiptSide) -> (chat_session::Column, chat_session::Column) {
+    match side {
+        ReceiptSide::Customer => (
+            chat_session::Column::CustomerDeliveredSeq,
+            chat_session::Column::CustomerReadSeq,
+        ),
+        ReceiptSide::Agent => (
+            chat_session::Column::AgentDeliveredSeq,
+            chat_session::Column::AgentReadSeq,
+        ),
+    }
+}
+
+fn pointers(row: &chat_session::Model, side: ReceiptSide) -> (i64, i64) {
+    match side {
+        ReceiptSide::Customer => (row.customer_delivered_seq, row.customer_read_seq),
+        ReceiptSide::Agent => (row.agent_delivered_seq, row.agent_read_seq),
+    }
+}
+
+/// `col = CASE WHEN col < v THEN v ELSE col END`: a pointer only goes up.
+fn raised(col: chat_session::Column, v: i64) -> Expr {
+    Expr::case(Expr::col(col).lt(v), Expr::val(v))
+        .finally(Expr::col(col))
+        .into()
+}
+
+/// At most this many delivery times are measured per receipt.
+const MEASURED_PER_RECEIPT: u64 = 100;
 
 fn joined(
     row: Option<(chat_session::Model, Option<customer::Model>)>,

@@ -6,9 +6,26 @@ use chat_domain::message::preview;
 use chat_domain::repo::{HealthCheck, MessageRepository, SessionRepository};
 use chat_domain::{
     AgentRef, AppendOutcome, AssigneeFilter, ChatSession, Committed, Customer, CustomerId, Message,
-    MessageId, NewMessage, NewSession, RepoError, RepoResult, SenderType, SessionFilter, SessionId,
-    SessionKeyHash, SessionStatus, TenantId,
+    MessageHit, MessageId, MessageSearch, NewMessage, NewSession, ReceiptChange, ReceiptSide,
+    ReceiptUpdate, RepoError, RepoResult, SearchPage, SearchTerm, SenderType, SessionFilter,
+    SessionId, SessionKeyHash, SessionStatus, TenantId, Timestamp, VisitorLink,
 };
+
+/// Whether a body matches every term of a query (words split the way the
+/// databases' tokenizers do).
+fn body_matches(body: &str, query: &chat_domain::SearchQuery) -> bool {
+    let words: Vec<String> = body
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    !query.is_empty()
+        && query.terms().iter().all(|t| match t {
+            SearchTerm::Word { word, prefix: true } => words.iter().any(|w| w.starts_with(word)),
+            SearchTerm::Word { word, .. } => words.iter().any(|w| w == word),
+            SearchTerm::Phrase(ps) => words.windows(ps.len()).any(|win| win == ps.as_slice()),
+        })
+}
 
 use crate::store::{InMemoryStore, new_id};
 
@@ -34,9 +51,11 @@ fn matches(session: &ChatSession, messages: &[Message], f: &SessionFilter) -> bo
                 .email
                 .as_ref()
                 .is_some_and(|e| hit(e.as_str()))
-            || messages
-                .iter()
-                .any(|m| m.session_id == session.id && hit(&m.body))
+            || f.message_query.as_ref().is_some_and(|mq| {
+                messages
+                    .iter()
+                    .any(|m| m.session_id == session.id && body_matches(&m.body, mq))
+            })
     });
     status_ok && assignee_ok && customer_ok && query_ok
 }
@@ -62,15 +81,38 @@ impl SessionRepository for InMemoryStore {
         new: NewSession,
     ) -> RepoResult<Committed<ChatSession>> {
         let now = chrono::Utc::now();
+        let customer = self.with(|s| match &new.visitor {
+            VisitorLink::New(hash) => {
+                let c = Customer {
+                    id: CustomerId::new(new_id()),
+                    name: new.customer.name.clone(),
+                    email: new.customer.email.clone(),
+                    attributes: new.customer.attributes.clone(),
+                };
+                s.visitors
+                    .push((tenant.clone(), hash.clone(), c.clone(), now));
+                Ok(c)
+            }
+            VisitorLink::Returning(id) => {
+                let (_, _, c, seen) = s
+                    .visitors
+                    .iter_mut()
+                    .find(|(t, _, c, _)| t == tenant && &c.id == id)
+                    .ok_or(RepoError::NotFound)?;
+                *seen = now;
+                if let Some(name) = &new.customer.name {
+                    c.name = Some(name.clone());
+                }
+                if let Some(email) = &new.customer.email {
+                    c.email = Some(email.clone());
+                }
+                Ok(c.clone())
+            }
+        })?;
         let session = ChatSession {
             id: SessionId::new(new_id()),
             tenant_id: tenant.clone(),
-            customer: Customer {
-                id: CustomerId::new(new_id()),
-                name: new.customer.name,
-                email: new.customer.email,
-                attributes: new.customer.attributes,
-            },
+            customer,
             status: SessionStatus::Pending,
             assigned_agent: None,
             context: new.context,
@@ -79,6 +121,8 @@ impl SessionRepository for InMemoryStore {
             last_seq: 0,
             last_message_preview: None,
             bot_handed_off: false,
+            receipts: Default::default(),
+            unread_count: 0,
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
         Ok(Committed::new(session))
@@ -147,6 +191,73 @@ impl SessionRepository for InMemoryStore {
         })
     }
 
+    async fn advance_receipt(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        side: ReceiptSide,
+        update: ReceiptUpdate,
+    ) -> RepoResult<Option<Committed<ReceiptChange>>> {
+        self.with(|s| {
+            let messages = &s.messages;
+            let sess = session_mut(&mut s.sessions, tenant, id)?;
+            let update = update.capped(sess.last_seq);
+            let r = &mut sess.receipts;
+            let (delivered, read) = match side {
+                ReceiptSide::Customer => (&mut r.customer_delivered_seq, &mut r.customer_read_seq),
+                ReceiptSide::Agent => (&mut r.agent_delivered_seq, &mut r.agent_read_seq),
+            };
+            if update.delivered <= *delivered && update.read <= *read {
+                return Ok(None);
+            }
+            let old_delivered = *delivered;
+            *delivered = (*delivered).max(update.delivered);
+            *read = (*read).max(update.read);
+            let (delivered, read) = (*delivered, *read);
+            if side == ReceiptSide::Agent {
+                sess.unread_count = messages
+                    .iter()
+                    .filter(|m| {
+                        &m.session_id == id && m.sender_type == SenderType::Customer && m.seq > read
+                    })
+                    .count() as i64;
+            }
+            let newly_delivered = messages
+                .iter()
+                .filter(|m| {
+                    &m.session_id == id
+                        && m.seq > old_delivered
+                        && m.seq <= delivered
+                        && side.receives(m.sender_type)
+                })
+                .map(|m| m.created_at)
+                .collect();
+            Ok(Some(Committed::new(ReceiptChange {
+                tenant_id: tenant.clone(),
+                session_id: id.clone(),
+                side,
+                delivered_seq: delivered,
+                read_seq: read,
+                unread_count: sess.unread_count,
+                newly_delivered,
+            })))
+        })
+    }
+
+    async fn find_visitor(
+        &self,
+        tenant: &TenantId,
+        token_hash: &SessionKeyHash,
+        seen_after: Timestamp,
+    ) -> RepoResult<Option<CustomerId>> {
+        Ok(self.with(|s| {
+            s.visitors
+                .iter()
+                .find(|(t, h, _, seen)| t == tenant && h == token_hash && *seen >= seen_after)
+                .map(|(_, _, c, _)| c.id.clone())
+        }))
+    }
+
     async fn mark_handed_off(
         &self,
         tenant: &TenantId,
@@ -187,6 +298,9 @@ impl MessageRepository for InMemoryStore {
             sess.last_seq += 1;
             sess.last_activity_at = now;
             sess.last_message_preview = Some(preview(new.body.as_str()));
+            if new.sender_type == SenderType::Customer {
+                sess.unread_count += 1;
+            }
             let message = Message {
                 id: MessageId::new(new_id()),
                 tenant_id: tenant.clone(),
@@ -234,6 +348,41 @@ impl MessageRepository for InMemoryStore {
                     &m.tenant_id == tenant && &m.session_id == session && m.sender_type == sender
                 })
                 .count() as u64
+        }))
+    }
+
+    async fn search(&self, tenant: &TenantId, search: &MessageSearch) -> RepoResult<SearchPage> {
+        Ok(self.with(|s| {
+            let limit = usize::try_from(search.limit.clamp(1, 100)).unwrap_or(100);
+            let mut hits: Vec<MessageHit> = s
+                .messages
+                .iter()
+                .rev()
+                .filter(|m| &m.tenant_id == tenant && body_matches(&m.body, &search.query))
+                .filter(|m| search.from.is_none_or(|f| m.created_at >= f))
+                .filter(|m| search.to.is_none_or(|t| m.created_at < t))
+                .filter_map(|m| {
+                    let (sess, _) = s.sessions.iter().find(|(x, _)| x.id == m.session_id)?;
+                    let filter = SessionFilter {
+                        status: search.status,
+                        assignee: search.assignee,
+                        agent_id: search.agent_id.clone(),
+                        query: None,
+                        message_query: None,
+                        customer_id: None,
+                        limit: 1,
+                    };
+                    matches(sess, &[], &filter).then(|| MessageHit {
+                        message: m.clone(),
+                        session: sess.clone(),
+                    })
+                })
+                .collect();
+            hits.truncate(limit);
+            SearchPage {
+                hits,
+                next_cursor: None,
+            }
         }))
     }
 

@@ -9,7 +9,7 @@ use chat_domain::repo::{
     TokenRecord, TokenRepository, WebhookRepository,
 };
 use chat_domain::{
-    Agent, AgentId, AgentPatch, ApiToken, Article, ArticleInput, AttemptOutcome, BotMode,
+    Agent, AgentId, Customer, AgentPatch, ApiToken, Article, ArticleInput, AttemptOutcome, BotMode,
     ChatSession, ClaimedDelivery, Delivery, Email, Message, NewAgent, NewApiToken, NewTenant,
     NewWebhookEndpoint, RepoError, RepoResult, Role, SessionKeyHash, Tenant, TenantId, TenantSlug,
     Timestamp, WebhookEndpoint, WebhookPatch,
@@ -30,6 +30,8 @@ pub(crate) struct State {
     pub(crate) messages: Vec<Message>,
     pub(crate) api_tokens: Vec<(ApiToken, String)>,
     pub(crate) webhooks: Vec<WebhookEndpoint>,
+    /// Visitor token digests: (tenant, digest, customer, last seen).
+    pub(crate) visitors: Vec<(TenantId, SessionKeyHash, Customer, Timestamp)>,
 }
 
 /// Every repository in one in-memory object.
@@ -63,6 +65,7 @@ impl TenantRepository for InMemoryStore {
                 allowed_origins: new.allowed_origins,
                 bot_mode: BotMode::Off,
                 bot_name: "Assistant".into(),
+                time_zone: chat_domain::TimeZone::default(),
                 created_at: chrono::Utc::now(),
             };
             s.tenants.push(tenant.clone());
@@ -87,6 +90,18 @@ impl TenantRepository for InMemoryStore {
                 .ok_or(RepoError::NotFound)?;
             t.bot_mode = mode;
             t.bot_name = name.to_owned();
+            Ok(t.clone())
+        })
+    }
+
+    async fn set_time_zone(&self, id: &TenantId, zone: chat_domain::TimeZone) -> RepoResult<Tenant> {
+        self.with(|s| {
+            let t = s
+                .tenants
+                .iter_mut()
+                .find(|t| &t.id == id)
+                .ok_or(RepoError::NotFound)?;
+            t.time_zone = zone;
             Ok(t.clone())
         })
     }

@@ -33,6 +33,9 @@ pub struct RateLimitSettings {
     pub sends_per_agent: u32,
     /// The widget's reads (its session, its messages) and socket opens.
     pub reads_per_address: u32,
+    /// Full-text searches and transcripts of one agent (or API token's
+    /// agent).
+    pub searches_per_agent: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -45,6 +48,7 @@ impl Default for RateLimitSettings {
             sends_per_session: 30,
             sends_per_agent: 300,
             reads_per_address: 600,
+            searches_per_agent: 120,
         }
     }
 }
@@ -128,6 +132,7 @@ pub struct RateLimits {
     sends_per_session: Limiter<SessionId>,
     sends_per_agent: Limiter<AgentId>,
     reads_per_address: Limiter<IpAddr>,
+    searches_per_agent: Limiter<AgentId>,
     checks: AtomicU32,
 }
 
@@ -169,6 +174,11 @@ impl RateLimits {
                 "requests from this address",
                 s.reads_per_address,
             ),
+            searches_per_agent: Limiter::per_minute(
+                "searches_per_agent",
+                "searches from this agent",
+                s.searches_per_agent,
+            ),
             checks: AtomicU32::new(0),
         }
     }
@@ -182,6 +192,7 @@ impl RateLimits {
             self.sends_per_session.inner.retain_recent();
             self.sends_per_agent.inner.retain_recent();
             self.reads_per_address.inner.retain_recent();
+            self.searches_per_agent.inner.retain_recent();
         }
     }
 
@@ -227,6 +238,12 @@ impl RateLimits {
         self.tick();
         self.sends_per_agent.check(agent)?;
         Ok(vec![self.sends_per_agent.shared(agent)])
+    }
+
+    pub fn agent_search(&self, agent: &AgentId) -> Result<Vec<SharedLimit>, ApiError> {
+        self.tick();
+        self.searches_per_agent.check(agent)?;
+        Ok(vec![self.searches_per_agent.shared(agent)])
     }
 }
 

@@ -102,6 +102,13 @@ impl AppState {
         self.shared(shared).await
     }
 
+    /// An agent's search or transcript: this node's limit, then the
+    /// cluster's.
+    pub async fn limit_agent_search(&self, agent: &chat_domain::AgentId) -> Result<(), ApiError> {
+        let shared = self.limits.agent_search(agent)?;
+        self.shared(shared).await
+    }
+
     pub fn webhooks_wake(&self) {
         self.webhooks.wake();
     }

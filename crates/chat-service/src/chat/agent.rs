@@ -4,8 +4,28 @@
 
 use chat_domain::{
     Agent, AgentId, AssigneeFilter, ChatSession, ClientMsgId, Message, MessageBody, NewMessage,
-    Scope, SenderType, SessionChange, SessionFilter, SessionId, SessionStatus,
+    Scope, SearchQuery, SenderType, SessionChange, SessionFilter, SessionId, SessionStatus,
 };
+
+/// The `assigned` filter of lists and searches: `me`, `unassigned` or
+/// `any` (the default).
+pub(super) fn assignee(
+    ctx: &AgentCtx,
+    assigned: Option<&str>,
+) -> Result<(AssigneeFilter, Option<AgentId>)> {
+    Ok(match assigned.unwrap_or("any") {
+        "any" | "" => (AssigneeFilter::Any, None),
+        "unassigned" => (AssigneeFilter::Unassigned, None),
+        "me" => (AssigneeFilter::Agent, Some(ctx.agent.id.clone())),
+        _ => {
+            return Err(chat_domain::ValidationError::new(
+                "assigned",
+                "must be 'me', 'unassigned' or 'any'",
+            )
+            .into());
+        }
+    })
+}
 use tracing::instrument;
 
 use super::{ChatService, MAX_PAGE, page_size, sent};
@@ -56,29 +76,15 @@ impl ChatService {
             .filter(|s| !s.is_empty())
             .map(SessionStatus::parse)
             .transpose()?;
-        let (assignee, agent_id) = match assigned.unwrap_or("any") {
-            "any" | "" => (AssigneeFilter::Any, None),
-            "unassigned" => (AssigneeFilter::Unassigned, None),
-            "me" => (AssigneeFilter::Agent, Some(ctx.agent.id.clone())),
-            _ => {
-                return Err(chat_domain::ValidationError::new(
-                    "assigned",
-                    "must be 'me', 'unassigned' or 'any'",
-                )
-                .into());
-            }
-        };
+        let (assignee, agent_id) = assignee(ctx, assigned)?;
         let query = query.map(str::trim).filter(|q| !q.is_empty());
-        if query.is_some_and(|q| q.chars().count() > 200) {
-            return Err(
-                chat_domain::ValidationError::new("q", "must be at most 200 characters").into(),
-            );
-        }
+        let message_query = query.map(SearchQuery::parse).transpose()?;
         let filter = SessionFilter {
             status,
             assignee,
             agent_id,
             query: query.map(str::to_owned),
+            message_query,
             customer_id: None,
             limit: MAX_PAGE,
         };
@@ -97,6 +103,7 @@ impl ChatService {
             assignee: AssigneeFilter::Any,
             agent_id: None,
             query: None,
+            message_query: None,
             customer_id: Some(session.customer.id.clone()),
             limit: 50,
         };

@@ -4,7 +4,7 @@
 use chat_domain::agent::parse_display_name;
 use chat_domain::{
     ChatSession, ClientMsgId, Email, Message, MessageBody, NewCustomer, NewMessage, NewSession,
-    PageContext, SenderType, SessionKey, SessionKeyHash, TenantSlug,
+    PageContext, SenderType, SessionKey, SessionKeyHash, TenantSlug, VisitorLink,
 };
 use tracing::instrument;
 
@@ -25,6 +25,18 @@ pub struct StartSession {
     pub user_agent: Option<String>,
     /// The browser's `Origin`, checked against the tenant's allowed origins.
     pub origin: Option<String>,
+    /// The token an earlier session gave this browser: when it is still
+    /// remembered in the tenant, the session belongs to the same customer.
+    pub visitor_token: Option<String>,
+}
+
+/// A started session with the customer's credentials: the session key,
+/// and the visitor token the browser keeps for its next conversations.
+#[derive(Debug, Clone)]
+pub struct SessionStarted {
+    pub session_key: String,
+    pub visitor_token: String,
+    pub session: ChatSession,
 }
 
 const MAX_ATTRIBUTES_BYTES: usize = 4096;
@@ -32,7 +44,7 @@ const MAX_ATTRIBUTES_BYTES: usize = 4096;
 impl ChatService {
     /// Starts a session and returns its key, the customer's only credential.
     #[instrument(skip_all, fields(tenant = %input.tenant))]
-    pub async fn start_session(&self, input: StartSession) -> Result<(String, ChatSession)> {
+    pub async fn start_session(&self, input: StartSession) -> Result<SessionStarted> {
         let slug = TenantSlug::parse(&input.tenant).map_err(|_| Error::NotFound("tenant"))?;
         let customer = NewCustomer {
             name: input
@@ -71,6 +83,21 @@ impl ChatService {
             ));
         }
         let key = new_secret();
+        let returning = match input.visitor_token.as_deref() {
+            Some(token) => self
+                .visitor(&tenant.id, token)
+                .await?
+                .map(|customer| (token.to_owned(), customer)),
+            None => None,
+        };
+        let (visitor_token, visitor) = match returning {
+            Some((token, customer)) => (token, VisitorLink::Returning(customer)),
+            None => {
+                let token = new_secret();
+                let hash = SessionKeyHash(hash_secret(&token));
+                (token, VisitorLink::New(hash))
+            }
+        };
         let session = self
             .repos
             .sessions
@@ -80,11 +107,16 @@ impl ChatService {
                     customer,
                     context,
                     key_hash: SessionKeyHash(hash_secret(&key)),
+                    visitor,
                 },
             )
             .await?;
         self.publish.session_started(&session).await;
-        Ok((key, session.into_inner()))
+        Ok(SessionStarted {
+            session_key: key,
+            visitor_token,
+            session: session.into_inner(),
+        })
     }
 
     /// The session a key opens; an unknown key is "not found".

@@ -8,12 +8,14 @@ mod admin;
 mod agent;
 pub mod bot;
 mod customer;
+mod history;
 
 use std::sync::Arc;
 
 use chat_domain::{AppendOutcome, Message, NewMessage, SessionId, TenantId, WebSocketHub};
 
-pub use customer::StartSession;
+pub use customer::{SessionStarted, StartSession};
+pub use history::{MAX_TRANSCRIPT, SearchParams, SearchResults, Transcript};
 
 use crate::publish::Publisher;
 use crate::{Repositories, Result};
@@ -30,7 +32,12 @@ pub struct ChatService {
     responders: Responders,
     bot_settings: Arc<BotSettings>,
     typing: Arc<crate::throttle::TypingThrottle>,
+    /// How long a returning visitor's browser is remembered.
+    visitor_memory: chrono::Duration,
 }
+
+/// How long a visitor token is remembered by default.
+pub const VISITOR_MEMORY_DAYS: i64 = 90;
 
 impl ChatService {
     /// With the built-in knowledge-base bot and no model.
@@ -44,7 +51,16 @@ impl ChatService {
             },
             bot_settings: Arc::new(BotSettings::default()),
             typing: Arc::default(),
+            visitor_memory: chrono::Duration::days(VISITOR_MEMORY_DAYS),
         }
+    }
+
+    /// How long after its last conversation a browser's visitor token
+    /// still makes it the same customer.
+    pub fn with_visitor_memory(mut self, memory: std::time::Duration) -> Self {
+        self.visitor_memory =
+            chrono::Duration::from_std(memory).unwrap_or(chrono::Duration::days(VISITOR_MEMORY_DAYS));
+        self
     }
 
     pub fn with_llm(mut self, llm: Arc<dyn chat_domain::Responder>) -> Self {

@@ -20,6 +20,11 @@ pub struct Model {
     pub last_seq: i64,
     pub last_message_preview: Option<String>,
     pub bot_handed_off: bool,
+    pub customer_delivered_seq: i64,
+    pub customer_read_seq: i64,
+    pub agent_delivered_seq: i64,
+    pub agent_read_seq: i64,
+    pub unread_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

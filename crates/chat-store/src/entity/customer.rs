@@ -11,6 +11,9 @@ pub struct Model {
     /// JSON object.
     pub attributes: String,
     pub created_at: i64,
+    /// SHA-256 hex of the visitor token of the browser that started it.
+    pub visitor_token_hash: Option<String>,
+    pub visitor_seen_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,8 @@ pub struct Model {
     pub allowed_origins: String,
     pub bot_mode: String,
     pub bot_name: String,
+    /// IANA name.
+    pub time_zone: String,
     pub created_at: i64,
 }
 

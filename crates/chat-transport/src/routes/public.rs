@@ -8,11 +8,14 @@ use chat_service::StartSession;
 use validator::Validate;
 
 use super::sent;
+use super::transcript_file;
 use crate::AppState;
-use crate::error::{ApiResult, session_key};
+use crate::error::{ApiError, ApiResult, session_id, session_key};
+use crate::wire::transcript::TranscriptFormat;
 use crate::wire::{
-    MessageListResponse, MessagesQuery, PublicSessionResponse, SendMessageRequest,
-    StartSessionRequest, StartSessionResponse,
+    MessageListResponse, MessagesQuery, PublicSessionListResponse, PublicSessionResponse,
+    ReadRequest, SendMessageRequest, StartSessionRequest, StartSessionResponse, TranscriptQuery,
+    VisitorMessagesRequest, VisitorRequest,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,7 +24,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(start))
             .route("/{session_key}", web::get().to(get))
             .route("/{session_key}/messages", web::get().to(messages))
-            .route("/{session_key}/messages", web::post().to(send)),
+            .route("/{session_key}/messages", web::post().to(send))
+            .route("/{session_key}/read", web::post().to(read))
+            .route("/{session_key}/transcript", web::get().to(transcript)),
+    )
+    .service(
+        web::scope("/api/v1/public/visitor/sessions")
+            .route("", web::post().to(visitor_sessions))
+            .route("/{id}/messages", web::post().to(visitor_messages)),
     );
 }
 
@@ -52,7 +62,7 @@ pub async fn start(
         .await?;
     let customer = body.customer.unwrap_or_default();
     let context = body.context.unwrap_or_default();
-    let (key, session) = state
+    let started = state
         .chat
         .start_session(StartSession {
             tenant: body.tenant_id,
@@ -64,11 +74,13 @@ pub async fn start(
             locale: context.locale,
             user_agent: header_str(&req, header::USER_AGENT),
             origin: header_str(&req, header::ORIGIN),
+            visitor_token: body.visitor_token,
         })
         .await?;
     Ok(HttpResponse::Created().json(StartSessionResponse {
-        session_key: key,
-        session: (&session).into(),
+        session_key: started.session_key,
+        visitor_token: started.visitor_token,
+        session: (&started.session).into(),
     }))
 }
 
@@ -147,4 +159,109 @@ pub async fn send(
         .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())
         .await?;
     Ok(sent(&message, created))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/chat/sessions/{session_key}/read",
+    tag = "public",
+    summary = "The customer has seen the session up to seq (a read receipt without a socket)",
+    request_body = crate::wire::ReadRequest,
+    params(("session_key" = String, Path)),
+    responses((status = 200, body = crate::wire::PublicSessionResponse))
+)]
+pub async fn read(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    body: web::Json<ReadRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limit_public_read(state.client_address(&req)).await?;
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
+    let update = chat_domain::ReceiptUpdate::read(body.seq).map_err(chat_service::Error::from)?;
+    state.chat.customer_receipt(&session, update).await?;
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
+    Ok(HttpResponse::Ok().json(PublicSessionResponse {
+        session: (&session).into(),
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/chat/sessions/{session_key}/transcript",
+    tag = "public",
+    summary = "The customer's transcript as a file (txt or html)",
+    params(("session_key" = String, Path), crate::wire::TranscriptQuery),
+    responses((status = 200, description = "the transcript file", content_type = "text/plain"))
+)]
+pub async fn transcript(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    q: web::Query<TranscriptQuery>,
+) -> ApiResult<HttpResponse> {
+    state.limit_public_read(state.client_address(&req)).await?;
+    let format = match TranscriptFormat::parse(q.format.as_deref()) {
+        Some(f @ (TranscriptFormat::Text | TranscriptFormat::Html)) => f,
+        _ => return Err(ApiError::invalid("format", "must be 'txt' or 'html'")),
+    };
+    let session = state.chat.customer_session(&session_key(&key)?).await?;
+    let transcript = state.chat.customer_transcript(&session).await?;
+    Ok(transcript_file(&transcript, format))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/visitor/sessions",
+    tag = "public",
+    summary = "A returning visitor's conversations, newest first",
+    request_body = crate::wire::VisitorRequest,
+    responses((status = 200, body = crate::wire::PublicSessionListResponse))
+)]
+pub async fn visitor_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<VisitorRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    state.limit_public_read(state.client_address(&req)).await?;
+    let sessions = state
+        .chat
+        .visitor_sessions(&body.tenant_id, &body.visitor_token)
+        .await?;
+    Ok(HttpResponse::Ok().json(PublicSessionListResponse {
+        sessions: sessions.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/visitor/sessions/{id}/messages",
+    tag = "public",
+    summary = "The messages of one of a returning visitor's conversations",
+    request_body = crate::wire::VisitorMessagesRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::MessageListResponse))
+)]
+pub async fn visitor_messages(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<VisitorMessagesRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    state.limit_public_read(state.client_address(&req)).await?;
+    let messages = state
+        .chat
+        .visitor_messages(
+            &body.tenant_id,
+            &body.visitor_token,
+            &session_id(&id)?,
+            body.after_seq.unwrap_or(0),
+            body.limit,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(MessageListResponse {
+        messages: messages.iter().map(Into::into).collect(),
+    }))
 }

@@ -3,9 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use validator::Validate;
 
-use super::sent;
+use super::{sent, transcript_file};
 use crate::AppState;
-use crate::error::{ApiResult, agent_id, session_id};
+use crate::error::{ApiError, ApiResult, agent_id, session_id};
+use crate::wire::transcript::TranscriptFormat;
+use crate::wire::{ReadRequest, TranscriptQuery};
 use crate::extract::Agent;
 use crate::json::optional_body;
 use crate::wire::{
@@ -23,7 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/messages", web::post().to(send))
             .route("/{id}/assign", web::post().to(assign))
             .route("/{id}/close", web::post().to(close))
-            .route("/{id}/reopen", web::post().to(reopen)),
+            .route("/{id}/reopen", web::post().to(reopen))
+            .route("/{id}/read", web::post().to(read))
+            .route("/{id}/transcript", web::get().to(transcript)),
     );
 }
 
@@ -205,4 +209,48 @@ pub async fn reopen(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     Ok(one(&state.chat.reopen(&ctx, &session_id(&id)?).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions/{id}/read",
+    tag = "sessions",
+    summary = "The team has seen the session up to seq (a read receipt without a socket)",
+    request_body = crate::wire::ReadRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SessionResponse))
+)]
+pub async fn read(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+    body: web::Json<ReadRequest>,
+) -> ApiResult<HttpResponse> {
+    let update = chat_domain::ReceiptUpdate::read(body.seq).map_err(chat_service::Error::from)?;
+    let session = state
+        .chat
+        .agent_receipt(&ctx, &session_id(&id)?, update)
+        .await?;
+    Ok(one(&session))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions/{id}/transcript",
+    tag = "sessions",
+    summary = "The conversation as a file (txt, html or json)",
+    params(("id" = String, Path), crate::wire::TranscriptQuery),
+    responses((status = 200, description = "the transcript file", content_type = "text/plain"))
+)]
+pub async fn transcript(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+    q: web::Query<TranscriptQuery>,
+) -> ApiResult<HttpResponse> {
+    let format = TranscriptFormat::parse(q.format.as_deref())
+        .ok_or_else(|| ApiError::invalid("format", "must be 'txt', 'html' or 'json'"))?;
+    state.limit_agent_search(&ctx.agent.id).await?;
+    let transcript = state.chat.agent_transcript(&ctx, &session_id(&id)?).await?;
+    Ok(transcript_file(&transcript, format))
 }

@@ -8,7 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::views::{
-    Agent, ApiToken, Article, BotSetting, Delivery, Message, PublicSession, Session, Webhook,
+    Agent, ApiToken, Article, BotSetting, Delivery, Message, PublicSession, SearchHit, Session,
+    TenantSettings, Webhook,
 };
 
 // ----- requests --------------------------------------------------------------
@@ -51,6 +52,50 @@ pub struct StartSessionRequest {
     #[validate(nested)]
     #[ts(optional)]
     pub context: Option<ContextInput>,
+    /// The token a previous session gave this browser: the new session
+    /// then belongs to the same customer (a returning visitor).
+    #[validate(length(max = 128))]
+    #[ts(optional)]
+    pub visitor_token: Option<String>,
+}
+
+/// A receipt over REST: everything up to `seq` has been seen.
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    pub seq: i64,
+}
+
+/// A returning visitor's credentials. In the body, so that the token stays
+/// out of URLs and logs.
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub tenant_id: String,
+    #[validate(length(min = 1, max = 128))]
+    pub visitor_token: String,
+}
+
+#[derive(Debug, Deserialize, Validate, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorMessagesRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub tenant_id: String,
+    #[validate(length(min = 1, max = 128))]
+    pub visitor_token: String,
+    #[ts(optional)]
+    pub after_seq: Option<i64>,
+    #[ts(optional)]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettingsRequest {
+    /// An IANA time zone name such as `Europe/Berlin`.
+    #[ts(optional)]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, TS, ToSchema)]
@@ -135,6 +180,31 @@ pub struct SessionsQuery {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct TranscriptQuery {
+    /// `txt` (default), `html`, or `json` (agents only).
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchMessagesQuery {
+    /// Words, `prefix*` words and `"quoted phrases"`; all must match.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    /// `me`, `unassigned` or `any`.
+    pub assigned: Option<String>,
+    /// Messages at or after this time (RFC 3339 or `YYYY-MM-DD`, UTC).
+    pub from: Option<String>,
+    /// Messages before this time (RFC 3339 or `YYYY-MM-DD`, UTC).
+    pub to: Option<String>,
+    /// 1 to 50, default 20.
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TicketQuery {
     pub ticket: Option<String>,
 }
@@ -144,7 +214,27 @@ pub struct TicketQuery {
 #[derive(Debug, Serialize, TS, ToSchema)]
 pub struct StartSessionResponse {
     pub session_key: String,
+    /// Kept by the browser and sent with its next start: the same
+    /// customer, with their earlier conversations.
+    pub visitor_token: String,
     pub session: PublicSession,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct PublicSessionListResponse {
+    pub sessions: Vec<PublicSession>,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct SearchResponse {
+    pub hits: Vec<SearchHit>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct TenantSettingsResponse {
+    pub tenant: TenantSettings,
 }
 
 #[derive(Debug, Serialize, TS, ToSchema)]

@@ -43,6 +43,8 @@ pub enum ServerFrame<S: TS> {
     BotHandoff(HandoffPayload),
     #[serde(rename = "agent.presence")]
     AgentPresence(PresencePayload),
+    #[serde(rename = "chat.receipt")]
+    Receipt(ReceiptPayload),
     /// The reply to the client's own `chat.message.send`.
     #[serde(rename = "chat.message.ack")]
     MessageAck(AckPayload),
@@ -101,6 +103,24 @@ pub struct PresencePayload {
     pub agent_id: String,
     pub name: String,
     pub online: bool,
+}
+
+/// A side's delivered and read pointers after a receipt moved one.
+#[derive(Debug, Serialize, TS)]
+pub struct ReceiptPayload {
+    pub session_id: String,
+    /// Whose pointers: `customer` or `agent`.
+    pub side: String,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+    /// The agent who read, on the agents' side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub agent_name: Option<String>,
+    /// The agents' unread count after it (agents' side only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub unread_count: Option<i64>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -206,7 +226,7 @@ pub fn encode(event: &ChatEvent, audience: Audience) -> String {
 /// of a webhook delivery).
 pub fn frame_payload<S>(event: &ChatEvent) -> serde_json::Value
 where
-    S: TS + Serialize + for<'a> From<&'a ChatSession>,
+    S: TS + Serialize + super::views::SessionView,
 {
     match serde_json::to_value(frame_for::<S>(event)) {
         Ok(serde_json::Value::Object(mut frame)) => {
@@ -218,7 +238,7 @@ where
 
 fn frame_for<S>(event: &ChatEvent) -> ServerFrame<S>
 where
-    S: TS + for<'a> From<&'a ChatSession>,
+    S: TS + super::views::SessionView,
 {
     match event {
         ChatEvent::SessionStarted(s) => ServerFrame::SessionStarted(S::from(s)),
@@ -265,6 +285,14 @@ where
             name: name.clone(),
             online: *online,
         }),
+        ChatEvent::Receipt { change, agent_name } => ServerFrame::Receipt(ReceiptPayload {
+            session_id: change.session_id.to_string(),
+            side: change.side.as_str().to_owned(),
+            delivered_seq: change.delivered_seq,
+            read_seq: change.read_seq,
+            agent_name: agent_name.clone(),
+            unread_count: S::AGENTS.then_some(change.unread_count),
+        }),
     }
 }
 
@@ -296,6 +324,16 @@ pub struct SendFrame {
     pub client_msg_id: String,
 }
 
+/// `chat.message.delivered` and `chat.message.read`: the client has
+/// received (or a person has seen) everything up to `seq`.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptFrame {
+    #[ts(optional)]
+    pub session_id: Option<String>,
+    pub seq: i64,
+}
+
 #[derive(Debug, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ResumeFrame {
@@ -315,6 +353,10 @@ pub enum ClientFrame {
     Send(SendFrame),
     #[ts(rename = "chat.resume")]
     Resume(ResumeFrame),
+    #[ts(rename = "chat.message.delivered")]
+    Delivered(ReceiptFrame),
+    #[ts(rename = "chat.message.read")]
+    Read(ReceiptFrame),
     /// Application-level keep-alive for clients (browsers) that cannot send
     /// protocol pings; answered with `pong`.
     #[ts(rename = "ping")]
@@ -349,6 +391,8 @@ pub fn decode(text: &str) -> Result<ClientFrame, FrameError> {
         "chat.typing" => Ok(ClientFrame::Typing(payload(raw.payload, &raw.kind)?)),
         "chat.message.send" => Ok(ClientFrame::Send(payload(raw.payload, &raw.kind)?)),
         "chat.resume" => Ok(ClientFrame::Resume(payload(raw.payload, &raw.kind)?)),
+        "chat.message.delivered" => Ok(ClientFrame::Delivered(payload(raw.payload, &raw.kind)?)),
+        "chat.message.read" => Ok(ClientFrame::Read(payload(raw.payload, &raw.kind)?)),
         "ping" => Ok(ClientFrame::Ping),
         other => Err((
             "unknown_type",

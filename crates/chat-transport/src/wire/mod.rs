@@ -11,6 +11,7 @@
 pub mod bodies;
 pub mod cluster;
 pub mod frames;
+pub mod transcript;
 #[cfg(test)]
 mod typescript;
 pub mod views;
@@ -52,6 +53,8 @@ pub(crate) mod tests {
             last_seq: 0,
             last_message_preview: None,
             bot_handed_off: false,
+            receipts: Default::default(),
+            unread_count: 0,
         }
     }
 

@@ -123,6 +123,20 @@ pub struct PageContext {
     pub locale: Option<String>,
 }
 
+/// The view of a session an audience gets, and whether that audience is
+/// the team (which also sees internal counts such as `unread_count`).
+pub trait SessionView: for<'a> From<&'a ChatSession> {
+    const AGENTS: bool;
+}
+
+impl SessionView for Session {
+    const AGENTS: bool = true;
+}
+
+impl SessionView for PublicSession {
+    const AGENTS: bool = false;
+}
+
 /// A session as agents see it.
 #[derive(Debug, Clone, Serialize, TS, ToSchema)]
 pub struct Session {
@@ -135,6 +149,16 @@ pub struct Session {
     pub last_activity_at: String,
     pub last_seq: i64,
     pub last_message_preview: Option<String>,
+    /// The customer's client has received up to this `seq`.
+    pub customer_delivered_seq: i64,
+    /// The customer has seen up to this `seq`.
+    pub customer_read_seq: i64,
+    /// An agent's client has received up to this `seq`.
+    pub agent_delivered_seq: i64,
+    /// An agent has seen up to this `seq`.
+    pub agent_read_seq: i64,
+    /// Customer messages after `agent_read_seq`.
+    pub unread_count: i64,
 }
 
 impl From<&ChatSession> for Session {
@@ -159,6 +183,11 @@ impl From<&ChatSession> for Session {
             last_activity_at: rfc3339(&s.last_activity_at),
             last_seq: s.last_seq,
             last_message_preview: s.last_message_preview.clone(),
+            customer_delivered_seq: s.receipts.customer_delivered_seq,
+            customer_read_seq: s.receipts.customer_read_seq,
+            agent_delivered_seq: s.receipts.agent_delivered_seq,
+            agent_read_seq: s.receipts.agent_read_seq,
+            unread_count: s.unread_count,
         }
     }
 }
@@ -173,6 +202,15 @@ pub struct PublicSession {
     pub customer: PublicCustomer,
     pub created_at: String,
     pub last_seq: i64,
+    /// The newest message's first characters (the visitor's history list).
+    pub last_message_preview: Option<String>,
+    pub last_activity_at: String,
+    pub customer_delivered_seq: i64,
+    pub customer_read_seq: i64,
+    /// The team's clients have received up to this `seq` (two ticks).
+    pub agent_delivered_seq: i64,
+    /// Someone of the team has seen up to this `seq` (coloured ticks).
+    pub agent_read_seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, TS, ToSchema)]
@@ -193,8 +231,45 @@ impl From<&ChatSession> for PublicSession {
             },
             created_at: rfc3339(&s.created_at),
             last_seq: s.last_seq,
+            last_message_preview: s.last_message_preview.clone(),
+            last_activity_at: rfc3339(&s.last_activity_at),
+            customer_delivered_seq: s.receipts.customer_delivered_seq,
+            customer_read_seq: s.receipts.customer_read_seq,
+            agent_delivered_seq: s.receipts.agent_delivered_seq,
+            agent_read_seq: s.receipts.agent_read_seq,
         }
     }
+}
+
+/// A tenant's settings as its agents see them.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct TenantSettings {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    /// IANA time zone of transcripts (and business hours).
+    pub time_zone: String,
+}
+
+impl From<&chat_domain::Tenant> for TenantSettings {
+    fn from(t: &chat_domain::Tenant) -> Self {
+        Self {
+            id: t.id.to_string(),
+            slug: t.slug.as_str().to_owned(),
+            name: t.name.clone(),
+            time_zone: t.time_zone.name().to_owned(),
+        }
+    }
+}
+
+/// One search hit: the message, its session, and the part of the body
+/// around the match, HTML-escaped, with every matching word in
+/// `<mark>…</mark>`.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct SearchHit {
+    pub message: Message,
+    pub session: Session,
+    pub snippet: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS, ToSchema)]

@@ -10,7 +10,7 @@ use super::conn::{Flow, Handler, Who};
 use super::rate::Refused;
 use crate::error::ApiError;
 use crate::wire::frames::{
-    ResumeFrame, SendFrame, TypingFrame, ack_frame, error_frame, pong_frame, resume_done_frame,
+    ReceiptFrame, ResumeFrame, SendFrame, TypingFrame, ack_frame, error_frame, pong_frame, resume_done_frame,
 };
 use crate::wire::{ClientFrame, decode};
 
@@ -45,6 +45,14 @@ impl Handler {
             Ok(ClientFrame::Typing(f)) => self.typing(session, f).await,
             Ok(ClientFrame::Send(f)) => self.send_message(session, f).await,
             Ok(ClientFrame::Resume(f)) => self.resume(session, f).await,
+            Ok(ClientFrame::Delivered(f)) => {
+                self.receipt(session, f, chat_domain::ReceiptUpdate::delivered)
+                    .await
+            }
+            Ok(ClientFrame::Read(f)) => {
+                self.receipt(session, f, chat_domain::ReceiptUpdate::read)
+                    .await
+            }
             Err((code, message)) => self.send(session, error_frame(code, &message, None)).await,
         }
     }
@@ -116,6 +124,40 @@ impl Handler {
         match res {
             Ok((message, _)) => self.send(session, ack_frame(cid, &message)).await,
             Err(e) => self.send(session, service_error(e, Some(cid))).await,
+        }
+    }
+
+    /// `chat.message.delivered` / `chat.message.read`: the pointer moves
+    /// (never down) and the other side hears of it; nothing is answered
+    /// unless it fails.
+    async fn receipt(
+        &mut self,
+        session: &mut Session,
+        f: ReceiptFrame,
+        update: fn(i64) -> Result<chat_domain::ReceiptUpdate, chat_domain::ValidationError>,
+    ) -> Flow {
+        let update = match update(f.seq) {
+            Ok(u) => u,
+            Err(e) => return self.send(session, service_error(e.into(), None)).await,
+        };
+        let res = match &self.who {
+            Who::Agent(ctx) => match agent_target(f.session_id.as_deref(), None) {
+                Ok(id) => self
+                    .state
+                    .chat
+                    .agent_receipt(ctx, &id, update)
+                    .await
+                    .map(drop),
+                Err(frame) => return self.send(session, frame).await,
+            },
+            Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
+                Ok(()) => self.state.chat.customer_receipt(s, update).await,
+                Err(frame) => return self.send(session, frame).await,
+            },
+        };
+        match res {
+            Ok(()) => Flow::Continue,
+            Err(e) => self.send(session, service_error(e, None)).await,
         }
     }
 

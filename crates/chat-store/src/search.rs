@@ -1,0 +1,307 @@
+//! Full-text search of messages through each database's own index: FTS5 on
+//! SQLite, a `tsvector` with a GIN index on PostgreSQL, `FULLTEXT` on
+//! MySQL/MariaDB (see the migration that creates them).
+//!
+//! The query's terms are letters and digits only (`SearchQuery` makes
+//! them so), and the match expression built from them is always a bound
+//! parameter, never SQL text. The tenant is a condition of the same
+//! statement.
+
+use chat_domain::{
+    AssigneeFilter, MessageHit, MessageSearch, RepoError, RepoResult, SearchCursor, SearchPage,
+    SearchQuery, SearchTerm, TenantId,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
+    Value,
+};
+
+use crate::convert;
+use crate::entity::{chat_session, customer, message};
+use crate::{SeaOrmStore, map_err};
+
+/// Words InnoDB's full-text index leaves out (its default stopword list):
+/// a term made of one can never match there, so it is dropped.
+const INNODB_STOPWORDS: &[&str] = &[
+    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
+    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
+    "when", "where", "who", "will", "with", "und", "www",
+];
+/// InnoDB's `innodb_ft_min_token_size` default.
+const INNODB_MIN_TOKEN: usize = 3;
+
+/// The backend's match expression for the query, or `None` when nothing
+/// of it can match there.
+pub(crate) fn match_text(backend: DbBackend, query: &SearchQuery) -> Option<String> {
+    let parts: Vec<String> = query
+        .terms()
+        .iter()
+        .filter_map(|t| match backend {
+            DbBackend::Sqlite => Some(match t {
+                SearchTerm::Word { word, prefix } => {
+                    format!("\"{word}\"{}", if *prefix { "*" } else { "" })
+                }
+                SearchTerm::Phrase(words) => format!("\"{}\"", words.join(" ")),
+            }),
+            DbBackend::Postgres => Some(match t {
+                SearchTerm::Word { word, prefix } => {
+                    format!("{word}{}", if *prefix { ":*" } else { "" })
+                }
+                SearchTerm::Phrase(words) => format!("({})", words.join(" <-> ")),
+            }),
+            _ => match t {
+                SearchTerm::Word { word, prefix: true } => Some(format!("+{word}*")),
+                SearchTerm::Word { word, .. } => innodb_indexes(word).then(|| format!("+{word}")),
+                SearchTerm::Phrase(words) => words
+                    .iter()
+                    .any(|w| innodb_indexes(w))
+                    .then(|| format!("+\"{}\"", words.join(" "))),
+            },
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(match backend {
+        DbBackend::Postgres => parts.join(" & "),
+        _ => parts.join(" "),
+    })
+}
+
+fn innodb_indexes(word: &str) -> bool {
+    word.chars().count() >= INNODB_MIN_TOKEN && !INNODB_STOPWORDS.contains(&word)
+}
+
+/// SQL with numbered placeholders for PostgreSQL and `?` elsewhere.
+struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
+        self.values.push(v.into());
+        if self.backend == DbBackend::Postgres {
+            self.text.push_str(&format!("${}", self.values.len()));
+        } else {
+            self.text.push('?');
+        }
+        self
+    }
+}
+
+/// `m.<match>` for a message table aliased `m`.
+fn push_match(sql: &mut Sql, text: String) {
+    match sql.backend {
+        DbBackend::Sqlite => sql.push("messages_fts MATCH ").bind(text),
+        DbBackend::Postgres => sql.push("m.body_tsv @@ to_tsquery('simple', ").bind(text).push(")"),
+        _ => sql
+            .push("MATCH(m.body) AGAINST (")
+            .bind(text)
+            .push(" IN BOOLEAN MODE)"),
+    };
+}
+
+/// The condition "one of the session's messages matches", for the
+/// sessions list (`chat_sessions` unaliased), or `None` when nothing can
+/// match.
+pub(crate) fn sessions_matching(
+    backend: DbBackend,
+    tenant: &TenantId,
+    query: &SearchQuery,
+) -> Option<Expr> {
+    let text = match_text(backend, query)?;
+    let mut sql = Sql::new(backend);
+    sql.push("chat_sessions.id IN (SELECT m.session_id FROM ");
+    if backend == DbBackend::Sqlite {
+        sql.push("messages_fts JOIN messages m ON m.rowid = messages_fts.rowid");
+    } else {
+        sql.push("messages m");
+    }
+    sql.push(" WHERE m.tenant_id = ").bind(tenant.as_str()).push(" AND ");
+    push_match(&mut sql, text);
+    sql.push(")");
+    // The subquery is written for `?` placeholders (or `$n` on
+    // PostgreSQL) and bound by the statement it is part of.
+    Some(Expr::cust_with_values(sql.text, sql.values))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HitRow {
+    id: String,
+    sort_key: i64,
+}
+
+impl SeaOrmStore {
+    pub(crate) async fn search_messages(
+        &self,
+        tenant: &TenantId,
+        search: &MessageSearch,
+    ) -> RepoResult<SearchPage> {
+        let db = self.db()?;
+        let backend = db.get_database_backend();
+        let Some(text) = match_text(backend, &search.query) else {
+            return Ok(SearchPage::default());
+        };
+        let mut sql = Sql::new(backend);
+        let sqlite = backend == DbBackend::Sqlite;
+        if sqlite {
+            // FTS5 walks its index newest rowid first, so a page of the
+            // newest hits costs no sort.
+            sql.push(
+                "SELECT m.id AS id, messages_fts.rowid AS sort_key FROM messages_fts \
+                 JOIN messages m ON m.rowid = messages_fts.rowid",
+            );
+        } else {
+            sql.push("SELECT m.id AS id, m.created_at AS sort_key FROM messages m");
+        }
+        sql.push(" JOIN chat_sessions s ON s.id = m.session_id WHERE ");
+        push_match(&mut sql, text);
+        sql.push(" AND m.tenant_id = ").bind(tenant.as_str());
+        if let Some(status) = search.status {
+            sql.push(" AND s.status = ").bind(status.as_str());
+        }
+        match search.assignee {
+            AssigneeFilter::Any => {}
+            AssigneeFilter::Unassigned => {
+                sql.push(" AND s.assigned_agent_id IS NULL");
+            }
+            AssigneeFilter::Agent => {
+                let agent = search.agent_id.as_ref().map(|a| a.as_str().to_owned());
+                sql.push(" AND s.assigned_agent_id = ")
+                    .bind(agent.unwrap_or_default());
+            }
+        }
+        if let Some(from) = search.from {
+            sql.push(" AND m.created_at >= ")
+                .bind(convert::to_micros(from));
+        }
+        if let Some(to) = search.to {
+            sql.push(" AND m.created_at < ").bind(convert::to_micros(to));
+        }
+        if let Some(c) = &search.cursor {
+            if sqlite {
+                sql.push(" AND messages_fts.rowid < ").bind(c.key);
+            } else {
+                sql.push(" AND (m.created_at < ")
+                    .bind(c.key)
+                    .push(" OR (m.created_at = ")
+                    .bind(c.key)
+                    .push(" AND m.id < ")
+                    .bind(c.id.clone())
+                    .push("))");
+            }
+        }
+        if sqlite {
+            sql.push(" ORDER BY messages_fts.rowid DESC");
+        } else {
+            sql.push(" ORDER BY m.created_at DESC, m.id DESC");
+        }
+        let limit = search.limit.clamp(1, 100);
+        sql.push(" LIMIT ").bind(limit as i64 + 1);
+
+        let mut rows = HitRow::find_by_statement(Statement::from_sql_and_values(
+            backend, sql.text, sql.values,
+        ))
+        .all(db)
+        .await
+        .map_err(map_err)?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| SearchCursor {
+                key: r.sort_key,
+                id: r.id.clone(),
+            })
+        } else {
+            None
+        };
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let messages = message::Entity::find()
+            .filter(message::Column::TenantId.eq(tenant.as_str()))
+            .filter(message::Column::Id.is_in(ids.iter().copied()))
+            .all(db)
+            .await
+            .map_err(map_err)?;
+        let session_ids: Vec<&str> = messages.iter().map(|m| m.session_id.as_str()).collect();
+        let sessions = chat_session::Entity::find()
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::Id.is_in(session_ids))
+            .find_also_related(customer::Entity)
+            .all(db)
+            .await
+            .map_err(map_err)?;
+        let mut hits = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(m) = messages.iter().find(|m| m.id == row.id) else {
+                continue;
+            };
+            let Some((s, Some(c))) = sessions.iter().find(|(s, _)| s.id == m.session_id) else {
+                return Err(RepoError::Other(format!(
+                    "message {} has no session",
+                    m.id
+                )));
+            };
+            hits.push(MessageHit {
+                message: convert::message(m.clone())?,
+                session: convert::session(s.clone(), c.clone())?,
+            });
+        }
+        Ok(SearchPage { hits, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(raw: &str) -> SearchQuery {
+        SearchQuery::parse(raw).expect("SearchQuery::parse")
+    }
+
+    #[test]
+    fn each_backend_gets_its_own_syntax() {
+        let query = q(r#"refun* "late delivery" kettle"#);
+        assert_eq!(
+            match_text(DbBackend::Sqlite, &query).as_deref(),
+            Some(r#""refun"* "late delivery" "kettle""#)
+        );
+        assert_eq!(
+            match_text(DbBackend::Postgres, &query).as_deref(),
+            Some("refun:* & (late <-> delivery) & kettle")
+        );
+        assert_eq!(
+            match_text(DbBackend::MySql, &query).as_deref(),
+            Some(r#"+refun* +"late delivery" +kettle"#)
+        );
+    }
+
+    #[test]
+    fn words_innodb_does_not_index_are_dropped_there_only() {
+        let query = q("the ox kettle");
+        assert_eq!(
+            match_text(DbBackend::MySql, &query).as_deref(),
+            Some("+kettle")
+        );
+        assert_eq!(
+            match_text(DbBackend::Sqlite, &query).as_deref(),
+            Some(r#""the" "ox" "kettle""#)
+        );
+        assert_eq!(match_text(DbBackend::MySql, &q("the")), None);
+        assert_eq!(match_text(DbBackend::Sqlite, &q("%")), None);
+    }
+}
