@@ -60,6 +60,10 @@ fn describe() {
         "chat_delivery_seconds",
         "From a message's commit to its write to each socket"
     );
+    describe_histogram!(
+        "chat_delivery_ack_seconds",
+        "From a message's commit to the other side's client acknowledging it (chat.message.delivered), by the side that acknowledged"
+    );
     describe_counter!(
         "chat_slow_consumer_disconnects_total",
         "Sockets cut because their client did not read"

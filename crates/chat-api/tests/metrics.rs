@@ -15,7 +15,7 @@ use chat_api::configuration::Settings;
 use chat_api::startup::Application;
 use chat_domain::Role;
 use chat_store::testing::{Backend, TestDatabase};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -325,6 +325,44 @@ async fn the_metrics_count_exactly_what_a_scripted_flow_did() {
     assert!(latencies >= 60.0, "{latencies}");
     assert_eq!(value(&m, "chat_build_info", &[]), 1.0);
     assert!(m.iter().any(|(n, _, _)| n == "chat_db_pool_connections"));
+
+    // Receipts measure delivery end to end: the first customer acknowledges
+    // its 10 messages (5 of them the agent's), an agent reads the 5 of the
+    // customer.
+    let (_, sid0, socket0) = &mut customers[0];
+    let frame = |kind: &str, payload: Value| {
+        tokio_tungstenite::tungstenite::Message::Text(
+            json!({ "type": kind, "payload": payload }).to_string().into(),
+        )
+    };
+    socket0
+        .send(frame("chat.message.delivered", json!({ "seq": 10 })))
+        .await
+        .expect("a receipt");
+    agent_a
+        .send(frame(
+            "chat.message.read",
+            json!({ "session_id": sid0, "seq": 10 }),
+        ))
+        .await
+        .expect("a receipt");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let m = loop {
+        let m = flow.scrape().await;
+        let acks = |side| value(&m, "chat_delivery_ack_seconds_count", &[("side", side)]);
+        if acks("customer") >= 5.0 && acks("agent") >= 5.0 {
+            break m;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "receipts not measured");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for side in ["customer", "agent"] {
+        assert_eq!(
+            value(&m, "chat_delivery_ack_seconds_count", &[("side", side)]),
+            5.0,
+            "{side}"
+        );
+    }
 }
 
 /// Every metric the Grafana dashboard (deploy/grafana/chat.json) queries

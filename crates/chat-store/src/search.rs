@@ -31,12 +31,45 @@ const INNODB_STOPWORDS: &[&str] = &[
 /// InnoDB's `innodb_ft_min_token_size` default.
 const INNODB_MIN_TOKEN: usize = 3;
 
-/// The backend's match expression for the query, or `None` when nothing
-/// of it can match there.
-pub(crate) fn match_text(backend: DbBackend, query: &SearchQuery) -> Option<String> {
+/// How a query is matched on a backend: its full-text expression, and on
+/// MySQL the terms its index cannot hold (words shorter than its minimum
+/// token size, stopwords), matched with an escaped `LIKE` instead.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Match {
+    text: Option<String>,
+    like: Vec<String>,
+}
+
+/// How the query matches on the backend, or `None` when it has no terms.
+pub(crate) fn match_of(backend: DbBackend, query: &SearchQuery) -> Option<Match> {
+    if query.is_empty() {
+        return None;
+    }
+    let mut like = Vec::new();
+    if backend == DbBackend::MySql {
+        for t in query.terms() {
+            let words = t.words();
+            let short_prefix =
+                matches!(t, SearchTerm::Word { word, prefix: true } if word.chars().count() < INNODB_MIN_TOKEN);
+            let unindexed = matches!(t, SearchTerm::Word { prefix: false, .. } | SearchTerm::Phrase(_))
+                && words.iter().any(|w| !innodb_indexes(w));
+            if short_prefix || unindexed {
+                like.push(words.join(" "));
+            }
+        }
+    }
+    Some(Match {
+        text: match_text(backend, query, &like),
+        like,
+    })
+}
+
+/// The backend's full-text expression of the terms not in `like`.
+fn match_text(backend: DbBackend, query: &SearchQuery, like: &[String]) -> Option<String> {
     let parts: Vec<String> = query
         .terms()
         .iter()
+        .filter(|t| !like.contains(&t.words().join(" ")))
         .filter_map(|t| match backend {
             DbBackend::Sqlite => Some(match t {
                 SearchTerm::Word { word, prefix } => {
@@ -50,14 +83,12 @@ pub(crate) fn match_text(backend: DbBackend, query: &SearchQuery) -> Option<Stri
                 }
                 SearchTerm::Phrase(words) => format!("({})", words.join(" <-> ")),
             }),
-            _ => match t {
-                SearchTerm::Word { word, prefix: true } => Some(format!("+{word}*")),
-                SearchTerm::Word { word, .. } => innodb_indexes(word).then(|| format!("+{word}")),
-                SearchTerm::Phrase(words) => words
-                    .iter()
-                    .any(|w| innodb_indexes(w))
-                    .then(|| format!("+\"{}\"", words.join(" "))),
-            },
+            _ => Some(match t {
+                SearchTerm::Word { word, prefix } => {
+                    format!("+{word}{}", if *prefix { "*" } else { "" })
+                }
+                SearchTerm::Phrase(words) => format!("+\"{}\"", words.join(" ")),
+            }),
         })
         .collect();
     if parts.is_empty() {
@@ -105,16 +136,33 @@ impl Sql {
     }
 }
 
-/// `m.<match>` for a message table aliased `m`.
-fn push_match(sql: &mut Sql, text: String) {
-    match sql.backend {
-        DbBackend::Sqlite => sql.push("messages_fts MATCH ").bind(text),
-        DbBackend::Postgres => sql.push("m.body_tsv @@ to_tsquery('simple', ").bind(text).push(")"),
-        _ => sql
-            .push("MATCH(m.body) AGAINST (")
-            .bind(text)
-            .push(" IN BOOLEAN MODE)"),
-    };
+/// The match condition for a message table aliased `m`.
+fn push_match(sql: &mut Sql, m: Match) {
+    let mut first = true;
+    if let Some(text) = m.text {
+        match sql.backend {
+            DbBackend::Sqlite => sql.push("messages_fts MATCH ").bind(text),
+            DbBackend::Postgres => sql
+                .push("m.body_tsv @@ to_tsquery('simple', ")
+                .bind(text)
+                .push(")"),
+            _ => sql
+                .push("MATCH(m.body) AGAINST (")
+                .bind(text)
+                .push(" IN BOOLEAN MODE)"),
+        };
+        first = false;
+    }
+    // MySQL's default collations compare case-insensitively.
+    for words in m.like {
+        if !first {
+            sql.push(" AND ");
+        }
+        sql.push("m.body LIKE ")
+            .bind(crate::sessions::contains_pattern(&words))
+            .push(" ESCAPE '!'");
+        first = false;
+    }
 }
 
 /// The condition "one of the session's messages matches", for the
@@ -125,7 +173,7 @@ pub(crate) fn sessions_matching(
     tenant: &TenantId,
     query: &SearchQuery,
 ) -> Option<Expr> {
-    let text = match_text(backend, query)?;
+    let m = match_of(backend, query)?;
     let mut sql = Sql::new(backend);
     sql.push("chat_sessions.id IN (SELECT m.session_id FROM ");
     if backend == DbBackend::Sqlite {
@@ -134,7 +182,7 @@ pub(crate) fn sessions_matching(
         sql.push("messages m");
     }
     sql.push(" WHERE m.tenant_id = ").bind(tenant.as_str()).push(" AND ");
-    push_match(&mut sql, text);
+    push_match(&mut sql, m);
     sql.push(")");
     // The subquery is written for `?` placeholders (or `$n` on
     // PostgreSQL) and bound by the statement it is part of.
@@ -155,7 +203,7 @@ impl SeaOrmStore {
     ) -> RepoResult<SearchPage> {
         let db = self.db()?;
         let backend = db.get_database_backend();
-        let Some(text) = match_text(backend, &search.query) else {
+        let Some(m) = match_of(backend, &search.query) else {
             return Ok(SearchPage::default());
         };
         let mut sql = Sql::new(backend);
@@ -171,7 +219,7 @@ impl SeaOrmStore {
             sql.push("SELECT m.id AS id, m.created_at AS sort_key FROM messages m");
         }
         sql.push(" JOIN chat_sessions s ON s.id = m.session_id WHERE ");
-        push_match(&mut sql, text);
+        push_match(&mut sql, m);
         sql.push(" AND m.tenant_id = ").bind(tenant.as_str());
         if let Some(status) = search.status {
             sql.push(" AND s.status = ").bind(status.as_str());
@@ -273,35 +321,50 @@ mod tests {
         SearchQuery::parse(raw).expect("SearchQuery::parse")
     }
 
+    fn text(backend: DbBackend, raw: &str) -> Option<String> {
+        match_of(backend, &q(raw)).and_then(|m| m.text)
+    }
+
     #[test]
     fn each_backend_gets_its_own_syntax() {
-        let query = q(r#"refun* "late delivery" kettle"#);
+        let raw = r#"refun* "late delivery" kettle"#;
         assert_eq!(
-            match_text(DbBackend::Sqlite, &query).as_deref(),
+            text(DbBackend::Sqlite, raw).as_deref(),
             Some(r#""refun"* "late delivery" "kettle""#)
         );
         assert_eq!(
-            match_text(DbBackend::Postgres, &query).as_deref(),
+            text(DbBackend::Postgres, raw).as_deref(),
             Some("refun:* & (late <-> delivery) & kettle")
         );
         assert_eq!(
-            match_text(DbBackend::MySql, &query).as_deref(),
+            text(DbBackend::MySql, raw).as_deref(),
             Some(r#"+refun* +"late delivery" +kettle"#)
         );
     }
 
     #[test]
-    fn words_innodb_does_not_index_are_dropped_there_only() {
-        let query = q("the ox kettle");
+    fn words_innodb_does_not_index_are_matched_with_like_there_only() {
         assert_eq!(
-            match_text(DbBackend::MySql, &query).as_deref(),
-            Some("+kettle")
+            match_of(DbBackend::MySql, &q("the ox kettle re*")),
+            Some(Match {
+                text: Some("+kettle".into()),
+                like: vec!["the".into(), "ox".into(), "re".into()],
+            })
         );
         assert_eq!(
-            match_text(DbBackend::Sqlite, &query).as_deref(),
-            Some(r#""the" "ox" "kettle""#)
+            match_of(DbBackend::Sqlite, &q("the ox kettle")),
+            Some(Match {
+                text: Some(r#""the" "ox" "kettle""#.into()),
+                like: vec![],
+            })
         );
-        assert_eq!(match_text(DbBackend::MySql, &q("the")), None);
-        assert_eq!(match_text(DbBackend::Sqlite, &q("%")), None);
+        assert_eq!(
+            match_of(DbBackend::MySql, &q("50%")),
+            Some(Match {
+                text: None,
+                like: vec!["50".into()],
+            })
+        );
+        assert_eq!(match_of(DbBackend::Sqlite, &q("%")), None);
     }
 }

@@ -22,7 +22,7 @@ use crate::{SeaOrmStore, map_err};
 const LIKE_ESCAPE: char = '!';
 
 /// `%q%` with the wildcards of `q` made literal, lowercased.
-fn contains_pattern(q: &str) -> String {
+pub(crate) fn contains_pattern(q: &str) -> String {
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
     for c in q.to_lowercase().chars() {

@@ -17,11 +17,43 @@ export type Customer = { id: string, name: string | null, email: string | null, 
 
 export type PageContext = { page_url: string | null, referrer: string | null, user_agent: string | null, locale: string | null, };
 
-export type Session = { id: string, status: SessionStatus, customer: Customer, assigned_agent: AgentRefView | null, context: PageContext, created_at: string, last_activity_at: string, last_seq: number, last_message_preview: string | null, };
+export type Session = { id: string, status: SessionStatus, customer: Customer, assigned_agent: AgentRefView | null, context: PageContext, created_at: string, last_activity_at: string, last_seq: number, last_message_preview: string | null, 
+/**
+ * The customer's client has received up to this `seq`.
+ */
+customer_delivered_seq: number, 
+/**
+ * The customer has seen up to this `seq`.
+ */
+customer_read_seq: number, 
+/**
+ * An agent's client has received up to this `seq`.
+ */
+agent_delivered_seq: number, 
+/**
+ * An agent has seen up to this `seq`.
+ */
+agent_read_seq: number, 
+/**
+ * Customer messages after `agent_read_seq`.
+ */
+unread_count: number, };
 
 export type PublicCustomer = { name: string | null, email: string | null, };
 
-export type PublicSession = { id: string, status: SessionStatus, assigned_agent_name: string | null, customer: PublicCustomer, created_at: string, last_seq: number, };
+export type PublicSession = { id: string, status: SessionStatus, assigned_agent_name: string | null, customer: PublicCustomer, created_at: string, last_seq: number, 
+/**
+ * The newest message's first characters (the visitor's history list).
+ */
+last_message_preview: string | null, last_activity_at: string, customer_delivered_seq: number, customer_read_seq: number, 
+/**
+ * The team's clients have received up to this `seq` (two ticks).
+ */
+agent_delivered_seq: number, 
+/**
+ * Someone of the team has seen up to this `seq` (coloured ticks).
+ */
+agent_read_seq: number, };
 
 export type Agent = { id: string, name: string, email: string, role: Role, 
 /**
@@ -65,7 +97,12 @@ export type CustomerInput = { name?: string, email?: string, attributes?: Record
 
 export type ContextInput = { page_url?: string, referrer?: string, locale?: string, };
 
-export type StartSessionRequest = { tenant_id: string, customer?: CustomerInput, context?: ContextInput, };
+export type StartSessionRequest = { tenant_id: string, customer?: CustomerInput, context?: ContextInput, 
+/**
+ * The token a previous session gave this browser: the new session
+ * then belongs to the same customer (a returning visitor).
+ */
+visitor_token?: string, };
 
 export type SendMessageRequest = { 
 /**
@@ -89,7 +126,12 @@ export type ArticleRequest = { title: string, body: string, keywords?: Array<str
 
 export type BotRequest = { mode: string, name?: string, };
 
-export type StartSessionResponse = { session_key: string, session: PublicSession, };
+export type StartSessionResponse = { session_key: string, 
+/**
+ * Kept by the browser and sent with its next start: the same
+ * customer, with their earlier conversations.
+ */
+visitor_token: string, session: PublicSession, };
 
 export type PublicSessionResponse = { session: PublicSession, };
 
@@ -225,7 +267,7 @@ export type ErrorPayload = { code: string, message: string,
  */
 client_msg_id?: string, };
 
-export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
+export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.receipt", "payload": ReceiptPayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
 
 export type TypingFrame = { 
 /**
@@ -237,7 +279,7 @@ export type SendFrame = { session_id?: string, body: string, client_msg_id: stri
 
 export type ResumeFrame = { session_id?: string, after_seq: number, };
 
-export type ClientFrame = { "type": "chat.typing", "payload": TypingFrame } | { "type": "chat.message.send", "payload": SendFrame } | { "type": "chat.resume", "payload": ResumeFrame } | { "type": "ping" };
+export type ClientFrame = { "type": "chat.typing", "payload": TypingFrame } | { "type": "chat.message.send", "payload": SendFrame } | { "type": "chat.resume", "payload": ResumeFrame } | { "type": "chat.message.delivered", "payload": ReceiptFrame } | { "type": "chat.message.read", "payload": ReceiptFrame } | { "type": "ping" };
 
 /** Every frame an agent's socket receives. */
 export type AgentFrame = ServerFrame<Session>;

@@ -393,6 +393,16 @@ impl WsClient {
         }
     }
 
+    /// The payload of the next frame of this type, skipping others.
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let f = self.next_frame().await;
+            if f["type"] == kind {
+                return f["payload"].clone();
+            }
+        }
+    }
+
     pub async fn expect(&mut self, kind: &str) -> Value {
         let f = self.next_event().await;
         assert_eq!(f["type"], kind, "unexpected frame {f}");
