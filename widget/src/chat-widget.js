@@ -35,6 +35,12 @@
       closedNote: 'This conversation has ended.',
       unread: '{n} unread',
       you: 'You',
+      history: 'Earlier conversations',
+      none: 'No earlier conversations.',
+      back: 'Back',
+      again: 'Start a new conversation',
+      download: 'Download transcript',
+      sent: 'Sent', delivered: 'Delivered', read: 'Read',
     },
   };
 
@@ -52,6 +58,11 @@
     '.right .panel{right:0}.left .panel{left:0}' +
     '.head{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}' +
     '.head h2{font-size:16px;font-weight:600;flex:1}' +
+    '.hb,.dl{color:#fff;font-size:16px;text-decoration:none;width:24px;text-align:center}.dl[hidden],.hl[hidden],.again[hidden]{display:none}' +
+    '.m[data-r]::after{content:"\\2713";font-size:11px;margin-left:6px;opacity:.75}.m[data-r="2"]::after,.m[data-r="3"]::after{content:"\\2713\\2713"}.m[data-r="3"]::after{color:#a5f3fc;opacity:1}' +
+    '.hl{position:absolute;inset:52px 0 0;background:#fff;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px}' +
+    '.hl button.s{text-align:left;border:1px solid #e5e7eb;border-radius:8px;padding:8px}.hl small{display:block;color:#6b7280}' +
+    '.again{margin:6px auto;padding:6px 10px;border-radius:8px;background:var(--c);color:#fff}' +
     '.state{font-size:12px;opacity:.9}' +
     '.x{color:#fff;font-size:22px;line-height:1;width:28px;height:28px}' +
     '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f9fafb}' +
@@ -104,8 +115,11 @@
     ['title', 'greeting', 'placeholder'].forEach(function (k) { if (o[k] != null) this.t[k] = o[k]; }, this);
     this.o = o;
     this.storeKey = 'callcenterchat:' + o.tenantId + ':session';
+    this.visitorKey = 'callcenterchat:' + o.tenantId + ':visitor';
     this.key = null;
-    try { this.key = global.localStorage.getItem(this.storeKey); } catch (e) { /* storage blocked */ }
+    try { this.key = global.localStorage.getItem(this.storeKey); this.visitor = global.localStorage.getItem(this.visitorKey); } catch (e) { /* storage blocked */ }
+    this.peer = { d: 0, r: 0 }; // the team's delivered and read pointers
+    this.acked = { d: 0, r: 0 }; // what this widget reported
     this.user = o.user || null;
     this.seen = {}; // seq -> element
     this.contig = 0; // every seq up to here is shown
@@ -148,7 +162,20 @@
     var x = el('button', 'x', '×');
     x.type = 'button';
     x.setAttribute('aria-label', t.close);
-    head.appendChild(h); head.appendChild(state); head.appendChild(x);
+    var hb = el('button', 'hb', '\u21BA');
+    hb.type = 'button';
+    hb.setAttribute('aria-label', t.history);
+    hb.title = t.history;
+    var dl = el('a', 'dl', '\u2913');
+    dl.setAttribute('aria-label', t.download);
+    dl.title = t.download;
+    dl.hidden = true;
+    head.appendChild(h); head.appendChild(state); head.appendChild(hb); head.appendChild(dl); head.appendChild(x);
+    var hl = el('div', 'hl');
+    hl.hidden = true;
+    var again = el('button', 'again', t.again);
+    again.type = 'button';
+    again.hidden = true;
     var log = el('div', 'log');
     log.setAttribute('role', 'log');
     log.setAttribute('aria-live', 'polite');
@@ -162,10 +189,16 @@
     var go = el('button', 'go', t.send);
     go.type = 'submit';
     form.appendChild(input); form.appendChild(go);
-    panel.appendChild(head); panel.appendChild(log); panel.appendChild(typing); panel.appendChild(form);
+    panel.appendChild(head); panel.appendChild(log); panel.appendChild(again); panel.appendChild(typing); panel.appendChild(form); panel.appendChild(hl);
     r.appendChild(panel); r.appendChild(bubble);
     root.appendChild(r);
-    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h };
+    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h, hl: hl, dl: dl, again: again };
+    hb.addEventListener('click', function () { hl.hidden ? self.history() : (hl.hidden = true); });
+    again.addEventListener('click', function () { self.startOver(); });
+    this.onSeen = function () { self.markRead(); };
+    global.addEventListener('focus', this.onSeen);
+    document.addEventListener('visibilitychange', this.onSeen);
+    this.link();
     bubble.addEventListener('click', function () { self.toggle(); });
     x.addEventListener('click', function () { self.close(); });
     form.addEventListener('submit', function (e) { e.preventDefault(); self.submit(); });
@@ -204,6 +237,7 @@
     this.unread = 0;
     this.badge();
     e.input.focus();
+    this.markRead();
     if (!this.greeted && this.t.greeting && !this.key) {
       this.greeted = true;
       this.note(this.t.greeting);
@@ -256,12 +290,15 @@
     if (this.user && this.user.email) customer.email = String(this.user.email);
     this.starting = this.http('POST', '/api/v1/public/chat/sessions', {
       tenant_id: this.o.tenantId,
+      visitor_token: this.visitor || undefined,
       customer: customer,
       context: { page_url: String(global.location.href).slice(0, 2048), referrer: document.referrer ? document.referrer.slice(0, 2048) : undefined, locale: (navigator.language || '').slice(0, 35) || undefined },
     }).then(function (data) {
       self.key = data.session_key;
-      try { global.localStorage.setItem(self.storeKey, self.key); } catch (e) { /* storage blocked */ }
+      self.visitor = data.visitor_token;
+      try { global.localStorage.setItem(self.storeKey, self.key); global.localStorage.setItem(self.visitorKey, self.visitor); } catch (e) { /* storage blocked */ }
       self.starting = null;
+      self.link();
       self.connect();
       return self.key;
     }, function (err) { self.starting = null; throw err; });
@@ -279,7 +316,101 @@
 
   P.forget = function () {
     this.key = null;
+    this.link();
     try { global.localStorage.removeItem(this.storeKey); } catch (e) { /* storage blocked */ }
+  };
+
+  P.path = function (rest) { return '/api/v1/public/chat/sessions/' + encodeURIComponent(this.key) + rest; };
+
+  /** The transcript link, once there is a conversation. */
+  P.link = function () {
+    var dl = this.els.dl;
+    dl.hidden = !this.key;
+    if (this.key) dl.href = this.o.apiUrl + this.path('/transcript?format=txt');
+  };
+
+  /** A closed conversation makes way for a new one (the same visitor). */
+  P.startOver = function () {
+    if (this.ws) { var ws = this.ws; this.ws = null; ws.close(1000); }
+    this.forget();
+    this.els.log.textContent = '';
+    this.seen = {}; this.contig = 0; this.peer = { d: 0, r: 0 }; this.acked = { d: 0, r: 0 };
+    this.els.again.hidden = true;
+    this.els.hl.hidden = true;
+    this.els.input.focus();
+  };
+
+  /** The visitor's earlier conversations, newest first, read-only. */
+  P.history = function () {
+    var self = this, hl = this.els.hl, t = this.t;
+    hl.hidden = false;
+    hl.textContent = '';
+    var back = el('button', 'again', t.back);
+    back.type = 'button';
+    back.addEventListener('click', function () { hl.hidden = true; });
+    hl.appendChild(back);
+    var creds = { tenant_id: this.o.tenantId, visitor_token: this.visitor || '-' };
+    this.http('POST', '/api/v1/public/visitor/sessions', creds).catch(function () { return { sessions: [] }; }).then(function (data) {
+      var list = (data.sessions || []).filter(function (s) { return !self.key || s.id !== self.sessionId; });
+      if (!list.length) hl.appendChild(el('p', 'note', t.none));
+      list.forEach(function (s) {
+        var b = el('button', 's', s.last_message_preview || '…');
+        b.type = 'button';
+        b.setAttribute('data-session', s.id);
+        b.appendChild(el('small', null, new Date(s.created_at).toLocaleString()));
+        b.addEventListener('click', function () {
+          self.http('POST', '/api/v1/public/visitor/sessions/' + encodeURIComponent(s.id) + '/messages', creds).then(function (d) {
+            hl.textContent = '';
+            hl.appendChild(back);
+            (d.messages || []).forEach(function (m) {
+              var n = el('div', 'm ' + m.sender_type);
+              if (m.sender_type !== 'customer') n.appendChild(el('span', 'who', m.sender_name));
+              n.appendChild(document.createTextNode(m.body));
+              hl.appendChild(n);
+            });
+          });
+        });
+        hl.appendChild(b);
+      });
+    });
+  };
+
+  /** The team's pointers, after a (re)connect. */
+  P.pointers = function () {
+    var self = this;
+    if (!this.key) return;
+    this.http('GET', this.path('')).then(function (d) {
+      self.sessionId = d.session.id;
+      self.receipt(d.session.agent_delivered_seq, d.session.agent_read_seq);
+      if (d.session.status === 'closed') self.els.again.hidden = false;
+    }, function () { /* next time */ });
+  };
+
+  P.receipt = function (d, r) {
+    this.peer.d = Math.max(this.peer.d, d || 0);
+    this.peer.r = Math.max(this.peer.r, r || 0);
+    for (var s in this.seen) {
+      var n = this.seen[s];
+      if (n.getAttribute('data-r')) n.setAttribute('data-r', +s <= this.peer.r ? 3 : +s <= this.peer.d ? 2 : 1);
+    }
+  };
+
+  /** Reports receipt of everything shown, a few times a second at most. */
+  P.ackLater = function () {
+    var self = this;
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(function () {
+      self.ackTimer = null;
+      if (self.contig > self.acked.d && self.sendFrame('chat.message.delivered', { seq: self.contig })) self.acked.d = self.contig;
+    }, 250);
+  };
+
+  /** Reports reading when a person can see the thread. */
+  P.markRead = function () {
+    var seen = !this.els.panel.hidden && document.visibilityState !== 'hidden' && document.hasFocus();
+    if (seen && this.contig > this.acked.r && this.sendFrame('chat.message.read', { seq: this.contig })) {
+      this.acked.r = this.acked.d = Math.max(this.acked.d, this.contig);
+    }
   };
 
   P.fetchAfter = function () {
@@ -307,6 +438,8 @@
       self.attempt = 0;
       self.stopPolling();
       self.setState('live');
+      self.acked = { d: 0, r: 0 };
+      self.pointers();
       self.sendFrame('chat.resume', { after_seq: self.contig });
       Object.keys(self.pending).forEach(function (id) { if (!self.pending[id].failed) self.sendFrame('chat.message.send', { body: self.pending[id].body, client_msg_id: id }); });
     };
@@ -365,7 +498,9 @@
     else if (type === 'chat.resume.done' && p.more) this.sendFrame('chat.resume', { after_seq: p.last_seq });
     else if (type === 'chat.resync') this.sendFrame('chat.resume', { after_seq: this.contig });
     else if (type === 'chat.agent.joined') { this.agentName = p.agent_name; this.note(fmt(this.t.joined, { name: p.agent_name })); }
-    else if (type === 'chat.session.closed') this.note(this.t.closedNote);
+    else if (type === 'chat.session.closed') { this.note(this.t.closedNote); this.els.again.hidden = false; }
+    else if (type === 'chat.receipt' && p.side === 'agent') this.receipt(p.delivered_seq, p.read_seq);
+    else if (type === 'chat.resume.done') { this.ackLater(); this.markRead(); }
     else if (type === 'chat.typing' && p.sender_type !== 'customer') this.showTyping(p.name, p.is_typing);
     else if (type === 'error' && p.client_msg_id && this.pending[p.client_msg_id]) this.markFailed(p.client_msg_id);
   };
@@ -386,6 +521,7 @@
     var node = el('div', 'm ' + (m.sender_type || 'agent'));
     node.setAttribute('data-seq', m.seq);
     if (m.sender_type !== 'customer') node.appendChild(el('span', 'who', m.sender_name));
+    else node.setAttribute('data-r', m.seq <= this.peer.r ? 3 : m.seq <= this.peer.d ? 2 : 1);
     node.appendChild(document.createTextNode(m.body));
     // Before the next higher seq already shown, else before the pending
     // messages at the bottom.
@@ -398,6 +534,8 @@
     if (m.sender_type !== 'customer') {
       if (this.els.panel.hidden) { this.unread += 1; this.badge(); }
       if (m.sender_type === 'agent') this.els.typing.hidden = true;
+      this.ackLater();
+      this.markRead();
     }
     this.scroll();
     this.emit('message', m);
@@ -462,6 +600,9 @@
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.typingIdle);
     this.stopPolling();
+    clearTimeout(this.ackTimer);
+    global.removeEventListener('focus', this.onSeen);
+    document.removeEventListener('visibilitychange', this.onSeen);
     if (this.ws) { var ws = this.ws; this.ws = null; ws.close(1000); }
     this.host.remove();
   };

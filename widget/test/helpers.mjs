@@ -165,6 +165,7 @@ export async function agentSocket(api, token) {
         waiters.push(w);
       });
     },
+    send(type, payload) { ws.send(JSON.stringify({ type, payload })); },
     close() { ws.close(); },
   };
 }

@@ -257,3 +257,72 @@ test('after a cluster bridge outage the widget answers chat.resync with chat.res
     assert.equal(JSON.parse(resume[1]).payload.after_seq, 1, 'from its last seq');
   } finally { await t.done(); forgetPrefix(prefix); }
 });
+
+test('ticks show stored, delivered and read, and the widget reports what the visitor saw', async () => {
+  const t = await setup();
+  try {
+    const token = await login(t.server.url);
+    const agent = await agentSocket(t.server.url, token);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    await sendFromWidget(t.page, 'tick me');
+    const got = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === 'tick me');
+    const sid = got.payload.session_id;
+    const mine = t.page.locator('call-center-chat .m.customer[data-seq="1"]');
+    await t.page.locator('call-center-chat .m.customer[data-seq="1"][data-r="1"]').waitFor();
+    agent.send('chat.message.delivered', { session_id: sid, seq: 1 });
+    await t.page.locator('call-center-chat .m.customer[data-seq="1"][data-r="2"]').waitFor();
+    agent.send('chat.message.read', { session_id: sid, seq: 1 });
+    await t.page.locator('call-center-chat .m.customer[data-seq="1"][data-r="3"]').waitFor();
+    const tick = await mine.evaluate((n) => getComputedStyle(n, '::after').content);
+    assert.match(tick, /\u2713\u2713/);
+
+    // The agent's reply: the open, focused widget reports it delivered and read.
+    await agentSend(t.server.url, token, sid, 'seen?');
+    const read = await agent.waitFor((f) => f.type === 'chat.receipt' && f.payload.side === 'customer' && f.payload.read_seq >= 2);
+    assert.equal(read.payload.delivered_seq, 2);
+    // A reload keeps the ticks: the pointers come from the server.
+    await t.page.reload();
+    await t.page.locator('call-center-chat .bubble').click();
+    await t.page.locator('call-center-chat .m.customer[data-seq="1"][data-r="3"]').waitFor();
+    agent.close();
+  } finally { await t.done(); }
+});
+
+test('a returning visitor starts anew after a closed chat and reads the earlier one', async () => {
+  const t = await setup();
+  try {
+    const token = await login(t.server.url);
+    const agent = await agentSocket(t.server.url, token);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    await sendFromWidget(t.page, 'my kettle broke');
+    const first = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === 'my kettle broke');
+    const sid = first.payload.session_id;
+    await agentSend(t.server.url, token, sid, 'we will replace it');
+    const href = await t.page.locator('call-center-chat .dl').getAttribute('href');
+    assert.match(href, /\/api\/v1\/public\/chat\/sessions\/[0-9a-f]{64}\/transcript\?format=txt$/);
+    const file = await (await fetch(href)).text();
+    assert.match(file, /my kettle broke[\s\S]*we will replace it/);
+
+    const closed = await fetch(`${t.server.url}/api/v1/chat/sessions/${sid}/close`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(closed.status, 200);
+    await t.page.locator('call-center-chat .again', { hasText: 'Start a new conversation' }).click();
+    await sendFromWidget(t.page, 'another question');
+    const second = await agent.waitFor((f) => f.type === 'chat.message.new' && f.payload.body === 'another question');
+    assert.notEqual(second.payload.session_id, sid);
+    // The same customer: the agents see the first conversation in the history.
+    const hist = await (await fetch(`${t.server.url}/api/v1/chat/sessions/${second.payload.session_id}/history`, { headers: { authorization: `Bearer ${token}` } })).json();
+    assert.deepEqual(hist.sessions.map((s) => s.id), [sid]);
+
+    await t.page.locator('call-center-chat .hb').click();
+    const earlier = t.page.locator(`call-center-chat .hl button[data-session="${sid}"]`);
+    await earlier.waitFor();
+    assert.match(await earlier.textContent(), /we will replace it/);
+    assert.equal(await t.page.locator('call-center-chat .hl button.s').count(), 1);
+    await earlier.click();
+    await t.page.locator('call-center-chat .hl .m.customer', { hasText: 'my kettle broke' }).waitFor();
+    await t.page.locator('call-center-chat .hl .m.agent', { hasText: 'we will replace it' }).waitFor();
+    agent.close();
+  } finally { await t.done(); }
+});
