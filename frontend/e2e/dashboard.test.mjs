@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  startServer, hostPage, widgetPage, launch, clusterEnv, bridgeUp, killBridge, forgetPrefix,
+  startServer, hostPage, widgetPage, launch, clusterEnv, bridgeUp, killBridge, forgetPrefix, login, setBot,
 } from '../../widget/test/helpers.mjs';
 
 let browser;
@@ -243,5 +243,56 @@ test('after a cluster bridge outage the dashboard resumes its conversations and 
     await server.stop();
     server.cleanup();
     forgetPrefix(prefix);
+  }
+});
+
+test('unread badges are the team\'s, ticks show what the customer saw, and search jumps to the message', async () => {
+  const server = await startServer();
+  const ctxA = await browser.newContext();
+  const ctxB = await browser.newContext();
+  try {
+    await setBot(server.url, await login(server.url), 'off');
+    const post = (path, body) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const started = await (await post('/api/v1/public/chat/sessions', { tenant_id: 'demo-tenant', customer: { name: 'Zed Quill' } })).json();
+    const key = started.session_key;
+    for (const body of ['where is my parcel', 'also a kettle warranty question']) {
+      assert.equal((await post(`/api/v1/public/chat/sessions/${key}/messages`, { body })).status, 201);
+    }
+    const a = await signIn(ctxA, server.url, 'agent@demo.com');
+    const b = await signIn(ctxB, server.url, 'alex@demo.com');
+    for (const page of [a, b]) await conversation(page, 'Zed Quill').locator('.unread', { hasText: '2' }).waitFor();
+    await b.reload();
+    await conversation(b, 'Zed Quill').locator('.unread', { hasText: '2' }).waitFor();
+
+    // A reads it: the badge goes for B too, live and after a reload.
+    await a.bringToFront();
+    await conversation(a, 'Zed Quill').click();
+    await a.locator('.msg.customer', { hasText: 'kettle warranty' }).waitFor();
+    await conversation(b, 'Zed Quill').locator('.unread').waitFor({ state: 'detached' });
+    await b.reload();
+    await conversation(b, 'Zed Quill').waitFor();
+    assert.equal(await conversation(b, 'Zed Quill').locator('.unread').count(), 0);
+
+    // A replies: one tick; the customer reads it: two, and "Seen".
+    await a.locator('#composer').fill('It ships tomorrow');
+    await a.locator('#composer').press('Enter');
+    await a.locator('.msg.agent[data-seq="3"][data-r="1"]').waitFor();
+    assert.equal((await post(`/api/v1/public/chat/sessions/${key}/read`, { seq: 3 })).status, 200);
+    await a.locator('.msg.agent[data-seq="3"][data-r="3"]').waitFor();
+    await a.locator('.msg.agent[data-seq="3"] .seen', { hasText: 'Seen' }).waitFor();
+
+    // Search as you type: a message hit with its snippet, and a jump to it.
+    await b.bringToFront();
+    await b.getByLabel('Search conversations').fill('kett');
+    const hit = b.locator('.hit', { hasText: 'warranty' });
+    await hit.waitFor();
+    assert.equal(await hit.locator('mark').first().textContent(), 'kettle');
+    await hit.locator('button').click();
+    await b.locator('.msg.found[data-seq="2"]', { hasText: 'kettle warranty' }).waitFor();
+  } finally {
+    await ctxA.close();
+    await ctxB.close();
+    await server.stop();
+    server.cleanup();
   }
 });

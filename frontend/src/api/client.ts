@@ -12,6 +12,7 @@ import type {
   LoginResponse,
   MessageListResponse,
   MessageResponse,
+  SearchResponse,
   SendMessageRequest,
   SessionListResponse,
   SessionResponse,
@@ -116,6 +117,18 @@ export class Api {
   }
   changePassword(req: ChangePasswordRequest) {
     return this.request<void>('POST', '/api/v1/agents/me/password', req);
+  }
+  /** Full-text search of messages, newest first. */
+  searchMessages(q: string, cursor?: string) {
+    const qs = new URLSearchParams({ q, limit: '20' });
+    if (cursor) qs.set('cursor', cursor);
+    return this.request<SearchResponse>('GET', `/api/v1/search/messages?${qs.toString()}`);
+  }
+  /** A transcript file (it needs the bearer token, so no plain link). */
+  async transcript(id: string, format: 'txt' | 'html' | 'json'): Promise<Blob> {
+    const res = await fetch(`${this.base}/api/v1/chat/sessions/${id}/transcript?format=${format}`, { headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, 'transcript', res.statusText);
+    return res.blob();
   }
   ticket() {
     return this.request<TicketResponse>('POST', '/api/v1/ws/ticket');

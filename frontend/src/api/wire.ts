@@ -93,6 +93,14 @@ next_attempt_at: string,
  */
 last_status: number | null, last_error: string | null, created_at: string, delivered_at: string | null, };
 
+export type TenantSettings = { id: string, slug: string, name: string, 
+/**
+ * IANA time zone of transcripts (and business hours).
+ */
+time_zone: string, };
+
+export type SearchHit = { message: Message, session: Session, snippet: string, };
+
 export type CustomerInput = { name?: string, email?: string, attributes?: Record<string, unknown>, };
 
 export type ContextInput = { page_url?: string, referrer?: string, locale?: string, };
@@ -126,12 +134,34 @@ export type ArticleRequest = { title: string, body: string, keywords?: Array<str
 
 export type BotRequest = { mode: string, name?: string, };
 
+export type ReadRequest = { seq: number, };
+
+export type VisitorRequest = { tenant_id: string, visitor_token: string, };
+
+export type VisitorMessagesRequest = { tenant_id: string, visitor_token: string, after_seq?: number, limit?: number, };
+
+export type TenantSettingsRequest = { 
+/**
+ * An IANA time zone name such as `Europe/Berlin`.
+ */
+time_zone?: string, };
+
 export type StartSessionResponse = { session_key: string, 
 /**
  * Kept by the browser and sent with its next start: the same
  * customer, with their earlier conversations.
  */
 visitor_token: string, session: PublicSession, };
+
+export type PublicSessionListResponse = { sessions: Array<PublicSession>, };
+
+export type SearchResponse = { hits: Array<SearchHit>, 
+/**
+ * Pass as `cursor` for the next page; `null` on the last.
+ */
+next_cursor: string | null, };
+
+export type TenantSettingsResponse = { tenant: TenantSettings, };
 
 export type PublicSessionResponse = { session: PublicSession, };
 
@@ -240,6 +270,20 @@ reason: string, };
 
 export type PresencePayload = { agent_id: string, name: string, online: boolean, };
 
+export type ReceiptPayload = { session_id: string, 
+/**
+ * Whose pointers: `customer` or `agent`.
+ */
+side: string, delivered_seq: number, read_seq: number, 
+/**
+ * The agent who read, on the agents' side.
+ */
+agent_name?: string, 
+/**
+ * The agents' unread count after it (agents' side only).
+ */
+unread_count?: number, };
+
 export type AckPayload = { client_msg_id: string, message: Message, };
 
 export type ResyncPayload = { 
@@ -278,6 +322,8 @@ session_id?: string, is_typing: boolean, };
 export type SendFrame = { session_id?: string, body: string, client_msg_id: string, };
 
 export type ResumeFrame = { session_id?: string, after_seq: number, };
+
+export type ReceiptFrame = { session_id?: string, seq: number, };
 
 export type ClientFrame = { "type": "chat.typing", "payload": TypingFrame } | { "type": "chat.message.send", "payload": SendFrame } | { "type": "chat.resume", "payload": ResumeFrame } | { "type": "chat.message.delivered", "payload": ReceiptFrame } | { "type": "chat.message.read", "payload": ReceiptFrame } | { "type": "ping" };
 

@@ -50,6 +50,8 @@ fn generate() -> String {
     decl::<Webhook>(&cfg, &mut out);
     decl::<DeliveryStatus>(&cfg, &mut out);
     decl::<Delivery>(&cfg, &mut out);
+    decl::<TenantSettings>(&cfg, &mut out);
+    decl::<SearchHit>(&cfg, &mut out);
     // REST bodies.
     decl::<CustomerInput>(&cfg, &mut out);
     decl::<ContextInput>(&cfg, &mut out);
@@ -60,7 +62,14 @@ fn generate() -> String {
     decl::<CreateAgentRequest>(&cfg, &mut out);
     decl::<ArticleRequest>(&cfg, &mut out);
     decl::<BotRequest>(&cfg, &mut out);
+    decl::<ReadRequest>(&cfg, &mut out);
+    decl::<VisitorRequest>(&cfg, &mut out);
+    decl::<VisitorMessagesRequest>(&cfg, &mut out);
+    decl::<TenantSettingsRequest>(&cfg, &mut out);
     decl::<StartSessionResponse>(&cfg, &mut out);
+    decl::<PublicSessionListResponse>(&cfg, &mut out);
+    decl::<SearchResponse>(&cfg, &mut out);
+    decl::<TenantSettingsResponse>(&cfg, &mut out);
     decl::<PublicSessionResponse>(&cfg, &mut out);
     decl::<SessionResponse>(&cfg, &mut out);
     decl::<SessionListResponse>(&cfg, &mut out);
@@ -96,6 +105,7 @@ fn generate() -> String {
     decl::<TypingPayload>(&cfg, &mut out);
     decl::<HandoffPayload>(&cfg, &mut out);
     decl::<PresencePayload>(&cfg, &mut out);
+    decl::<ReceiptPayload>(&cfg, &mut out);
     decl::<AckPayload>(&cfg, &mut out);
     decl::<ResyncPayload>(&cfg, &mut out);
     decl::<ResumeDonePayload>(&cfg, &mut out);
@@ -105,6 +115,7 @@ fn generate() -> String {
     decl::<TypingFrame>(&cfg, &mut out);
     decl::<SendFrame>(&cfg, &mut out);
     decl::<ResumeFrame>(&cfg, &mut out);
+    decl::<ReceiptFrame>(&cfg, &mut out);
     decl::<ClientFrame>(&cfg, &mut out);
     out.push_str(
         "\n/** Every frame an agent's socket receives. */\n\

@@ -1,4 +1,5 @@
-import type { Session } from '../../api/wire';
+import type { SearchHit, Session } from '../../api/wire';
+import { snippetParts } from './search';
 
 export interface Filters {
   status: '' | 'pending' | 'open' | 'closed';
@@ -13,9 +14,12 @@ interface Props {
   filters: Filters;
   onFilters: (f: Filters) => void;
   onSelect: (id: string) => void;
+  /** Message hits of the search box, newest first. */
+  hits: SearchHit[];
+  onHit: (hit: SearchHit) => void;
 }
 
-export function ConversationList({ sessions, selected, unread, filters, onFilters, onSelect }: Props) {
+export function ConversationList({ sessions, selected, unread, filters, onFilters, onSelect, hits, onHit }: Props) {
   return (
     <section className="list" aria-label="Conversations">
       <div className="filters">
@@ -51,6 +55,25 @@ export function ConversationList({ sessions, selected, unread, filters, onFilter
           </li>
         ))}
       </ul>
+      {filters.q.trim() && (
+        <div className="hits" aria-label="Matching messages">
+          <h3>Messages</h3>
+          {hits.length === 0 && <p className="empty">No matching messages</p>}
+          <ul>
+            {hits.map((h) => (
+              <li key={h.message.id} className="hit" data-session-id={h.session.id} data-seq={h.message.seq}>
+                <button type="button" onClick={() => onHit(h)}>
+                  <strong>{h.session.customer.name ?? 'Visitor'}</strong> <span className="muted">{h.message.sender_name}</span>
+                  <span className="snippet">
+                    {snippetParts(h.snippet).map((p, i) => (p.mark ? <mark key={i}>{p.text}</mark> : <span key={i}>{p.text}</span>))}
+                  </span>
+                  <time dateTime={h.message.created_at}>{new Date(h.message.created_at).toLocaleString()}</time>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { setErrorHandler, type Api } from '../../api/client';
-import type { Agent, AgentFrame, Session } from '../../api/wire';
+import type { Agent, AgentFrame, SearchHit, Session } from '../../api/wire';
+import { asYouType } from './search';
 import { ConversationList, type Filters } from './ConversationList';
 import { CustomerPanel } from './CustomerPanel';
 import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type Pending } from './state';
@@ -24,6 +25,11 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   const [searchIds, setSearchIds] = useState<Set<string> | null>(null);
   const [history, setHistory] = useState<Session[]>([]);
   const [toasts, setToasts] = useState<Toast[]>([]);
+  const [hits, setHits] = useState<SearchHit[]>([]);
+  const [focusSeq, setFocusSeq] = useState<number | null>(null);
+  // What this dashboard reported per session: receipts only move up.
+  const reported = useRef<Record<string, { d: number; r: number }>>({});
+  const deliverTimers = useRef<Record<string, ReturnType<typeof setTimeout>>>({});
 
   const toast = useCallback((text: string) => {
     const id = Date.now() + Math.random();
@@ -47,9 +53,45 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
 
   // A long absence is replayed a page per resume: ask for the next one.
   const sendRef = useRef<SendFrame | null>(null);
+  // The team's client received a customer message: said once per session
+  // per quarter second at most.
+  const ackDelivered = useCallback((sessionId: string, seq: number) => {
+    if (deliverTimers.current[sessionId]) return;
+    deliverTimers.current[sessionId] = setTimeout(() => {
+      delete deliverTimers.current[sessionId];
+      const rep = (reported.current[sessionId] ??= { d: 0, r: 0 });
+      const upTo = Math.max(seq, contiguousSeq(stateRef.current.messages[sessionId]));
+      if (upTo > rep.d && sendRef.current?.('chat.message.delivered', { session_id: sessionId, seq: upTo })) rep.d = upTo;
+    }, 250);
+  }, []);
+
+  // The open thread is read when the window is focused and visible.
+  const markRead = useCallback(() => {
+    const s = stateRef.current;
+    const id = s.selected;
+    if (!id || document.visibilityState === 'hidden' || !document.hasFocus()) return;
+    const seq = contiguousSeq(s.messages[id]);
+    const rep = (reported.current[id] ??= { d: 0, r: 0 });
+    const session = s.sessions[id];
+    const behind = session ? session.agent_read_seq < seq : true;
+    if (seq > 0 && (seq > rep.r || behind) && seq > (session?.agent_read_seq ?? 0) && sendRef.current?.('chat.message.read', { session_id: id, seq })) {
+      rep.r = rep.d = Math.max(rep.d, seq);
+    }
+  }, []);
+
+  useEffect(() => {
+    window.addEventListener('focus', markRead);
+    document.addEventListener('visibilitychange', markRead);
+    return () => {
+      window.removeEventListener('focus', markRead);
+      document.removeEventListener('visibilitychange', markRead);
+    };
+  }, [markRead]);
+
   const onEvent = useCallback(
     (e: AgentFrame) => {
       dispatch({ kind: 'event', event: e });
+      if (e.type === 'chat.message.new' && e.payload.sender_type === 'customer') ackDelivered(e.payload.session_id, e.payload.seq);
       if (e.type === 'chat.resume.done' && e.payload.more) {
         sendRef.current?.('chat.resume', { session_id: e.payload.session_id, after_seq: e.payload.last_seq });
       }
@@ -60,7 +102,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
         if (session?.assigned_agent?.id === me.id && s.selected !== session.id) toast(`${e.payload.sender_name}: ${e.payload.body.slice(0, 80)}`);
       }
     },
-    [me.id, toast],
+    [me.id, toast, ackDelivered],
   );
 
   // On every (re)connect: refresh the list and resume every loaded thread
@@ -83,11 +125,14 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   });
   sendRef.current = send;
 
-  // Search runs on the server (message text is not all loaded here).
+  // Search runs on the server (message text is not all loaded here): the
+  // conversations by name, email or text, and the matching messages with
+  // their snippets, the word being typed as a prefix.
   useEffect(() => {
     const q = filters.q.trim();
     if (!q) {
       setSearchIds(null);
+      setHits([]);
       return;
     }
     const t = setTimeout(() => {
@@ -95,9 +140,16 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
         dispatch({ kind: 'sessions', sessions: r.sessions });
         setSearchIds(new Set(r.sessions.map((s) => s.id)));
       }, () => {});
+      api.searchMessages(asYouType(filters.q)).then((r) => setHits(r.hits), () => setHits([]));
     }, 250);
     return () => clearTimeout(t);
   }, [api, filters.q]);
+
+  // Whenever the open thread grows, it is read (if someone is looking).
+  const selectedLast = state.selected ? contiguousSeq(state.messages[state.selected]) : 0;
+  useEffect(() => {
+    markRead();
+  }, [state.selected, selectedLast, markRead]);
 
   const visible = useMemo(
     () =>
@@ -111,12 +163,19 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   );
 
   const select = useCallback(
-    async (id: string) => {
+    async (id: string, at?: number) => {
       dispatch({ kind: 'select', sessionId: id });
+      setFocusSeq(at ?? null);
       const s = stateRef.current.sessions[id];
       if (!s) return;
       api.history(id).then((r) => setHistory(r.sessions), () => setHistory([]));
-      if (!stateRef.current.messages[id]) {
+      const loaded = stateRef.current.messages[id];
+      if (at !== undefined && !loaded?.some((m) => m.seq === at)) {
+        // A search hit far back: the page around it.
+        const { messages } = await api.messagesBefore(id, at + 25, 50);
+        dispatch({ kind: 'messages', sessionId: id, messages });
+      }
+      if (!loaded) {
         const { messages } = await api.messagesBefore(id, s.last_seq + 1, 50);
         dispatch({ kind: 'messages', sessionId: id, messages });
         // Anything that arrived between the page load and now.
@@ -124,6 +183,31 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
       }
     },
     [api, send],
+  );
+
+  const openHit = useCallback(
+    (hit: SearchHit) => {
+      dispatch({ kind: 'sessions', sessions: [hit.session] });
+      void select(hit.session.id, hit.message.seq);
+    },
+    [select],
+  );
+
+  const downloadTranscript = useCallback(
+    async (id: string) => {
+      try {
+        const blob = await api.transcript(id, 'txt');
+        const url = URL.createObjectURL(blob);
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = `transcript-${id}.txt`;
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      } catch {
+        toast('The transcript could not be downloaded.');
+      }
+    },
+    [api, toast],
   );
 
   const selected = state.selected ? state.sessions[state.selected] ?? null : null;
@@ -214,7 +298,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
         </button>
       </header>
       <main className="panels">
-        <ConversationList sessions={visible} selected={state.selected} unread={state.unread} filters={filters} onFilters={setFilters} onSelect={(id) => void select(id)} />
+        <ConversationList sessions={visible} selected={state.selected} unread={state.unread} filters={filters} onFilters={setFilters} onSelect={(id) => void select(id)} hits={hits} onHit={openHit} />
         <Thread
           me={me}
           session={selected}
@@ -233,6 +317,8 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
           onAssign={(agentId) => selected && void act(() => api.assign(selected.id, agentId))}
           onClose={() => selected && void act(() => api.close(selected.id))}
           onReopen={() => selected && void act(() => api.reopen(selected.id))}
+          onTranscript={() => selected && void downloadTranscript(selected.id)}
+          focusSeq={focusSeq}
         />
         <CustomerPanel session={selected} history={history} />
       </main>

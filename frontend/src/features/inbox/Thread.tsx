@@ -16,6 +16,14 @@ interface Props {
   onAssign: (agentId?: string) => void;
   onClose: () => void;
   onReopen: () => void;
+  onTranscript: () => void;
+  /** A search hit to show: scrolled to and highlighted. */
+  focusSeq: number | null;
+}
+
+/** 1 stored, 2 delivered to the customer's client, 3 read by the customer. */
+function tick(s: Session, seq: number): 1 | 2 | 3 {
+  return seq <= s.customer_read_seq ? 3 : seq <= s.customer_delivered_seq ? 2 : 1;
 }
 
 export function Thread(p: Props) {
@@ -26,8 +34,11 @@ export function Thread(p: Props) {
 
   useEffect(() => {
     const el = log.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, [p.session?.id, last, p.pending.length]);
+    if (!el) return;
+    const hit = p.focusSeq === null ? null : el.querySelector(`[data-seq="${p.focusSeq}"]`);
+    if (hit) hit.scrollIntoView({ block: 'center' });
+    else el.scrollTop = el.scrollHeight;
+  }, [p.session?.id, last, p.pending.length, p.focusSeq]);
 
   if (!p.session) return <section className="thread empty" aria-label="Thread"><p>Select a conversation</p></section>;
   const s = p.session;
@@ -71,16 +82,26 @@ export function Thread(p: Props) {
             </select>
           )}
           {s.status === 'closed' ? <button type="button" onClick={p.onReopen}>Reopen</button> : <button type="button" onClick={p.onClose}>Close</button>}
+          <button type="button" onClick={p.onTranscript} title="Download the transcript">Transcript</button>
         </div>
       </header>
       <div className="messages" ref={log} role="log" aria-live="polite" onScroll={(e) => { if (e.currentTarget.scrollTop === 0) p.onLoadOlder(); }}>
         {(p.messages[0]?.seq ?? 1) > 1 && <button type="button" className="older" onClick={p.onLoadOlder}>Load older messages</button>}
-        {p.messages.map((m) => (
-          <div key={m.id} className={`msg ${m.sender_type}`} data-seq={m.seq}>
-            <div className="who">{m.sender_name} · <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time></div>
-            <div className="body">{m.body}</div>
-          </div>
-        ))}
+        {p.messages.map((m, i) => {
+          const ours = m.sender_type === 'agent' || m.sender_type === 'bot';
+          const r = ours ? tick(s, m.seq) : undefined;
+          const lastOne = i === p.messages.length - 1;
+          return (
+            <div key={m.id} className={`msg ${m.sender_type}${m.seq === p.focusSeq ? ' found' : ''}`} data-seq={m.seq} data-r={r}>
+              <div className="who">
+                {m.sender_name} · <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time>
+                {r && <span className={`ticks r${r}`} aria-label={r === 3 ? 'read' : r === 2 ? 'delivered' : 'sent'}>{r === 1 ? ' ✓' : ' ✓✓'}</span>}
+              </div>
+              <div className="body">{m.body}</div>
+              {ours && lastOne && r === 3 && <div className="seen">Seen</div>}
+            </div>
+          );
+        })}
         {p.pending.map((q) => (
           <div key={q.client_msg_id} className={`msg agent ${q.failed ? 'failed' : 'pending'}`}>
             <div className="body">{q.body}</div>

@@ -9,6 +9,7 @@ function session(id: string, at: string, lastSeq = 0): Session {
     id, status: 'pending', customer: { id: `c-${id}`, name: id, email: null, attributes: {} }, assigned_agent: null,
     context: { page_url: null, referrer: null, user_agent: null, locale: null },
     created_at: at, last_activity_at: at, last_seq: lastSeq, last_message_preview: null,
+    customer_delivered_seq: 0, customer_read_seq: 0, agent_delivered_seq: 0, agent_read_seq: 0, unread_count: 0,
   };
 }
 
@@ -86,17 +87,28 @@ describe('the conversation list', () => {
 });
 
 describe('unread counts', () => {
-  it('count messages in conversations that are not open, but not my own', () => {
-    let s = reduce(initialState(me), { kind: 'sessions', sessions: [session('a', '2026-01-01T00:00:00.000Z'), session('b', '2026-01-01T00:00:00.000Z')] });
-    s = reduce(s, { kind: 'select', sessionId: 'b' });
-    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 1) } }));
+  it('start from the server, count customer messages only, and follow the team\'s read receipts', () => {
+    let s = reduce(initialState(me), { kind: 'sessions', sessions: [{ ...session('a', '2026-01-01T00:00:00.000Z', 1), unread_count: 1 }, session('b', '2026-01-01T00:00:00.000Z')] });
+    expect(s.unread).toEqual({ a: 1, b: 0 });
     s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 2) } }));
-    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 3, { sender_type: 'agent', sender_id: 'me' }) } }));
-    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('b', 1) } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('a', 3, { sender_type: 'agent', sender_id: 'other' }) } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('b', 1, { sender_type: 'bot' }) } }));
     expect(s.unread).toEqual({ a: 2, b: 0 });
     expect(totalUnread(s)).toBe(2);
-    s = reduce(s, { kind: 'select', sessionId: 'a' });
+    // Another agent read up to 2: the server's count wins.
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.receipt', payload: { session_id: 'a', side: 'agent', delivered_seq: 2, read_seq: 2, agent_name: 'Bo', unread_count: 0 } } }));
     expect(totalUnread(s)).toBe(0);
+    expect(s.sessions.a?.agent_read_seq).toBe(2);
+    // An older snapshot does not lower a pointer.
+    s = reduce(s, { kind: 'sessions', sessions: [{ ...session('a', '2026-01-01T00:00:00.000Z', 3), agent_read_seq: 1 }] });
+    expect(s.sessions.a?.agent_read_seq).toBe(2);
+  });
+
+  it('track the customer\'s receipts for the ticks', () => {
+    let s = reduce(initialState(me), { kind: 'sessions', sessions: [session('a', '2026-01-01T00:00:00.000Z', 2)] });
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.receipt', payload: { session_id: 'a', side: 'customer', delivered_seq: 2, read_seq: 1 } } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.receipt', payload: { session_id: 'a', side: 'customer', delivered_seq: 1, read_seq: 0 } } }));
+    expect([s.sessions.a?.customer_delivered_seq, s.sessions.a?.customer_read_seq]).toEqual([2, 1]);
   });
 });
 

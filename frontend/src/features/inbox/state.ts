@@ -18,6 +18,8 @@ export interface InboxState {
   messages: Record<string, Message[]>;
   /** Own messages sent but not yet confirmed, per session. */
   pending: Record<string, Pending[]>;
+  /** Customer messages no agent has read yet: the server's count, shared
+   * by the team, kept up to date by events. */
   unread: Record<string, number>;
   typing: Record<string, string | null>;
   agents: Record<string, Agent>;
@@ -66,8 +68,18 @@ export function sortedSessions(state: InboxState): Session[] {
 function upsert(state: InboxState, s: Session): InboxState {
   const old = state.sessions[s.id];
   // Never let an older snapshot overwrite a newer one's counters.
-  const merged = old && old.last_seq > s.last_seq ? { ...s, last_seq: old.last_seq, last_message_preview: old.last_message_preview, last_activity_at: old.last_activity_at > s.last_activity_at ? old.last_activity_at : s.last_activity_at } : s;
-  return { ...state, sessions: { ...state.sessions, [s.id]: merged } };
+  let merged = old && old.last_seq > s.last_seq ? { ...s, last_seq: old.last_seq, last_message_preview: old.last_message_preview, last_activity_at: old.last_activity_at > s.last_activity_at ? old.last_activity_at : s.last_activity_at, unread_count: old.unread_count } : s;
+  if (old) {
+    // Receipt pointers only move up.
+    merged = {
+      ...merged,
+      customer_delivered_seq: Math.max(old.customer_delivered_seq, merged.customer_delivered_seq),
+      customer_read_seq: Math.max(old.customer_read_seq, merged.customer_read_seq),
+      agent_delivered_seq: Math.max(old.agent_delivered_seq, merged.agent_delivered_seq),
+      agent_read_seq: Math.max(old.agent_read_seq, merged.agent_read_seq),
+    };
+  }
+  return { ...state, sessions: { ...state.sessions, [s.id]: merged }, unread: { ...state.unread, [s.id]: merged.unread_count } };
 }
 
 function addMessage(state: InboxState, m: Message): InboxState {
@@ -81,9 +93,11 @@ function addMessage(state: InboxState, m: Message): InboxState {
   if (s && m.seq > s.last_seq) {
     next = { ...next, sessions: { ...next.sessions, [s.id]: { ...s, last_seq: m.seq, last_message_preview: preview(m.body), last_activity_at: m.created_at > s.last_activity_at ? m.created_at : s.last_activity_at } } };
   }
-  const mine = m.sender_type === 'agent' && m.sender_id === state.me.id;
-  if (!mine && state.selected !== m.session_id) {
-    next = { ...next, unread: { ...next.unread, [m.session_id]: (next.unread[m.session_id] ?? 0) + 1 } };
+  // The server counts customer messages after the team's read pointer.
+  const cur = next.sessions[m.session_id];
+  if (m.sender_type === 'customer' && cur && m.seq > cur.agent_read_seq) {
+    const n = (next.unread[m.session_id] ?? 0) + 1;
+    next = { ...next, unread: { ...next.unread, [m.session_id]: n }, sessions: { ...next.sessions, [cur.id]: { ...cur, unread_count: n } } };
   }
   if (m.sender_type === 'customer') next = { ...next, typing: { ...next.typing, [m.session_id]: null } };
   return next;
@@ -104,7 +118,7 @@ export function reduce(state: InboxState, action: Action): InboxState {
     case 'agents':
       return { ...state, agents: Object.fromEntries(action.agents.map((a) => [a.id, a])) };
     case 'select':
-      return action.sessionId ? { ...state, selected: action.sessionId, unread: { ...state.unread, [action.sessionId]: 0 } } : { ...state, selected: null };
+      return { ...state, selected: action.sessionId };
     case 'pending':
       return { ...state, pending: { ...state.pending, [action.sessionId]: [...(state.pending[action.sessionId] ?? []).filter((p) => p.client_msg_id !== action.pending.client_msg_id), action.pending] } };
     case 'failed':
@@ -133,6 +147,14 @@ function applyEvent(state: InboxState, e: AgentFrame): InboxState {
     case 'chat.typing':
       if (e.payload.sender_type !== 'customer') return state;
       return { ...state, typing: { ...state.typing, [e.payload.session_id]: e.payload.is_typing ? e.payload.name : null } };
+    case 'chat.receipt': {
+      const p = e.payload;
+      const s = state.sessions[p.session_id];
+      if (!s) return state;
+      const side = p.side === 'customer' ? { customer_delivered_seq: Math.max(s.customer_delivered_seq, p.delivered_seq), customer_read_seq: Math.max(s.customer_read_seq, p.read_seq) } : { agent_delivered_seq: Math.max(s.agent_delivered_seq, p.delivered_seq), agent_read_seq: Math.max(s.agent_read_seq, p.read_seq) };
+      const unread = p.unread_count ?? s.unread_count;
+      return { ...state, sessions: { ...state.sessions, [s.id]: { ...s, ...side, unread_count: unread } }, unread: { ...state.unread, [s.id]: unread } };
+    }
     case 'agent.presence': {
       const a = state.agents[e.payload.agent_id];
       if (!a) return state;
