@@ -5,6 +5,7 @@
 mod client;
 mod compare;
 mod scenarios;
+mod search;
 mod server;
 mod stats;
 mod target;
@@ -110,6 +111,19 @@ enum Scenario {
     },
     /// Time from exec to accepting connections, fresh and existing database.
     Startup,
+    /// Full-text search over one tenant's million messages: query
+    /// latency, and the insert rate with and without the index. With
+    /// `--database-url` (an admin URL) it runs in a fresh database there.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 100_000)]
+        sessions: usize,
+        #[arg(long, default_value_t = 100)]
+        queries: usize,
+        #[arg(long, default_value_t = 10)]
+        insert_seconds: u64,
+    },
     /// Reads the JSON lines of a run and writes the side-by-side section
     /// (rounds, median ratios ours / peer) and the SVG charts.
     Compare {
@@ -127,6 +141,25 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let mut report = match cli.scenario {
         Scenario::Startup => startup(&cli.server_bin).await?,
+        Scenario::Search {
+            messages,
+            sessions,
+            queries,
+            insert_seconds,
+        } => {
+            search::search(
+                &cli.server_bin,
+                cli.database_url.as_deref(),
+                cli.server_cpu.as_deref(),
+                search::Search {
+                    messages,
+                    sessions,
+                    queries,
+                    insert_seconds,
+                },
+            )
+            .await?
+        }
         Scenario::Compare {
             ref input,
             ref svg_dir,
@@ -243,7 +276,7 @@ async fn ours(server: &Server, scenario: &Scenario) -> Result<Report> {
             messages,
             rate,
         } => scenarios::reconnect_storm(server, clients, messages, rate).await,
-        Scenario::Startup | Scenario::Compare { .. } => {
+        Scenario::Startup | Scenario::Compare { .. } | Scenario::Search { .. } => {
             anyhow::bail!("not a scenario against a running server")
         }
     }

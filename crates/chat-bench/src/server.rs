@@ -114,6 +114,10 @@ impl Server {
                 "100000000".to_owned(),
             ),
             (
+                "CHAT__LIMITS__SEARCHES_PER_AGENT".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
                 "CHAT_CONFIG".to_owned(),
                 "/nonexistent/chat.toml".to_owned(),
             ),
