@@ -49,6 +49,8 @@ if [ "$mode" = smoke ]; then
   ours idle --sockets 40
   ours reconnect-storm --clients 5 --messages 40 --rate 40
   ours startup
+  ours search --messages 2000 --sessions 200 --queries 10 --insert-seconds 1
+  grep -q "cost of the index" "$out.part"
   bench compare --input "$json" --svg-dir "$svg" > /dev/null
   grep -q "0 lost" "$out.part"
   grep -q "0 missing, 0 duplicated" "$out.part"
@@ -61,6 +63,7 @@ fi
 # Our server alone: the scenarios the peers have no counterpart for, and
 # ours at full size.
 ours startup
+ours search
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 ours reconnect-storm --clients 50 --messages 1000 --rate 100
 # Two nodes on one database and this machine's Redis, posts to one and
@@ -79,11 +82,14 @@ if [ "${CHAT_BENCH_POSTGRES:-on}" = on ] && "${pg_admin[@]}" -c 'select 1' >/dev
   "${pg_admin[@]}" -c "create database $db"
   ours --database-url "postgres://postgres@127.0.0.1:5432/$db" e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 10
   "${pg_admin[@]}" -c "drop database $db"
+  # search makes (and drops) a database of its own from the admin URL.
+  ours --database-url "postgres://postgres@127.0.0.1:5432/test" search
 fi
 if [ "${CHAT_BENCH_MARIADB:-on}" = on ] && "${my_admin[@]}" -e 'select 1' >/dev/null 2>&1; then
   "${my_admin[@]}" -e "create database $db"
   ours --database-url "mysql://root@127.0.0.1:3306/$db" e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 10
   "${my_admin[@]}" -e "drop database $db"
+  ours --database-url "mysql://root@127.0.0.1:3306/test" search
 fi
 
 # Side by side, alternating the servers A B A B over three rounds.

@@ -29,6 +29,17 @@ enum ChatSessions {
     UnreadCount,
 }
 
+/// The new columns of `chat_sessions`, each a `BIGINT` defaulting to 0.
+fn session_columns() -> [ChatSessions; 5] {
+    [
+        ChatSessions::CustomerDeliveredSeq,
+        ChatSessions::CustomerReadSeq,
+        ChatSessions::AgentDeliveredSeq,
+        ChatSessions::AgentReadSeq,
+        ChatSessions::UnreadCount,
+    ]
+}
+
 #[derive(DeriveIden)]
 enum Customers {
     Table,
@@ -50,7 +61,7 @@ enum Messages {
 }
 
 const SQLITE_FTS: &[&str] = &[
-    "CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='rowid')",
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='rowid', columnsize=0)",
     "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN \
        INSERT INTO messages_fts(rowid, body) VALUES (new.rowid, new.body); END",
     "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN \
@@ -73,13 +84,7 @@ const MYSQL_FTS: &[&str] = &["ALTER TABLE messages ADD FULLTEXT INDEX ft_message
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per statement.
-        for col in [
-            ChatSessions::CustomerDeliveredSeq,
-            ChatSessions::CustomerReadSeq,
-            ChatSessions::AgentDeliveredSeq,
-            ChatSessions::AgentReadSeq,
-            ChatSessions::UnreadCount,
-        ] {
+        for col in session_columns() {
             m.alter_table(
                 Table::alter()
                     .table(ChatSessions::Table)
@@ -194,13 +199,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
-        for col in [
-            ChatSessions::CustomerDeliveredSeq,
-            ChatSessions::CustomerReadSeq,
-            ChatSessions::AgentDeliveredSeq,
-            ChatSessions::AgentReadSeq,
-            ChatSessions::UnreadCount,
-        ] {
+        for col in session_columns() {
             m.alter_table(
                 Table::alter()
                     .table(ChatSessions::Table)

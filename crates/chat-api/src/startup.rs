@@ -37,10 +37,9 @@ impl Services {
         let store = Arc::new(store);
         let repos = Repositories::from_store(store.clone());
         let auth = AuthService::new(repos.clone(), settings.auth.service_settings()).await?;
-        let mut chat =
-            ChatService::new(repos.clone(), hub)
-                .with_bot_settings(settings.bot.service_settings())
-                .with_visitor_memory(settings.visitors.memory());
+        let mut chat = ChatService::new(repos.clone(), hub)
+            .with_bot_settings(settings.bot.service_settings())
+            .with_visitor_memory(settings.visitors.memory());
         if let Some(llm) = settings.bot.llm.settings() {
             let responder =
                 chat_llm::OpenAiResponder::new(llm).map_err(|e| anyhow::anyhow!(e.0))?;

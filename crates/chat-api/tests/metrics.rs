@@ -332,7 +332,9 @@ async fn the_metrics_count_exactly_what_a_scripted_flow_did() {
     let (_, sid0, socket0) = &mut customers[0];
     let frame = |kind: &str, payload: Value| {
         tokio_tungstenite::tungstenite::Message::Text(
-            json!({ "type": kind, "payload": payload }).to_string().into(),
+            json!({ "type": kind, "payload": payload })
+                .to_string()
+                .into(),
         )
     };
     socket0
@@ -353,7 +355,10 @@ async fn the_metrics_count_exactly_what_a_scripted_flow_did() {
         if acks("customer") >= 5.0 && acks("agent") >= 5.0 {
             break m;
         }
-        assert!(tokio::time::Instant::now() < deadline, "receipts not measured");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "receipts not measured"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     for side in ["customer", "agent"] {

@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use crate::client::Http;
@@ -67,7 +69,8 @@ impl Vocabulary {
         let mut words = Vec::with_capacity(SIZE);
         while words.len() < SIZE {
             // Frequent words are short, as in real text.
-            let syllables = 1 + (words.len() > 200) as usize + (words.len() > 3000) as usize + rng.below(2);
+            let syllables =
+                1 + (words.len() > 200) as usize + (words.len() > 3000) as usize + rng.below(2);
             let mut w = String::new();
             for _ in 0..syllables {
                 w.push_str(ONSETS[rng.below(ONSETS.len())]);
@@ -154,7 +157,9 @@ fn backend_of(url: &str) -> DbBackend {
 /// A fresh database on the server of `admin` (dropped again by `drop`).
 async fn fresh_database(admin: &str) -> Result<(String, String)> {
     let name = format!("chat_bench_search_{}", std::process::id());
-    let (base, _) = admin.rsplit_once('/').context("a database URL ends in /name")?;
+    let (base, _) = admin
+        .rsplit_once('/')
+        .context("a database URL ends in /name")?;
     let conn = Database::connect(admin).await?;
     conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
         .await?;
@@ -224,9 +229,13 @@ async fn seed(
                 f = if backend == DbBackend::Postgres { "false" } else { "0" },
             ));
             for seq in 1..=per {
-                let (kind, name) = if seq % 2 == 1 { ("customer", "Customer") } else { ("agent", "Agent") };
+                let (kind, name) = if seq % 2 == 1 {
+                    ("customer", "Customer")
+                } else {
+                    ("agent", "Agent")
+                };
                 let body = vocab.sentence(&mut rng);
-                if (i * per + seq) % every == 0 {
+                if (i * per + seq).is_multiple_of(every) {
                     sample.push(body.clone());
                 }
                 messages.push(format!(
@@ -295,7 +304,9 @@ async fn insert_rate(http: &Http, seconds: u64) -> Result<f64> {
                 while Instant::now() < until {
                     client
                         .post(format!("{base}/api/v1/public/chat/sessions/{key}/messages"))
-                        .json(&json!({ "body": format!("insert rate probe {k} {n} parcel refund") }))
+                        .json(
+                            &json!({ "body": format!("insert rate probe {k} {n} parcel refund") }),
+                        )
                         .send()
                         .await?
                         .error_for_status()?;

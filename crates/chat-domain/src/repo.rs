@@ -12,8 +12,8 @@ use std::time::Duration;
 use crate::session::SessionChange;
 use crate::{
     Agent, AgentId, AgentPatch, AgentRef, ApiToken, AppendOutcome, Article, ArticleInput,
-    AttemptOutcome, BotMode, ChatSession, ClaimedDelivery, Committed, Delivery, Email, Message,
-    CustomerId, MessageSearch, NewAgent, NewApiToken, NewMessage, NewSession, NewTenant,
+    AttemptOutcome, BotMode, ChatSession, ClaimedDelivery, Committed, CustomerId, Delivery, Email,
+    Message, MessageSearch, NewAgent, NewApiToken, NewMessage, NewSession, NewTenant,
     NewWebhookEndpoint, ReceiptChange, ReceiptSide, ReceiptUpdate, RepoResult, SearchPage,
     SenderType, SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId,
     TenantSlug, TimeZone, Timestamp, WebhookEndpoint, WebhookPatch,

@@ -14,7 +14,10 @@ use crate::{AssigneeFilter, ChatSession, Message, SessionStatus, Timestamp, Vali
 pub enum SearchTerm {
     /// `prefix`: the word was written `refun*` and matches `refund`,
     /// `refunds` …
-    Word { word: String, prefix: bool },
+    Word {
+        word: String,
+        prefix: bool,
+    },
     Phrase(Vec<String>),
 }
 
@@ -127,8 +130,8 @@ impl SearchCursor {
         let err = || ValidationError::new("cursor", "is not a cursor this server gave");
         let (key, id) = raw.split_once('.').ok_or_else(err)?;
         let key = key.parse::<i64>().map_err(|_| err())?;
-        let id_ok = (1..=36).contains(&id.len())
-            && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        let id_ok =
+            (1..=36).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
         if !id_ok {
             return Err(err());
         }
@@ -269,7 +272,15 @@ mod tests {
 
     #[test]
     fn operators_and_wildcards_of_any_syntax_are_only_separators() {
-        for raw in ["%", "_", "' OR 1=1 --", "NEAR(a b)", "a:* | b", "+x -y", "\\"] {
+        for raw in [
+            "%",
+            "_",
+            "' OR 1=1 --",
+            "NEAR(a b)",
+            "a:* | b",
+            "+x -y",
+            "\\",
+        ] {
             let parsed = q(raw);
             for t in parsed.terms() {
                 for w in t.words() {

@@ -232,6 +232,21 @@ pub struct SessionFilter {
     pub limit: u64,
 }
 
+impl SessionFilter {
+    /// Every session of one customer, newest activity first.
+    pub fn of_customer(customer: CustomerId, limit: u64) -> Self {
+        Self {
+            status: None,
+            assignee: AssigneeFilter::Any,
+            agent_id: None,
+            query: None,
+            message_query: None,
+            customer_id: Some(customer),
+            limit,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

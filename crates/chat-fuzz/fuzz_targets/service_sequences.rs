@@ -130,7 +130,8 @@ impl World {
                     customer_name: Some(name),
                     ..StartSession::default()
                 };
-                if let Ok((_, s)) = self.chat.start_session(input).await {
+                if let Ok(started) = self.chat.start_session(input).await {
+                    let s = started.session;
                     self.sessions.push(s);
                 }
             }

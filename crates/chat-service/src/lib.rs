@@ -31,8 +31,8 @@ use chat_domain::repo::{
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
 pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
 pub use chat::{
-    ChatService, MAX_PAGE, MAX_TRANSCRIPT, SearchParams, SearchResults, SessionStarted, StartSession,
-    Transcript, VISITOR_MEMORY_DAYS,
+    ChatService, MAX_PAGE, MAX_TRANSCRIPT, SearchParams, SearchResults, SessionStarted,
+    StartSession, Transcript, VISITOR_MEMORY_DAYS,
 };
 pub use ctx::AgentCtx;
 pub use error::{Error, Result};

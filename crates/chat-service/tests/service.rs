@@ -381,3 +381,44 @@ async fn search_matches_message_text_literally() {
         .expect("list_sessions");
     assert!(none.is_empty());
 }
+
+#[tokio::test]
+async fn a_visitor_token_is_remembered_only_within_the_memory() {
+    let w = world().await;
+    w.tenant_with_agent("acme", "a@acme.test", Role::Agent)
+        .await;
+    let start = |chat: ChatService, token: Option<String>| async move {
+        chat.start_session(StartSession {
+            tenant: "acme".into(),
+            visitor_token: token,
+            ..StartSession::default()
+        })
+        .await
+        .expect("start_session")
+    };
+    let first = start(w.chat.clone(), None).await;
+    let again = start(w.chat.clone(), Some(first.visitor_token.clone())).await;
+    assert_eq!(again.visitor_token, first.visitor_token);
+    assert_eq!(again.session.customer.id, first.session.customer.id);
+    let listed = w
+        .chat
+        .visitor_sessions("acme", &first.visitor_token)
+        .await
+        .expect("visitor_sessions");
+    assert_eq!(listed.len(), 2);
+
+    // With no memory at all, the same browser is a new visitor.
+    let forgetful = w
+        .chat
+        .clone()
+        .with_visitor_memory(std::time::Duration::ZERO);
+    let later = start(forgetful.clone(), Some(first.visitor_token.clone())).await;
+    assert_ne!(later.visitor_token, first.visitor_token);
+    assert_ne!(later.session.customer.id, first.session.customer.id);
+    assert!(matches!(
+        forgetful
+            .visitor_sessions("acme", &first.visitor_token)
+            .await,
+        Err(Error::NotFound(_))
+    ));
+}

@@ -3,8 +3,8 @@
 use chat_domain::tenant::AllowedOrigin;
 use chat_domain::{
     Agent, AgentId, AgentRef, Article, BotMode, ChatSession, ClientMsgId, Customer, CustomerId,
-    Email, Message, MessageId, PageContext, RepoError, RepoResult, Role, SenderType, SessionId,
-    Receipts, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
+    Email, Message, MessageId, PageContext, Receipts, RepoError, RepoResult, Role, SenderType,
+    SessionId, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
 };
 
 use crate::entity::{agent, chat_session, customer, kb_article, message, tenant};

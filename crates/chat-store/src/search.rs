@@ -13,8 +13,7 @@ use chat_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    Value,
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
 };
 
 use crate::convert;
@@ -49,10 +48,11 @@ pub(crate) fn match_of(backend: DbBackend, query: &SearchQuery) -> Option<Match>
     if backend == DbBackend::MySql {
         for t in query.terms() {
             let words = t.words();
-            let short_prefix =
-                matches!(t, SearchTerm::Word { word, prefix: true } if word.chars().count() < INNODB_MIN_TOKEN);
-            let unindexed = matches!(t, SearchTerm::Word { prefix: false, .. } | SearchTerm::Phrase(_))
-                && words.iter().any(|w| !innodb_indexes(w));
+            let short_prefix = matches!(t, SearchTerm::Word { word, prefix: true } if word.chars().count() < INNODB_MIN_TOKEN);
+            let unindexed = matches!(
+                t,
+                SearchTerm::Word { prefix: false, .. } | SearchTerm::Phrase(_)
+            ) && words.iter().any(|w| !innodb_indexes(w));
             if short_prefix || unindexed {
                 like.push(words.join(" "));
             }
@@ -70,25 +70,21 @@ fn match_text(backend: DbBackend, query: &SearchQuery, like: &[String]) -> Optio
         .terms()
         .iter()
         .filter(|t| !like.contains(&t.words().join(" ")))
-        .filter_map(|t| match backend {
-            DbBackend::Sqlite => Some(match t {
-                SearchTerm::Word { word, prefix } => {
-                    format!("\"{word}\"{}", if *prefix { "*" } else { "" })
-                }
-                SearchTerm::Phrase(words) => format!("\"{}\"", words.join(" ")),
-            }),
-            DbBackend::Postgres => Some(match t {
-                SearchTerm::Word { word, prefix } => {
-                    format!("{word}{}", if *prefix { ":*" } else { "" })
-                }
-                SearchTerm::Phrase(words) => format!("({})", words.join(" <-> ")),
-            }),
-            _ => Some(match t {
-                SearchTerm::Word { word, prefix } => {
-                    format!("+{word}{}", if *prefix { "*" } else { "" })
-                }
-                SearchTerm::Phrase(words) => format!("+\"{}\"", words.join(" ")),
-            }),
+        .map(|t| match (backend, t) {
+            (DbBackend::Sqlite, SearchTerm::Word { word, prefix }) => {
+                format!("\"{word}\"{}", if *prefix { "*" } else { "" })
+            }
+            (DbBackend::Sqlite, SearchTerm::Phrase(words)) => format!("\"{}\"", words.join(" ")),
+            (DbBackend::Postgres, SearchTerm::Word { word, prefix }) => {
+                format!("{word}{}", if *prefix { ":*" } else { "" })
+            }
+            (DbBackend::Postgres, SearchTerm::Phrase(words)) => {
+                format!("({})", words.join(" <-> "))
+            }
+            (_, SearchTerm::Word { word, prefix }) => {
+                format!("+{word}{}", if *prefix { "*" } else { "" })
+            }
+            (_, SearchTerm::Phrase(words)) => format!("+\"{}\"", words.join(" ")),
         })
         .collect();
     if parts.is_empty() {
@@ -181,7 +177,9 @@ pub(crate) fn sessions_matching(
     } else {
         sql.push("messages m");
     }
-    sql.push(" WHERE m.tenant_id = ").bind(tenant.as_str()).push(" AND ");
+    sql.push(" WHERE m.tenant_id = ")
+        .bind(tenant.as_str())
+        .push(" AND ");
     push_match(&mut sql, m);
     sql.push(")");
     // The subquery is written for `?` placeholders (or `$n` on
@@ -218,7 +216,11 @@ impl SeaOrmStore {
         } else {
             sql.push("SELECT m.id AS id, m.created_at AS sort_key FROM messages m");
         }
-        sql.push(" JOIN chat_sessions s ON s.id = m.session_id WHERE ");
+        // The sessions only when a filter needs them.
+        if search.status.is_some() || search.assignee != AssigneeFilter::Any {
+            sql.push(" JOIN chat_sessions s ON s.id = m.session_id");
+        }
+        sql.push(" WHERE ");
         push_match(&mut sql, m);
         sql.push(" AND m.tenant_id = ").bind(tenant.as_str());
         if let Some(status) = search.status {
@@ -240,7 +242,8 @@ impl SeaOrmStore {
                 .bind(convert::to_micros(from));
         }
         if let Some(to) = search.to {
-            sql.push(" AND m.created_at < ").bind(convert::to_micros(to));
+            sql.push(" AND m.created_at < ")
+                .bind(convert::to_micros(to));
         }
         if let Some(c) = &search.cursor {
             if sqlite {
@@ -299,10 +302,7 @@ impl SeaOrmStore {
                 continue;
             };
             let Some((s, Some(c))) = sessions.iter().find(|(s, _)| s.id == m.session_id) else {
-                return Err(RepoError::Other(format!(
-                    "message {} has no session",
-                    m.id
-                )));
+                return Err(RepoError::Other(format!("message {} has no session", m.id)));
             };
             hits.push(MessageHit {
                 message: convert::message(m.clone())?,

@@ -9,8 +9,8 @@ use chat_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 use crate::convert::{self, new_id, now_micros};
@@ -254,7 +254,11 @@ impl SessionRepository for SeaOrmStore {
             chat_session::Entity::find_by_id(id.as_str())
                 .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
         };
-        let before = find().one(db).await.map_err(map_err)?.ok_or(RepoError::NotFound)?;
+        let before = find()
+            .one(db)
+            .await
+            .map_err(map_err)?
+            .ok_or(RepoError::NotFound)?;
         let update = update.capped(before.last_seq);
         let (old_delivered, old_read) = pointers(&before, side);
         if update.delivered <= old_delivered && update.read <= old_read {
@@ -298,7 +302,11 @@ impl SessionRepository for SeaOrmStore {
         if res.rows_affected == 0 {
             return Ok(None);
         }
-        let after = find().one(db).await.map_err(map_err)?.ok_or(RepoError::NotFound)?;
+        let after = find()
+            .one(db)
+            .await
+            .map_err(map_err)?
+            .ok_or(RepoError::NotFound)?;
         let (delivered_seq, read_seq) = pointers(&after, side);
         let mut newly_delivered = Vec::new();
         if delivered_seq > old_delivered {

@@ -9,10 +9,10 @@ use chat_domain::repo::{
     TokenRecord, TokenRepository, WebhookRepository,
 };
 use chat_domain::{
-    Agent, AgentId, Customer, AgentPatch, ApiToken, Article, ArticleInput, AttemptOutcome, BotMode,
-    ChatSession, ClaimedDelivery, Delivery, Email, Message, NewAgent, NewApiToken, NewTenant,
-    NewWebhookEndpoint, RepoError, RepoResult, Role, SessionKeyHash, Tenant, TenantId, TenantSlug,
-    Timestamp, WebhookEndpoint, WebhookPatch,
+    Agent, AgentId, AgentPatch, ApiToken, Article, ArticleInput, AttemptOutcome, BotMode,
+    ChatSession, ClaimedDelivery, Customer, Delivery, Email, Message, NewAgent, NewApiToken,
+    NewTenant, NewWebhookEndpoint, RepoError, RepoResult, Role, SessionKeyHash, Tenant, TenantId,
+    TenantSlug, Timestamp, WebhookEndpoint, WebhookPatch,
 };
 
 /// A new time-ordered id, as the real store makes them.
@@ -94,7 +94,11 @@ impl TenantRepository for InMemoryStore {
         })
     }
 
-    async fn set_time_zone(&self, id: &TenantId, zone: chat_domain::TimeZone) -> RepoResult<Tenant> {
+    async fn set_time_zone(
+        &self,
+        id: &TenantId,
+        zone: chat_domain::TimeZone,
+    ) -> RepoResult<Tenant> {
         self.with(|s| {
             let t = s
                 .tenants

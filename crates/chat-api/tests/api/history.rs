@@ -38,7 +38,11 @@ async fn a_returning_visitor_is_the_same_customer_with_their_history() {
     app.agent_message(&agent, &first_id, "sorry to hear").await;
 
     let second = start(&app, "acme", "Ada L.", Some(&token)).await;
-    assert_eq!(s(&second["visitor_token"]), token, "the browser keeps its token");
+    assert_eq!(
+        s(&second["visitor_token"]),
+        token,
+        "the browser keeps its token"
+    );
     let second_id = s(&second["session"]["id"]);
     assert_ne!(second_id, first_id);
     let customer_of = |id: String| {
@@ -53,7 +57,10 @@ async fn a_returning_visitor_is_the_same_customer_with_their_history() {
             body["session"]["customer"].clone()
         }
     };
-    let (c1, c2) = (customer_of(first_id.clone()).await, customer_of(second_id.clone()).await);
+    let (c1, c2) = (
+        customer_of(first_id.clone()).await,
+        customer_of(second_id.clone()).await,
+    );
     assert_eq!(c1["id"], c2["id"], "one customer");
     assert_eq!(c2["name"], "Ada L.");
     // Agents see the customer's other conversations through the visitor.
@@ -127,14 +134,38 @@ async fn only_the_browsers_own_token_opens_its_history() {
     // Another visitor's token, another tenant's, a malformed or unknown one:
     // all 404, the same as a missing session.
     let not_found = [
-        (format!("/api/v1/public/visitor/sessions/{ada_id}/messages"), json!({ "tenant_id": "acme", "visitor_token": bob_token })),
-        (format!("/api/v1/public/visitor/sessions/{ada_id}/messages"), json!({ "tenant_id": "globex", "visitor_token": ada_token })),
-        ("/api/v1/public/visitor/sessions".to_owned(), json!({ "tenant_id": "globex", "visitor_token": ada_token })),
-        ("/api/v1/public/visitor/sessions".to_owned(), json!({ "tenant_id": "acme", "visitor_token": s(&gus["visitor_token"]) })),
-        ("/api/v1/public/visitor/sessions".to_owned(), json!({ "tenant_id": "acme", "visitor_token": "f".repeat(64) })),
-        ("/api/v1/public/visitor/sessions".to_owned(), json!({ "tenant_id": "acme", "visitor_token": "' OR 1=1 --" })),
-        ("/api/v1/public/visitor/sessions".to_owned(), json!({ "tenant_id": "nobody", "visitor_token": ada_token })),
-        (format!("/api/v1/public/visitor/sessions/{}/messages", "not-an-id"), json!({ "tenant_id": "acme", "visitor_token": ada_token })),
+        (
+            format!("/api/v1/public/visitor/sessions/{ada_id}/messages"),
+            json!({ "tenant_id": "acme", "visitor_token": bob_token }),
+        ),
+        (
+            format!("/api/v1/public/visitor/sessions/{ada_id}/messages"),
+            json!({ "tenant_id": "globex", "visitor_token": ada_token }),
+        ),
+        (
+            "/api/v1/public/visitor/sessions".to_owned(),
+            json!({ "tenant_id": "globex", "visitor_token": ada_token }),
+        ),
+        (
+            "/api/v1/public/visitor/sessions".to_owned(),
+            json!({ "tenant_id": "acme", "visitor_token": s(&gus["visitor_token"]) }),
+        ),
+        (
+            "/api/v1/public/visitor/sessions".to_owned(),
+            json!({ "tenant_id": "acme", "visitor_token": "f".repeat(64) }),
+        ),
+        (
+            "/api/v1/public/visitor/sessions".to_owned(),
+            json!({ "tenant_id": "acme", "visitor_token": "' OR 1=1 --" }),
+        ),
+        (
+            "/api/v1/public/visitor/sessions".to_owned(),
+            json!({ "tenant_id": "nobody", "visitor_token": ada_token }),
+        ),
+        (
+            format!("/api/v1/public/visitor/sessions/{}/messages", "not-an-id"),
+            json!({ "tenant_id": "acme", "visitor_token": ada_token }),
+        ),
     ];
     for (path, body) in not_found {
         let res = app.post_json(&path, &body).await;
@@ -158,7 +189,10 @@ async fn only_the_browsers_own_token_opens_its_history() {
     assert_ne!(s(&again["visitor_token"]), ada_token);
     // Missing fields are a validation error, not a 500.
     let res = app
-        .post_json("/api/v1/public/visitor/sessions", &json!({ "tenant_id": "acme" }))
+        .post_json(
+            "/api/v1/public/visitor/sessions",
+            &json!({ "tenant_id": "acme" }),
+        )
         .await;
     assert!(res.status().is_client_error());
 }
@@ -192,7 +226,10 @@ async fn transcripts_are_files_in_the_tenants_time_zone_in_seq_order() {
             .await
         }
     };
-    assert_eq!(set(agent.token.clone(), "Europe/Berlin").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        set(agent.token.clone(), "Europe/Berlin").await.status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         set(admin.token.clone(), "Mars/Olympus").await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
@@ -203,12 +240,16 @@ async fn transcripts_are_files_in_the_tenants_time_zone_in_seq_order() {
     assert_eq!(body["tenant"]["time_zone"], "Europe/Berlin");
 
     let (key, sid) = app.start_session("acme", "Ada").await;
-    app.post_message(&key, "first <script>alert(1)</script>", None).await;
+    app.post_message(&key, "first <script>alert(1)</script>", None)
+        .await;
     app.agent_message(&agent, &sid, "second").await;
     app.post_message(&key, "third", None).await;
 
     let res = app
-        .agent_get(&agent.token, &format!("/api/v1/chat/sessions/{sid}/transcript?format=txt"))
+        .agent_get(
+            &agent.token,
+            &format!("/api/v1/chat/sessions/{sid}/transcript?format=txt"),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(header(&res, "content-disposition").starts_with("attachment; filename="));
@@ -221,7 +262,10 @@ async fn transcripts_are_files_in_the_tenants_time_zone_in_seq_order() {
     assert!(text.contains(" CET]") || text.contains(" CEST]"), "{text}");
 
     let res = app
-        .agent_get(&agent.token, &format!("/api/v1/chat/sessions/{sid}/transcript?format=json"))
+        .agent_get(
+            &agent.token,
+            &format!("/api/v1/chat/sessions/{sid}/transcript?format=json"),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(header(&res, "content-disposition").contains(".json"));
@@ -237,7 +281,9 @@ async fn transcripts_are_files_in_the_tenants_time_zone_in_seq_order() {
 
     // HTML: escaped, and served so that it can run nothing.
     let res = app
-        .get(&format!("/api/v1/public/chat/sessions/{key}/transcript?format=html"))
+        .get(&format!(
+            "/api/v1/public/chat/sessions/{key}/transcript?format=html"
+        ))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(header(&res, "content-disposition").starts_with("attachment"));
@@ -254,24 +300,38 @@ async fn transcripts_are_files_in_the_tenants_time_zone_in_seq_order() {
     assert_eq!(res.status(), StatusCode::OK);
     let text = ok(res.text().await);
     assert!(text.contains("third"));
-    assert!(!text.contains("a@acme.test") && !text.contains(&agent.id), "{text}");
+    assert!(
+        !text.contains("a@acme.test") && !text.contains(&agent.id),
+        "{text}"
+    );
     let res = app
-        .get(&format!("/api/v1/public/chat/sessions/{key}/transcript?format=json"))
+        .get(&format!(
+            "/api/v1/public/chat/sessions/{key}/transcript?format=json"
+        ))
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app
-        .get(&format!("/api/v1/public/chat/sessions/{}/transcript", "f".repeat(64)))
+        .get(&format!(
+            "/api/v1/public/chat/sessions/{}/transcript",
+            "f".repeat(64)
+        ))
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Another tenant's agent: 404.
     app.create_tenant("globex", &[]).await;
     let gus = app.create_agent("globex", "g@globex.test", "Gus").await;
     let res = app
-        .agent_get(&gus.token, &format!("/api/v1/chat/sessions/{sid}/transcript"))
+        .agent_get(
+            &gus.token,
+            &format!("/api/v1/chat/sessions/{sid}/transcript"),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app
-        .agent_get(&agent.token, &format!("/api/v1/chat/sessions/{sid}/transcript?format=pdf"))
+        .agent_get(
+            &agent.token,
+            &format!("/api/v1/chat/sessions/{sid}/transcript?format=pdf"),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestAgent, WsClient, ok, spawn_app_with, without_request_limits};
+use crate::helpers::{TestAgent, TestApp, WsClient, ok, spawn_app_with, without_request_limits};
 
 async fn session_view(app: &TestApp, agent: &TestAgent, sid: &str) -> Value {
     let body: Value = ok(app
@@ -64,9 +64,15 @@ async fn receipts_go_to_the_other_side_and_pointers_only_move_up() {
     let r = customer.until("chat.receipt").await;
     assert_eq!(r["session_id"], sid.as_str());
     assert_eq!(r["side"], "agent");
-    assert_eq!((r["delivered_seq"].as_i64(), r["read_seq"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(
+        (r["delivered_seq"].as_i64(), r["read_seq"].as_i64()),
+        (Some(2), Some(0))
+    );
     assert_eq!(r["agent_name"], "Ann");
-    assert!(r.get("unread_count").is_none(), "internal count sent to the customer: {r}");
+    assert!(
+        r.get("unread_count").is_none(),
+        "internal count sent to the customer: {r}"
+    );
     let echo = agents.until("chat.receipt").await;
     assert_eq!(echo["unread_count"], 2);
 
@@ -75,7 +81,10 @@ async fn receipts_go_to_the_other_side_and_pointers_only_move_up() {
         .send("chat.message.read", json!({ "session_id": sid, "seq": 1 }))
         .await;
     let r = customer.until("chat.receipt").await;
-    assert_eq!((r["delivered_seq"].as_i64(), r["read_seq"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(
+        (r["delivered_seq"].as_i64(), r["read_seq"].as_i64()),
+        (Some(2), Some(1))
+    );
     agents.until("chat.receipt").await;
     agents
         .send("chat.message.read", json!({ "session_id": sid, "seq": 0 }))
@@ -99,11 +108,20 @@ async fn receipts_go_to_the_other_side_and_pointers_only_move_up() {
         .await;
     let r = agents.until("chat.receipt").await;
     assert_eq!(r["side"], "customer");
-    assert_eq!((r["delivered_seq"].as_i64(), r["read_seq"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (r["delivered_seq"].as_i64(), r["read_seq"].as_i64()),
+        (Some(2), Some(2))
+    );
     assert!(r.get("agent_name").is_none());
     nothing_pending(&mut customer).await;
     let view = session_view(&app, &agent, &sid).await;
-    assert_eq!((view["customer_delivered_seq"].as_i64(), view["customer_read_seq"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (
+            view["customer_delivered_seq"].as_i64(),
+            view["customer_read_seq"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
 
     // The customer's own view shows the team's pointers (for its ticks).
     let public: Value = ok(app
@@ -145,12 +163,22 @@ async fn bad_receipts_are_refused_with_an_error() {
     assert_eq!(agents.expect("error").await["code"], "invalid_payload");
 
     for (path, body) in [
-        (format!("/api/v1/chat/sessions/{sid}/read"), json!({ "seq": -5 })),
+        (
+            format!("/api/v1/chat/sessions/{sid}/read"),
+            json!({ "seq": -5 }),
+        ),
         (format!("/api/v1/chat/sessions/{sid}/read"), json!({})),
-        (format!("/api/v1/chat/sessions/{sid}/read"), json!({ "seq": 1, "x": 1 })),
+        (
+            format!("/api/v1/chat/sessions/{sid}/read"),
+            json!({ "seq": 1, "x": 1 }),
+        ),
     ] {
         let res = app.agent_post(&agent.token, &path, Some(&body)).await;
-        assert!(res.status().is_client_error(), "{path} {body}: {}", res.status());
+        assert!(
+            res.status().is_client_error(),
+            "{path} {body}: {}",
+            res.status()
+        );
         let e: Value = ok(res.json().await);
         assert!(e["error"]["code"].is_string(), "{e}");
     }
@@ -190,7 +218,10 @@ async fn unread_counts_are_shared_by_the_team_and_survive_reloads() {
     assert_eq!(body["session"]["unread_count"], 1);
     assert_eq!(body["session"]["agent_read_seq"], 2);
     let r = bobs.until("chat.receipt").await;
-    assert_eq!((r["agent_name"].as_str(), r["unread_count"].as_i64()), (Some("Ann"), Some(1)));
+    assert_eq!(
+        (r["agent_name"].as_str(), r["unread_count"].as_i64()),
+        (Some("Ann"), Some(1))
+    );
     assert_eq!(customer.until("chat.receipt").await["read_seq"], 2);
     // Another agent, a reload: the same count.
     assert_eq!(unread_in_list(&app, &bob, &sid).await, 1);
@@ -207,7 +238,10 @@ async fn unread_counts_are_shared_by_the_team_and_survive_reloads() {
     .await;
     assert_eq!(unread_in_list(&app, &ann, &sid).await, 0);
     let r = bobs.until("chat.receipt").await;
-    assert_eq!((r["side"].as_str(), r["agent_name"].as_str()), (Some("agent"), Some("Bob")));
+    assert_eq!(
+        (r["side"].as_str(), r["agent_name"].as_str()),
+        (Some("agent"), Some("Bob"))
+    );
 
     // The customer's REST twin.
     let res = app
@@ -221,7 +255,10 @@ async fn unread_counts_are_shared_by_the_team_and_survive_reloads() {
     assert_eq!(body["session"]["customer_read_seq"], 6);
     assert_eq!(body["session"]["customer_delivered_seq"], 6);
     let r = bobs.until("chat.receipt").await;
-    assert_eq!((r["side"].as_str(), r["read_seq"].as_i64()), (Some("customer"), Some(6)));
+    assert_eq!(
+        (r["side"].as_str(), r["read_seq"].as_i64()),
+        (Some("customer"), Some(6))
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestAgent, ok, spawn_app_with, without_request_limits};
+use crate::helpers::{TestAgent, TestApp, ok, spawn_app_with, without_request_limits};
 
 async fn search(app: &TestApp, agent: &TestAgent, query: &str) -> Value {
     let res = app
@@ -59,10 +59,14 @@ async fn fixture() -> Fixture {
         "late night delivery please",
         "100% sure about the invoice_number",
     ] {
-        assert_eq!(app.post_message(&key, body, None).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            app.post_message(&key, body, None).await.status(),
+            StatusCode::CREATED
+        );
     }
     let (other, _) = app.start_session("globex", "Gus's customer").await;
-    app.post_message(&other, "globex refund kettle secret", None).await;
+    app.post_message(&other, "globex refund kettle secret", None)
+        .await;
     Fixture {
         app,
         ann,
@@ -88,11 +92,17 @@ async fn words_prefixes_and_phrases_match_within_the_tenant_only() {
     let hits = search(&f.app, &f.ann, &q("refun*")).await;
     assert_eq!(
         bodies(&hits),
-        vec!["Refunds take five days", "Where is my refund for the kettle?"]
+        vec![
+            "Refunds take five days",
+            "Where is my refund for the kettle?"
+        ]
     );
     // Every word must match; case does not matter.
     let hits = search(&f.app, &f.ann, &q("DELIVERY damaged")).await;
-    assert_eq!(bodies(&hits), vec!["The delivery was late and the box was damaged"]);
+    assert_eq!(
+        bodies(&hits),
+        vec!["The delivery was late and the box was damaged"]
+    );
     // A phrase needs its words in order.
     let hits = search(&f.app, &f.ann, &q("\"late delivery\"")).await;
     assert!(bodies(&hits).is_empty(), "{hits}");
@@ -125,28 +135,49 @@ async fn pages_follow_the_cursor_and_filters_apply() {
     // Status, assignee and time filters.
     let closed = search(&f.app, &f.ann, &format!("{}&status=closed", q("kettle"))).await;
     assert!(bodies(&closed).is_empty());
-    let pending = search(&f.app, &f.ann, &format!("{}&status=pending&assigned=unassigned", q("kettle"))).await;
+    let pending = search(
+        &f.app,
+        &f.ann,
+        &format!("{}&status=pending&assigned=unassigned", q("kettle")),
+    )
+    .await;
     assert_eq!(bodies(&pending).len(), 1);
     let mine = search(&f.app, &f.ann, &format!("{}&assigned=me", q("kettle"))).await;
     assert!(bodies(&mine).is_empty());
     let future = search(&f.app, &f.ann, &format!("{}&from=2999-01-01", q("kettle"))).await;
     assert!(bodies(&future).is_empty());
-    let past = search(&f.app, &f.ann, &format!("{}&to=2000-01-01T00:00:00Z", q("kettle"))).await;
+    let past = search(
+        &f.app,
+        &f.ann,
+        &format!("{}&to=2000-01-01T00:00:00Z", q("kettle")),
+    )
+    .await;
     assert!(bodies(&past).is_empty());
-    let window = search(&f.app, &f.ann, &format!("{}&from=2000-01-01&to=2999-01-01", q("kettle"))).await;
+    let window = search(
+        &f.app,
+        &f.ann,
+        &format!("{}&from=2000-01-01&to=2999-01-01", q("kettle")),
+    )
+    .await;
     assert_eq!(bodies(&window).len(), 1);
 
     // The inbox's `q` finds conversations by their messages, too.
     let res = f
         .app
-        .agent_get(&f.ann.token, &format!("/api/v1/chat/sessions?{}", q("damaged")))
+        .agent_get(
+            &f.ann.token,
+            &format!("/api/v1/chat/sessions?{}", q("damaged")),
+        )
         .await;
     let list: Value = ok(res.json().await);
     assert_eq!(list["sessions"].as_array().map(Vec::len), Some(1));
     assert_eq!(list["sessions"][0]["id"], f.acme_sid.as_str());
     let res = f
         .app
-        .agent_get(&f.ann.token, &format!("/api/v1/chat/sessions?{}", q("secret")))
+        .agent_get(
+            &f.ann.token,
+            &format!("/api/v1/chat/sessions?{}", q("secret")),
+        )
         .await;
     let list: Value = ok(res.json().await);
     assert_eq!(list["sessions"].as_array().map(Vec::len), Some(0));
@@ -155,7 +186,19 @@ async fn pages_follow_the_cursor_and_filters_apply() {
 #[tokio::test]
 async fn query_syntax_of_like_or_the_indexes_is_inert() {
     let f = fixture().await;
-    for raw in ["%", "_", "%%", "' OR 1=1 --", "\"", "*", "NEAR(refund kettle)", "refund OR secret", "a:* | b", "+secret -x", "\\"] {
+    for raw in [
+        "%",
+        "_",
+        "%%",
+        "' OR 1=1 --",
+        "\"",
+        "*",
+        "NEAR(refund kettle)",
+        "refund OR secret",
+        "a:* | b",
+        "+secret -x",
+        "\\",
+    ] {
         let hits = search(&f.app, &f.ann, &q(raw)).await;
         for body in bodies(&hits) {
             assert!(!body.contains("secret"), "{raw:?} crossed tenants");

@@ -98,15 +98,7 @@ impl ChatService {
         session: &ChatSession,
     ) -> Result<Vec<ChatSession>> {
         ctx.require(Scope::SessionsRead)?;
-        let filter = SessionFilter {
-            status: None,
-            assignee: AssigneeFilter::Any,
-            agent_id: None,
-            query: None,
-            message_query: None,
-            customer_id: Some(session.customer.id.clone()),
-            limit: 50,
-        };
+        let filter = SessionFilter::of_customer(session.customer.id.clone(), 50);
         let mut all = self.repos.sessions.list(ctx.tenant_id(), &filter).await?;
         all.retain(|s| s.id != session.id);
         Ok(all)

@@ -2,9 +2,9 @@
 //! conversation leaves behind and who has seen it.
 
 use chat_domain::{
-    AssigneeFilter, ChatSession, CustomerId, Message, MessageHit, MessageSearch, ReceiptSide,
-    ReceiptUpdate, Scope, SearchCursor, SearchQuery, SessionFilter, SessionId, SessionKeyHash,
-    SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
+    ChatSession, CustomerId, Message, MessageHit, MessageSearch, ReceiptSide, ReceiptUpdate, Scope,
+    SearchCursor, SearchQuery, SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant,
+    TenantId, TenantSlug, TimeZone, Timestamp,
 };
 use tracing::instrument;
 
@@ -100,7 +100,11 @@ impl ChatService {
 
     /// The customer a visitor token names in a tenant, if it is still
     /// remembered.
-    pub(super) async fn visitor(&self, tenant: &TenantId, token: &str) -> Result<Option<CustomerId>> {
+    pub(super) async fn visitor(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> Result<Option<CustomerId>> {
         if !crate::keys::is_well_formed_secret(token) {
             return Ok(None);
         }
@@ -132,17 +136,9 @@ impl ChatService {
     /// A returning visitor's conversations, newest first.
     pub async fn visitor_sessions(&self, slug: &str, token: &str) -> Result<Vec<ChatSession>> {
         let (tenant, customer) = self.visitor_in(slug, token).await?;
-        let filter = SessionFilter {
-            status: None,
-            assignee: AssigneeFilter::Any,
-            agent_id: None,
-            query: None,
-            message_query: None,
-            customer_id: Some(customer),
-            limit: 50,
-        };
+        let filter = SessionFilter::of_customer(customer, 50);
         let mut sessions = self.repos.sessions.list(&tenant.id, &filter).await?;
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(sessions)
     }
 
@@ -242,11 +238,7 @@ impl ChatService {
                 .map(SearchCursor::parse)
                 .transpose()?,
         };
-        let page = self
-            .repos
-            .messages
-            .search(ctx.tenant_id(), &search)
-            .await?;
+        let page = self.repos.messages.search(ctx.tenant_id(), &search).await?;
         Ok(SearchResults {
             hits: page
                 .hits

@@ -58,8 +58,8 @@ impl ChatService {
     /// How long after its last conversation a browser's visitor token
     /// still makes it the same customer.
     pub fn with_visitor_memory(mut self, memory: std::time::Duration) -> Self {
-        self.visitor_memory =
-            chrono::Duration::from_std(memory).unwrap_or(chrono::Duration::days(VISITOR_MEMORY_DAYS));
+        self.visitor_memory = chrono::Duration::from_std(memory)
+            .unwrap_or(chrono::Duration::days(VISITOR_MEMORY_DAYS));
         self
     }
 

@@ -6,14 +6,14 @@ use validator::Validate;
 use super::{sent, transcript_file};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, agent_id, session_id};
-use crate::wire::transcript::TranscriptFormat;
-use crate::wire::{ReadRequest, TranscriptQuery};
 use crate::extract::Agent;
 use crate::json::optional_body;
+use crate::wire::transcript::TranscriptFormat;
 use crate::wire::{
     AssignRequest, MessageListResponse, MessagesQuery, SendMessageRequest, SessionListResponse,
     SessionResponse, SessionsQuery,
 };
+use crate::wire::{ReadRequest, TranscriptQuery};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -10,7 +10,8 @@ use super::conn::{Flow, Handler, Who};
 use super::rate::Refused;
 use crate::error::ApiError;
 use crate::wire::frames::{
-    ReceiptFrame, ResumeFrame, SendFrame, TypingFrame, ack_frame, error_frame, pong_frame, resume_done_frame,
+    ReceiptFrame, ResumeFrame, SendFrame, TypingFrame, ack_frame, error_frame, pong_frame,
+    resume_done_frame,
 };
 use crate::wire::{ClientFrame, decode};
 
