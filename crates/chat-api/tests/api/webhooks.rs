@@ -377,8 +377,17 @@ async fn with_two_nodes_each_delivery_is_sent_by_one() {
     assert_eq!(ids.len(), 2 * SESSIONS);
     assert_eq!(total, 2 * SESSIONS, "no delivery was sent twice");
     // Each delivery was attempted once: a second sender's attempt would
-    // have been counted in the log of the delivery.
-    let logged = deliveries(&first, &admin, &id).await;
+    // have been counted in the log of the delivery. A sender records its
+    // attempt after the receiver answered, so wait for the records.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let logged = loop {
+        let logged = deliveries(&first, &admin, &id).await;
+        if logged.iter().all(|d| d["status"] != "pending") || tokio::time::Instant::now() > deadline
+        {
+            break logged;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(logged.len(), 2 * SESSIONS);
     assert!(
         logged
