@@ -12,6 +12,7 @@ mod m20261127_000002_bot;
 mod m20261201_000003_agent_email_per_tenant;
 mod m20261201_000004_team_tokens_webhooks;
 mod m20261201_000005_receipts_visitors_search;
+mod m20261201_000006_desk;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_agent_email_per_tenant::Migration),
             Box::new(m20261201_000004_team_tokens_webhooks::Migration),
             Box::new(m20261201_000005_receipts_visitors_search::Migration),
+            Box::new(m20261201_000006_desk::Migration),
         ]
     }
 }

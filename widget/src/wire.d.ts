@@ -37,7 +37,11 @@ agent_read_seq: number,
 /**
  * Customer messages after `agent_read_seq`.
  */
-unread_count: number, };
+unread_count: number, 
+/**
+ * Label names, sorted.
+ */
+labels: Array<string>, };
 
 export type PublicCustomer = { name: string | null, email: string | null, };
 
@@ -101,6 +105,25 @@ time_zone: string, };
 
 export type SearchHit = { message: Message, session: Session, snippet: string, };
 
+export type CannedReply = { id: string, shortcut: string, title: string, 
+/**
+ * May hold `{{customer.name}}`, `{{customer.email}}` and
+ * `{{agent.name}}`, filled in by the composer.
+ */
+body: string, updated_at: string, };
+
+export type Label = { id: string, name: string, 
+/**
+ * `#rrggbb`.
+ */
+color: string, created_at: string, };
+
+export type Note = { id: string, session_id: string, 
+/**
+ * The `seq` of the last message before it.
+ */
+after_seq: number, author_id: string, author_name: string, body: string, created_at: string, };
+
 export type CustomerInput = { name?: string, email?: string, attributes?: Record<string, unknown>, };
 
 export type ContextInput = { page_url?: string, referrer?: string, locale?: string, };
@@ -145,6 +168,30 @@ export type TenantSettingsRequest = {
  * An IANA time zone name such as `Europe/Berlin`.
  */
 time_zone?: string, };
+
+export type CannedReplyRequest = { shortcut: string, title: string, body: string, };
+
+export type LabelRequest = { name: string, 
+/**
+ * `#rrggbb`; default `#6b7280`.
+ */
+color?: string, };
+
+export type SessionLabelsRequest = { labels: Array<string>, };
+
+export type NoteRequest = { body: string, };
+
+export type CannedReplyResponse = { canned_reply: CannedReply, };
+
+export type CannedReplyListResponse = { canned_replies: Array<CannedReply>, };
+
+export type LabelResponse = { label: Label, };
+
+export type LabelListResponse = { labels: Array<Label>, };
+
+export type NoteResponse = { note: Note, };
+
+export type NoteListResponse = { notes: Array<Note>, };
 
 export type StartSessionResponse = { session_key: string, 
 /**
@@ -284,6 +331,14 @@ agent_name?: string,
  */
 unread_count?: number, };
 
+export type UpdatedPayload<S> = { session_id: string, session: S, };
+
+export type MentionPayload = { session_id: string, note: Note, 
+/**
+ * The name of the agent who wrote it.
+ */
+by: string, };
+
 export type AckPayload = { client_msg_id: string, message: Message, };
 
 export type ResyncPayload = { 
@@ -311,7 +366,7 @@ export type ErrorPayload = { code: string, message: string,
  */
 client_msg_id?: string, };
 
-export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.receipt", "payload": ReceiptPayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
+export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.receipt", "payload": ReceiptPayload } | { "type": "chat.session.updated", "payload": UpdatedPayload<S> } | { "type": "chat.note.new", "payload": Note } | { "type": "chat.mention", "payload": MentionPayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
 
 export type TypingFrame = { 
 /**
@@ -325,7 +380,9 @@ export type ResumeFrame = { session_id?: string, after_seq: number, };
 
 export type ReceiptFrame = { session_id?: string, seq: number, };
 
-export type ClientFrame = { "type": "chat.typing", "payload": TypingFrame } | { "type": "chat.message.send", "payload": SendFrame } | { "type": "chat.resume", "payload": ResumeFrame } | { "type": "chat.message.delivered", "payload": ReceiptFrame } | { "type": "chat.message.read", "payload": ReceiptFrame } | { "type": "ping" };
+export type NoteFrame = { session_id: string, body: string, };
+
+export type ClientFrame = { "type": "chat.typing", "payload": TypingFrame } | { "type": "chat.message.send", "payload": SendFrame } | { "type": "chat.resume", "payload": ResumeFrame } | { "type": "chat.message.delivered", "payload": ReceiptFrame } | { "type": "chat.message.read", "payload": ReceiptFrame } | { "type": "chat.note.send", "payload": NoteFrame } | { "type": "ping" };
 
 /** Every frame an agent's socket receives. */
 export type AgentFrame = ServerFrame<Session>;

@@ -1,7 +1,7 @@
 //! The events the chat produces. They are published only after the change
 //! that caused them is committed.
 
-use crate::{AgentId, AgentRef, ChatSession, Message, ReceiptChange, SenderType, SessionId};
+use crate::{AgentId, AgentRef, ChatSession, Message, Note, ReceiptChange, SenderType, SessionId};
 
 #[derive(Debug, Clone)]
 pub enum ChatEvent {
@@ -40,6 +40,15 @@ pub enum ChatEvent {
         change: ReceiptChange,
         agent_name: Option<String>,
     },
+    /// Labels (or another agents-only attribute) changed.
+    SessionUpdated(ChatSession),
+    /// A private note: agents only, never the customer.
+    NoteNew(Note),
+    /// A note that mentions the agent it is sent to.
+    Mention {
+        note: Note,
+        by: String,
+    },
 }
 
 impl ChatEvent {
@@ -56,6 +65,9 @@ impl ChatEvent {
             ChatEvent::BotHandoff { .. } => "chat.bot.handoff",
             ChatEvent::AgentPresence { .. } => "agent.presence",
             ChatEvent::Receipt { .. } => "chat.receipt",
+            ChatEvent::SessionUpdated(_) => "chat.session.updated",
+            ChatEvent::NoteNew(_) => "chat.note.new",
+            ChatEvent::Mention { .. } => "chat.mention",
         }
     }
 }

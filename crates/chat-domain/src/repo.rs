@@ -12,11 +12,12 @@ use std::time::Duration;
 use crate::session::SessionChange;
 use crate::{
     Agent, AgentId, AgentPatch, AgentRef, ApiToken, AppendOutcome, Article, ArticleInput,
-    AttemptOutcome, BotMode, ChatSession, ClaimedDelivery, Committed, CustomerId, Delivery, Email,
-    Message, MessageSearch, NewAgent, NewApiToken, NewMessage, NewSession, NewTenant,
-    NewWebhookEndpoint, ReceiptChange, ReceiptSide, ReceiptUpdate, RepoResult, SearchPage,
-    SenderType, SessionFilter, SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId,
-    TenantSlug, TimeZone, Timestamp, WebhookEndpoint, WebhookPatch,
+    AttemptOutcome, BotMode, CannedInput, CannedReply, ChatSession, ClaimedDelivery, Color,
+    Committed, CustomerId, Delivery, Email, Label, LabelName, Message, MessageSearch, NewAgent,
+    NewApiToken, NewMessage, NewNote, NewSession, NewTenant, NewWebhookEndpoint, Note,
+    ReceiptChange, ReceiptSide, ReceiptUpdate, RepoResult, SearchPage, SenderType, SessionFilter,
+    SessionId, SessionKeyHash, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
+    WebhookEndpoint, WebhookPatch,
 };
 
 #[async_trait]
@@ -184,6 +185,55 @@ pub trait WebhookRepository: Send + Sync {
         now: Timestamp,
         outcome: AttemptOutcome,
     ) -> RepoResult<()>;
+}
+
+/// Canned replies, labels and private notes.
+#[async_trait]
+pub trait DeskRepository: Send + Sync {
+    async fn canned_list(&self, tenant: &TenantId) -> RepoResult<Vec<CannedReply>>;
+    /// Fails with `Conflict("shortcut")` when the shortcut is taken.
+    async fn canned_create(&self, tenant: &TenantId, input: CannedInput)
+    -> RepoResult<CannedReply>;
+    async fn canned_update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        input: CannedInput,
+    ) -> RepoResult<CannedReply>;
+    /// Returns whether it existed.
+    async fn canned_delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool>;
+    async fn labels(&self, tenant: &TenantId) -> RepoResult<Vec<Label>>;
+    /// Fails with `Conflict("label")` when the name is taken.
+    async fn label_create(
+        &self,
+        tenant: &TenantId,
+        name: LabelName,
+        color: Color,
+    ) -> RepoResult<Label>;
+    /// Replaces a session's labels; every name must be a label of the
+    /// tenant (`Conflict("unknown_label")` otherwise).
+    async fn set_session_labels(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        labels: &[LabelName],
+    ) -> RepoResult<Committed<ChatSession>>;
+    /// Stores a note after the session's newest message (`after_seq` is
+    /// its `last_seq` in the same transaction); the session's `seq` is
+    /// untouched.
+    async fn add_note(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        new: NewNote,
+    ) -> RepoResult<Committed<Note>>;
+    /// Notes with `after_seq >= from_seq`, oldest first.
+    async fn notes(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        from_seq: i64,
+    ) -> RepoResult<Vec<Note>>;
 }
 
 #[async_trait]

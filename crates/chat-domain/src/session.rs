@@ -134,6 +134,8 @@ pub struct ChatSession {
     pub receipts: Receipts,
     /// Customer messages after the agents' read pointer.
     pub unread_count: i64,
+    /// The labels agents put on it, by name, sorted.
+    pub labels: Vec<String>,
 }
 
 /// The delivered and read pointers of both sides of a session: each is the
@@ -228,6 +230,8 @@ pub struct SessionFilter {
     pub query: Option<String>,
     /// The parsed form of `query` for the message index.
     pub message_query: Option<crate::SearchQuery>,
+    /// Only sessions carrying this label.
+    pub label: Option<crate::LabelName>,
     pub customer_id: Option<CustomerId>,
     pub limit: u64,
 }
@@ -241,6 +245,7 @@ impl SessionFilter {
             agent_id: None,
             query: None,
             message_query: None,
+            label: None,
             customer_id: Some(customer),
             limit,
         }
@@ -275,6 +280,7 @@ mod tests {
             bot_handed_off: false,
             receipts: Receipts::default(),
             unread_count: 0,
+            labels: Vec::new(),
         }
     }
 

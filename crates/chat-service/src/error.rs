@@ -61,6 +61,10 @@ impl From<RepoError> for Error {
                 code: "conflict",
                 message: "the session was changed by someone else; reload and retry".into(),
             },
+            RepoError::Conflict(what) if what == "unknown_label" => Error::Conflict {
+                code: "unknown_label",
+                message: "a label of the request is not one of the tenant's labels".into(),
+            },
             RepoError::Conflict(what) => Error::Conflict {
                 code: "conflict",
                 message: format!("{what} already exists"),

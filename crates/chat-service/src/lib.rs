@@ -24,8 +24,8 @@ mod throttle;
 use std::sync::Arc;
 
 use chat_domain::repo::{
-    AgentRepository, ApiTokenRepository, ArticleRepository, HealthCheck, MessageRepository,
-    SessionRepository, TenantRepository, TokenRepository, WebhookRepository,
+    AgentRepository, ApiTokenRepository, ArticleRepository, DeskRepository, HealthCheck,
+    MessageRepository, SessionRepository, TenantRepository, TokenRepository, WebhookRepository,
 };
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
@@ -51,6 +51,7 @@ pub struct Repositories {
     pub sessions: Arc<dyn SessionRepository>,
     pub messages: Arc<dyn MessageRepository>,
     pub articles: Arc<dyn ArticleRepository>,
+    pub desk: Arc<dyn DeskRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -66,6 +67,7 @@ impl Repositories {
             + SessionRepository
             + MessageRepository
             + ArticleRepository
+            + DeskRepository
             + HealthCheck
             + 'static,
     {
@@ -78,6 +80,7 @@ impl Repositories {
             sessions: store.clone(),
             messages: store.clone(),
             articles: store.clone(),
+            desk: store.clone(),
             health: store,
         }
     }

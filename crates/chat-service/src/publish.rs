@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use chat_domain::{
-    AgentRef, AppendOutcome, ChatEvent, ChatSession, Committed, ReceiptChange, ReceiptSide,
-    SenderType, SessionId, TenantId, WebSocketHub,
+    Agent, AgentRef, AppendOutcome, ChatEvent, ChatSession, Committed, Note, ReceiptChange,
+    ReceiptSide, SenderType, SessionId, TenantId, WebSocketHub,
 };
 
 #[derive(Clone)]
@@ -123,6 +123,30 @@ impl Publisher {
                 self.to_session_and_agents(&change.tenant_id, &change.session_id, event)
                     .await
             }
+        }
+    }
+
+    /// A change only agents see (labels), to the tenant's agents.
+    pub(crate) async fn session_updated(&self, session: &Committed<ChatSession>) {
+        let event = ChatEvent::SessionUpdated(ChatSession::clone(session));
+        self.hub
+            .broadcast_to_tenant(&session.tenant_id, event)
+            .await;
+    }
+
+    /// A private note: to the tenant's agents and, as `chat.mention`, to
+    /// each mentioned agent's own sockets. Never to the customer.
+    pub(crate) async fn note(&self, note: &Committed<Note>, mentioned: &[&Agent], by: &str) {
+        let tenant = &note.tenant_id;
+        self.hub
+            .broadcast_to_tenant(tenant, ChatEvent::NoteNew(Note::clone(note)))
+            .await;
+        for agent in mentioned {
+            let event = ChatEvent::Mention {
+                note: Note::clone(note),
+                by: by.to_owned(),
+            };
+            self.hub.broadcast_to_user(tenant, &agent.id, event).await;
         }
     }
 

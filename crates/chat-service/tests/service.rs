@@ -367,7 +367,7 @@ async fn search_matches_message_text_literally() {
         .expect("send_as_customer");
     let hits = w
         .chat
-        .list_sessions(&agent, None, None, Some("100%"))
+        .list_sessions(&agent, None, None, Some("100%"), None)
         .await
         .expect("list_sessions");
     assert_eq!(
@@ -376,7 +376,7 @@ async fn search_matches_message_text_literally() {
     );
     let none = w
         .chat
-        .list_sessions(&agent, None, None, Some("1_0%"))
+        .list_sessions(&agent, None, None, Some("1_0%"), None)
         .await
         .expect("list_sessions");
     assert!(none.is_empty());

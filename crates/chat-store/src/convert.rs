@@ -108,6 +108,7 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
             agent_read_seq: s.agent_read_seq,
         },
         unread_count: s.unread_count,
+        labels: serde_json::from_str(&s.labels).map_err(|_| corrupt("labels", &s.labels))?,
     })
 }
 

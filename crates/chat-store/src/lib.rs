@@ -8,6 +8,7 @@
 
 mod accounts;
 mod convert;
+mod desk;
 mod entity;
 mod health;
 mod kb;

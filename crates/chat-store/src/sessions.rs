@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use crate::convert::{self, new_id, now_micros};
-use crate::entity::{chat_session, customer, message};
+use crate::entity::{chat_session, customer, label, message, session_label};
 use crate::{SeaOrmStore, map_err};
 
 /// Escape character for LIKE patterns. Not a backslash, which MySQL would
@@ -95,6 +95,7 @@ impl SessionRepository for SeaOrmStore {
             agent_delivered_seq: 0,
             agent_read_seq: 0,
             unread_count: 0,
+            labels: "[]".to_owned(),
         };
         chat_session::Entity::insert(chat_session::ActiveModel::from(session.clone()))
             .exec_without_returning(&txn)
@@ -145,6 +146,20 @@ impl SessionRepository for SeaOrmStore {
                 let agent = filter.agent_id.as_ref().map(|a| a.as_str().to_owned());
                 cond = cond.add(chat_session::Column::AssignedAgentId.eq(agent));
             }
+        }
+        if let Some(name) = &filter.label {
+            let tagged = Query::select()
+                .column((session_label::Entity, session_label::Column::SessionId))
+                .from(session_label::Entity)
+                .inner_join(
+                    label::Entity,
+                    Expr::col((label::Entity, label::Column::Id))
+                        .equals((session_label::Entity, session_label::Column::LabelId)),
+                )
+                .and_where(Expr::col((label::Entity, label::Column::TenantId)).eq(tenant.as_str()))
+                .and_where(Expr::col((label::Entity, label::Column::Name)).eq(name.as_str()))
+                .to_owned();
+            cond = cond.add(chat_session::Column::Id.in_subquery(tagged));
         }
         if let Some(customer_id) = &filter.customer_id {
             cond = cond.add(chat_session::Column::CustomerId.eq(customer_id.as_str()));

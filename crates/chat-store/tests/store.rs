@@ -211,6 +211,7 @@ async fn search_treats_wildcards_literally_and_matches_case_insensitively() {
         agent_id: None,
         query: Some(q.into()),
         message_query: chat_domain::SearchQuery::parse(q).ok(),
+        label: None,
         customer_id: None,
         limit: 50,
     };

@@ -38,6 +38,10 @@ fn matches(session: &ChatSession, messages: &[Message], f: &SessionFilter) -> bo
             session.assigned_agent.as_ref().map(|a| &a.id) == f.agent_id.as_ref()
         }
     };
+    let label_ok = f
+        .label
+        .as_ref()
+        .is_none_or(|l| session.labels.iter().any(|x| x == l.as_str()));
     let customer_ok = f
         .customer_id
         .as_ref()
@@ -57,7 +61,7 @@ fn matches(session: &ChatSession, messages: &[Message], f: &SessionFilter) -> bo
                     .any(|m| m.session_id == session.id && body_matches(&m.body, mq))
             })
     });
-    status_ok && assignee_ok && customer_ok && query_ok
+    status_ok && assignee_ok && label_ok && customer_ok && query_ok
 }
 
 /// A tenant's session, for changing it in place.
@@ -123,6 +127,7 @@ impl SessionRepository for InMemoryStore {
             bot_handed_off: false,
             receipts: Default::default(),
             unread_count: 0,
+            labels: Vec::new(),
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
         Ok(Committed::new(session))
@@ -369,6 +374,7 @@ impl MessageRepository for InMemoryStore {
                         agent_id: search.agent_id.clone(),
                         query: None,
                         message_query: None,
+                        label: None,
                         customer_id: None,
                         limit: 1,
                     };
@@ -414,5 +420,182 @@ impl MessageRepository for InMemoryStore {
 impl HealthCheck for InMemoryStore {
     async fn ping(&self) -> RepoResult<()> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl chat_domain::repo::DeskRepository for InMemoryStore {
+    async fn canned_list(&self, tenant: &TenantId) -> RepoResult<Vec<chat_domain::CannedReply>> {
+        Ok(self.with(|s| {
+            let mut v: Vec<_> = s
+                .canned
+                .iter()
+                .filter(|c| &c.tenant_id == tenant)
+                .cloned()
+                .collect();
+            v.sort_by(|a, b| a.shortcut.as_str().cmp(b.shortcut.as_str()));
+            v
+        }))
+    }
+
+    async fn canned_create(
+        &self,
+        tenant: &TenantId,
+        input: chat_domain::CannedInput,
+    ) -> RepoResult<chat_domain::CannedReply> {
+        self.with(|s| {
+            if s.canned
+                .iter()
+                .any(|c| &c.tenant_id == tenant && c.shortcut == input.shortcut)
+            {
+                return Err(RepoError::Conflict("shortcut".into()));
+            }
+            let c = chat_domain::CannedReply {
+                id: new_id(),
+                tenant_id: tenant.clone(),
+                shortcut: input.shortcut,
+                title: input.title,
+                body: input.body,
+                updated_at: chrono::Utc::now(),
+            };
+            s.canned.push(c.clone());
+            Ok(c)
+        })
+    }
+
+    async fn canned_update(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        input: chat_domain::CannedInput,
+    ) -> RepoResult<chat_domain::CannedReply> {
+        self.with(|s| {
+            if s.canned
+                .iter()
+                .any(|c| &c.tenant_id == tenant && c.id != id && c.shortcut == input.shortcut)
+            {
+                return Err(RepoError::Conflict("shortcut".into()));
+            }
+            let c = s
+                .canned
+                .iter_mut()
+                .find(|c| &c.tenant_id == tenant && c.id == id)
+                .ok_or(RepoError::NotFound)?;
+            c.shortcut = input.shortcut;
+            c.title = input.title;
+            c.body = input.body;
+            c.updated_at = chrono::Utc::now();
+            Ok(c.clone())
+        })
+    }
+
+    async fn canned_delete(&self, tenant: &TenantId, id: &str) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.canned.len();
+            s.canned.retain(|c| !(&c.tenant_id == tenant && c.id == id));
+            s.canned.len() != before
+        }))
+    }
+
+    async fn labels(&self, tenant: &TenantId) -> RepoResult<Vec<chat_domain::Label>> {
+        Ok(self.with(|s| {
+            let mut v: Vec<_> = s
+                .labels
+                .iter()
+                .filter(|l| &l.tenant_id == tenant)
+                .cloned()
+                .collect();
+            v.sort_by(|a, b| a.name.cmp(&b.name));
+            v
+        }))
+    }
+
+    async fn label_create(
+        &self,
+        tenant: &TenantId,
+        name: chat_domain::LabelName,
+        color: chat_domain::Color,
+    ) -> RepoResult<chat_domain::Label> {
+        self.with(|s| {
+            if s.labels
+                .iter()
+                .any(|l| &l.tenant_id == tenant && l.name == name)
+            {
+                return Err(RepoError::Conflict("label".into()));
+            }
+            let l = chat_domain::Label {
+                id: new_id(),
+                tenant_id: tenant.clone(),
+                name,
+                color,
+                created_at: chrono::Utc::now(),
+            };
+            s.labels.push(l.clone());
+            Ok(l)
+        })
+    }
+
+    async fn set_session_labels(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        labels: &[chat_domain::LabelName],
+    ) -> RepoResult<Committed<ChatSession>> {
+        self.with(|s| {
+            let known = labels.iter().all(|n| {
+                s.labels
+                    .iter()
+                    .any(|l| &l.tenant_id == tenant && &l.name == n)
+            });
+            let sess = session_mut(&mut s.sessions, tenant, session)?;
+            if !known {
+                return Err(RepoError::Conflict("unknown_label".into()));
+            }
+            let mut names: Vec<String> = labels.iter().map(|l| l.as_str().to_owned()).collect();
+            names.sort();
+            names.dedup();
+            sess.labels = names;
+            Ok(Committed::new(sess.clone()))
+        })
+    }
+
+    async fn add_note(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        new: chat_domain::NewNote,
+    ) -> RepoResult<Committed<chat_domain::Note>> {
+        self.with(|s| {
+            let after_seq = session_mut(&mut s.sessions, tenant, session)?.last_seq;
+            let note = chat_domain::Note {
+                id: new_id(),
+                tenant_id: tenant.clone(),
+                session_id: session.clone(),
+                after_seq,
+                author_id: new.author_id,
+                author_name: new.author_name,
+                body: new.body.into_string(),
+                created_at: chrono::Utc::now(),
+            };
+            s.notes.push(note.clone());
+            Ok(Committed::new(note))
+        })
+    }
+
+    async fn notes(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        from_seq: i64,
+    ) -> RepoResult<Vec<chat_domain::Note>> {
+        Ok(self.with(|s| {
+            s.notes
+                .iter()
+                .filter(|n| {
+                    &n.tenant_id == tenant && &n.session_id == session && n.after_seq >= from_seq
+                })
+                .cloned()
+                .collect()
+        }))
     }
 }

@@ -32,6 +32,9 @@ pub(crate) struct State {
     pub(crate) webhooks: Vec<WebhookEndpoint>,
     /// Visitor token digests: (tenant, digest, customer, last seen).
     pub(crate) visitors: Vec<(TenantId, SessionKeyHash, Customer, Timestamp)>,
+    pub(crate) canned: Vec<chat_domain::CannedReply>,
+    pub(crate) labels: Vec<chat_domain::Label>,
+    pub(crate) notes: Vec<chat_domain::Note>,
 }
 
 /// Every repository in one in-memory object.

@@ -57,6 +57,15 @@ use crate::wire::ErrorResponse;
         crate::routes::search::messages,
         crate::routes::search::tenant,
         crate::routes::search::update_tenant,
+        crate::routes::desk::canned_list,
+        crate::routes::desk::canned_create,
+        crate::routes::desk::canned_update,
+        crate::routes::desk::canned_delete,
+        crate::routes::desk::labels,
+        crate::routes::desk::label_create,
+        crate::routes::desk::set_labels,
+        crate::routes::desk::notes,
+        crate::routes::desk::add_note,
         crate::routes::kb::list,
         crate::routes::kb::create,
         crate::routes::kb::get,
@@ -87,6 +96,7 @@ use crate::wire::ErrorResponse;
         (name = "api-tokens", description = "Scoped tokens for integrations"),
         (name = "webhooks", description = "Signed deliveries of stored changes"),
         (name = "settings", description = "The tenant's settings"),
+        (name = "desk", description = "Canned replies, labels and private notes"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -12,6 +12,7 @@ mod auth;
 mod bot;
 mod cluster;
 mod customer_flow;
+mod desk;
 mod hardening;
 mod health;
 mod helpers;

@@ -70,6 +70,7 @@ impl ChatService {
         status: Option<&str>,
         assigned: Option<&str>,
         query: Option<&str>,
+        label: Option<&str>,
     ) -> Result<Vec<ChatSession>> {
         ctx.require(Scope::SessionsRead)?;
         let status = status
@@ -85,6 +86,10 @@ impl ChatService {
             agent_id,
             query: query.map(str::to_owned),
             message_query,
+            label: label
+                .filter(|l| !l.is_empty())
+                .map(chat_domain::LabelName::parse)
+                .transpose()?,
             customer_id: None,
             limit: MAX_PAGE,
         };

@@ -8,6 +8,7 @@ mod admin;
 mod agent;
 pub mod bot;
 mod customer;
+mod desk;
 mod history;
 
 use std::sync::Arc;

@@ -25,6 +25,8 @@ pub struct Model {
     pub agent_delivered_seq: i64,
     pub agent_read_seq: i64,
     pub unread_count: i64,
+    /// JSON array of label names, sorted.
+    pub labels: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

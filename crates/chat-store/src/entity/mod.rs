@@ -4,10 +4,14 @@
 pub mod agent;
 pub mod api_token;
 pub mod auth_token;
+pub mod canned_reply;
 pub mod chat_session;
 pub mod customer;
 pub mod kb_article;
+pub mod label;
 pub mod message;
+pub mod note;
+pub mod session_label;
 pub mod tenant;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod api_tokens;
 pub mod auth;
+pub mod desk;
 pub mod health;
 pub mod kb;
 pub mod public;

@@ -27,7 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/close", web::post().to(close))
             .route("/{id}/reopen", web::post().to(reopen))
             .route("/{id}/read", web::post().to(read))
-            .route("/{id}/transcript", web::get().to(transcript)),
+            .route("/{id}/transcript", web::get().to(transcript))
+            .route("/{id}/labels", web::put().to(super::desk::set_labels))
+            .route("/{id}/notes", web::get().to(super::desk::notes))
+            .route("/{id}/notes", web::post().to(super::desk::add_note)),
     );
 }
 
@@ -63,6 +66,7 @@ pub async fn list(
             q.status.as_deref(),
             q.assigned.as_deref(),
             q.q.as_deref(),
+            q.label.as_deref(),
         )
         .await?;
     Ok(many(&sessions))

@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::views::{
-    Agent, ApiToken, Article, BotSetting, Delivery, Message, PublicSession, SearchHit, Session,
-    TenantSettings, Webhook,
+    Agent, ApiToken, Article, BotSetting, CannedReply, Delivery, Label, Message, Note,
+    PublicSession, SearchHit, Session, TenantSettings, Webhook,
 };
 
 // ----- requests --------------------------------------------------------------
@@ -57,6 +57,42 @@ pub struct StartSessionRequest {
     #[validate(length(max = 128))]
     #[ts(optional)]
     pub visitor_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CannedReplyRequest {
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRequest {
+    pub name: String,
+    /// `#rrggbb`; default `#6b7280`.
+    #[ts(optional)]
+    pub color: Option<String>,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLabelsRequest {
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotesQuery {
+    /// Notes placed after this `seq` or later (default 0: all).
+    pub after_seq: Option<i64>,
 }
 
 /// A receipt over REST: everything up to `seq` has been seen.
@@ -176,6 +212,8 @@ pub struct SessionsQuery {
     pub status: Option<String>,
     pub assigned: Option<String>,
     pub q: Option<String>,
+    /// Only conversations carrying this label.
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -218,6 +256,36 @@ pub struct StartSessionResponse {
     /// customer, with their earlier conversations.
     pub visitor_token: String,
     pub session: PublicSession,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct CannedReplyResponse {
+    pub canned_reply: CannedReply,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct CannedReplyListResponse {
+    pub canned_replies: Vec<CannedReply>,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct LabelResponse {
+    pub label: Label,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct LabelListResponse {
+    pub labels: Vec<Label>,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct NoteResponse {
+    pub note: Note,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct NoteListResponse {
+    pub notes: Vec<Note>,
 }
 
 #[derive(Debug, Serialize, TS, ToSchema)]

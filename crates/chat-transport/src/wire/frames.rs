@@ -11,7 +11,7 @@ use chat_domain::{ChatEvent, ChatSession};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::views::{Message, PublicSession, SenderType, Session, SessionStatus};
+use super::views::{Message, Note, PublicSession, SenderType, Session, SessionStatus};
 
 /// Who a frame is written for. Customers get the public view of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,15 @@ pub enum ServerFrame<S: TS> {
     AgentPresence(PresencePayload),
     #[serde(rename = "chat.receipt")]
     Receipt(ReceiptPayload),
+    /// Labels changed (agents only).
+    #[serde(rename = "chat.session.updated")]
+    SessionUpdated(UpdatedPayload<S>),
+    /// A private note (agents only).
+    #[serde(rename = "chat.note.new")]
+    NoteNew(Note),
+    /// A note mentions this agent.
+    #[serde(rename = "chat.mention")]
+    Mention(MentionPayload),
     /// The reply to the client's own `chat.message.send`.
     #[serde(rename = "chat.message.ack")]
     MessageAck(AckPayload),
@@ -103,6 +112,20 @@ pub struct PresencePayload {
     pub agent_id: String,
     pub name: String,
     pub online: bool,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct UpdatedPayload<S: TS> {
+    pub session_id: String,
+    pub session: S,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub struct MentionPayload {
+    pub session_id: String,
+    pub note: Note,
+    /// The name of the agent who wrote it.
+    pub by: String,
 }
 
 /// A side's delivered and read pointers after a receipt moved one.
@@ -293,6 +316,16 @@ where
             agent_name: agent_name.clone(),
             unread_count: S::AGENTS.then_some(change.unread_count),
         }),
+        ChatEvent::SessionUpdated(s) => ServerFrame::SessionUpdated(UpdatedPayload {
+            session_id: s.id.to_string(),
+            session: S::from(s),
+        }),
+        ChatEvent::NoteNew(n) => ServerFrame::NoteNew(n.into()),
+        ChatEvent::Mention { note, by } => ServerFrame::Mention(MentionPayload {
+            session_id: note.session_id.to_string(),
+            note: note.into(),
+            by: by.clone(),
+        }),
     }
 }
 
@@ -322,6 +355,14 @@ pub struct SendFrame {
     pub session_id: Option<String>,
     pub body: String,
     pub client_msg_id: String,
+}
+
+/// `chat.note.send` (agents): a private note on a session.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct NoteFrame {
+    pub session_id: String,
+    pub body: String,
 }
 
 /// `chat.message.delivered` and `chat.message.read`: the client has
@@ -357,6 +398,8 @@ pub enum ClientFrame {
     Delivered(ReceiptFrame),
     #[ts(rename = "chat.message.read")]
     Read(ReceiptFrame),
+    #[ts(rename = "chat.note.send")]
+    Note(NoteFrame),
     /// Application-level keep-alive for clients (browsers) that cannot send
     /// protocol pings; answered with `pong`.
     #[ts(rename = "ping")]
@@ -393,6 +436,7 @@ pub fn decode(text: &str) -> Result<ClientFrame, FrameError> {
         "chat.resume" => Ok(ClientFrame::Resume(payload(raw.payload, &raw.kind)?)),
         "chat.message.delivered" => Ok(ClientFrame::Delivered(payload(raw.payload, &raw.kind)?)),
         "chat.message.read" => Ok(ClientFrame::Read(payload(raw.payload, &raw.kind)?)),
+        "chat.note.send" => Ok(ClientFrame::Note(payload(raw.payload, &raw.kind)?)),
         "ping" => Ok(ClientFrame::Ping),
         other => Err((
             "unknown_type",
@@ -452,6 +496,16 @@ mod tests {
     #[test]
     fn every_event_is_written_under_its_domain_name() {
         let session = crate::wire::tests::sample_session();
+        let note = chat_domain::Note {
+            id: "n1".into(),
+            tenant_id: session.tenant_id.clone(),
+            session_id: session.id.clone(),
+            after_seq: 0,
+            author_id: chat_domain::AgentId::new("a1"),
+            author_name: "Alex".into(),
+            body: "internal".into(),
+            created_at: chrono::Utc::now(),
+        };
         let agent = chat_domain::AgentRef {
             id: chat_domain::AgentId::new("a1"),
             name: "Alex".into(),
@@ -484,6 +538,24 @@ mod tests {
                 agent_id: chat_domain::AgentId::new("a1"),
                 name: "Alex".into(),
                 online: false,
+            },
+            ChatEvent::Receipt {
+                change: chat_domain::ReceiptChange {
+                    tenant_id: session.tenant_id.clone(),
+                    session_id: session.id.clone(),
+                    side: chat_domain::ReceiptSide::Agent,
+                    delivered_seq: 1,
+                    read_seq: 1,
+                    unread_count: 0,
+                    newly_delivered: vec![],
+                },
+                agent_name: Some("Alex".into()),
+            },
+            ChatEvent::SessionUpdated(session.clone()),
+            ChatEvent::NoteNew(note.clone()),
+            ChatEvent::Mention {
+                note,
+                by: "Alex".into(),
             },
         ];
         for event in &events {

@@ -55,6 +55,7 @@ pub(crate) mod tests {
             bot_handed_off: false,
             receipts: Default::default(),
             unread_count: 0,
+            labels: Vec::new(),
         }
     }
 

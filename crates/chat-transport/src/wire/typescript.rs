@@ -52,6 +52,9 @@ fn generate() -> String {
     decl::<Delivery>(&cfg, &mut out);
     decl::<TenantSettings>(&cfg, &mut out);
     decl::<SearchHit>(&cfg, &mut out);
+    decl::<CannedReply>(&cfg, &mut out);
+    decl::<Label>(&cfg, &mut out);
+    decl::<Note>(&cfg, &mut out);
     // REST bodies.
     decl::<CustomerInput>(&cfg, &mut out);
     decl::<ContextInput>(&cfg, &mut out);
@@ -66,6 +69,16 @@ fn generate() -> String {
     decl::<VisitorRequest>(&cfg, &mut out);
     decl::<VisitorMessagesRequest>(&cfg, &mut out);
     decl::<TenantSettingsRequest>(&cfg, &mut out);
+    decl::<CannedReplyRequest>(&cfg, &mut out);
+    decl::<LabelRequest>(&cfg, &mut out);
+    decl::<SessionLabelsRequest>(&cfg, &mut out);
+    decl::<NoteRequest>(&cfg, &mut out);
+    decl::<CannedReplyResponse>(&cfg, &mut out);
+    decl::<CannedReplyListResponse>(&cfg, &mut out);
+    decl::<LabelResponse>(&cfg, &mut out);
+    decl::<LabelListResponse>(&cfg, &mut out);
+    decl::<NoteResponse>(&cfg, &mut out);
+    decl::<NoteListResponse>(&cfg, &mut out);
     decl::<StartSessionResponse>(&cfg, &mut out);
     decl::<PublicSessionListResponse>(&cfg, &mut out);
     decl::<SearchResponse>(&cfg, &mut out);
@@ -106,6 +119,8 @@ fn generate() -> String {
     decl::<HandoffPayload>(&cfg, &mut out);
     decl::<PresencePayload>(&cfg, &mut out);
     decl::<ReceiptPayload>(&cfg, &mut out);
+    decl::<UpdatedPayload<Session>>(&cfg, &mut out);
+    decl::<MentionPayload>(&cfg, &mut out);
     decl::<AckPayload>(&cfg, &mut out);
     decl::<ResyncPayload>(&cfg, &mut out);
     decl::<ResumeDonePayload>(&cfg, &mut out);
@@ -116,6 +131,7 @@ fn generate() -> String {
     decl::<SendFrame>(&cfg, &mut out);
     decl::<ResumeFrame>(&cfg, &mut out);
     decl::<ReceiptFrame>(&cfg, &mut out);
+    decl::<NoteFrame>(&cfg, &mut out);
     decl::<ClientFrame>(&cfg, &mut out);
     out.push_str(
         "\n/** Every frame an agent's socket receives. */\n\

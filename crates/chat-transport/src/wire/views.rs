@@ -159,6 +159,8 @@ pub struct Session {
     pub agent_read_seq: i64,
     /// Customer messages after `agent_read_seq`.
     pub unread_count: i64,
+    /// Label names, sorted.
+    pub labels: Vec<String>,
 }
 
 impl From<&ChatSession> for Session {
@@ -188,6 +190,7 @@ impl From<&ChatSession> for Session {
             agent_delivered_seq: s.receipts.agent_delivered_seq,
             agent_read_seq: s.receipts.agent_read_seq,
             unread_count: s.unread_count,
+            labels: s.labels.clone(),
         }
     }
 }
@@ -453,6 +456,76 @@ impl From<&chat_domain::Delivery> for Delivery {
             last_error: d.last_error.clone(),
             created_at: rfc3339(&d.created_at),
             delivered_at: d.delivered_at.as_ref().map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct CannedReply {
+    pub id: String,
+    pub shortcut: String,
+    pub title: String,
+    /// May hold `{{customer.name}}`, `{{customer.email}}` and
+    /// `{{agent.name}}`, filled in by the composer.
+    pub body: String,
+    pub updated_at: String,
+}
+
+impl From<&chat_domain::CannedReply> for CannedReply {
+    fn from(c: &chat_domain::CannedReply) -> Self {
+        Self {
+            id: c.id.clone(),
+            shortcut: c.shortcut.as_str().to_owned(),
+            title: c.title.clone(),
+            body: c.body.clone(),
+            updated_at: rfc3339(&c.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct Label {
+    pub id: String,
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+    pub created_at: String,
+}
+
+impl From<&chat_domain::Label> for Label {
+    fn from(l: &chat_domain::Label) -> Self {
+        Self {
+            id: l.id.clone(),
+            name: l.name.as_str().to_owned(),
+            color: l.color.as_str().to_owned(),
+            created_at: rfc3339(&l.created_at),
+        }
+    }
+}
+
+/// A private note: agents only.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct Note {
+    pub id: String,
+    pub session_id: String,
+    /// The `seq` of the last message before it.
+    pub after_seq: i64,
+    pub author_id: String,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+impl From<&chat_domain::Note> for Note {
+    fn from(n: &chat_domain::Note) -> Self {
+        Self {
+            id: n.id.clone(),
+            session_id: n.session_id.to_string(),
+            after_seq: n.after_seq,
+            author_id: n.author_id.to_string(),
+            author_name: n.author_name.clone(),
+            body: n.body.clone(),
+            created_at: rfc3339(&n.created_at),
         }
     }
 }

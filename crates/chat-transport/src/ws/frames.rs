@@ -10,10 +10,11 @@ use super::conn::{Flow, Handler, Who};
 use super::rate::Refused;
 use crate::error::ApiError;
 use crate::wire::frames::{
-    ReceiptFrame, ResumeFrame, SendFrame, TypingFrame, ack_frame, error_frame, pong_frame,
-    resume_done_frame,
+    NoteFrame, ReceiptFrame, ResumeFrame, SendFrame, TypingFrame, ack_frame, error_frame,
+    pong_frame, resume_done_frame,
 };
-use crate::wire::{ClientFrame, decode};
+use crate::wire::{Audience, ClientFrame, decode, encode};
+use chat_domain::ChatEvent;
 
 impl Handler {
     /// A frame the server does not take (binary): an error, within the
@@ -50,6 +51,7 @@ impl Handler {
                 self.receipt(session, f, chat_domain::ReceiptUpdate::delivered)
                     .await
             }
+            Ok(ClientFrame::Note(f)) => self.note(session, f).await,
             Ok(ClientFrame::Read(f)) => {
                 self.receipt(session, f, chat_domain::ReceiptUpdate::read)
                     .await
@@ -162,6 +164,23 @@ impl Handler {
         }
     }
 
+    /// `chat.note.send`: agents only; stored, then `chat.note.new` to the
+    /// tenant's agents (this socket included).
+    async fn note(&mut self, session: &mut Session, f: NoteFrame) -> Flow {
+        let Who::Agent(ctx) = &self.who else {
+            let frame = error_frame("forbidden", "notes are for agents", None);
+            return self.send(session, frame).await;
+        };
+        let res = match agent_target(Some(&f.session_id), None) {
+            Ok(id) => self.state.chat.add_note(ctx, &id, &f.body).await,
+            Err(frame) => return self.send(session, frame).await,
+        };
+        match res {
+            Ok(_) => Flow::Continue,
+            Err(e) => self.send(session, service_error(e, None)).await,
+        }
+    }
+
     /// `chat.resume`: every stored message after `after_seq`, in order,
     /// then `chat.resume.done`.
     async fn resume(&mut self, session: &mut Session, f: ResumeFrame) -> Flow {
@@ -183,6 +202,19 @@ impl Handler {
         };
         match self.replay(session, &target, f.after_seq).await {
             Ok((last_seq, more)) => {
+                // Agents also get the notes placed in what was replayed.
+                if let Who::Agent(ctx) = &self.who {
+                    let notes = match self.state.chat.notes(ctx, &target.id, f.after_seq).await {
+                        Ok(n) => n,
+                        Err(e) => return self.send(session, service_error(e, None)).await,
+                    };
+                    for n in notes.iter().filter(|n| n.after_seq <= last_seq) {
+                        let frame = encode(&ChatEvent::NoteNew(n.clone()), Audience::Agent);
+                        if let Flow::Close(why) = self.send(session, frame).await {
+                            return Flow::Close(why);
+                        }
+                    }
+                }
                 let done = resume_done_frame(target.id.as_str(), last_seq, more);
                 self.send(session, done).await
             }
