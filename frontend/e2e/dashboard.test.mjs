@@ -296,3 +296,61 @@ test('unread badges are the team\'s, ticks show what the customer saw, and searc
     server.cleanup();
   }
 });
+
+test('canned replies by "/", internal notes the customer never sees, and labels', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext();
+  try {
+    await setBot(server.url, await login(server.url), 'off');
+    const post = (path, body) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const started = await (await post('/api/v1/public/chat/sessions', { tenant_id: 'demo-tenant', customer: { name: 'Nia Park' } })).json();
+    const key = started.session_key;
+    await post(`/api/v1/public/chat/sessions/${key}/messages`, { body: 'my refund is late' });
+
+    // The admin sets up a canned reply and a label on the Team page.
+    const page = await signIn(ctx, server.url, 'agent@demo.com');
+    await page.getByRole('button', { name: 'Team' }).click();
+    const canned = page.getByRole('form', { name: 'Canned replies' });
+    await canned.getByLabel('Shortcut').fill('refund');
+    await canned.getByLabel('Title').fill('Refund timing');
+    await canned.getByLabel(/^Text/).fill('Hi {{customer.name}}, refunds take 5 days. {{agent.name}}');
+    await canned.getByRole('button', { name: 'Add canned reply' }).click();
+    await canned.locator('li', { hasText: '/refund' }).waitFor();
+    const labels = page.getByRole('form', { name: 'Labels' });
+    await labels.getByLabel('Label name').fill('billing');
+    await labels.getByRole('button', { name: 'Add label' }).click();
+    await labels.locator('.chip', { hasText: 'billing' }).waitFor();
+    await page.getByRole('button', { name: 'Inbox' }).click();
+
+    await conversation(page, 'Nia Park').click();
+    await page.locator('.msg.customer', { hasText: 'my refund is late' }).waitFor();
+    // "/" opens the picker; Enter inserts the filled-in reply.
+    await page.locator('#composer').fill('/ref');
+    await page.getByRole('listbox', { name: 'Canned replies' }).locator('li', { hasText: '/refund' }).waitFor();
+    await page.locator('#composer').press('Enter');
+    const me = await page.locator('.top .me').textContent();
+    assert.equal(await page.locator('#composer').inputValue(), `Hi Nia Park, refunds take 5 days. ${me}`);
+    await page.locator('#composer').press('Enter');
+    await page.locator('.msg.agent', { hasText: 'refunds take 5 days' }).waitFor();
+
+    // An internal note: shown as one, never in the customer's thread.
+    await page.getByRole('tab', { name: 'Internal note' }).click();
+    await page.locator('#composer').fill('INTERNAL check the order');
+    await page.locator('#composer').press('Enter');
+    await page.locator('.msg.note', { hasText: 'INTERNAL check the order' }).locator('.internal').waitFor();
+    const seen = await (await fetch(`${server.url}/api/v1/public/chat/sessions/${key}/messages`)).json();
+    assert.deepEqual(seen.messages.map((m) => m.seq), [1, 2]);
+    assert.ok(seen.messages.every((m) => !m.body.includes('INTERNAL')));
+
+    // A label: a chip on the thread and in the list.
+    await page.getByLabel('Add label').selectOption('billing');
+    await page.locator('.thread-head .chip', { hasText: 'billing' }).waitFor();
+    await conversation(page, 'Nia Park').locator('.chip', { hasText: 'billing' }).waitFor();
+    await page.getByRole('button', { name: 'Remove label billing' }).click();
+    await page.locator('.thread-head .chip').waitFor({ state: 'detached' });
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

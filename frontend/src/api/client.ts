@@ -5,6 +5,13 @@ import type {
   AgentListResponse,
   AgentResponse,
   AssignRequest,
+  CannedReplyListResponse,
+  CannedReplyRequest,
+  CannedReplyResponse,
+  LabelListResponse,
+  LabelResponse,
+  NoteListResponse,
+  NoteResponse,
   ChangePasswordRequest,
   CreateAgentRequest,
   ErrorResponse,
@@ -129,6 +136,30 @@ export class Api {
     const res = await fetch(`${this.base}/api/v1/chat/sessions/${id}/transcript?format=${format}`, { headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
     if (!res.ok) throw new ApiError(res.status, 'transcript', res.statusText);
     return res.blob();
+  }
+  cannedReplies() {
+    return this.request<CannedReplyListResponse>('GET', '/api/v1/canned-replies');
+  }
+  createCanned(req: CannedReplyRequest) {
+    return this.request<CannedReplyResponse>('POST', '/api/v1/canned-replies', req);
+  }
+  deleteCanned(id: string) {
+    return this.request<void>('DELETE', `/api/v1/canned-replies/${id}`);
+  }
+  labels() {
+    return this.request<LabelListResponse>('GET', '/api/v1/labels');
+  }
+  createLabel(name: string, color: string) {
+    return this.request<LabelResponse>('POST', '/api/v1/labels', { name, color });
+  }
+  setLabels(id: string, labels: string[]) {
+    return this.request<SessionResponse>('PUT', `/api/v1/chat/sessions/${id}/labels`, { labels });
+  }
+  notes(id: string) {
+    return this.request<NoteListResponse>('GET', `/api/v1/chat/sessions/${id}/notes`);
+  }
+  addNote(id: string, body: string) {
+    return this.request<NoteResponse>('POST', `/api/v1/chat/sessions/${id}/notes`, { body });
   }
   ticket() {
     return this.request<TicketResponse>('POST', '/api/v1/ws/ticket');

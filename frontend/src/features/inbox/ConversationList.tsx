@@ -47,6 +47,7 @@ export function ConversationList({ sessions, selected, unread, filters, onFilter
               {(unread[s.id] ?? 0) > 0 && <span className="unread" aria-label={`${unread[s.id]} unread`}>{unread[s.id]}</span>}
             </div>
             <div className="preview">{s.last_message_preview ?? 'No messages yet'}</div>
+            {s.labels.length > 0 && <div className="labels">{s.labels.map((l) => <span key={l} className="chip">{l}</span>)}</div>}
             <div className="meta">
               <span className={`status ${s.status}`}>{s.status}</span>
               <span>{s.assigned_agent?.name ?? 'unassigned'}</span>

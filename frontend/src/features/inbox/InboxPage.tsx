@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { setErrorHandler, type Api } from '../../api/client';
-import type { Agent, AgentFrame, SearchHit, Session } from '../../api/wire';
+import type { Agent, AgentFrame, CannedReply, Label, SearchHit, Session } from '../../api/wire';
 import { asYouType } from './search';
 import { ConversationList, type Filters } from './ConversationList';
 import { CustomerPanel } from './CustomerPanel';
@@ -26,6 +26,9 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   const [history, setHistory] = useState<Session[]>([]);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [hits, setHits] = useState<SearchHit[]>([]);
+  const [canned, setCanned] = useState<CannedReply[]>([]);
+  const [labels, setLabels] = useState<Label[]>([]);
+  const [showMentions, setShowMentions] = useState(false);
   const [focusSeq, setFocusSeq] = useState<number | null>(null);
   // What this dashboard reported per session: receipts only move up.
   const reported = useRef<Record<string, { d: number; r: number }>>({});
@@ -49,6 +52,8 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
     const [{ sessions }, { agents }] = await Promise.all([api.sessions(), api.agents()]);
     dispatch({ kind: 'sessions', sessions });
     dispatch({ kind: 'agents', agents });
+    api.cannedReplies().then((r) => setCanned(r.canned_replies), () => {});
+    api.labels().then((r) => setLabels(r.labels), () => {});
   }, [api]);
 
   // A long absence is replayed a page per resume: ask for the next one.
@@ -97,6 +102,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
       }
       const s = stateRef.current;
       if (e.type === 'chat.session.started') toast(`New conversation from ${e.payload.customer.name ?? 'a visitor'}`);
+      if (e.type === 'chat.mention') toast(`${e.payload.by} mentioned you: ${e.payload.note.body.slice(0, 80)}`);
       if (e.type === 'chat.message.new' && e.payload.sender_type === 'customer') {
         const session = s.sessions[e.payload.session_id];
         if (session?.assigned_agent?.id === me.id && s.selected !== session.id) toast(`${e.payload.sender_name}: ${e.payload.body.slice(0, 80)}`);
@@ -169,6 +175,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
       const s = stateRef.current.sessions[id];
       if (!s) return;
       api.history(id).then((r) => setHistory(r.sessions), () => setHistory([]));
+      api.notes(id).then((r) => dispatch({ kind: 'notes', sessionId: id, notes: r.notes }), () => {});
       const loaded = stateRef.current.messages[id];
       if (at !== undefined && !loaded?.some((m) => m.seq === at)) {
         // A search hit far back: the page around it.
@@ -284,6 +291,21 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
           {state.live === 'live' ? 'Live' : state.live === 'reconnecting' ? 'Reconnecting…' : 'Offline'}
         </span>
         <span className="hint">j/k move · r reply · a assign to me · / search</span>
+        <span className="mentions">
+          <button type="button" aria-expanded={showMentions} onClick={() => setShowMentions((v) => !v)}>
+            Mentions{state.mentions.length > 0 ? ` (${state.mentions.length})` : ''}
+          </button>
+          {showMentions && (
+            <ul aria-label="Mentions">
+              {state.mentions.length === 0 && <li className="muted">Nobody mentioned you yet</li>}
+              {state.mentions.map((m) => (
+                <li key={m.note.id} onClick={() => { setShowMentions(false); void select(m.session_id, m.note.after_seq || undefined); }}>
+                  <strong>{m.by}</strong>: {m.note.body.slice(0, 100)}
+                </li>
+              ))}
+            </ul>
+          )}
+        </span>
         <span className="me">{me.name}</span>
         <button type="button" onClick={onTeam}>
           Team
@@ -319,6 +341,13 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
           onReopen={() => selected && void act(() => api.reopen(selected.id))}
           onTranscript={() => selected && void downloadTranscript(selected.id)}
           focusSeq={focusSeq}
+          notes={selected ? state.notes[selected.id] ?? [] : []}
+          onNote={(body) => {
+            if (selected) api.addNote(selected.id, body).then((r) => dispatch({ kind: 'notes', sessionId: selected.id, notes: [r.note] }), () => {});
+          }}
+          canned={canned}
+          labels={labels}
+          onLabels={(names) => selected && void act(() => api.setLabels(selected.id, names))}
         />
         <CustomerPanel session={selected} history={history} />
       </main>

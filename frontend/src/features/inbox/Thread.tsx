@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { Agent, Message, Session } from '../../api/wire';
+import type { Agent, CannedReply, Label, Message, Note, Session } from '../../api/wire';
+import { fill, pick } from './canned';
 import type { Pending } from './state';
 
 interface Props {
@@ -19,6 +20,11 @@ interface Props {
   onTranscript: () => void;
   /** A search hit to show: scrolled to and highlighted. */
   focusSeq: number | null;
+  notes: Note[];
+  onNote: (body: string) => void;
+  canned: CannedReply[];
+  labels: Label[];
+  onLabels: (names: string[]) => void;
 }
 
 /** 1 stored, 2 delivered to the customer's client, 3 read by the customer. */
@@ -28,6 +34,8 @@ function tick(s: Session, seq: number): 1 | 2 | 3 {
 
 export function Thread(p: Props) {
   const [draft, setDraft] = useState('');
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [choice, setChoice] = useState(0);
   const log = useRef<HTMLDivElement>(null);
   const typingSent = useRef(0);
   const last = p.messages[p.messages.length - 1]?.seq;
@@ -43,20 +51,43 @@ export function Thread(p: Props) {
   if (!p.session) return <section className="thread empty" aria-label="Thread"><p>Select a conversation</p></section>;
   const s = p.session;
 
+  const picks = pick(p.canned, draft);
+
+  function insert(c: CannedReply) {
+    setDraft(fill(c.body, s, p.me));
+    setChoice(0);
+  }
+
   function keyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (picks && picks.length > 0) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        setChoice((i) => (i + (e.key === 'ArrowDown' ? 1 : picks.length - 1)) % picks.length);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        const c = picks[Math.min(choice, picks.length - 1)];
+        if (c) insert(c);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       const body = draft.trim();
       if (!body) return;
-      p.onSend(body);
+      if (mode === 'note') p.onNote(body);
+      else p.onSend(body);
       setDraft('');
       typingSent.current = 0;
-      p.onTyping(false);
+      if (mode === 'reply') p.onTyping(false);
     }
   }
 
   function changed(v: string) {
     setDraft(v);
+    setChoice(0);
+    if (mode === 'note') return;
     const now = Date.now();
     if (now - typingSent.current > 2000) {
       typingSent.current = now;
@@ -84,9 +115,26 @@ export function Thread(p: Props) {
           {s.status === 'closed' ? <button type="button" onClick={p.onReopen}>Reopen</button> : <button type="button" onClick={p.onClose}>Close</button>}
           <button type="button" onClick={p.onTranscript} title="Download the transcript">Transcript</button>
         </div>
+        <div className="labels" aria-label="Labels">
+          {s.labels.map((name) => (
+            <span key={name} className="chip" style={{ borderColor: p.labels.find((l) => l.name === name)?.color }}>
+              {name}
+              <button type="button" aria-label={`Remove label ${name}`} onClick={() => p.onLabels(s.labels.filter((x) => x !== name))}>×</button>
+            </span>
+          ))}
+          {p.labels.some((l) => !s.labels.includes(l.name)) && (
+            <select aria-label="Add label" value="" onChange={(e) => e.target.value && p.onLabels([...s.labels, e.target.value])}>
+              <option value="">+ label</option>
+              {p.labels.filter((l) => !s.labels.includes(l.name)).map((l) => (
+                <option key={l.id} value={l.name}>{l.name}</option>
+              ))}
+            </select>
+          )}
+        </div>
       </header>
       <div className="messages" ref={log} role="log" aria-live="polite" onScroll={(e) => { if (e.currentTarget.scrollTop === 0) p.onLoadOlder(); }}>
         {(p.messages[0]?.seq ?? 1) > 1 && <button type="button" className="older" onClick={p.onLoadOlder}>Load older messages</button>}
+        {p.notes.filter((n) => n.after_seq < (p.messages[0]?.seq ?? Infinity)).map((n) => <NoteView key={n.id} note={n} />)}
         {p.messages.map((m, i) => {
           const ours = m.sender_type === 'agent' || m.sender_type === 'bot';
           const r = ours ? tick(s, m.seq) : undefined;
@@ -99,6 +147,7 @@ export function Thread(p: Props) {
               </div>
               <div className="body">{m.body}</div>
               {ours && lastOne && r === 3 && <div className="seen">Seen</div>}
+              {p.notes.filter((n) => n.after_seq === m.seq).map((n) => <NoteView key={n.id} note={n} />)}
             </div>
           );
         })}
@@ -110,7 +159,29 @@ export function Thread(p: Props) {
         ))}
       </div>
       {p.typing && <div className="typing">{p.typing} is typing…</div>}
-      <textarea id="composer" aria-label="Reply" placeholder={s.status === 'closed' ? 'Reopen to reply' : 'Reply (Enter to send, Shift+Enter for a new line)'} disabled={s.status === 'closed'} value={draft} onChange={(e) => changed(e.target.value)} onKeyDown={keyDown} />
+      <div className="modes" role="tablist" aria-label="Composer mode">
+        <button type="button" role="tab" aria-selected={mode === 'reply'} className={mode === 'reply' ? 'on' : ''} onClick={() => setMode('reply')}>Reply</button>
+        <button type="button" role="tab" aria-selected={mode === 'note'} className={mode === 'note' ? 'on' : ''} onClick={() => setMode('note')}>Internal note</button>
+      </div>
+      {picks && picks.length > 0 && (
+        <ul className="picker" role="listbox" aria-label="Canned replies">
+          {picks.map((c, i) => (
+            <li key={c.id} role="option" aria-selected={i === choice} className={i === choice ? 'on' : ''} onMouseDown={(e) => { e.preventDefault(); insert(c); }}>
+              <strong>/{c.shortcut}</strong> {c.title}
+            </li>
+          ))}
+        </ul>
+      )}
+      <textarea id="composer" className={mode === 'note' ? 'note-mode' : ''} aria-label={mode === 'note' ? 'Internal note' : 'Reply'} placeholder={mode === 'note' ? 'Internal note: only your team sees it (@name mentions a teammate)' : s.status === 'closed' ? 'Reopen to reply' : 'Reply (Enter to send, / for canned replies)'} disabled={s.status === 'closed' && mode === 'reply'} value={draft} onChange={(e) => changed(e.target.value)} onKeyDown={keyDown} />
     </section>
+  );
+}
+
+function NoteView({ note }: { note: Note }) {
+  return (
+    <div className="msg note" data-note-id={note.id} data-after-seq={note.after_seq}>
+      <div className="who"><span className="internal">Internal note</span> {note.author_name} · <time dateTime={note.created_at}>{new Date(note.created_at).toLocaleTimeString()}</time></div>
+      <div className="body">{note.body}</div>
+    </div>
   );
 }

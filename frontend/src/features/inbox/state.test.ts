@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Agent, Message, Session } from '../../api/wire';
 import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type InboxState } from './state';
+import type { Note } from '../../api/wire';
 
 const me: Agent = { id: 'me', name: 'Alex', email: 'a@x.test', role: 'agent', active: true, created_at: '2026-01-01T00:00:00.000Z' };
 
@@ -121,5 +122,19 @@ describe('presence and typing', () => {
     expect(s.typing.a).toBe('Ada');
     s = reduce(s, event({ kind: 'event', event: { type: 'chat.typing', payload: { session_id: 'a', sender_type: 'customer', name: 'Ada', is_typing: false } } }));
     expect(s.typing.a).toBeNull();
+  });
+});
+
+describe('notes and mentions', () => {
+  const note = (id: string, after: number): Note => ({ id, session_id: 'a', after_seq: after, author_id: 'x', author_name: 'Bo', body: id, created_at: `2026-01-01T00:00:0${after}.000Z` });
+  it('keep notes in timeline order, once each, and collect my mentions', () => {
+    let s = reduce(initialState(me), { kind: 'notes', sessionId: 'a', notes: [note('n2', 2)] });
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.note.new', payload: note('n1', 1) } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.note.new', payload: note('n2', 2) } }));
+    expect(s.notes.a?.map((n) => n.id)).toEqual(['n1', 'n2']);
+    const mention = { session_id: 'a', note: note('n1', 1), by: 'Bo' };
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.mention', payload: mention } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.mention', payload: mention } }));
+    expect(s.mentions).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 // The inbox's state and the one reducer that applies server events to it.
 // Pure: no IO, so it is tested without a browser.
 
-import type { Agent, Message, AgentFrame, Session } from '../../api/wire';
+import type { Agent, Message, AgentFrame, MentionPayload, Note, Session } from '../../api/wire';
 
 export type Live = 'live' | 'reconnecting' | 'offline';
 
@@ -22,6 +22,10 @@ export interface InboxState {
    * by the team, kept up to date by events. */
   unread: Record<string, number>;
   typing: Record<string, string | null>;
+  /** Private notes per session, in timeline order, one per id. */
+  notes: Record<string, Note[]>;
+  /** Notes that mention me, newest first. */
+  mentions: MentionPayload[];
   agents: Record<string, Agent>;
   selected: string | null;
   live: Live;
@@ -31,6 +35,7 @@ export type Action =
   | { kind: 'event'; event: AgentFrame }
   | { kind: 'sessions'; sessions: Session[] }
   | { kind: 'messages'; sessionId: string; messages: Message[] }
+  | { kind: 'notes'; sessionId: string; notes: Note[] }
   | { kind: 'agents'; agents: Agent[] }
   | { kind: 'select'; sessionId: string | null }
   | { kind: 'pending'; sessionId: string; pending: Pending }
@@ -39,7 +44,14 @@ export type Action =
   | { kind: 'live'; live: Live };
 
 export function initialState(me: Agent): InboxState {
-  return { me, sessions: {}, messages: {}, pending: {}, unread: {}, typing: {}, agents: {}, selected: null, live: 'reconnecting' };
+  return { me, sessions: {}, messages: {}, pending: {}, unread: {}, typing: {}, notes: {}, mentions: [], agents: {}, selected: null, live: 'reconnecting' };
+}
+
+/** Notes merged by id, ordered by where they sit in the thread. */
+export function mergeNotes(list: Note[], incoming: Note[]): Note[] {
+  const byId = new Map<string, Note>();
+  for (const n of [...list, ...incoming]) byId.set(n.id, n);
+  return [...byId.values()].sort((a, b) => a.after_seq - b.after_seq || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
 }
 
 /** Merges messages into a seq-sorted list, one per seq (and per id). */
@@ -115,6 +127,8 @@ export function reduce(state: InboxState, action: Action): InboxState {
       const list = mergeMessages(state.messages[action.sessionId] ?? [], action.messages);
       return { ...state, messages: { ...state.messages, [action.sessionId]: list } };
     }
+    case 'notes':
+      return { ...state, notes: { ...state.notes, [action.sessionId]: mergeNotes(state.notes[action.sessionId] ?? [], action.notes) } };
     case 'agents':
       return { ...state, agents: Object.fromEntries(action.agents.map((a) => [a.id, a])) };
     case 'select':
@@ -143,7 +157,15 @@ function applyEvent(state: InboxState, e: AgentFrame): InboxState {
     case 'chat.session.assigned':
     case 'chat.session.closed':
     case 'chat.session.reopened':
+    case 'chat.session.updated':
       return upsert(state, e.payload.session);
+    case 'chat.note.new': {
+      const n = e.payload;
+      return { ...state, notes: { ...state.notes, [n.session_id]: mergeNotes(state.notes[n.session_id] ?? [], [n]) } };
+    }
+    case 'chat.mention':
+      if (state.mentions.some((m) => m.note.id === e.payload.note.id)) return state;
+      return { ...state, mentions: [e.payload, ...state.mentions].slice(0, 50) };
     case 'chat.typing':
       if (e.payload.sender_type !== 'customer') return state;
       return { ...state, typing: { ...state.typing, [e.payload.session_id]: e.payload.is_typing ? e.payload.name : null } };

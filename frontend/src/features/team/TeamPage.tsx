@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../../api/client';
 import type { Agent, Role } from '../../api/wire';
+import { DeskSettings } from './DeskSettings';
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : 'Something went wrong.';
@@ -86,6 +87,7 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
           {isAdmin && <NewAgent api={api} onCreated={load} />}
           <ChangePassword api={api} />
         </div>
+        {isAdmin && <DeskSettings api={api} />}
       </main>
     </div>
   );
