@@ -3,7 +3,8 @@
 //!
 //! - `chat_sessions` gains the delivered and read pointers of both sides
 //!   and the agents' unread count (customer messages after their read
-//!   pointer, kept by `append` and by the agents' read receipts);
+//!   pointer, kept by `append` and by the agents' read receipts); stored
+//!   conversations start fully delivered and read;
 //! - `customers` gains the digest of the visitor token that lets a
 //!   returning browser be the same customer, and when it was last seen;
 //! - `tenants` gains an IANA time zone for transcripts;
@@ -133,11 +134,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        // The unread counts of stored conversations: every customer message.
+        // Conversations stored before receipts existed count as delivered
+        // and read on both sides: an upgrade does not make every old
+        // conversation unread.
         let db = m.get_connection();
         db.execute_unprepared(
-            "UPDATE chat_sessions SET unread_count = (SELECT COUNT(*) FROM messages \
-             WHERE messages.session_id = chat_sessions.id AND messages.sender_type = 'customer')",
+            "UPDATE chat_sessions SET customer_delivered_seq = last_seq, customer_read_seq = last_seq, \
+             agent_delivered_seq = last_seq, agent_read_seq = last_seq, unread_count = 0",
         )
         .await?;
         let fts = match db.get_database_backend() {

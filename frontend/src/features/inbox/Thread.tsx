@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { Fragment, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Agent, CannedReply, Label, Message, Note, Session } from '../../api/wire';
 import { fill, pick } from './canned';
 import type { Pending } from './state';
@@ -140,15 +140,17 @@ export function Thread(p: Props) {
           const r = ours ? tick(s, m.seq) : undefined;
           const lastOne = i === p.messages.length - 1;
           return (
-            <div key={m.id} className={`msg ${m.sender_type}${m.seq === p.focusSeq ? ' found' : ''}`} data-seq={m.seq} data-r={r}>
+            <Fragment key={m.id}>
+            <div className={`msg ${m.sender_type}${m.seq === p.focusSeq ? ' found' : ''}`} data-seq={m.seq} data-r={r}>
               <div className="who">
                 {m.sender_name} · <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time>
                 {r && <span className={`ticks r${r}`} aria-label={r === 3 ? 'read' : r === 2 ? 'delivered' : 'sent'}>{r === 1 ? ' ✓' : ' ✓✓'}</span>}
               </div>
               <div className="body">{m.body}</div>
               {ours && lastOne && r === 3 && <div className="seen">Seen</div>}
-              {p.notes.filter((n) => n.after_seq === m.seq).map((n) => <NoteView key={n.id} note={n} />)}
             </div>
+            {p.notes.filter((n) => n.after_seq === m.seq).map((n) => <NoteView key={n.id} note={n} />)}
+            </Fragment>
           );
         })}
         {p.pending.map((q) => (
