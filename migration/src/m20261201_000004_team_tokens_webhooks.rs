@@ -61,7 +61,9 @@ enum WebhookDeliveries {
     DeliveredAt,
 }
 
-fn tenant_fk(name: &str, table: impl IntoIden) -> ForeignKeyCreateStatement {
+/// A `tenant_id` foreign key that goes with its tenant (also used by later
+/// migrations).
+pub(crate) fn tenant_fk(name: &str, table: impl IntoIden) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from_tbl(table)

@@ -9,6 +9,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::m20261201_000004_team_tokens_webhooks::tenant_fk;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -60,16 +62,6 @@ enum ChatSessions {
     Table,
     Id,
     Labels,
-}
-
-fn tenant_fk(name: &str, table: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from_tbl(table)
-        .from_col(Alias::new("tenant_id"))
-        .to(Alias::new("tenants"), Alias::new("id"))
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]
