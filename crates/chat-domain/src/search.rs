@@ -57,7 +57,7 @@ impl SearchQuery {
         let mut terms = Vec::new();
         for (i, part) in raw.split('"').enumerate() {
             if i % 2 == 1 {
-                let words = words_of(part);
+                let words = words(part);
                 match words.len() {
                     0 => {}
                     1 => terms.push(SearchTerm::Word {
@@ -70,7 +70,7 @@ impl SearchQuery {
             }
             for chunk in part.split_whitespace() {
                 let prefix = chunk.ends_with('*');
-                let words = words_of(chunk);
+                let words = words(chunk);
                 let last = words.len().saturating_sub(1);
                 for (j, word) in words.into_iter().enumerate() {
                     terms.push(SearchTerm::Word {
@@ -95,7 +95,9 @@ impl SearchQuery {
     }
 }
 
-fn words_of(s: &str) -> Vec<String> {
+/// The searchable words of a text: runs of letters and digits,
+/// lowercased, as the databases' tokenizers split it.
+pub fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase().chars().take(64).collect())

@@ -18,7 +18,8 @@ use crate::convert::{self, corrupt, from_micros, new_id, now_micros, to_micros};
 use crate::entity::{agent, api_token, auth_token, tenant};
 use crate::{SeaOrmStore, map_err};
 
-fn conflict_as(what: &str) -> impl Fn(RepoError) -> RepoError + '_ {
+/// A unique violation reported as the object it is about.
+pub(crate) fn conflict_as(what: &str) -> impl Fn(RepoError) -> RepoError + '_ {
     move |e| match e {
         RepoError::Conflict(_) => RepoError::Conflict(what.to_owned()),
         other => other,

@@ -12,16 +12,10 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::accounts::conflict_as;
 use crate::convert::{self, corrupt, from_micros, new_id, now_micros};
 use crate::entity::{canned_reply, chat_session, customer, label, note, session_label};
 use crate::{SeaOrmStore, map_err};
-
-fn conflict(what: &'static str) -> impl Fn(RepoError) -> RepoError {
-    move |e| match e {
-        RepoError::Conflict(_) => RepoError::Conflict(what.to_owned()),
-        other => other,
-    }
-}
 
 fn canned(m: canned_reply::Model) -> RepoResult<CannedReply> {
     Ok(CannedReply {
@@ -90,7 +84,7 @@ impl DeskRepository for SeaOrmStore {
             .exec_without_returning(self.db()?)
             .await
             .map_err(map_err)
-            .map_err(conflict("shortcut"))?;
+            .map_err(conflict_as("shortcut"))?;
         canned(model)
     }
 
@@ -113,7 +107,7 @@ impl DeskRepository for SeaOrmStore {
             .exec(self.db()?)
             .await
             .map_err(map_err)
-            .map_err(conflict("shortcut"))?;
+            .map_err(conflict_as("shortcut"))?;
         if res.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
@@ -164,7 +158,7 @@ impl DeskRepository for SeaOrmStore {
             .exec_without_returning(self.db()?)
             .await
             .map_err(map_err)
-            .map_err(conflict("label"))?;
+            .map_err(conflict_as("label"))?;
         label_of(model)
     }
 

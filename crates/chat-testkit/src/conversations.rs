@@ -14,11 +14,7 @@ use chat_domain::{
 /// Whether a body matches every term of a query (words split the way the
 /// databases' tokenizers do).
 fn body_matches(body: &str, query: &chat_domain::SearchQuery) -> bool {
-    let words: Vec<String> = body
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = chat_domain::search::words(body);
     !query.is_empty()
         && query.terms().iter().all(|t| match t {
             SearchTerm::Word { word, prefix: true } => words.iter().any(|w| w.starts_with(word)),

@@ -136,7 +136,11 @@ impl ChatService {
             )
             .await
             .map_err(Error::missing("session"))?;
-        let agents = self.repos.agents.list(ctx.tenant_id()).await?;
+        let agents = if note.body.contains('@') {
+            self.repos.agents.list(ctx.tenant_id()).await?
+        } else {
+            Vec::new()
+        };
         let mentioned = chat_domain::desk::mentioned(&note.body, &agents, &ctx.agent.id);
         self.publish.note(&note, &mentioned, &ctx.agent.name).await;
         Ok(note.into_inner())
@@ -145,6 +149,16 @@ impl ChatService {
     /// A session's notes placed after `from_seq` (all of them from 0).
     pub async fn notes(&self, ctx: &AgentCtx, id: &SessionId, from_seq: i64) -> Result<Vec<Note>> {
         let session = self.agent_session(ctx, id).await?;
+        self.session_notes(ctx, &session, from_seq).await
+    }
+
+    /// The notes of a session the caller has already read (a resume).
+    pub async fn session_notes(
+        &self,
+        ctx: &AgentCtx,
+        session: &ChatSession,
+        from_seq: i64,
+    ) -> Result<Vec<Note>> {
         ctx.require(Scope::MessagesRead)?;
         Ok(self
             .repos

@@ -8,7 +8,7 @@ use chat_domain::{
 };
 use tracing::instrument;
 
-use super::{ChatService, MAX_PAGE, page_size};
+use super::{ChatService, page_size};
 use crate::keys::hash_secret;
 use crate::{AgentCtx, Error, Result};
 
@@ -82,7 +82,7 @@ impl ChatService {
         ctx: &AgentCtx,
         id: &SessionId,
         update: ReceiptUpdate,
-    ) -> Result<ChatSession> {
+    ) -> Result<()> {
         ctx.require(Scope::MessagesRead)?;
         let change = self
             .repos
@@ -95,7 +95,7 @@ impl ChatService {
                 .receipt(&change, Some(ctx.agent.name.clone()))
                 .await;
         }
-        self.agent_session_by_id(ctx.tenant_id(), id).await
+        Ok(())
     }
 
     /// The customer a visitor token names in a tenant, if it is still
@@ -165,23 +165,11 @@ impl ChatService {
 
     async fn transcript_of(&self, session: ChatSession) -> Result<Transcript> {
         let tenant = self.tenant(&session.tenant_id).await?;
-        let mut messages = Vec::new();
-        let mut after = 0;
-        while messages.len() < MAX_TRANSCRIPT {
-            let page = self
-                .repos
-                .messages
-                .list(&session.tenant_id, &session.id, after, MAX_PAGE)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            let full = page.len() as u64 == MAX_PAGE;
-            messages.extend(page);
-            if !full {
-                break;
-            }
-        }
-        messages.truncate(MAX_TRANSCRIPT);
+        let messages = self
+            .repos
+            .messages
+            .list(&session.tenant_id, &session.id, 0, MAX_TRANSCRIPT as u64)
+            .await?;
         Ok(Transcript {
             tenant,
             session,

@@ -231,11 +231,9 @@ pub async fn read(
     body: web::Json<ReadRequest>,
 ) -> ApiResult<HttpResponse> {
     let update = chat_domain::ReceiptUpdate::read(body.seq).map_err(chat_service::Error::from)?;
-    let session = state
-        .chat
-        .agent_receipt(&ctx, &session_id(&id)?, update)
-        .await?;
-    Ok(one(&session))
+    let id = session_id(&id)?;
+    state.chat.agent_receipt(&ctx, &id, update).await?;
+    Ok(one(&state.chat.agent_session(&ctx, &id).await?))
 }
 
 #[utoipa::path(

@@ -145,12 +145,7 @@ impl Handler {
         };
         let res = match &self.who {
             Who::Agent(ctx) => match agent_target(f.session_id.as_deref(), None) {
-                Ok(id) => self
-                    .state
-                    .chat
-                    .agent_receipt(ctx, &id, update)
-                    .await
-                    .map(drop),
+                Ok(id) => self.state.chat.agent_receipt(ctx, &id, update).await,
                 Err(frame) => return self.send(session, frame).await,
             },
             Who::Customer(s) => match own_session(s, f.session_id.as_deref()) {
@@ -204,7 +199,12 @@ impl Handler {
             Ok((last_seq, more)) => {
                 // Agents also get the notes placed in what was replayed.
                 if let Who::Agent(ctx) = &self.who {
-                    let notes = match self.state.chat.notes(ctx, &target.id, f.after_seq).await {
+                    let notes = match self
+                        .state
+                        .chat
+                        .session_notes(ctx, &target, f.after_seq)
+                        .await
+                    {
                         Ok(n) => n,
                         Err(e) => return self.send(session, service_error(e, None)).await,
                     };

@@ -30,8 +30,8 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   const [labels, setLabels] = useState<Label[]>([]);
   const [showMentions, setShowMentions] = useState(false);
   const [focusSeq, setFocusSeq] = useState<number | null>(null);
-  // What this dashboard reported per session: receipts only move up.
-  const reported = useRef<Record<string, { d: number; r: number }>>({});
+  // How far this dashboard reported delivery per session.
+  const reported = useRef<Record<string, { d: number }>>({});
   const deliverTimers = useRef<Record<string, ReturnType<typeof setTimeout>>>({});
 
   const toast = useCallback((text: string) => {
@@ -64,7 +64,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
     if (deliverTimers.current[sessionId]) return;
     deliverTimers.current[sessionId] = setTimeout(() => {
       delete deliverTimers.current[sessionId];
-      const rep = (reported.current[sessionId] ??= { d: 0, r: 0 });
+      const rep = (reported.current[sessionId] ??= { d: 0 });
       const upTo = Math.max(seq, contiguousSeq(stateRef.current.messages[sessionId]));
       if (upTo > rep.d && sendRef.current?.('chat.message.delivered', { session_id: sessionId, seq: upTo })) rep.d = upTo;
     }, 250);
@@ -76,11 +76,10 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
     const id = s.selected;
     if (!id || document.visibilityState === 'hidden' || !document.hasFocus()) return;
     const seq = contiguousSeq(s.messages[id]);
-    const rep = (reported.current[id] ??= { d: 0, r: 0 });
-    const session = s.sessions[id];
-    const behind = session ? session.agent_read_seq < seq : true;
-    if (seq > 0 && (seq > rep.r || behind) && seq > (session?.agent_read_seq ?? 0) && sendRef.current?.('chat.message.read', { session_id: id, seq })) {
-      rep.r = rep.d = Math.max(rep.d, seq);
+    // The server's pointer decides: a read it has not seen yet is sent.
+    if (seq > (s.sessions[id]?.agent_read_seq ?? 0) && sendRef.current?.('chat.message.read', { session_id: id, seq })) {
+      const rep = (reported.current[id] ??= { d: 0 });
+      rep.d = Math.max(rep.d, seq);
     }
   }, []);
 
