@@ -13,6 +13,7 @@ mod m20261201_000003_agent_email_per_tenant;
 mod m20261201_000004_team_tokens_webhooks;
 mod m20261201_000005_receipts_visitors_search;
 mod m20261201_000006_desk;
+mod m20261202_000007_assignment;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_team_tokens_webhooks::Migration),
             Box::new(m20261201_000005_receipts_visitors_search::Migration),
             Box::new(m20261201_000006_desk::Migration),
+            Box::new(m20261202_000007_assignment::Migration),
         ]
     }
 }

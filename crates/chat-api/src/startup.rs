@@ -88,6 +88,10 @@ impl Application {
             None => Arc::new(hub.clone()),
         };
         let services = Services::build(&settings, publish).await?;
+        if let Some(c) = &cluster {
+            let chat = services.chat.clone();
+            c.when_agent_online(Arc::new(move |tenant| chat.queue_may_move(tenant)));
+        }
         if settings.demo.enabled {
             crate::demo::seed(&services.repos, &services.auth)
                 .await

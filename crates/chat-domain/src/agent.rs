@@ -58,6 +58,59 @@ impl Email {
     }
 }
 
+/// Whether an agent takes new conversations. Sockets decide whether an
+/// agent is reachable at all; this decides whether a reachable agent is
+/// given more work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AgentStatus {
+    /// Taking new conversations.
+    #[default]
+    Online,
+    Away,
+    Busy,
+}
+
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "online",
+            AgentStatus::Away => "away",
+            AgentStatus::Busy => "busy",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw {
+            "online" => Ok(Self::Online),
+            "away" => Ok(Self::Away),
+            "busy" => Ok(Self::Busy),
+            _ => Err(ValidationError::new(
+                "status",
+                "must be 'online', 'away' or 'busy'",
+            )),
+        }
+    }
+
+    pub fn takes_conversations(self) -> bool {
+        self == AgentStatus::Online
+    }
+}
+
+/// The most conversations an agent may be given at once, as admins set it.
+pub const MAX_CONCURRENT_LIMIT: u32 = 100;
+
+/// A capacity: 1 to [`MAX_CONCURRENT_LIMIT`].
+pub fn parse_max_concurrent(field: &'static str, n: i64) -> Result<u32, ValidationError> {
+    if (1..=i64::from(MAX_CONCURRENT_LIMIT)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!("must be 1 to {MAX_CONCURRENT_LIMIT}"),
+        ))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
     pub id: AgentId,
@@ -68,9 +121,20 @@ pub struct Agent {
     /// A deactivated agent cannot log in and holds no tokens.
     pub active: bool,
     pub created_at: Timestamp,
+    pub status: AgentStatus,
+    /// The agent's own cap on open conversations; `None`: the tenant's
+    /// default.
+    pub max_concurrent: Option<u32>,
+    /// When the agent was last given a conversation.
+    pub last_assigned_at: Option<Timestamp>,
 }
 
 impl Agent {
+    /// The cap that applies: the agent's own, or the tenant's default.
+    pub fn capacity(&self, default: u32) -> u32 {
+        self.max_concurrent.unwrap_or(default)
+    }
+
     pub fn as_ref(&self) -> AgentRef {
         AgentRef {
             id: self.id.clone(),
@@ -101,6 +165,8 @@ pub struct AgentPatch {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// `Some(None)` goes back to the tenant's default.
+    pub max_concurrent: Option<Option<u32>>,
 }
 
 impl AgentPatch {

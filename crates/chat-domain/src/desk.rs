@@ -195,6 +195,9 @@ mod tests {
             role: Role::Agent,
             active: true,
             created_at: chrono::Utc::now(),
+            status: crate::AgentStatus::Online,
+            max_concurrent: None,
+            last_assigned_at: None,
         }
     }
 

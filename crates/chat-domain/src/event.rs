@@ -29,10 +29,13 @@ pub enum ChatEvent {
         session_id: SessionId,
         reason: &'static str,
     },
+    /// An agent's first socket opened or last one closed (`online`), or
+    /// their availability changed (`status`).
     AgentPresence {
         agent_id: AgentId,
         name: String,
         online: bool,
+        status: crate::AgentStatus,
     },
     /// A side's delivered or read pointer moved; `agent_name` names the
     /// agent who read, for the agents' side.

@@ -14,6 +14,9 @@ pub trait WebSocketHub: Send + Sync {
     async fn broadcast_to_user(&self, tenant: &TenantId, agent: &AgentId, event: ChatEvent);
     /// Every connection (all tabs) of the customer of one session.
     async fn send_to_session(&self, tenant: &TenantId, session: &SessionId, event: ChatEvent);
+    /// The tenant's agents with a socket open (on any node): who is
+    /// reachable at all.
+    async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId>;
 }
 
 /// A hub that delivers nothing, for tools that run the service without any
@@ -26,4 +29,7 @@ impl WebSocketHub for NoopHub {
     async fn broadcast_to_tenant(&self, _: &TenantId, _: ChatEvent) {}
     async fn broadcast_to_user(&self, _: &TenantId, _: &AgentId, _: ChatEvent) {}
     async fn send_to_session(&self, _: &TenantId, _: &SessionId, _: ChatEvent) {}
+    async fn online_agents(&self, _: &TenantId) -> Vec<AgentId> {
+        Vec::new()
+    }
 }

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod agent;
+pub mod assignment;
 pub mod bot;
 pub mod committed;
 pub mod desk;
@@ -25,7 +26,8 @@ pub mod tenant;
 pub mod webhook;
 
 pub use access::{ApiToken, NewApiToken, Scope};
-pub use agent::{Agent, AgentPatch, AgentRef, Email, NewAgent, Role};
+pub use agent::{Agent, AgentPatch, AgentRef, AgentStatus, Email, NewAgent, Role};
+pub use assignment::{AssignAttempt, AssignmentMode, AssignmentSettings, Candidate};
 pub use bot::{Article, ArticleInput, BotAnswer, BotMode, BotQuestion, Responder, ResponderError};
 pub use committed::Committed;
 pub use desk::{CannedInput, CannedReply, Color, Label, LabelName, NewNote, Note, Shortcut};

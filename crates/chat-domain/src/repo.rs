@@ -28,6 +28,11 @@ pub trait TenantRepository: Send + Sync {
     async fn find(&self, id: &TenantId) -> RepoResult<Option<Tenant>>;
     async fn set_bot(&self, id: &TenantId, mode: BotMode, name: &str) -> RepoResult<Tenant>;
     async fn set_time_zone(&self, id: &TenantId, zone: TimeZone) -> RepoResult<Tenant>;
+    async fn set_assignment(
+        &self,
+        id: &TenantId,
+        settings: crate::AssignmentSettings,
+    ) -> RepoResult<Tenant>;
 }
 
 #[async_trait]
@@ -65,6 +70,40 @@ pub trait AgentRepository: Send + Sync {
         id: &AgentId,
         password_hash: String,
     ) -> RepoResult<()>;
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        status: crate::AgentStatus,
+    ) -> RepoResult<Agent>;
+}
+
+/// The queue of conversations waiting for a person, and taking one.
+#[async_trait]
+pub trait AssignmentRepository: Send + Sync {
+    /// Pending sessions with a `queued_at`, longest waiting first.
+    async fn queue(&self, tenant: &TenantId, limit: u64) -> RepoResult<Vec<ChatSession>>;
+    /// Open conversations per agent (agents with none are left out).
+    async fn open_counts(
+        &self,
+        tenant: &TenantId,
+    ) -> RepoResult<std::collections::HashMap<AgentId, u32>>;
+    /// Gives the waiting session to the agent, in one transaction that
+    /// first locks the agent's row (still active and `online`), then counts
+    /// the agent's open conversations against `capacity`, then moves the
+    /// session from `pending` to `open` only if it is still pending;
+    /// records `chat.session.assigned`. Concurrent attempts on any node
+    /// cannot exceed a cap or assign a session twice.
+    async fn try_assign(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        agent: &crate::AgentRef,
+        capacity: u32,
+    ) -> RepoResult<crate::AssignAttempt>;
+    /// Puts the tenant's pending sessions that the bot had into the queue
+    /// (when the bot is turned off), by arrival.
+    async fn queue_bot_sessions(&self, tenant: &TenantId) -> RepoResult<u64>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

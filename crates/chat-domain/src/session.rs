@@ -136,6 +136,8 @@ pub struct ChatSession {
     pub unread_count: i64,
     /// The labels agents put on it, by name, sorted.
     pub labels: Vec<String>,
+    /// Since when it waits for a person (pending, and not with the bot).
+    pub queued_at: Option<Timestamp>,
 }
 
 /// The delivered and read pointers of both sides of a session: each is the
@@ -200,6 +202,8 @@ pub struct NewSession {
     pub context: PageContext,
     pub key_hash: SessionKeyHash,
     pub visitor: VisitorLink,
+    /// It goes to people at once (the bot is off): it joins the queue.
+    pub queued: bool,
 }
 
 /// Who a new session's customer is: a new visitor (with the digest of the
@@ -281,6 +285,7 @@ mod tests {
             receipts: Receipts::default(),
             unread_count: 0,
             labels: Vec::new(),
+            queued_at: None,
         }
     }
 

@@ -73,6 +73,7 @@ pub struct Tenant {
     /// Where the team works: transcripts give times in it.
     pub time_zone: TimeZone,
     pub created_at: Timestamp,
+    pub assignment: crate::AssignmentSettings,
 }
 
 /// An IANA time zone such as `Europe/Berlin` (default `UTC`).
@@ -154,6 +155,7 @@ mod tests {
             bot_name: "Assistant".into(),
             time_zone: TimeZone::default(),
             created_at: chrono::Utc::now(),
+            assignment: crate::AssignmentSettings::default(),
         };
         assert!(tenant.allows_origin("https://shop.example.com"));
         assert!(!tenant.allows_origin("https://evil.example.com"));

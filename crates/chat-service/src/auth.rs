@@ -370,6 +370,7 @@ impl AuthService {
         name: Option<&str>,
         role: Option<&str>,
         active: Option<bool>,
+        max_concurrent: Option<Option<i64>>,
     ) -> Result<Agent> {
         ctx.require_admin()?;
         ctx.require(Scope::AgentsWrite)?;
@@ -377,6 +378,12 @@ impl AuthService {
             name: name.map(|n| parse_display_name("name", n)).transpose()?,
             role: role.map(Role::parse).transpose()?,
             active,
+            max_concurrent: max_concurrent
+                .map(|cap| {
+                    cap.map(|n| chat_domain::agent::parse_max_concurrent("max_concurrent", n))
+                        .transpose()
+                })
+                .transpose()?,
         };
         self.apply_patch(ctx.tenant_id(), id, patch).await
     }

@@ -24,15 +24,16 @@ mod throttle;
 use std::sync::Arc;
 
 use chat_domain::repo::{
-    AgentRepository, ApiTokenRepository, ArticleRepository, DeskRepository, HealthCheck,
-    MessageRepository, SessionRepository, TenantRepository, TokenRepository, WebhookRepository,
+    AgentRepository, ApiTokenRepository, ArticleRepository, AssignmentRepository, DeskRepository,
+    HealthCheck, MessageRepository, SessionRepository, TenantRepository, TokenRepository,
+    WebhookRepository,
 };
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
 pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
 pub use chat::{
-    ChatService, MAX_PAGE, MAX_TRANSCRIPT, SearchParams, SearchResults, SessionStarted,
-    StartSession, Transcript, VISITOR_MEMORY_DAYS,
+    AgentLoad, ChatService, MAX_PAGE, MAX_QUEUE_VIEW, MAX_TRANSCRIPT, SearchParams, SearchResults,
+    SessionStarted, StartSession, Transcript, VISITOR_MEMORY_DAYS,
 };
 pub use ctx::AgentCtx;
 pub use error::{Error, Result};
@@ -52,6 +53,7 @@ pub struct Repositories {
     pub messages: Arc<dyn MessageRepository>,
     pub articles: Arc<dyn ArticleRepository>,
     pub desk: Arc<dyn DeskRepository>,
+    pub assignment: Arc<dyn AssignmentRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -68,6 +70,7 @@ impl Repositories {
             + MessageRepository
             + ArticleRepository
             + DeskRepository
+            + AssignmentRepository
             + HealthCheck
             + 'static,
     {
@@ -81,6 +84,7 @@ impl Repositories {
             messages: store.clone(),
             articles: store.clone(),
             desk: store.clone(),
+            assignment: store.clone(),
             health: store,
         }
     }

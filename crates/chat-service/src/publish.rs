@@ -150,6 +150,26 @@ impl Publisher {
         }
     }
 
+    /// An agent's new availability, to the tenant's agents.
+    pub(crate) async fn status_changed(&self, agent: &Agent) {
+        let online = self
+            .online_agents(&agent.tenant_id)
+            .await
+            .contains(&agent.id);
+        let event = ChatEvent::AgentPresence {
+            agent_id: agent.id.clone(),
+            name: agent.name.clone(),
+            online,
+            status: agent.status,
+        };
+        self.hub.broadcast_to_tenant(&agent.tenant_id, event).await;
+    }
+
+    /// Who has a socket open, from the hub (a read, not an event).
+    pub(crate) async fn online_agents(&self, tenant: &TenantId) -> Vec<chat_domain::AgentId> {
+        self.hub.online_agents(tenant).await
+    }
+
     /// A customer's typing state, to the tenant's agents.
     pub(crate) async fn customer_typing(&self, session: &ChatSession, is_typing: bool) {
         let event = ChatEvent::Typing {

@@ -5,8 +5,9 @@ use chat_domain::repo::{
     AgentRepository, ApiTokenRepository, TenantRepository, TokenKind, TokenRecord, TokenRepository,
 };
 use chat_domain::{
-    Agent, AgentId, AgentPatch, ApiToken, BotMode, Email, NewAgent, NewApiToken, NewTenant,
-    RepoError, RepoResult, Role, Scope, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
+    Agent, AgentId, AgentPatch, AgentStatus, ApiToken, AssignmentMode, AssignmentSettings, BotMode,
+    Email, NewAgent, NewApiToken, NewTenant, RepoError, RepoResult, Role, Scope, Tenant, TenantId,
+    TenantSlug, TimeZone, Timestamp,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -42,6 +43,8 @@ impl TenantRepository for SeaOrmStore {
             bot_name: Set("Assistant".to_owned()),
             time_zone: Set(TimeZone::default().name().to_owned()),
             created_at: Set(now_micros()),
+            assignment: Set(AssignmentMode::Manual.as_str().to_owned()),
+            default_max_concurrent: Set(chat_domain::assignment::DEFAULT_MAX_CONCURRENT as i32),
         };
         tenant::Entity::insert(model)
             .exec_without_returning(self.db()?)
@@ -99,6 +102,29 @@ impl TenantRepository for SeaOrmStore {
             .await?
             .ok_or(RepoError::NotFound)
     }
+
+    async fn set_assignment(
+        &self,
+        id: &TenantId,
+        settings: AssignmentSettings,
+    ) -> RepoResult<Tenant> {
+        tenant::Entity::update_many()
+            .col_expr(
+                tenant::Column::Assignment,
+                Expr::val(settings.mode.as_str()),
+            )
+            .col_expr(
+                tenant::Column::DefaultMaxConcurrent,
+                Expr::val(settings.default_max_concurrent as i32),
+            )
+            .filter(tenant::Column::Id.eq(id.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        TenantRepository::find(self, id)
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
 }
 
 #[async_trait]
@@ -118,6 +144,9 @@ impl AgentRepository for SeaOrmStore {
             password_hash: Set(new.password_hash),
             active: Set(true),
             created_at: Set(now_micros()),
+            status: Set(AgentStatus::Online.as_str().to_owned()),
+            max_concurrent: Set(None),
+            last_assigned_at: Set(None),
         };
         agent::Entity::insert(model)
             .exec_without_returning(self.db()?)
@@ -225,6 +254,9 @@ impl AgentRepository for SeaOrmStore {
         if let Some(active) = patch.active {
             model.active = Set(active);
         }
+        if let Some(cap) = patch.max_concurrent {
+            model.max_concurrent = Set(cap.map(|n| n as i32));
+        }
         if model.is_changed() {
             agent::Entity::update_many()
                 .set(model)
@@ -256,6 +288,24 @@ impl AgentRepository for SeaOrmStore {
             return Err(RepoError::NotFound);
         }
         Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        status: AgentStatus,
+    ) -> RepoResult<Agent> {
+        agent::Entity::update_many()
+            .col_expr(agent::Column::Status, Expr::val(status.as_str()))
+            .filter(agent::Column::Id.eq(id.as_str()))
+            .filter(agent::Column::TenantId.eq(tenant.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        AgentRepository::find(self, tenant, id)
+            .await?
+            .ok_or(RepoError::NotFound)
     }
 }
 

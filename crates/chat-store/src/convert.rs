@@ -40,6 +40,16 @@ pub fn tenant(m: tenant::Model) -> RepoResult<Tenant> {
         bot_name: m.bot_name,
         time_zone: TimeZone::parse(&m.time_zone).map_err(|_| corrupt("time_zone", &m.time_zone))?,
         created_at: from_micros(m.created_at)?,
+        assignment: chat_domain::AssignmentSettings {
+            mode: chat_domain::AssignmentMode::parse(&m.assignment)
+                .map_err(|_| corrupt("assignment", &m.assignment))?,
+            default_max_concurrent: u32::try_from(m.default_max_concurrent).map_err(|_| {
+                corrupt(
+                    "default_max_concurrent",
+                    &m.default_max_concurrent.to_string(),
+                )
+            })?,
+        },
     })
 }
 
@@ -64,6 +74,10 @@ pub fn agent(m: agent::Model) -> RepoResult<Agent> {
         role: Role::parse(&m.role).map_err(|_| corrupt("role", &m.role))?,
         active: m.active,
         created_at: from_micros(m.created_at)?,
+        status: chat_domain::AgentStatus::parse(&m.status)
+            .map_err(|_| corrupt("status", &m.status))?,
+        max_concurrent: m.max_concurrent.and_then(|n| u32::try_from(n).ok()),
+        last_assigned_at: m.last_assigned_at.map(from_micros).transpose()?,
     })
 }
 
@@ -109,6 +123,7 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
         },
         unread_count: s.unread_count,
         labels: serde_json::from_str(&s.labels).map_err(|_| corrupt("labels", &s.labels))?,
+        queued_at: s.queued_at.map(from_micros).transpose()?,
     })
 }
 

@@ -7,6 +7,7 @@
 //! (a unique-constraint violation becomes `Conflict`).
 
 mod accounts;
+mod assignment;
 mod convert;
 mod desk;
 mod entity;

@@ -96,6 +96,7 @@ impl SessionRepository for SeaOrmStore {
             agent_read_seq: 0,
             unread_count: 0,
             labels: "[]".to_owned(),
+            queued_at: new.queued.then_some(now),
         };
         chat_session::Entity::insert(chat_session::ActiveModel::from(session.clone()))
             .exec_without_returning(&txn)
@@ -208,53 +209,20 @@ impl SessionRepository for SeaOrmStore {
         assigned: Option<AgentRef>,
         change: SessionChange,
     ) -> RepoResult<Committed<ChatSession>> {
-        let (agent_id, agent_name) = match assigned.clone() {
-            Some(a) => (Some(a.id.as_str().to_owned()), Some(a.name)),
-            None => (None, None),
-        };
         let txn = self.db()?.begin().await.map_err(map_err)?;
-        let res = chat_session::Entity::update_many()
-            .set(chat_session::ActiveModel {
-                status: Set(status.as_str().to_owned()),
-                assigned_agent_id: Set(agent_id),
-                assigned_agent_name: Set(agent_name),
-                last_activity_at: Set(now_micros()),
-                ..Default::default()
-            })
-            .filter(chat_session::Column::Id.eq(id.as_str()))
-            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
-            .filter(chat_session::Column::Status.eq(expected.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(map_err)?;
-        let current = joined(
-            chat_session::Entity::find_by_id(id.as_str())
-                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
-                .find_also_related(customer::Entity)
-                .one(&txn)
-                .await
-                .map_err(map_err)?,
-        )?
-        .ok_or(RepoError::NotFound)?;
-        if res.rows_affected == 0 {
-            txn.rollback().await.map_err(map_err)?;
-            return Err(RepoError::Conflict("stale_state".into()));
-        }
-        let event = match (change, assigned) {
-            (SessionChange::Assigned { previous }, Some(agent)) => ChatEvent::SessionAssigned {
-                session: current.clone(),
-                agent,
-                previous_agent: previous,
-            },
-            (SessionChange::Closed, _) => ChatEvent::SessionClosed(current.clone()),
-            (SessionChange::Reopened, _) => ChatEvent::SessionReopened(current.clone()),
-            (SessionChange::Assigned { .. }, None) => {
-                return Err(RepoError::Other("an assignment needs an agent".into()));
+        match self
+            .apply_state(&txn, tenant, id, expected, status, assigned, change)
+            .await?
+        {
+            Some(current) => {
+                txn.commit().await.map_err(map_err)?;
+                Ok(Committed::new(current))
             }
-        };
-        self.record_event(&txn, tenant, &event).await?;
-        txn.commit().await.map_err(map_err)?;
-        Ok(Committed::new(current))
+            None => {
+                txn.rollback().await.map_err(map_err)?;
+                Err(RepoError::Conflict("stale_state".into()))
+            }
+        }
     }
 
     async fn advance_receipt(
@@ -387,6 +355,7 @@ impl SessionRepository for SeaOrmStore {
         let txn = self.db()?.begin().await.map_err(map_err)?;
         let res = chat_session::Entity::update_many()
             .col_expr(chat_session::Column::BotHandedOff, Expr::val(true))
+            .col_expr(chat_session::Column::QueuedAt, Expr::val(now_micros()))
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::BotHandedOff.eq(false))
@@ -404,6 +373,81 @@ impl SessionRepository for SeaOrmStore {
         self.record_event(&txn, tenant, &event).await?;
         txn.commit().await.map_err(map_err)?;
         Ok(true)
+    }
+}
+
+impl SeaOrmStore {
+    /// A life-cycle change inside `txn`, if the status is still `expected`
+    /// (`None` otherwise: the caller rolls back); records its event. The
+    /// queue follows: a session reopened without an agent waits from now,
+    /// any other change takes it out.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn apply_state(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        tenant: &TenantId,
+        id: &SessionId,
+        expected: SessionStatus,
+        status: SessionStatus,
+        assigned: Option<AgentRef>,
+        change: SessionChange,
+    ) -> RepoResult<Option<ChatSession>> {
+        let (agent_id, agent_name) = match assigned.clone() {
+            Some(a) => (Some(a.id.as_str().to_owned()), Some(a.name)),
+            None => (None, None),
+        };
+        let now = now_micros();
+        let queued = (matches!(change, SessionChange::Reopened)
+            && status == SessionStatus::Pending)
+            .then_some(now);
+        let res = chat_session::Entity::update_many()
+            .set(chat_session::ActiveModel {
+                status: Set(status.as_str().to_owned()),
+                assigned_agent_id: Set(agent_id),
+                assigned_agent_name: Set(agent_name),
+                last_activity_at: Set(now),
+                queued_at: Set(queued),
+                ..Default::default()
+            })
+            .filter(chat_session::Column::Id.eq(id.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::Status.eq(expected.as_str()))
+            .exec(txn)
+            .await
+            .map_err(map_err)?;
+        if res.rows_affected == 0 {
+            // Not found is told apart from a lost race.
+            chat_session::Entity::find_by_id(id.as_str())
+                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+                .one(txn)
+                .await
+                .map_err(map_err)?
+                .ok_or(RepoError::NotFound)?;
+            return Ok(None);
+        }
+        let current = joined(
+            chat_session::Entity::find_by_id(id.as_str())
+                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+                .find_also_related(customer::Entity)
+                .one(txn)
+                .await
+                .map_err(map_err)?,
+        )?
+        .ok_or(RepoError::NotFound)?;
+        let event = match (change, assigned) {
+            (SessionChange::Assigned { previous }, Some(agent)) => ChatEvent::SessionAssigned {
+                session: current.clone(),
+                agent,
+                previous_agent: previous,
+            },
+            (SessionChange::Closed, _) => ChatEvent::SessionClosed(current.clone()),
+            (SessionChange::Reopened, _) => ChatEvent::SessionReopened(current.clone()),
+            (SessionChange::Assigned { .. }, None) => {
+                return Err(RepoError::Other("an assignment needs an agent".into()));
+            }
+        };
+        self.record_event(txn, tenant, &event).await?;
+        Ok(Some(current))
     }
 }
 

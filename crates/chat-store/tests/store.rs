@@ -69,6 +69,7 @@ fn new_session(key: &str, name: &str) -> NewSession {
         context: PageContext::default(),
         key_hash: SessionKeyHash(key.into()),
         visitor: VisitorLink::New(SessionKeyHash(format!("visitor-{key}"))),
+        queued: true,
     }
 }
 
@@ -403,4 +404,57 @@ async fn agents_stored_before_per_tenant_addresses_keep_their_address_and_login(
     )
     .await
     .expect("the same address at another tenant");
+}
+
+#[tokio::test]
+async fn concurrent_assignments_never_exceed_a_cap_or_take_a_session_twice() {
+    use chat_domain::AssignAttempt;
+    use chat_domain::repo::AssignmentRepository;
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let mut agents = Vec::new();
+    for email in ["a@acme.test", "b@acme.test"] {
+        let mut spec = new_agent();
+        spec.email = Email::parse(email).expect("Email::parse");
+        agents.push(
+            AgentRepository::create(f.store.as_ref(), &t.id, spec)
+                .await
+                .expect("create agent")
+                .as_ref(),
+        );
+    }
+    let mut sessions = Vec::new();
+    for i in 0..12 {
+        let s =
+            SessionRepository::create(f.store.as_ref(), &t.id, new_session(&format!("k{i}"), "c"))
+                .await
+                .expect("create session");
+        sessions.push(s.id.clone());
+    }
+    // Every session offered to both agents at once, each capped at 3.
+    let mut tasks = Vec::new();
+    for s in &sessions {
+        for a in &agents {
+            let store = f.store.clone();
+            let (tenant, s, a) = (t.id.clone(), s.clone(), a.clone());
+            tasks.push(tokio::spawn(async move {
+                store.try_assign(&tenant, &s, &a, 3).await
+            }));
+        }
+    }
+    let mut assigned = Vec::new();
+    for task in tasks {
+        match task.await.expect("task").expect("try_assign") {
+            AssignAttempt::Assigned(s) => assigned.push((*s).into_inner()),
+            AssignAttempt::SessionTaken | AssignAttempt::AgentFull => {}
+        }
+    }
+    assert_eq!(assigned.len(), 6, "two agents, three each");
+    let mut ids: Vec<_> = assigned.iter().map(|s| s.id.clone()).collect();
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "no session twice");
+    let open = f.store.open_counts(&t.id).await.expect("open_counts");
+    assert_eq!(open.values().copied().collect::<Vec<_>>(), [3, 3]);
+    assert_eq!(f.store.queue(&t.id, 100).await.expect("queue").len(), 6);
 }

@@ -124,6 +124,7 @@ impl SessionRepository for InMemoryStore {
             receipts: Default::default(),
             unread_count: 0,
             labels: Vec::new(),
+            queued_at: new.queued.then_some(now),
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
         Ok(Committed::new(session))
@@ -178,16 +179,20 @@ impl SessionRepository for InMemoryStore {
         expected: SessionStatus,
         status: SessionStatus,
         assigned: Option<AgentRef>,
-        _change: chat_domain::SessionChange,
+        change: chat_domain::SessionChange,
     ) -> RepoResult<Committed<ChatSession>> {
         self.with(|s| {
             let sess = session_mut(&mut s.sessions, tenant, id)?;
             if sess.status != expected {
                 return Err(RepoError::Conflict("stale_state".into()));
             }
+            let now = chrono::Utc::now();
             sess.status = status;
             sess.assigned_agent = assigned;
-            sess.last_activity_at = chrono::Utc::now();
+            sess.last_activity_at = now;
+            sess.queued_at = (matches!(change, chat_domain::SessionChange::Reopened)
+                && status == SessionStatus::Pending)
+                .then_some(now);
             Ok(Committed::new(sess.clone()))
         })
     }
@@ -269,6 +274,9 @@ impl SessionRepository for InMemoryStore {
             let sess = session_mut(&mut s.sessions, tenant, id)?;
             let changed = !sess.bot_handed_off;
             sess.bot_handed_off = true;
+            if changed {
+                sess.queued_at = Some(chrono::Utc::now());
+            }
             Ok(changed)
         })
     }
@@ -592,6 +600,107 @@ impl chat_domain::repo::DeskRepository for InMemoryStore {
                 })
                 .cloned()
                 .collect()
+        }))
+    }
+}
+
+#[async_trait]
+impl chat_domain::repo::AssignmentRepository for InMemoryStore {
+    async fn queue(&self, tenant: &TenantId, limit: u64) -> RepoResult<Vec<ChatSession>> {
+        Ok(self.with(|s| {
+            let mut v: Vec<ChatSession> = s
+                .sessions
+                .iter()
+                .map(|(c, _)| c)
+                .filter(|c| {
+                    &c.tenant_id == tenant
+                        && c.status == SessionStatus::Pending
+                        && c.queued_at.is_some()
+                })
+                .cloned()
+                .collect();
+            v.sort_by(|a, b| (a.queued_at, a.id.as_str()).cmp(&(b.queued_at, b.id.as_str())));
+            v.truncate(limit as usize);
+            v
+        }))
+    }
+
+    async fn open_counts(
+        &self,
+        tenant: &TenantId,
+    ) -> RepoResult<std::collections::HashMap<chat_domain::AgentId, u32>> {
+        Ok(self.with(|s| {
+            let mut counts = std::collections::HashMap::new();
+            for (c, _) in &s.sessions {
+                if &c.tenant_id == tenant
+                    && c.status == SessionStatus::Open
+                    && let Some(a) = &c.assigned_agent
+                {
+                    *counts.entry(a.id.clone()).or_insert(0) += 1;
+                }
+            }
+            counts
+        }))
+    }
+
+    async fn try_assign(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        agent: &AgentRef,
+        capacity: u32,
+    ) -> RepoResult<chat_domain::AssignAttempt> {
+        use chat_domain::AssignAttempt;
+        self.with(|s| {
+            let open = s
+                .sessions
+                .iter()
+                .filter(|(c, _)| {
+                    c.status == SessionStatus::Open
+                        && c.assigned_agent.as_ref().is_some_and(|a| a.id == agent.id)
+                })
+                .count() as u32;
+            let Some((who, _)) = s
+                .agents
+                .iter_mut()
+                .find(|(a, _)| &a.tenant_id == tenant && a.id == agent.id)
+            else {
+                return Ok(AssignAttempt::AgentFull);
+            };
+            if !who.active || !who.status.takes_conversations() || open >= capacity {
+                return Ok(AssignAttempt::AgentFull);
+            }
+            let Ok(sess) = session_mut(&mut s.sessions, tenant, session) else {
+                return Ok(AssignAttempt::SessionTaken);
+            };
+            if sess.status != SessionStatus::Pending {
+                return Ok(AssignAttempt::SessionTaken);
+            }
+            let now = chrono::Utc::now();
+            who.last_assigned_at = Some(now);
+            sess.status = SessionStatus::Open;
+            sess.assigned_agent = Some(agent.clone());
+            sess.queued_at = None;
+            sess.last_activity_at = now;
+            Ok(AssignAttempt::Assigned(Box::new(Committed::new(
+                sess.clone(),
+            ))))
+        })
+    }
+
+    async fn queue_bot_sessions(&self, tenant: &TenantId) -> RepoResult<u64> {
+        Ok(self.with(|s| {
+            let mut n = 0;
+            for (c, _) in s.sessions.iter_mut() {
+                if &c.tenant_id == tenant
+                    && c.status == SessionStatus::Pending
+                    && c.queued_at.is_none()
+                {
+                    c.queued_at = Some(c.created_at);
+                    n += 1;
+                }
+            }
+            n
         }))
     }
 }

@@ -18,6 +18,7 @@ pub enum Target {
 pub struct RecordingHub {
     sent: Mutex<Vec<(Target, ChatEvent)>>,
     published: tokio::sync::Notify,
+    online: Mutex<Vec<(TenantId, AgentId)>>,
 }
 
 impl RecordingHub {
@@ -37,6 +38,14 @@ impl RecordingHub {
 
     pub fn events(&self) -> Vec<(Target, ChatEvent)> {
         self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes an agent reachable (as if a socket of theirs were open).
+    pub fn connect(&self, tenant: &TenantId, agent: &AgentId) {
+        self.online
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((tenant.clone(), agent.clone()));
     }
 
     pub fn clear(&self) {
@@ -80,5 +89,14 @@ impl WebSocketHub for RecordingHub {
     }
     async fn send_to_session(&self, tenant: &TenantId, session: &SessionId, event: ChatEvent) {
         self.push(Target::Session(tenant.clone(), session.clone()), event);
+    }
+    async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId> {
+        self.online
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(t, _)| t == tenant)
+            .map(|(_, a)| a.clone())
+            .collect()
     }
 }

@@ -70,6 +70,7 @@ impl TenantRepository for InMemoryStore {
                 bot_name: "Assistant".into(),
                 time_zone: chat_domain::TimeZone::default(),
                 created_at: chrono::Utc::now(),
+                assignment: chat_domain::AssignmentSettings::default(),
             };
             s.tenants.push(tenant.clone());
             Ok(tenant)
@@ -109,6 +110,22 @@ impl TenantRepository for InMemoryStore {
                 .find(|t| &t.id == id)
                 .ok_or(RepoError::NotFound)?;
             t.time_zone = zone;
+            Ok(t.clone())
+        })
+    }
+
+    async fn set_assignment(
+        &self,
+        id: &TenantId,
+        settings: chat_domain::AssignmentSettings,
+    ) -> RepoResult<Tenant> {
+        self.with(|s| {
+            let t = s
+                .tenants
+                .iter_mut()
+                .find(|t| &t.id == id)
+                .ok_or(RepoError::NotFound)?;
+            t.assignment = settings;
             Ok(t.clone())
         })
     }
@@ -196,6 +213,9 @@ impl AgentRepository for InMemoryStore {
                 role: new.role,
                 active: true,
                 created_at: chrono::Utc::now(),
+                status: chat_domain::AgentStatus::Online,
+                max_concurrent: None,
+                last_assigned_at: None,
             };
             s.agents.push((agent.clone(), new.password_hash));
             Ok(agent)
@@ -277,6 +297,9 @@ impl AgentRepository for InMemoryStore {
             if let Some(active) = patch.active {
                 agent.active = active;
             }
+            if let Some(cap) = patch.max_concurrent {
+                agent.max_concurrent = cap;
+            }
             Ok(agent.clone())
         })
     }
@@ -295,6 +318,23 @@ impl AgentRepository for InMemoryStore {
                 .ok_or(RepoError::NotFound)?;
             *hash = password_hash;
             Ok(())
+        })
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: &AgentId,
+        status: chat_domain::AgentStatus,
+    ) -> RepoResult<Agent> {
+        self.with(|s| {
+            let (agent, _) = s
+                .agents
+                .iter_mut()
+                .find(|(a, _)| &a.tenant_id == tenant && &a.id == id)
+                .ok_or(RepoError::NotFound)?;
+            agent.status = status;
+            Ok(agent.clone())
         })
     }
 }

@@ -129,3 +129,13 @@ pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         ))
     })
 }
+
+/// For `Option<Option<T>>` fields with `#[serde(default)]`: a field left
+/// out stays `None`, a `null` becomes `Some(None)` (clear it).
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

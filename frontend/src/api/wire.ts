@@ -41,7 +41,12 @@ unread_count: number,
 /**
  * Label names, sorted.
  */
-labels: Array<string>, };
+labels: Array<string>, 
+/**
+ * Since when it waits for a person (pending and not with the bot);
+ * `null` otherwise.
+ */
+queued_at: string | null, };
 
 export type PublicCustomer = { name: string | null, email: string | null, };
 
@@ -67,7 +72,25 @@ active: boolean, created_at: string,
 /**
  * Only in the agent list: whether the agent has a socket open now.
  */
-online?: boolean, };
+online?: boolean, 
+/**
+ * `online` (taking new conversations), `away` or `busy`.
+ */
+status: string, 
+/**
+ * The most open conversations automatic assignment gives the agent:
+ * their own cap, or the tenant's `default_max_concurrent`.
+ */
+max_concurrent: number, 
+/**
+ * Whether `max_concurrent` is the tenant's default (no cap of their
+ * own).
+ */
+max_concurrent_is_default: boolean, 
+/**
+ * Only in the agent list: open conversations assigned to them.
+ */
+open_conversations?: number, };
 
 export type Article = { id: string, title: string, body: string, keywords: Array<string>, updated_at: string, };
 
@@ -226,7 +249,53 @@ export type TicketResponse = { ticket: string, expires_at: string, };
 
 export type AgentResponse = { agent: Agent, };
 
-export type AgentListResponse = { agents: Array<Agent>, };
+export type AgentListResponse = { agents: Array<Agent>, 
+/**
+ * The cap of agents without one of their own.
+ */
+default_max_concurrent: number, };
+
+export type AgentStatusRequest = { 
+/**
+ * `online` (taking new conversations), `away` or `busy`.
+ */
+status: string, };
+
+export type AssignmentSettingsRequest = { 
+/**
+ * `manual` (agents pick conversations) or `auto`.
+ */
+assignment?: string, 
+/**
+ * 1 to 100: the cap of agents without one of their own.
+ */
+default_max_concurrent?: number, };
+
+export type AssignmentSettingsResponse = { 
+/**
+ * `manual` or `auto`.
+ */
+assignment: string, default_max_concurrent: number, };
+
+export type QueueEntry = { 
+/**
+ * 1 for the next to be served.
+ */
+position: number, 
+/**
+ * Seconds since it joined the queue.
+ */
+waiting_seconds: number, session: Session, };
+
+export type QueueResponse = { 
+/**
+ * `manual` or `auto`: whether the queue drains by itself.
+ */
+assignment: string, 
+/**
+ * Longest waiting first.
+ */
+queue: Array<QueueEntry>, };
 
 export type ArticleResponse = { article: Article, };
 
@@ -261,7 +330,12 @@ role?: string,
  * `false` deactivates: the agent's tokens are revoked and their
  * sockets closed at once.
  */
-active?: boolean, };
+active?: boolean, 
+/**
+ * 1 to 100: the most open conversations automatic assignment gives
+ * the agent; `null` goes back to the tenant's default.
+ */
+max_concurrent?: number | null, };
 
 export type ChangePasswordRequest = { current_password: string, new_password: string, };
 
@@ -315,7 +389,15 @@ export type HandoffPayload = { session_id: string,
  */
 reason: string, };
 
-export type PresencePayload = { agent_id: string, name: string, online: boolean, };
+export type PresencePayload = { agent_id: string, name: string, 
+/**
+ * A socket of the agent is open.
+ */
+online: boolean, 
+/**
+ * `online` (taking new conversations), `away` or `busy`.
+ */
+status: string, };
 
 export type ReceiptPayload = { session_id: string, 
 /**

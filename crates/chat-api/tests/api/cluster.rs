@@ -56,7 +56,10 @@ pub async fn bridge_up(app: &TestApp) {
     }
 }
 
-async fn two_nodes(prefix: &Prefix, tweak: impl Fn(&mut Settings) + Clone) -> (TestApp, TestApp) {
+pub async fn two_nodes(
+    prefix: &Prefix,
+    tweak: impl Fn(&mut Settings) + Clone,
+) -> (TestApp, TestApp) {
     let cfg = prefix.configure(&redis_url());
     let (c1, t1) = (cfg.clone(), tweak.clone());
     let a = spawn_app_with(move |s| {

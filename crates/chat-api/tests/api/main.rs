@@ -8,6 +8,7 @@
 )]
 
 mod api_tokens;
+mod assignment;
 mod auth;
 mod bot;
 mod cluster;

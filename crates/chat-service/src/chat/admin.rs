@@ -62,11 +62,17 @@ impl ChatService {
         ctx.require_admin()?;
         ctx.require(Scope::SettingsWrite)?;
         let name = chat_domain::agent::parse_display_name("name", name)?;
-        Ok(self
+        let tenant = self
             .repos
             .tenants
             .set_bot(ctx.tenant_id(), mode, &name)
-            .await?)
+            .await?;
+        if mode == BotMode::Off {
+            // The conversations the bot had now wait for people.
+            self.repos.assignment.queue_bot_sessions(&tenant.id).await?;
+            self.spawn_drain(&tenant.id);
+        }
+        Ok(tenant)
     }
 
     pub async fn webhooks(&self, ctx: &AgentCtx) -> Result<Vec<WebhookEndpoint>> {

@@ -185,9 +185,13 @@ impl ChatService {
                 },
             )
             .await?;
+        let freed = previous_agent.is_some();
         self.publish
             .assigned(&updated, target.as_ref(), previous_agent)
             .await;
+        if freed {
+            self.spawn_drain(ctx.tenant_id());
+        }
         Ok(updated.into_inner())
     }
 
@@ -208,13 +212,36 @@ impl ChatService {
             )
             .await?;
         self.publish.closed(&updated).await;
+        if session.assigned_agent.is_some() {
+            self.spawn_drain(ctx.tenant_id());
+        }
         Ok(updated.into_inner())
     }
 
     #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
     pub async fn reopen(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
         let session = self.session_for(ctx, id, Scope::SessionsWrite).await?;
-        let status = session.reopened_status()?;
+        let mut status = session.reopened_status()?;
+        let mut agent = session.assigned_agent.clone();
+        let auto = self.tenant(ctx.tenant_id()).await?.assignment.mode
+            == chat_domain::AssignmentMode::Auto;
+        if auto && let Some(previous) = &agent {
+            // With automatic assignment, a conversation whose agent is gone
+            // (deactivated, away or without a socket) waits for the next.
+            let there = match self
+                .repos
+                .agents
+                .find(ctx.tenant_id(), &previous.id)
+                .await?
+            {
+                Some(a) => self.takes_conversations(&a).await,
+                None => false,
+            };
+            if !there {
+                status = SessionStatus::Pending;
+                agent = None;
+            }
+        }
         let updated = self
             .repos
             .sessions
@@ -223,11 +250,14 @@ impl ChatService {
                 &session.id,
                 SessionStatus::Closed,
                 status,
-                session.assigned_agent.clone(),
+                agent,
                 SessionChange::Reopened,
             )
             .await?;
         self.publish.reopened(&updated).await;
+        if updated.queued_at.is_some() {
+            self.spawn_drain(ctx.tenant_id());
+        }
         Ok(updated.into_inner())
     }
 

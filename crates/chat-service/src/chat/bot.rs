@@ -212,6 +212,7 @@ impl ChatService {
             )
             .await?;
         self.publish.bot_handoff(&stored, reason).await;
+        self.spawn_drain(&tenant.id);
         Ok(BotOutcome::HandedOff)
     }
 

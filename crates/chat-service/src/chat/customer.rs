@@ -108,10 +108,14 @@ impl ChatService {
                     context,
                     key_hash: SessionKeyHash(hash_secret(&key)),
                     visitor,
+                    queued: tenant.bot_mode == chat_domain::BotMode::Off,
                 },
             )
             .await?;
         self.publish.session_started(&session).await;
+        if session.queued_at.is_some() {
+            self.spawn_drain(&tenant.id);
+        }
         Ok(SessionStarted {
             session_key: key,
             visitor_token,

@@ -6,6 +6,7 @@
 
 mod admin;
 mod agent;
+mod assign;
 pub mod bot;
 mod customer;
 mod desk;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use chat_domain::{AppendOutcome, Message, NewMessage, SessionId, TenantId, WebSocketHub};
 
+pub use assign::{AgentLoad, MAX_QUEUE_VIEW};
 pub use customer::{SessionStarted, StartSession};
 pub use history::{MAX_TRANSCRIPT, SearchParams, SearchResults, Transcript};
 
@@ -35,6 +37,7 @@ pub struct ChatService {
     typing: Arc<crate::throttle::TypingThrottle>,
     /// How long a returning visitor's browser is remembered.
     visitor_memory: chrono::Duration,
+    drains: Arc<assign::Drains>,
 }
 
 /// How long a visitor token is remembered by default.
@@ -53,6 +56,7 @@ impl ChatService {
             bot_settings: Arc::new(BotSettings::default()),
             typing: Arc::default(),
             visitor_memory: chrono::Duration::days(VISITOR_MEMORY_DAYS),
+            drains: Arc::default(),
         }
     }
 

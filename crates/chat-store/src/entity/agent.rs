@@ -17,6 +17,11 @@ pub struct Model {
     pub password_hash: String,
     pub active: bool,
     pub created_at: i64,
+    /// `online`, `away` or `busy`.
+    pub status: String,
+    /// NULL: the tenant's `default_max_concurrent`.
+    pub max_concurrent: Option<i32>,
+    pub last_assigned_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,8 @@ pub struct Model {
     pub unread_count: i64,
     /// JSON array of label names, sorted.
     pub labels: String,
+    /// Since when it waits for a person; NULL when it does not.
+    pub queued_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,9 @@ pub struct Model {
     /// IANA name.
     pub time_zone: String,
     pub created_at: i64,
+    /// `manual` or `auto`.
+    pub assignment: String,
+    pub default_max_concurrent: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -176,6 +176,7 @@ impl Cluster {
                     chat_domain::AgentId::new(agent),
                     name.to_owned(),
                     false,
+                    chat_domain::AgentStatus::default(),
                 )
                 .await;
             }

@@ -64,7 +64,12 @@ struct Inner {
     /// Rung by whoever sees the bridge fail; the supervisor reconnects.
     broken: Notify,
     publish: mpsc::Sender<String>,
+    /// Told of each agent this node saw come online, once the cluster knows.
+    on_agent_online: std::sync::OnceLock<AgentOnline>,
 }
+
+/// What runs when an agent's socket opened and the cluster recorded it.
+pub type AgentOnline = Arc<dyn Fn(&TenantId) + Send + Sync>;
 
 /// Published envelopes waiting for the publisher; beyond that the bridge
 /// counts as broken (and the sockets are resynced when it is back).
@@ -90,6 +95,7 @@ impl Cluster {
                 up: AtomicBool::new(false),
                 broken: Notify::new(),
                 publish,
+                on_agent_online: std::sync::OnceLock::new(),
             }),
         };
         let (presence_tx, presence_rx) = mpsc::unbounded_channel();
@@ -103,6 +109,12 @@ impl Cluster {
             "cluster bridge starting"
         );
         Ok(cluster)
+    }
+
+    /// Runs `f` for each agent that came online on this node, after the
+    /// cluster's presence has them (so a reader on any node sees them).
+    pub fn when_agent_online(&self, f: AgentOnline) {
+        let _ = self.inner.on_agent_online.set(f);
     }
 
     pub fn node_id(&self) -> &str {
@@ -426,9 +438,20 @@ impl Cluster {
                 // Alone while the bridge is down: announce as a single node.
                 None => true,
             };
+            if change.online
+                && let Some(f) = self.inner.on_agent_online.get()
+            {
+                f(&change.tenant);
+            }
             if announce {
-                self.announce(&change.tenant, change.agent, change.name, change.online)
-                    .await;
+                self.announce(
+                    &change.tenant,
+                    change.agent,
+                    change.name,
+                    change.online,
+                    change.status,
+                )
+                .await;
             }
         }
     }
@@ -456,11 +479,19 @@ impl Cluster {
         Ok(if change.online { n == 1 } else { n == 0 })
     }
 
-    async fn announce(&self, tenant: &TenantId, agent: AgentId, name: String, online: bool) {
+    pub(crate) async fn announce(
+        &self,
+        tenant: &TenantId,
+        agent: AgentId,
+        name: String,
+        online: bool,
+        status: chat_domain::AgentStatus,
+    ) {
         let event = ChatEvent::AgentPresence {
             agent_id: agent,
             name,
             online,
+            status,
         };
         self.deliver_and_publish(Target::Tenant(tenant.clone()), &event, Audience::Agent)
             .await;
@@ -516,6 +547,10 @@ impl WebSocketHub for Cluster {
             Audience::Customer,
         )
         .await;
+    }
+
+    async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId> {
+        Cluster::online_agents(self, tenant).await
     }
 }
 

@@ -116,6 +116,22 @@ impl HubHandle {
         self.send(Command::ObservePresence { to }).await;
     }
 
+    /// Remembers an agent's new availability for this node's later
+    /// presence announcements.
+    pub async fn set_status(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        status: chat_domain::AgentStatus,
+    ) {
+        self.send(Command::SetStatus {
+            tenant: tenant.clone(),
+            agent: agent.clone(),
+            status,
+        })
+        .await;
+    }
+
     /// The agents with a socket on this node.
     pub async fn local_presence(&self) -> Vec<PresenceChange> {
         let (reply, rx) = oneshot::channel();
@@ -179,5 +195,9 @@ impl WebSocketHub for HubHandle {
             frame: frame(&event, Audience::Customer),
         })
         .await;
+    }
+
+    async fn online_agents(&self, tenant: &TenantId) -> Vec<AgentId> {
+        HubHandle::online_agents(self, tenant).await
     }
 }

@@ -11,7 +11,7 @@ mod handle;
 pub mod local;
 mod registry;
 
-use chat_domain::{AgentId, SessionId, TenantId};
+use chat_domain::{AgentId, AgentStatus, SessionId, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use handle::frame;
@@ -100,6 +100,7 @@ pub struct PresenceChange {
     pub agent: AgentId,
     pub name: String,
     pub online: bool,
+    pub status: AgentStatus,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +110,8 @@ pub enum Peer {
         agent: AgentId,
         name: String,
         credential: String,
+        /// The availability the agent had when the socket opened.
+        status: AgentStatus,
     },
     Customer {
         tenant: TenantId,
@@ -197,6 +200,13 @@ pub(crate) enum Command {
     },
     /// From now on presence changes go to the cluster, which decides what
     /// is announced, instead of being announced here.
+    /// The agent's availability changed: later presence announcements of
+    /// this node carry it.
+    SetStatus {
+        tenant: TenantId,
+        agent: AgentId,
+        status: AgentStatus,
+    },
     ObservePresence {
         to: mpsc::UnboundedSender<PresenceChange>,
     },

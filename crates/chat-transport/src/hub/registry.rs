@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chat_domain::{AgentId, ChatEvent, SessionId, TenantId};
+use chat_domain::{AgentId, AgentStatus, ChatEvent, SessionId, TenantId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::local::{Batch, WorkerId};
@@ -37,8 +37,9 @@ pub(crate) struct Registry {
     shutting_down: bool,
     /// The cluster's, when there is one: it announces presence instead.
     presence_observer: Option<mpsc::UnboundedSender<PresenceChange>>,
-    /// Names of the agents online here, for the cluster's re-registration.
-    names: HashMap<(TenantId, AgentId), String>,
+    /// Names and availability of the agents online here, for presence
+    /// announcements and the cluster's re-registration.
+    names: HashMap<(TenantId, AgentId), (String, AgentStatus)>,
 }
 
 impl Registry {
@@ -143,16 +144,26 @@ impl Registry {
                     self.kick(id, why);
                 }
             }
+            Command::SetStatus {
+                tenant,
+                agent,
+                status,
+            } => {
+                if let Some((_, s)) = self.names.get_mut(&(tenant, agent)) {
+                    *s = status;
+                }
+            }
             Command::ObservePresence { to } => self.presence_observer = Some(to),
             Command::LocalPresence { reply } => {
                 let online = self
                     .names
                     .iter()
-                    .map(|((tenant, agent), name)| PresenceChange {
+                    .map(|((tenant, agent), (name, status))| PresenceChange {
                         tenant: tenant.clone(),
                         agent: agent.clone(),
                         name: name.clone(),
                         online: true,
+                        status: *status,
                     })
                     .collect();
                 let _ = reply.send(online);
@@ -186,6 +197,7 @@ impl Registry {
                 tenant,
                 agent,
                 name,
+                status,
                 ..
             } => {
                 let key = (tenant.clone(), agent.clone());
@@ -194,7 +206,7 @@ impl Registry {
                     return Err(RegisterError::TooManyConnections);
                 }
                 if count == 0 {
-                    came_online = Some((tenant.clone(), agent.clone(), name.clone()));
+                    came_online = Some((tenant.clone(), agent.clone(), name.clone(), *status));
                 }
                 self.agents.entry(key).or_default().insert(id);
                 self.tenant_agents
@@ -220,8 +232,8 @@ impl Registry {
                 kick: Some(reg.kick),
             },
         );
-        if let Some((tenant, agent, name)) = came_online {
-            self.presence(tenant, agent, name, true);
+        if let Some((tenant, agent, name, status)) = came_online {
+            self.presence(tenant, agent, name, true, status);
         }
         Ok(id)
     }
@@ -235,6 +247,7 @@ impl Registry {
                 tenant,
                 agent,
                 name,
+                status,
                 ..
             } => {
                 if let Some(set) = self.tenant_agents.get_mut(&tenant) {
@@ -253,8 +266,9 @@ impl Registry {
                 };
                 if now_offline {
                     self.agents.remove(&key);
+                    let status = self.names.get(&key).map_or(status, |(_, s)| *s);
                     let (tenant, agent) = key;
-                    self.presence(tenant, agent, name, false);
+                    self.presence(tenant, agent, name, false, status);
                 }
             }
             Peer::Customer { tenant, session } => {
@@ -269,10 +283,17 @@ impl Registry {
         }
     }
 
-    fn presence(&mut self, tenant: TenantId, agent_id: AgentId, name: String, online: bool) {
+    fn presence(
+        &mut self,
+        tenant: TenantId,
+        agent_id: AgentId,
+        name: String,
+        online: bool,
+        status: AgentStatus,
+    ) {
         let key = (tenant.clone(), agent_id.clone());
         if online {
-            self.names.insert(key, name.clone());
+            self.names.insert(key, (name.clone(), status));
         } else {
             self.names.remove(&key);
         }
@@ -282,6 +303,7 @@ impl Registry {
                 agent: agent_id,
                 name,
                 online,
+                status,
             });
             return;
         }
@@ -289,6 +311,7 @@ impl Registry {
             agent_id,
             name,
             online,
+            status,
         };
         let frame = Outbound::new(
             encode(&event, Audience::Agent).into(),

@@ -351,6 +351,60 @@ pub struct AgentResponse {
 #[derive(Debug, Serialize, TS, ToSchema)]
 pub struct AgentListResponse {
     pub agents: Vec<Agent>,
+    /// The cap of agents without one of their own.
+    pub default_max_concurrent: u32,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentStatusRequest {
+    /// `online` (taking new conversations), `away` or `busy`.
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentSettingsRequest {
+    /// `manual` (agents pick conversations) or `auto`.
+    #[ts(optional)]
+    pub assignment: Option<String>,
+    /// 1 to 100: the cap of agents without one of their own.
+    #[ts(optional)]
+    pub default_max_concurrent: Option<i64>,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct AssignmentSettingsResponse {
+    /// `manual` or `auto`.
+    pub assignment: String,
+    pub default_max_concurrent: u32,
+}
+
+impl From<chat_domain::AssignmentSettings> for AssignmentSettingsResponse {
+    fn from(s: chat_domain::AssignmentSettings) -> Self {
+        Self {
+            assignment: s.mode.as_str().to_owned(),
+            default_max_concurrent: s.default_max_concurrent,
+        }
+    }
+}
+
+/// A conversation waiting for a person.
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct QueueEntry {
+    /// 1 for the next to be served.
+    pub position: u32,
+    /// Seconds since it joined the queue.
+    pub waiting_seconds: i64,
+    pub session: Session,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct QueueResponse {
+    /// `manual` or `auto`: whether the queue drains by itself.
+    pub assignment: String,
+    /// Longest waiting first.
+    pub queue: Vec<QueueEntry>,
 }
 
 #[derive(Debug, Serialize, TS, ToSchema)]
@@ -422,6 +476,12 @@ pub struct UpdateAgentRequest {
     /// sockets closed at once.
     #[ts(optional)]
     pub active: Option<bool>,
+    /// 1 to 100: the most open conversations automatic assignment gives
+    /// the agent; `null` goes back to the tenant's default.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[ts(optional, type = "number | null")]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub max_concurrent: Option<Option<i64>>,
 }
 
 #[derive(Debug, Deserialize, Validate, TS, ToSchema)]

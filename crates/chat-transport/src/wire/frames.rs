@@ -111,7 +111,10 @@ pub struct HandoffPayload {
 pub struct PresencePayload {
     pub agent_id: String,
     pub name: String,
+    /// A socket of the agent is open.
     pub online: bool,
+    /// `online` (taking new conversations), `away` or `busy`.
+    pub status: String,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -303,10 +306,12 @@ where
             agent_id,
             name,
             online,
+            status,
         } => ServerFrame::AgentPresence(PresencePayload {
             agent_id: agent_id.to_string(),
             name: name.clone(),
             online: *online,
+            status: status.as_str().to_owned(),
         }),
         ChatEvent::Receipt { change, agent_name } => ServerFrame::Receipt(ReceiptPayload {
             session_id: change.session_id.to_string(),
@@ -486,10 +491,11 @@ mod tests {
             agent_id: chat_domain::AgentId::new("a1"),
             name: "Alex".into(),
             online: true,
+            status: chat_domain::AgentStatus::Away,
         };
         assert_eq!(
             encode(&event, Audience::Agent),
-            r#"{"type":"agent.presence","payload":{"agent_id":"a1","name":"Alex","online":true}}"#
+            r#"{"type":"agent.presence","payload":{"agent_id":"a1","name":"Alex","online":true,"status":"away"}}"#
         );
     }
 
@@ -538,6 +544,7 @@ mod tests {
                 agent_id: chat_domain::AgentId::new("a1"),
                 name: "Alex".into(),
                 online: false,
+                status: chat_domain::AgentStatus::Online,
             },
             ChatEvent::Receipt {
                 change: chat_domain::ReceiptChange {

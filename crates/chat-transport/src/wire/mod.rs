@@ -56,6 +56,7 @@ pub(crate) mod tests {
             receipts: Default::default(),
             unread_count: 0,
             labels: Vec::new(),
+            queued_at: None,
         }
     }
 

@@ -92,6 +92,11 @@ fn generate() -> String {
     decl::<TicketResponse>(&cfg, &mut out);
     decl::<AgentResponse>(&cfg, &mut out);
     decl::<AgentListResponse>(&cfg, &mut out);
+    decl::<AgentStatusRequest>(&cfg, &mut out);
+    decl::<AssignmentSettingsRequest>(&cfg, &mut out);
+    decl::<AssignmentSettingsResponse>(&cfg, &mut out);
+    decl::<QueueEntry>(&cfg, &mut out);
+    decl::<QueueResponse>(&cfg, &mut out);
     decl::<ArticleResponse>(&cfg, &mut out);
     decl::<ArticleListResponse>(&cfg, &mut out);
     decl::<BotResponse>(&cfg, &mut out);

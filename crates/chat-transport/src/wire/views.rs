@@ -161,6 +161,9 @@ pub struct Session {
     pub unread_count: i64,
     /// Label names, sorted.
     pub labels: Vec<String>,
+    /// Since when it waits for a person (pending and not with the bot);
+    /// `null` otherwise.
+    pub queued_at: Option<String>,
 }
 
 impl From<&ChatSession> for Session {
@@ -191,6 +194,7 @@ impl From<&ChatSession> for Session {
             agent_read_seq: s.receipts.agent_read_seq,
             unread_count: s.unread_count,
             labels: s.labels.clone(),
+            queued_at: s.queued_at.as_ref().map(rfc3339),
         }
     }
 }
@@ -288,6 +292,28 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub online: Option<bool>,
+    /// `online` (taking new conversations), `away` or `busy`.
+    pub status: String,
+    /// The most open conversations automatic assignment gives the agent:
+    /// their own cap, or the tenant's `default_max_concurrent`.
+    pub max_concurrent: u32,
+    /// Whether `max_concurrent` is the tenant's default (no cap of their
+    /// own).
+    pub max_concurrent_is_default: bool,
+    /// Only in the agent list: open conversations assigned to them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub open_conversations: Option<u32>,
+}
+
+impl Agent {
+    /// The view with the cap that applies under the tenant's default.
+    pub fn with_default(a: &chat_domain::Agent, default_max_concurrent: u32) -> Self {
+        Self {
+            max_concurrent: a.capacity(default_max_concurrent),
+            ..a.into()
+        }
+    }
 }
 
 impl From<&chat_domain::Agent> for Agent {
@@ -300,6 +326,12 @@ impl From<&chat_domain::Agent> for Agent {
             active: a.active,
             created_at: rfc3339(&a.created_at),
             online: None,
+            status: a.status.as_str().to_owned(),
+            max_concurrent: a
+                .max_concurrent
+                .unwrap_or(chat_domain::assignment::DEFAULT_MAX_CONCURRENT),
+            max_concurrent_is_default: a.max_concurrent.is_none(),
+            open_conversations: None,
         }
     }
 }

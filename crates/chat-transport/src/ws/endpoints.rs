@@ -51,6 +51,7 @@ async fn agent_ws(
         agent: ctx.agent.id.clone(),
         name: ctx.agent.name.clone(),
         credential: ctx.credential.clone(),
+        status: ctx.agent.status,
     };
     let address = state.client_address(&req);
     let who = Who::Agent(ctx);
@@ -102,6 +103,12 @@ async fn upgrade(
 ) -> ApiResult<HttpResponse> {
     let limits = state.ws_limits;
     let cap_peer = state.cluster.as_ref().map(|_| peer.clone());
+    // Without a cluster the hub knows the agent is reachable as soon as
+    // the registration returns (with one, the cluster tells when it does).
+    let reachable = match (&peer, &state.cluster) {
+        (Peer::Agent { tenant, .. }, None) => Some(tenant.clone()),
+        _ => None,
+    };
     let (tx, outbound) = mpsc::channel(limits.outbound_queue);
     let (kick_tx, kick) = oneshot::channel();
     let (id, worker, batches) = local::attach(tx);
@@ -117,6 +124,9 @@ async fn upgrade(
         .await
         .inspect_err(|_| local::detach(id))
         .map_err(refusal)?;
+    if let Some(tenant) = reachable {
+        state.chat.queue_may_move(&tenant);
+    }
     // The caps of this node hold above; with a cluster, across every node.
     let place = match (&state.cluster, cap_peer) {
         (Some(cluster), Some(peer)) => cluster.take_place(&peer).await.map_err(|()| {
