@@ -354,3 +354,58 @@ test('canned replies by "/", internal notes the customer never sees, and labels'
     server.cleanup();
   }
 });
+
+test('the status switch, the team\'s availability, the queue, and automatic assignment when an agent comes online', async () => {
+  const server = await startServer();
+  const adminCtx = await browser.newContext();
+  const alexCtx = await browser.newContext();
+  try {
+    const adminToken = await login(server.url);
+    await setBot(server.url, adminToken, 'off');
+    const alexToken = await login(server.url, 'alex@demo.com');
+    const put = (path, token, body) => fetch(`${server.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    assert.equal((await put('/api/v1/agents/me/status', alexToken, { status: 'away' })).status, 200);
+    const adminId = (await (await fetch(`${server.url}/api/v1/agents/me`, { headers: { authorization: `Bearer ${adminToken}` } })).json()).agent.id;
+
+    // The admin turns automatic assignment on, two conversations each.
+    const admin = await signIn(adminCtx, server.url, 'agent@demo.com');
+    await admin.getByRole('button', { name: 'Team' }).click();
+    const form = admin.getByRole('form', { name: 'Assignment' });
+    await form.getByLabel('Assignment mode').selectOption('auto');
+    await form.getByLabel(/Default most conversations/).fill('2');
+    await form.getByRole('button', { name: 'Save assignment' }).click();
+    await form.getByRole('status').filter({ hasText: 'least busy' }).waitFor();
+    await admin.getByRole('button', { name: 'Inbox' }).click();
+    await admin.locator('.live.live').waitFor();
+    await admin.getByLabel('Your status').selectOption('away');
+
+    // Alex sees the admin away, and is away too.
+    const alex = await signIn(alexCtx, server.url, 'alex@demo.com');
+    assert.equal(await alex.getByLabel('Your status').inputValue(), 'away');
+    const adminRow = alex.locator(`.teammates li[data-agent-id="${adminId}"]`);
+    await adminRow.and(alex.locator('[data-state="away"]')).waitFor();
+
+    // Nobody takes work: a new conversation waits, first in line, on both.
+    const res = await fetch(`${server.url}/api/v1/public/chat/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant_id: 'demo-tenant', customer: { name: 'Quinn Queue' } }) });
+    assert.equal(res.status, 201);
+    for (const page of [admin, alex]) {
+      await page.locator('.queue li', { hasText: 'Quinn Queue' }).filter({ hasText: '#1' }).waitFor();
+    }
+
+    // The admin comes online: the conversation is theirs at once, the
+    // queue empties everywhere, and Alex sees the admin online with it.
+    await admin.getByLabel('Your status').selectOption('online');
+    const me = (await admin.locator('.top .me').textContent()) ?? '';
+    await conversation(admin, 'Quinn Queue').locator('.meta', { hasText: me }).waitFor();
+    for (const page of [admin, alex]) {
+      await page.locator('.queue li', { hasText: 'Quinn Queue' }).waitFor({ state: 'detached' });
+    }
+    await adminRow.and(alex.locator('[data-state="online"]')).waitFor();
+    await adminRow.filter({ hasText: '1/2' }).waitFor();
+  } finally {
+    await adminCtx.close();
+    await alexCtx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

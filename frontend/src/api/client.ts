@@ -4,7 +4,11 @@
 import type {
   AgentListResponse,
   AgentResponse,
+  AgentStatusRequest,
+  AssignmentSettingsRequest,
+  AssignmentSettingsResponse,
   AssignRequest,
+  QueueResponse,
   CannedReplyListResponse,
   CannedReplyRequest,
   CannedReplyResponse,
@@ -121,6 +125,20 @@ export class Api {
   }
   updateAgent(id: string, req: UpdateAgentRequest) {
     return this.request<AgentResponse>('PATCH', `/api/v1/agents/${id}`, req);
+  }
+  /** Your availability: online takes new conversations, away and busy do not. */
+  setStatus(status: AgentStatusRequest['status']) {
+    const req: AgentStatusRequest = { status };
+    return this.request<AgentResponse>('PUT', '/api/v1/agents/me/status', req);
+  }
+  queue() {
+    return this.request<QueueResponse>('GET', '/api/v1/queue');
+  }
+  assignmentSettings() {
+    return this.request<AssignmentSettingsResponse>('GET', '/api/v1/settings/assignment');
+  }
+  setAssignmentSettings(req: AssignmentSettingsRequest) {
+    return this.request<AssignmentSettingsResponse>('PUT', '/api/v1/settings/assignment', req);
   }
   changePassword(req: ChangePasswordRequest) {
     return this.request<void>('POST', '/api/v1/agents/me/password', req);

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { setErrorHandler, type Api } from '../../api/client';
-import type { Agent, AgentFrame, CannedReply, Label, SearchHit, Session } from '../../api/wire';
+import type { Agent, AgentFrame, AgentStatusRequest, CannedReply, Label, SearchHit, Session } from '../../api/wire';
 import { asYouType } from './search';
 import { ConversationList, type Filters } from './ConversationList';
 import { CustomerPanel } from './CustomerPanel';
-import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type Pending } from './state';
+import { contiguousSeq, initialState, loads, queueOf, reduce, sortedSessions, totalUnread, type Pending } from './state';
+import { QueuePanel, Teammates } from './Queue';
 import { Thread } from './Thread';
 import { useLiveSocket, type SendFrame } from './useLiveSocket';
 
@@ -30,6 +31,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   const [labels, setLabels] = useState<Label[]>([]);
   const [showMentions, setShowMentions] = useState(false);
   const [focusSeq, setFocusSeq] = useState<number | null>(null);
+  const [autoAssign, setAutoAssign] = useState(false);
   // How far this dashboard reported delivery per session.
   const reported = useRef<Record<string, { d: number }>>({});
   const deliverTimers = useRef<Record<string, ReturnType<typeof setTimeout>>>({});
@@ -52,6 +54,10 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
     const [{ sessions }, { agents }] = await Promise.all([api.sessions(), api.agents()]);
     dispatch({ kind: 'sessions', sessions });
     dispatch({ kind: 'agents', agents });
+    api.queue().then((r) => {
+      dispatch({ kind: 'sessions', sessions: r.queue.map((e) => e.session) });
+      setAutoAssign(r.assignment === 'auto');
+    }, () => {});
     api.cannedReplies().then((r) => setCanned(r.canned_replies), () => {});
     api.labels().then((r) => setLabels(r.labels), () => {});
   }, [api]);
@@ -281,6 +287,14 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   }, [visible, state.selected, select, act, api]);
 
   const agents = Object.values(state.agents).sort((a, b) => a.name.localeCompare(b.name));
+  const queue = useMemo(() => queueOf(state), [state]);
+  const load = useMemo(() => loads(state), [state]);
+  const setStatus = useCallback(
+    (status: AgentStatusRequest['status']) => {
+      api.setStatus(status).then(({ agent }) => dispatch({ kind: 'event', event: { type: 'agent.presence', payload: { agent_id: agent.id, name: agent.name, online: true, status: agent.status } } }), () => {});
+    },
+    [api],
+  );
 
   return (
     <div className="app">
@@ -306,6 +320,11 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
           )}
         </span>
         <span className="me">{me.name}</span>
+        <select className={`my-status ${state.me.status}`} aria-label="Your status" value={state.me.status} onChange={(e) => setStatus(e.target.value as AgentStatusRequest['status'])}>
+          <option value="online">Online</option>
+          <option value="away">Away</option>
+          <option value="busy">Busy</option>
+        </select>
         <button type="button" onClick={onTeam}>
           Team
         </button>
@@ -348,7 +367,11 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
           labels={labels}
           onLabels={(names) => selected && void act(() => api.setLabels(selected.id, names))}
         />
-        <CustomerPanel session={selected} history={history} />
+        <aside className="side">
+          <QueuePanel queue={queue} auto={autoAssign} onSelect={(id) => void select(id)} />
+          <Teammates agents={agents} loads={load} />
+          <CustomerPanel session={selected} history={history} />
+        </aside>
       </main>
       <div className="toasts" aria-live="polite">
         {toasts.map((t) => (

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Agent, Message, Session } from '../../api/wire';
-import { contiguousSeq, initialState, reduce, sortedSessions, totalUnread, type InboxState } from './state';
+import { contiguousSeq, initialState, loads, queueOf, reduce, sortedSessions, totalUnread, waited, type InboxState } from './state';
 import type { Note } from '../../api/wire';
 
-const me: Agent = { id: 'me', name: 'Alex', email: 'a@x.test', role: 'agent', active: true, created_at: '2026-01-01T00:00:00.000Z' };
+const me: Agent = { id: 'me', name: 'Alex', email: 'a@x.test', role: 'agent', active: true, created_at: '2026-01-01T00:00:00.000Z', status: 'online', max_concurrent: 5, max_concurrent_is_default: true };
 
 function session(id: string, at: string, lastSeq = 0): Session {
   return {
     id, status: 'pending', customer: { id: `c-${id}`, name: id, email: null, attributes: {} }, assigned_agent: null,
     context: { page_url: null, referrer: null, user_agent: null, locale: null },
     created_at: at, last_activity_at: at, last_seq: lastSeq, last_message_preview: null,
-    customer_delivered_seq: 0, customer_read_seq: 0, agent_delivered_seq: 0, agent_read_seq: 0, unread_count: 0, labels: [],
+    customer_delivered_seq: 0, customer_read_seq: 0, agent_delivered_seq: 0, agent_read_seq: 0, unread_count: 0, labels: [], queued_at: null,
   };
 }
 
@@ -116,8 +116,10 @@ describe('unread counts', () => {
 describe('presence and typing', () => {
   it('track agents online and customers typing', () => {
     let s = reduce(initialState(me), { kind: 'agents', agents: [{ ...me, online: false }] });
-    s = reduce(s, event({ kind: 'event', event: { type: 'agent.presence', payload: { agent_id: 'me', name: 'Alex', online: true } } }));
+    s = reduce(s, event({ kind: 'event', event: { type: 'agent.presence', payload: { agent_id: 'me', name: 'Alex', online: true, status: 'online' } } }));
     expect(s.agents.me?.online).toBe(true);
+    s = reduce(s, event({ kind: 'event', event: { type: 'agent.presence', payload: { agent_id: 'me', name: 'Alex', online: true, status: 'away' } } }));
+    expect([s.agents.me?.status, s.me.status]).toEqual(['away', 'away']);
     s = reduce(s, event({ kind: 'event', event: { type: 'chat.typing', payload: { session_id: 'a', sender_type: 'customer', name: 'Ada', is_typing: true } } }));
     expect(s.typing.a).toBe('Ada');
     s = reduce(s, event({ kind: 'event', event: { type: 'chat.typing', payload: { session_id: 'a', sender_type: 'customer', name: 'Ada', is_typing: false } } }));
@@ -136,5 +138,20 @@ describe('notes and mentions', () => {
     s = reduce(s, event({ kind: 'event', event: { type: 'chat.mention', payload: mention } }));
     s = reduce(s, event({ kind: 'event', event: { type: 'chat.mention', payload: mention } }));
     expect(s.mentions).toHaveLength(1);
+  });
+});
+
+describe('the queue and the load', () => {
+  it('lists waiting conversations by arrival and counts open ones per agent', () => {
+    const queued = (id: string, at: string | null): Session => ({ ...session(id, '2026-01-01T00:00:00.000Z'), queued_at: at });
+    const open = (id: string, agent: string): Session => ({ ...session(id, '2026-01-01T00:00:00.000Z'), status: 'open', assigned_agent: { id: agent, name: agent } });
+    let s = reduce(initialState(me), { kind: 'sessions', sessions: [queued('late', '2026-01-01T00:05:00.000Z'), queued('early', '2026-01-01T00:01:00.000Z'), queued('bot', null), open('o1', 'me'), open('o2', 'me'), open('o3', 'bo')] });
+    expect(queueOf(s).map((x) => x.id)).toEqual(['early', 'late']);
+    expect(loads(s)).toEqual({ me: 2, bo: 1 });
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.session.assigned', payload: { session_id: 'early', agent_id: 'me', agent_name: 'Alex', previous_agent_id: null, session: { ...open('early', 'me'), queued_at: null } } } }));
+    expect(queueOf(s).map((x) => x.id)).toEqual(['late']);
+    expect(loads(s).me).toBe(3);
+    expect(waited('2026-01-01T00:00:00.000Z', Date.parse('2026-01-01T00:02:05.000Z'))).toBe('2 min');
+    expect(waited('2026-01-01T00:00:00.000Z', Date.parse('2026-01-01T00:00:09.000Z'))).toBe('9 s');
   });
 });

@@ -178,13 +178,39 @@ function applyEvent(state: InboxState, e: AgentFrame): InboxState {
       return { ...state, sessions: { ...state.sessions, [s.id]: { ...s, ...side, unread_count: unread } }, unread: { ...state.unread, [s.id]: unread } };
     }
     case 'agent.presence': {
-      const a = state.agents[e.payload.agent_id];
-      if (!a) return state;
-      return { ...state, agents: { ...state.agents, [a.id]: { ...a, online: e.payload.online } } };
+      const p = e.payload;
+      const me = p.agent_id === state.me.id ? { ...state.me, status: p.status } : state.me;
+      const a = state.agents[p.agent_id];
+      if (!a) return { ...state, me };
+      return { ...state, me, agents: { ...state.agents, [a.id]: { ...a, online: p.online, status: p.status } } };
     }
     default:
       return state;
   }
+}
+
+/** The conversations waiting for a person, in the order they are served. */
+export function queueOf(state: InboxState): Session[] {
+  return Object.values(state.sessions)
+    .filter((s) => s.status === 'pending' && s.queued_at !== null)
+    .sort((a, b) => ((a.queued_at ?? '') < (b.queued_at ?? '') ? -1 : (a.queued_at ?? '') > (b.queued_at ?? '') ? 1 : a.id < b.id ? -1 : 1));
+}
+
+/** Open conversations per agent, as far as this dashboard has them. */
+export function loads(state: InboxState): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of Object.values(state.sessions)) {
+    if (s.status === 'open' && s.assigned_agent) out[s.assigned_agent.id] = (out[s.assigned_agent.id] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** "3 min", "45 s": how long someone has waited. */
+export function waited(since: string, now: number): string {
+  const secs = Math.max(0, Math.round((now - Date.parse(since)) / 1000));
+  if (secs < 60) return `${secs} s`;
+  const mins = Math.floor(secs / 60);
+  return mins < 60 ? `${mins} min` : `${Math.floor(mins / 60)} h ${mins % 60} min`;
 }
 
 /** Total unread across conversations, for the tab title. */

@@ -19,7 +19,7 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
   }, [api]);
   useEffect(load, [load]);
 
-  const update = async (agent: Agent, change: { role?: Role; active?: boolean }) => {
+  const update = async (agent: Agent, change: { role?: Role; active?: boolean; max_concurrent?: number | null }) => {
     setError(null);
     try {
       await api.updateAgent(agent.id, change);
@@ -51,6 +51,8 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
               <th>Email</th>
               <th>Role</th>
               <th>State</th>
+              <th>Availability</th>
+              <th>Load / cap</th>
               {isAdmin && <th />}
             </tr>
           </thead>
@@ -72,6 +74,26 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
                   )}
                 </td>
                 <td className="state">{a.active ? 'Active' : 'Deactivated'}</td>
+                <td className="availability">{a.online ? a.status : 'offline'}</td>
+                <td className="load">
+                  {a.open_conversations ?? 0} /{' '}
+                  {isAdmin ? (
+                    <input
+                      type="number"
+                      min={1}
+                      max={100}
+                      aria-label={`Most conversations for ${a.name}`}
+                      defaultValue={a.max_concurrent}
+                      key={`${a.id}-${a.max_concurrent}`}
+                      onBlur={(e) => {
+                        const n = Number(e.target.value);
+                        if (n !== a.max_concurrent) void update(a, { max_concurrent: e.target.value === '' ? null : n });
+                      }}
+                    />
+                  ) : (
+                    a.max_concurrent
+                  )}
+                </td>
                 {isAdmin && (
                   <td>
                     <button type="button" onClick={() => void update(a, { active: !a.active })}>
@@ -87,6 +109,7 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
           {isAdmin && <NewAgent api={api} onCreated={load} />}
           <ChangePassword api={api} />
         </div>
+        {isAdmin && <AssignmentForm api={api} onSaved={load} />}
         {isAdmin && <DeskSettings api={api} />}
       </main>
     </div>
@@ -162,6 +185,45 @@ function ChangePassword({ api }: { api: Api }) {
         New password <input type="password" value={next} onChange={(e) => setNext(e.target.value)} required minLength={8} />
       </label>
       <button type="submit">Change password</button>
+      {status && <p role="status">{status}</p>}
+    </form>
+  );
+}
+
+function AssignmentForm({ api, onSaved }: { api: Api; onSaved: () => void }) {
+  const [mode, setMode] = useState('manual');
+  const [cap, setCap] = useState(5);
+  const [status, setStatus] = useState<string | null>(null);
+  useEffect(() => {
+    api.assignmentSettings().then((s) => {
+      setMode(s.assignment);
+      setCap(s.default_max_concurrent);
+    }, () => {});
+  }, [api]);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      const s = await api.setAssignmentSettings({ assignment: mode, default_max_concurrent: cap });
+      setStatus(s.assignment === 'auto' ? 'Waiting conversations now go to the least busy online agent.' : 'Agents pick conversations themselves.');
+      onSaved();
+    } catch (err) {
+      setStatus(message(err));
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Assignment">
+      <h2>Assignment</h2>
+      <label>
+        Mode
+        <select aria-label="Assignment mode" value={mode} onChange={(e) => setMode(e.target.value)}>
+          <option value="manual">Manual: agents pick</option>
+          <option value="auto">Automatic: fewest open first</option>
+        </select>
+      </label>
+      <label>
+        Default most conversations per agent <input type="number" min={1} max={100} value={cap} onChange={(e) => setCap(Number(e.target.value))} required />
+      </label>
+      <button type="submit">Save assignment</button>
       {status && <p role="status">{status}</p>}
     </form>
   );
