@@ -43,6 +43,22 @@ async fn create(app: &TestApp, admin: &TestAgent, body: Value) -> (String, Strin
     )
 }
 
+/// The delivery log once every entry is `delivered`: the sender records an
+/// attempt after the receiver answered, so the receiver's log can be ahead
+/// of the stored one by a moment (there is no event to await).
+async fn delivered_log(app: &TestApp, admin: &TestAgent, id: &str, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let log = deliveries(app, admin, id).await;
+        if (log.len() == n && log.iter().all(|d| d["status"] == "delivered"))
+            || tokio::time::Instant::now() >= deadline
+        {
+            return log;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn deliveries(app: &TestApp, admin: &TestAgent, id: &str) -> Vec<Value> {
     let res = app
         .agent_get(&admin.token, &format!("/api/v1/webhooks/{id}/deliveries"))
@@ -212,7 +228,7 @@ async fn deliveries_are_signed_retried_logged_and_redelivered() {
     assert_eq!(new["body"], "my parcel is late");
     assert_eq!(new["session_id"], session_id.as_str());
 
-    let logged = deliveries(&app, &admin, &id).await;
+    let logged = delivered_log(&app, &admin, &id, 2).await;
     assert_eq!(logged.len(), 2, "{logged:#?}");
     for d in &logged {
         assert_eq!(d["status"], "delivered");
