@@ -41,6 +41,8 @@ ours() { bench --markdown "$out.part" "$@"; }
 rm -f "$out.part"
 if [ "$mode" = smoke ]; then
   ours e2e --tenants 2 --agents 2 --widgets 10 --rate 20 --seconds 1
+  # One hot tenant: every agent socket gets every frame back to back.
+  ours e2e --tenants 1 --agents 3 --widgets 20 --rate 20 --seconds 1
   ours fanout --agents 20 --rate 10 --seconds 1
   ours --nodes 2 e2e --tenants 2 --agents 2 --widgets 10 --rate 20 --seconds 1
   ours --nodes 2 fanout --agents 20 --rate 10 --seconds 1
@@ -65,6 +67,9 @@ fi
 ours startup
 ours search
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
+# One hot tenant (10 agents see all 200 messages a second back to back):
+# where a socket without TCP_NODELAY would stall on delayed ACKs.
+ours e2e --tenants 1 --agents 10 --widgets 500 --rate 200 --seconds 20
 ours reconnect-storm --clients 50 --messages 1000 --rate 100
 # Two nodes on one database and this machine's Redis, posts to one and
 # every socket on the other, beside the single node (both nodes pinned to
