@@ -14,6 +14,7 @@ mod m20261201_000004_team_tokens_webhooks;
 mod m20261201_000005_receipts_visitors_search;
 mod m20261201_000006_desk;
 mod m20261202_000007_assignment;
+mod m20261202_000008_attachments;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_receipts_visitors_search::Migration),
             Box::new(m20261201_000006_desk::Migration),
             Box::new(m20261202_000007_assignment::Migration),
+            Box::new(m20261202_000008_attachments::Migration),
         ]
     }
 }

@@ -24,6 +24,72 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub node: NodeSettings,
     pub visitors: VisitorSettings,
+    pub attachments: AttachmentSettings,
+}
+
+/// Files sent in conversations (`CHAT__ATTACHMENTS__…`): on local disk by
+/// default, or in an S3-compatible bucket when `s3.bucket` is set
+/// (credentials from the environment: `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AttachmentSettings {
+    pub dir: String,
+    /// One file's limit in bytes (default 10 MiB).
+    pub max_bytes: u64,
+    pub max_per_session: u64,
+    pub max_bytes_per_session: u64,
+    /// Download URLs under another origin (a CDN or a cookieless domain
+    /// that forwards `/api/v1/files/` here); empty: this server's.
+    pub public_base_url: String,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct S3Settings {
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        let limits = chat_domain::AttachmentLimits::default();
+        Self {
+            dir: "./data/files".into(),
+            max_bytes: limits.max_bytes,
+            max_per_session: limits.max_per_session,
+            max_bytes_per_session: limits.max_bytes_per_session,
+            public_base_url: String::new(),
+            s3: S3Settings::default(),
+        }
+    }
+}
+
+impl AttachmentSettings {
+    pub fn limits(&self) -> chat_domain::AttachmentLimits {
+        chat_domain::AttachmentLimits {
+            max_bytes: self.max_bytes.max(1),
+            max_per_session: self.max_per_session.max(1),
+            max_bytes_per_session: self.max_bytes_per_session.max(1),
+            ..chat_domain::AttachmentLimits::default()
+        }
+    }
+
+    /// The file store these settings name.
+    pub fn store(&self) -> anyhow::Result<std::sync::Arc<dyn chat_domain::FileStore>> {
+        let files = match self.s3.bucket.as_deref().filter(|b| !b.is_empty()) {
+            Some(bucket) => chat_files::ObjectFiles::s3(
+                bucket,
+                self.s3.endpoint.as_deref().filter(|e| !e.is_empty()),
+                self.s3.region.as_deref().filter(|r| !r.is_empty()),
+            ),
+            None => chat_files::ObjectFiles::local(std::path::Path::new(&self.dir)),
+        }
+        .map_err(|e| anyhow::anyhow!("CHAT__ATTACHMENTS: {e}"))?;
+        Ok(std::sync::Arc::new(files))
+    }
 }
 
 /// The cluster bridge (`CHAT__REDIS__…`): off without a URL.

@@ -39,7 +39,9 @@ impl Services {
         let auth = AuthService::new(repos.clone(), settings.auth.service_settings()).await?;
         let mut chat = ChatService::new(repos.clone(), hub)
             .with_bot_settings(settings.bot.service_settings())
-            .with_visitor_memory(settings.visitors.memory());
+            .with_visitor_memory(settings.visitors.memory())
+            .with_files(settings.attachments.store()?, settings.attachments.limits());
+        chat_transport::wire::set_files_base(&settings.attachments.public_base_url);
         if let Some(llm) = settings.bot.llm.settings() {
             let responder =
                 chat_llm::OpenAiResponder::new(llm).map_err(|e| anyhow::anyhow!(e.0))?;
@@ -195,6 +197,10 @@ impl Application {
         if let Some(sender) = self.webhooks {
             tokio::spawn(sender.run(self.stop_webhooks.subscribe()));
         }
+        tokio::spawn(expire_unsent_files(
+            self.services.chat.clone(),
+            self.stop_webhooks.subscribe(),
+        ));
         let res = self.server.await;
         let _ = self.stop_webhooks.send(true);
         res
@@ -223,6 +229,24 @@ impl Stopper {
         self.server.stop(true).await;
         if let Some(metrics) = &self.metrics {
             metrics.stop(true).await;
+        }
+    }
+}
+
+/// Every ten minutes (and once at start), deletes the files uploaded more
+/// than a day ago and never sent; stops with the server.
+async fn expire_unsent_files(chat: Arc<ChatService>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                match chat.expire_unsent_attachments(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(files = n, "unsent files expired"),
+                    Err(e) => tracing::warn!(error = %e, "expiring unsent files failed"),
+                }
+            }
+            _ = stop.changed() => return,
         }
     }
 }

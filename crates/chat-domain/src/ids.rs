@@ -35,6 +35,12 @@ macro_rules! define_id {
     };
 }
 
+/// Whether a string could be one of our ids (letters, digits, hyphens, at
+/// most 64): anything else is refused before it reaches the database.
+pub fn is_well_formed_id(raw: &str) -> bool {
+    is_plausible_id(raw)
+}
+
 fn is_plausible_id(raw: &str) -> bool {
     !raw.is_empty()
         && raw.len() <= 64
@@ -60,6 +66,11 @@ define_id!(
 define_id!(
     /// Id of a message.
     MessageId
+);
+define_id!(
+    /// Id of an uploaded file (UUID v7; never in a download URL, which
+    /// carries the file's random token instead).
+    AttachmentId
 );
 
 /// The customer's credential for one session: 256 random bits as 64

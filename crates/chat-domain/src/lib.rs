@@ -10,6 +10,7 @@
 pub mod access;
 pub mod agent;
 pub mod assignment;
+pub mod attachment;
 pub mod bot;
 pub mod committed;
 pub mod desk;
@@ -28,13 +29,16 @@ pub mod webhook;
 pub use access::{ApiToken, NewApiToken, Scope};
 pub use agent::{Agent, AgentPatch, AgentRef, AgentStatus, Email, NewAgent, Role};
 pub use assignment::{AssignAttempt, AssignmentMode, AssignmentSettings, Candidate};
+pub use attachment::{
+    Attachment, AttachmentLimits, FileDownload, FileError, FileStore, FileUpload, NewAttachment,
+};
 pub use bot::{Article, ArticleInput, BotAnswer, BotMode, BotQuestion, Responder, ResponderError};
 pub use committed::Committed;
 pub use desk::{CannedInput, CannedReply, Color, Label, LabelName, NewNote, Note, Shortcut};
 pub use error::{RepoError, RepoResult, ValidationError};
 pub use event::ChatEvent;
 pub use hub::WebSocketHub;
-pub use ids::{AgentId, CustomerId, MessageId, SessionId, SessionKey, TenantId};
+pub use ids::{AgentId, AttachmentId, CustomerId, MessageId, SessionId, SessionKey, TenantId};
 pub use message::{AppendOutcome, ClientMsgId, Message, MessageBody, NewMessage, SenderType};
 pub use receipt::{ReceiptChange, ReceiptSide, ReceiptUpdate};
 pub use search::{MessageHit, MessageSearch, SearchCursor, SearchPage, SearchQuery, SearchTerm};

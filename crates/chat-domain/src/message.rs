@@ -53,6 +53,15 @@ impl MessageBody {
         Ok(Self(body.to_owned()))
     }
 
+    /// As [`MessageBody::parse`], but empty is allowed: a message that
+    /// carries files needs no text.
+    pub fn parse_optional(raw: &str) -> Result<Self, ValidationError> {
+        if raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -97,6 +106,8 @@ pub struct Message {
     pub body: String,
     pub client_msg_id: Option<ClientMsgId>,
     pub created_at: Timestamp,
+    /// The files sent with it.
+    pub attachments: Vec<crate::Attachment>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +117,9 @@ pub struct NewMessage {
     pub sender_name: String,
     pub body: MessageBody,
     pub client_msg_id: Option<ClientMsgId>,
+    /// Files uploaded to the same session and not sent yet; the append
+    /// fails with `Conflict("attachment")` otherwise.
+    pub attachment_ids: Vec<crate::AttachmentId>,
 }
 
 /// The result of appending: a new row, or the one already stored under the

@@ -27,6 +27,12 @@ pub enum Error {
     MissingScope(chat_domain::Scope),
     #[error("too many attempts; retry in {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
+    /// A file over a limit (its own size, or the session's total).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A file whose bytes are not of an accepted type.
+    #[error("{0}")]
+    UnsupportedType(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -60,6 +66,12 @@ impl From<RepoError> for Error {
             RepoError::Conflict(what) if what == "stale_state" => Error::Conflict {
                 code: "conflict",
                 message: "the session was changed by someone else; reload and retry".into(),
+            },
+            RepoError::Conflict(what) if what == "attachment" => Error::Conflict {
+                code: "attachment_unavailable",
+                message:
+                    "an attachment is not an unsent file of this session (or was sent already)"
+                        .into(),
             },
             RepoError::Conflict(what) if what == "unknown_label" => Error::Conflict {
                 code: "unknown_label",

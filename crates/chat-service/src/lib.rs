@@ -54,6 +54,7 @@ pub struct Repositories {
     pub articles: Arc<dyn ArticleRepository>,
     pub desk: Arc<dyn DeskRepository>,
     pub assignment: Arc<dyn AssignmentRepository>,
+    pub attachments: Arc<dyn chat_domain::attachment::AttachmentRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -71,6 +72,7 @@ impl Repositories {
             + ArticleRepository
             + DeskRepository
             + AssignmentRepository
+            + chat_domain::attachment::AttachmentRepository
             + HealthCheck
             + 'static,
     {
@@ -85,6 +87,7 @@ impl Repositories {
             articles: store.clone(),
             desk: store.clone(),
             assignment: store.clone(),
+            attachments: store.clone(),
             health: store,
         }
     }

@@ -7,7 +7,7 @@ use chat_domain::{
     SessionId, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
 };
 
-use crate::entity::{agent, chat_session, customer, kb_article, message, tenant};
+use crate::entity::{agent, attachment, chat_session, customer, kb_article, message, tenant};
 
 pub fn to_micros(t: Timestamp) -> i64 {
     t.timestamp_micros()
@@ -128,6 +128,7 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
 }
 
 pub fn message(m: message::Model) -> RepoResult<Message> {
+    let attachments = message_attachments(&m.attachments, &m.tenant_id, &m.session_id, &m.id)?;
     Ok(Message {
         id: MessageId::new(m.id),
         tenant_id: TenantId::new(m.tenant_id),
@@ -143,7 +144,84 @@ pub fn message(m: message::Model) -> RepoResult<Message> {
             .map(|c| ClientMsgId::parse(&c).map_err(|_| corrupt("client_msg_id", &c)))
             .transpose()?,
         created_at: from_micros(m.created_at)?,
+        attachments,
     })
+}
+
+pub fn attachment(m: attachment::Model) -> RepoResult<chat_domain::Attachment> {
+    Ok(chat_domain::Attachment {
+        id: chat_domain::AttachmentId::new(m.id),
+        tenant_id: TenantId::new(m.tenant_id),
+        session_id: SessionId::new(m.session_id),
+        message_id: m.message_id.map(MessageId::new),
+        uploader: SenderType::parse(&m.uploader_type)
+            .ok_or_else(|| corrupt("uploader_type", &m.uploader_type))?,
+        name: m.name,
+        content_type: m.content_type,
+        size: u64::try_from(m.size).map_err(|_| corrupt("size", &m.size.to_string()))?,
+        width: m.width.and_then(|w| u32::try_from(w).ok()),
+        height: m.height.and_then(|h| u32::try_from(h).ok()),
+        token: m.token,
+        storage_key: m.storage_key,
+        created_at: from_micros(m.created_at)?,
+    })
+}
+
+/// The JSON kept on a message row for its files.
+pub fn attachments_json(list: &[attachment::Model]) -> String {
+    serde_json::Value::Array(
+        list.iter()
+            .map(|a| {
+                serde_json::json!({
+                    "id": a.id, "uploader": a.uploader_type, "name": a.name,
+                    "content_type": a.content_type, "size": a.size, "width": a.width,
+                    "height": a.height, "token": a.token, "storage_key": a.storage_key,
+                    "created_at": a.created_at,
+                })
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+fn message_attachments(
+    raw: &str,
+    tenant: &str,
+    session: &str,
+    message: &str,
+) -> RepoResult<Vec<chat_domain::Attachment>> {
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(raw).map_err(|_| corrupt("attachments", raw))?;
+    items
+        .into_iter()
+        .map(|v| {
+            let s = |k: &str| {
+                v[k].as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| corrupt("attachments", raw))
+            };
+            let int = |k: &str| v[k].as_i64().and_then(|n| i32::try_from(n).ok());
+            attachment(attachment::Model {
+                id: s("id")?,
+                tenant_id: tenant.to_owned(),
+                session_id: session.to_owned(),
+                message_id: Some(message.to_owned()),
+                uploader_type: s("uploader")?,
+                name: s("name")?,
+                content_type: s("content_type")?,
+                size: v["size"]
+                    .as_i64()
+                    .ok_or_else(|| corrupt("attachments", raw))?,
+                width: int("width"),
+                height: int("height"),
+                token: s("token")?,
+                storage_key: s("storage_key")?,
+                created_at: v["created_at"]
+                    .as_i64()
+                    .ok_or_else(|| corrupt("attachments", raw))?,
+            })
+        })
+        .collect()
 }
 
 pub fn new_id() -> String {

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod assignment;
+mod attachments;
 mod convert;
 mod desk;
 mod entity;

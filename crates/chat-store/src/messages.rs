@@ -108,8 +108,37 @@ impl MessageRepository for SeaOrmStore {
             .await
             .map_err(map_err)?
             .ok_or(RepoError::NotFound)?;
+        let message_id = new_id();
+        let files = crate::attachments::take_for_message(
+            &txn,
+            tenant,
+            session,
+            &message_id,
+            new.sender_type,
+            &new.attachment_ids,
+        )
+        .await;
+        let files = match files {
+            Ok(f) => f,
+            Err(e) => {
+                txn.rollback().await.map_err(map_err)?;
+                return Err(e);
+            }
+        };
+        if let ("", Some(f)) = (new.body.as_str(), files.first()) {
+            // A message of files alone: the list shows the first file.
+            chat_session::Entity::update_many()
+                .col_expr(
+                    chat_session::Column::LastMessagePreview,
+                    Expr::val(preview(&format!("📎 {}", f.name))),
+                )
+                .filter(chat_session::Column::Id.eq(session.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(map_err)?;
+        }
         let model = message::Model {
-            id: new_id(),
+            id: message_id,
             tenant_id: tenant.as_str().to_owned(),
             session_id: session.as_str().to_owned(),
             seq,
@@ -119,6 +148,7 @@ impl MessageRepository for SeaOrmStore {
             body: new.body.into_string(),
             client_msg_id,
             created_at: now,
+            attachments: convert::attachments_json(&files),
         };
         message::Entity::insert(message::ActiveModel::from(model.clone()))
             .exec_without_returning(&txn)

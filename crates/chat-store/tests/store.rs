@@ -80,6 +80,7 @@ fn text(body: &str, client_msg_id: Option<&str>) -> NewMessage {
         sender_name: "Ada".into(),
         body: MessageBody::parse(body).expect("MessageBody::parse"),
         client_msg_id: client_msg_id.map(|c| ClientMsgId::parse(c).expect("ClientMsgId::parse")),
+        attachment_ids: Vec::new(),
     }
 }
 

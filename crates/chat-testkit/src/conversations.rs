@@ -303,6 +303,25 @@ impl MessageRepository for InMemoryStore {
             if !sess.accepts_messages() {
                 return Err(RepoError::Conflict("session_closed".into()));
             }
+            let message_id = MessageId::new(new_id());
+            let free = |a: &&mut chat_domain::Attachment| {
+                &a.session_id == session && a.message_id.is_none() && a.uploader == new.sender_type
+            };
+            let mut files = Vec::new();
+            for id in &new.attachment_ids {
+                match s.attachments.iter_mut().filter(free).find(|a| &a.id == id) {
+                    Some(a) => files.push(a.id.clone()),
+                    None => return Err(RepoError::Conflict("attachment".into())),
+                }
+            }
+            let mut attachments = Vec::new();
+            for id in &files {
+                if let Some(a) = s.attachments.iter_mut().find(|a| &a.id == id) {
+                    a.message_id = Some(message_id.clone());
+                    attachments.push(a.clone());
+                }
+            }
+            let sess = session_mut(&mut s.sessions, tenant, session)?;
             let now = chrono::Utc::now();
             sess.last_seq += 1;
             sess.last_activity_at = now;
@@ -311,7 +330,7 @@ impl MessageRepository for InMemoryStore {
                 sess.unread_count += 1;
             }
             let message = Message {
-                id: MessageId::new(new_id()),
+                id: message_id,
                 tenant_id: tenant.clone(),
                 session_id: session.clone(),
                 seq: sess.last_seq,
@@ -321,6 +340,7 @@ impl MessageRepository for InMemoryStore {
                 body: new.body.into_string(),
                 client_msg_id: new.client_msg_id,
                 created_at: now,
+                attachments,
             };
             s.messages.push(message.clone());
             Ok(AppendOutcome::Created(message))
@@ -702,5 +722,105 @@ impl chat_domain::repo::AssignmentRepository for InMemoryStore {
             }
             n
         }))
+    }
+}
+
+#[async_trait]
+impl chat_domain::attachment::AttachmentRepository for InMemoryStore {
+    async fn create_attachment(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+        new: chat_domain::NewAttachment,
+    ) -> RepoResult<chat_domain::Attachment> {
+        let a = chat_domain::Attachment {
+            id: new.id,
+            tenant_id: tenant.clone(),
+            session_id: session.clone(),
+            message_id: None,
+            uploader: new.uploader,
+            name: new.name,
+            content_type: new.content_type,
+            size: new.size,
+            width: new.width,
+            height: new.height,
+            token: new.token,
+            storage_key: new.storage_key,
+            created_at: chrono::Utc::now(),
+        };
+        self.with(|s| s.attachments.push(a.clone()));
+        Ok(a)
+    }
+
+    async fn session_usage(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+    ) -> RepoResult<(u64, u64)> {
+        Ok(self.with(|s| {
+            s.attachments
+                .iter()
+                .filter(|a| &a.tenant_id == tenant && &a.session_id == session)
+                .fold((0, 0), |(n, b), a| (n + 1, b + a.size))
+        }))
+    }
+
+    async fn attachment_by_token(
+        &self,
+        token: &str,
+    ) -> RepoResult<Option<chat_domain::Attachment>> {
+        Ok(self.with(|s| s.attachments.iter().find(|a| a.token == token).cloned()))
+    }
+
+    async fn attachment(
+        &self,
+        tenant: &TenantId,
+        id: &chat_domain::AttachmentId,
+    ) -> RepoResult<Option<chat_domain::Attachment>> {
+        Ok(self.with(|s| {
+            s.attachments
+                .iter()
+                .find(|a| &a.tenant_id == tenant && &a.id == id)
+                .cloned()
+        }))
+    }
+
+    async fn session_attachments(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+    ) -> RepoResult<Vec<chat_domain::Attachment>> {
+        Ok(self.with(|s| {
+            s.attachments
+                .iter()
+                .filter(|a| {
+                    &a.tenant_id == tenant && &a.session_id == session && a.message_id.is_some()
+                })
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn unsent_before(
+        &self,
+        before: chat_domain::Timestamp,
+        limit: u64,
+    ) -> RepoResult<Vec<chat_domain::Attachment>> {
+        Ok(self.with(|s| {
+            s.attachments
+                .iter()
+                .filter(|a| a.message_id.is_none() && a.created_at < before)
+                .take(limit as usize)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn delete_attachment(&self, id: &chat_domain::AttachmentId) -> RepoResult<()> {
+        self.with(|s| {
+            s.attachments
+                .retain(|a| &a.id != id || a.message_id.is_some())
+        });
+        Ok(())
     }
 }

@@ -35,6 +35,7 @@ pub(crate) struct State {
     pub(crate) canned: Vec<chat_domain::CannedReply>,
     pub(crate) labels: Vec<chat_domain::Label>,
     pub(crate) notes: Vec<chat_domain::Note>,
+    pub(crate) attachments: Vec<chat_domain::Attachment>,
 }
 
 /// Every repository in one in-memory object.

@@ -99,6 +99,14 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthorized(m) => ApiError::unauthorized(m),
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            ServiceError::TooLarge(m) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m)
+            }
+            ServiceError::UnsupportedType(m) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m,
+            ),
             e @ ServiceError::MissingScope(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", e.to_string())
             }

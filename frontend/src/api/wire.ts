@@ -9,7 +9,11 @@ export type Role = "admin" | "agent";
 
 export type BotMode = "off" | "knowledge_base" | "llm";
 
-export type Message = { id: string, session_id: string, seq: number, sender_type: SenderType, sender_id: string | null, sender_name: string, body: string, created_at: string, client_msg_id: string | null, };
+export type Message = { id: string, session_id: string, seq: number, sender_type: SenderType, sender_id: string | null, sender_name: string, body: string, created_at: string, client_msg_id: string | null, 
+/**
+ * The files sent with it (empty for most messages).
+ */
+attachments: Array<AttachmentView>, };
 
 export type AgentRefView = { id: string, name: string, };
 
@@ -163,7 +167,12 @@ export type SendMessageRequest = {
  * Checked by `MessageBody::parse` after trimming; this bound only stops
  * absurd inputs early (4,000 characters of 4 bytes each).
  */
-body: string, client_msg_id?: string, };
+body?: string, client_msg_id?: string, 
+/**
+ * Files uploaded to this session and not sent yet (at most 5); then
+ * `body` may be empty.
+ */
+attachment_ids?: Array<string>, };
 
 export type LoginRequest = { email: string, password: string, 
 /**
@@ -260,6 +269,25 @@ export type AgentStatusRequest = {
  * `online` (taking new conversations), `away` or `busy`.
  */
 status: string, };
+
+export type AttachmentView = { id: string, name: string, 
+/**
+ * What the bytes are (sniffed), not what the uploader said.
+ */
+content_type: string, size: number, 
+/**
+ * `/api/v1/files/{token}/{name}`, under the files origin when one is
+ * configured.
+ */
+url: string, 
+/**
+ * Whether it is shown inline (verified PNG, JPEG, GIF or WebP).
+ */
+inline: boolean, width?: number, height?: number, };
+
+export type AttachmentResponse = { attachment: AttachmentView, };
+
+export type AttachmentListResponse = { attachments: Array<AttachmentView>, };
 
 export type AssignmentSettingsRequest = { 
 /**
@@ -456,7 +484,11 @@ export type TypingFrame = {
  */
 session_id?: string, is_typing: boolean, };
 
-export type SendFrame = { session_id?: string, body: string, client_msg_id: string, };
+export type SendFrame = { session_id?: string, body?: string, client_msg_id: string, 
+/**
+ * Files uploaded to this session and not sent yet (at most 5).
+ */
+attachment_ids?: Array<string>, };
 
 export type ResumeFrame = { session_id?: string, after_seq: number, };
 

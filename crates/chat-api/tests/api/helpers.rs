@@ -31,8 +31,17 @@ pub struct TestApp {
     pub auth: Arc<AuthService>,
     pub stopper: Stopper,
     pub store: Arc<chat_store::SeaOrmStore>,
+    pub chat: Arc<chat_service::ChatService>,
     pub db_url: String,
+    /// Where this server keeps uploaded files (deleted with the app).
+    pub files_dir: std::path::PathBuf,
     _db: Option<TestDatabase>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.files_dir);
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +77,8 @@ async fn start(
     settings.database.max_connections = 8;
     settings.database.sqlite_synchronous = "normal".into();
     settings.metrics.listen = "127.0.0.1:0".into();
+    let files_dir = std::env::temp_dir().join(format!("chat-test-files-{}", uuid::Uuid::now_v7()));
+    settings.attachments.dir = files_dir.to_string_lossy().into_owned();
     configure(&mut settings);
     let app = Application::build(settings)
         .await
@@ -77,6 +88,7 @@ async fn start(
     let auth = app.services().auth.clone();
     let stopper = app.stopper();
     let store = app.services().store.clone();
+    let chat = app.services().chat.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -89,7 +101,9 @@ async fn start(
         auth,
         stopper,
         store,
+        chat,
         db_url: url,
+        files_dir,
         _db: db,
     }
 }

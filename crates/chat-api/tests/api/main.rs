@@ -9,6 +9,7 @@
 
 mod api_tokens;
 mod assignment;
+mod attachments;
 mod auth;
 mod bot;
 mod cluster;

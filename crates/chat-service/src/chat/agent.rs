@@ -3,8 +3,8 @@
 //! agent's [`AgentCtx`], which scopes it to one tenant.
 
 use chat_domain::{
-    Agent, AgentId, AssigneeFilter, ChatSession, ClientMsgId, Message, MessageBody, NewMessage,
-    Scope, SearchQuery, SenderType, SessionChange, SessionFilter, SessionId, SessionStatus,
+    Agent, AgentId, AssigneeFilter, ChatSession, ClientMsgId, Message, NewMessage, Scope,
+    SearchQuery, SenderType, SessionChange, SessionFilter, SessionId, SessionStatus,
 };
 
 /// The `assigned` filter of lists and searches: `me`, `unassigned` or
@@ -139,13 +139,30 @@ impl ChatService {
         body: &str,
         client_msg_id: Option<&str>,
     ) -> Result<(Message, bool)> {
+        self.send_as_agent_with(ctx, id, body, client_msg_id, &[])
+            .await
+    }
+
+    /// As [`ChatService::send_as_agent`], with files uploaded to this
+    /// session by an agent (then the text may be empty).
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
+    pub async fn send_as_agent_with(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        body: &str,
+        client_msg_id: Option<&str>,
+        attachment_ids: &[String],
+    ) -> Result<(Message, bool)> {
         let session = self.session_for(ctx, id, Scope::MessagesWrite).await?;
+        let attachment_ids = super::attachments::parse_ids(attachment_ids)?;
         let new = NewMessage {
             sender_type: SenderType::Agent,
             sender_id: Some(ctx.agent.id.to_string()),
             sender_name: ctx.agent.name.clone(),
-            body: MessageBody::parse(body)?,
+            body: super::attachments::body(body, &attachment_ids)?,
             client_msg_id: client_msg_id.map(ClientMsgId::parse).transpose()?,
+            attachment_ids,
         };
         Ok(sent(self.append(ctx.tenant_id(), &session.id, new).await?))
     }

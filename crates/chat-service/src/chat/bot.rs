@@ -72,7 +72,7 @@ pub enum BotOutcome {
     /// An agent has the session, it is not pending, or the bot handed off
     /// earlier.
     Silent,
-    Answered(Message),
+    Answered(Box<Message>),
     HandedOff,
 }
 
@@ -161,7 +161,7 @@ impl ChatService {
                 let reply = self
                     .bot_message(&tenant, &current, &text, &format!("bot-{}", message.id))
                     .await?;
-                Ok(BotOutcome::Answered(reply.into_message()))
+                Ok(BotOutcome::Answered(Box::new(reply.into_message())))
             }
             BotAnswer::NotConfident => self.hand_off(&tenant, &current, "not_confident").await,
         }
@@ -229,6 +229,7 @@ impl ChatService {
             sender_id: None,
             sender_name: tenant.bot_name.clone(),
             body: MessageBody::parse(&body)?,
+            attachment_ids: Vec::new(),
             client_msg_id: Some(ClientMsgId::parse(
                 &client_msg_id.chars().take(64).collect::<String>(),
             )?),

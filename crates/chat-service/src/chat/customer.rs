@@ -3,8 +3,8 @@
 
 use chat_domain::agent::parse_display_name;
 use chat_domain::{
-    ChatSession, ClientMsgId, Email, Message, MessageBody, NewCustomer, NewMessage, NewSession,
-    PageContext, SenderType, SessionKey, SessionKeyHash, TenantSlug, VisitorLink,
+    ChatSession, ClientMsgId, Email, Message, NewCustomer, NewMessage, NewSession, PageContext,
+    SenderType, SessionKey, SessionKeyHash, TenantSlug, VisitorLink,
 };
 use tracing::instrument;
 
@@ -139,12 +139,28 @@ impl ChatService {
         body: &str,
         client_msg_id: Option<&str>,
     ) -> Result<(Message, bool)> {
+        self.send_as_customer_with(session, body, client_msg_id, &[])
+            .await
+    }
+
+    /// As [`ChatService::send_as_customer`], with files the customer
+    /// uploaded to this session (then the text may be empty).
+    #[instrument(skip_all, fields(tenant = %session.tenant_id, session = %session.id))]
+    pub async fn send_as_customer_with(
+        &self,
+        session: &ChatSession,
+        body: &str,
+        client_msg_id: Option<&str>,
+        attachment_ids: &[String],
+    ) -> Result<(Message, bool)> {
+        let attachment_ids = super::attachments::parse_ids(attachment_ids)?;
         let new = NewMessage {
             sender_type: SenderType::Customer,
             sender_id: Some(session.customer.id.to_string()),
             sender_name: session.customer.display_name(),
-            body: MessageBody::parse(body)?,
+            body: super::attachments::body(body, &attachment_ids)?,
             client_msg_id: client_msg_id.map(ClientMsgId::parse).transpose()?,
+            attachment_ids,
         };
         let (message, created) = sent(self.append(&session.tenant_id, &session.id, new).await?);
         // Acknowledged first; the bot's answer follows as its own event.

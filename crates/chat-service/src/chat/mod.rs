@@ -7,6 +7,7 @@
 mod admin;
 mod agent;
 mod assign;
+pub mod attachments;
 pub mod bot;
 mod customer;
 mod desk;
@@ -38,6 +39,7 @@ pub struct ChatService {
     /// How long a returning visitor's browser is remembered.
     visitor_memory: chrono::Duration,
     drains: Arc<assign::Drains>,
+    files: Option<attachments::Files>,
 }
 
 /// How long a visitor token is remembered by default.
@@ -57,6 +59,7 @@ impl ChatService {
             typing: Arc::default(),
             visitor_memory: chrono::Duration::days(VISITOR_MEMORY_DAYS),
             drains: Arc::default(),
+            files: None,
         }
     }
 

@@ -15,6 +15,9 @@ pub struct Model {
     pub body: String,
     pub client_msg_id: Option<String>,
     pub created_at: i64,
+    /// JSON array of the files sent with it.
+    #[sea_orm(column_type = "Text")]
+    pub attachments: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

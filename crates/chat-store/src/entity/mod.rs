@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod api_token;
+pub mod attachment;
 pub mod auth_token;
 pub mod canned_reply;
 pub mod chat_session;

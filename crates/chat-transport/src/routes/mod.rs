@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod api_tokens;
+pub mod attachments;
 pub mod auth;
 pub mod desk;
 pub mod health;

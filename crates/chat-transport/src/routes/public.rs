@@ -20,7 +20,7 @@ use crate::wire::{
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/v1/public/chat/sessions")
+        super::attachments::public_routes(web::scope("/api/v1/public/chat/sessions"))
             .route("", web::post().to(start))
             .route("/{session_key}", web::get().to(get))
             .route("/{session_key}/messages", web::get().to(messages))
@@ -156,7 +156,12 @@ pub async fn send(
         .await?;
     let (message, created) = state
         .chat
-        .send_as_customer(&session, &body.body, body.client_msg_id.as_deref())
+        .send_as_customer_with(
+            &session,
+            &body.body,
+            body.client_msg_id.as_deref(),
+            &body.attachment_ids,
+        )
         .await?;
     Ok(sent(&message, created))
 }

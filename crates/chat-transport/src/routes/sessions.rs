@@ -17,7 +17,7 @@ use crate::wire::{ReadRequest, TranscriptQuery};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/v1/chat/sessions")
+        super::attachments::agent_routes(web::scope("/api/v1/chat/sessions"))
             .route("", web::get().to(list))
             .route("/{id}", web::get().to(get))
             .route("/{id}/history", web::get().to(history))
@@ -151,11 +151,12 @@ pub async fn send(
     state.limit_agent_send(&ctx.agent.id).await?;
     let (message, created) = state
         .chat
-        .send_as_agent(
+        .send_as_agent_with(
             &ctx,
             &session_id(&id)?,
             &body.body,
             body.client_msg_id.as_deref(),
+            &body.attachment_ids,
         )
         .await?;
     Ok(sent(&message, created))

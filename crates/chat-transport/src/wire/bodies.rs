@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::views::{
-    Agent, ApiToken, Article, BotSetting, CannedReply, Delivery, Label, Message, Note,
-    PublicSession, SearchHit, Session, TenantSettings, Webhook,
+    Agent, ApiToken, Article, AttachmentView, BotSetting, CannedReply, Delivery, Label, Message,
+    Note, PublicSession, SearchHit, Session, TenantSettings, Webhook,
 };
 
 // ----- requests --------------------------------------------------------------
@@ -140,10 +140,28 @@ pub struct SendMessageRequest {
     /// Checked by `MessageBody::parse` after trimming; this bound only stops
     /// absurd inputs early (4,000 characters of 4 bytes each).
     #[validate(length(max = 16000))]
+    #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub body: String,
     #[validate(length(min = 1, max = 64))]
     #[ts(optional)]
     pub client_msg_id: Option<String>,
+    /// Files uploaded to this session and not sent yet (at most 5); then
+    /// `body` may be empty.
+    #[serde(default)]
+    #[validate(length(max = 5))]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub attachment_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct AttachmentResponse {
+    pub attachment: AttachmentView,
+}
+
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct AttachmentListResponse {
+    pub attachments: Vec<AttachmentView>,
 }
 
 #[derive(Debug, Deserialize, Validate, TS, ToSchema)]

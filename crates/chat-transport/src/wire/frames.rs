@@ -358,8 +358,14 @@ pub struct TypingFrame {
 pub struct SendFrame {
     #[ts(optional)]
     pub session_id: Option<String>,
+    #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub body: String,
     pub client_msg_id: String,
+    /// Files uploaded to this session and not sent yet (at most 5).
+    #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub attachment_ids: Vec<String>,
 }
 
 /// `chat.note.send` (agents): a private note on a session.

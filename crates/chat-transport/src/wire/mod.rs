@@ -72,6 +72,7 @@ pub(crate) mod tests {
             body: "hi".into(),
             client_msg_id: None,
             created_at: chrono::Utc::now(),
+            attachments: Vec::new(),
         }
     }
 }

@@ -93,6 +93,9 @@ fn generate() -> String {
     decl::<AgentResponse>(&cfg, &mut out);
     decl::<AgentListResponse>(&cfg, &mut out);
     decl::<AgentStatusRequest>(&cfg, &mut out);
+    decl::<AttachmentView>(&cfg, &mut out);
+    decl::<AttachmentResponse>(&cfg, &mut out);
+    decl::<AttachmentListResponse>(&cfg, &mut out);
     decl::<AssignmentSettingsRequest>(&cfg, &mut out);
     decl::<AssignmentSettingsResponse>(&cfg, &mut out);
     decl::<QueueEntry>(&cfg, &mut out);

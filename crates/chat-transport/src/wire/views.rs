@@ -73,6 +73,69 @@ pub struct Message {
     pub body: String,
     pub created_at: String,
     pub client_msg_id: Option<String>,
+    /// The files sent with it (empty for most messages).
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// Where download URLs point: `CHAT__ATTACHMENTS__PUBLIC_BASE_URL`, or
+/// the API's own origin (relative URLs) when unset. Set once at start.
+static FILES_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the origin of download URLs (once, at start).
+pub fn set_files_base(base: &str) {
+    let _ = FILES_BASE.set(base.trim_end_matches('/').to_owned());
+}
+
+/// A file as clients see it. `url` is a capability: 256 random bits, no
+/// header needed, so an `<img>` can load it.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    /// What the bytes are (sniffed), not what the uploader said.
+    pub content_type: String,
+    pub size: u64,
+    /// `/api/v1/files/{token}/{name}`, under the files origin when one is
+    /// configured.
+    pub url: String,
+    /// Whether it is shown inline (verified PNG, JPEG, GIF or WebP).
+    pub inline: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub height: Option<u32>,
+}
+
+/// The path segment of a file name in its URL: percent-encoded bytes
+/// beyond unreserved ASCII.
+fn url_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl From<&chat_domain::Attachment> for AttachmentView {
+    fn from(a: &chat_domain::Attachment) -> Self {
+        let base = FILES_BASE.get().map(String::as_str).unwrap_or_default();
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            url: format!("{base}/api/v1/files/{}/{}", a.token, url_segment(&a.name)),
+            inline: a.inline(),
+            width: a.width,
+            height: a.height,
+        }
+    }
 }
 
 impl From<&chat_domain::Message> for Message {
@@ -87,6 +150,7 @@ impl From<&chat_domain::Message> for Message {
             body: m.body.clone(),
             created_at: rfc3339(&m.created_at),
             client_msg_id: m.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
+            attachments: m.attachments.iter().map(AttachmentView::from).collect(),
         }
     }
 }

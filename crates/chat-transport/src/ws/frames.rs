@@ -102,7 +102,7 @@ impl Handler {
                     }
                     self.state
                         .chat
-                        .send_as_agent(ctx, &id, &f.body, Some(cid))
+                        .send_as_agent_with(ctx, &id, &f.body, Some(cid), &f.attachment_ids)
                         .await
                 }
                 Err(frame) => return self.send(session, frame).await,
@@ -118,7 +118,7 @@ impl Handler {
                     }
                     self.state
                         .chat
-                        .send_as_customer(s, &f.body, Some(cid))
+                        .send_as_customer_with(s, &f.body, Some(cid), &f.attachment_ids)
                         .await
                 }
                 Err(frame) => return self.send(session, frame).await,

@@ -17,7 +17,7 @@ function session(id: string, at: string, lastSeq = 0): Session {
 function msg(sessionId: string, seq: number, extra: Partial<Message> = {}): Message {
   return {
     id: `${sessionId}-${seq}`, session_id: sessionId, seq, sender_type: 'customer', sender_id: 'c', sender_name: 'Ada',
-    body: `m${seq}`, created_at: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`, client_msg_id: null, ...extra,
+    body: `m${seq}`, created_at: `2026-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`, client_msg_id: null, attachments: [], ...extra,
   };
 }
 
