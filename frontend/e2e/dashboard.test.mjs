@@ -409,3 +409,61 @@ test('the status switch, the team\'s availability, the queue, and automatic assi
     server.cleanup();
   }
 });
+
+test('a visitor attaches images by the button and by paste, the agent sees them live and downloads them, a hostile file name stays text', async () => {
+  const server = await startServer();
+  const host = await hostPage(widgetPage(server.url));
+  const agentCtx = await browser.newContext();
+  const customerCtx = await browser.newContext();
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+  try {
+    await setBot(server.url, await login(server.url), 'off');
+    const agent = await signIn(agentCtx, server.url, 'agent@demo.com');
+    const customer = await customerCtx.newPage();
+    await customer.goto(host.url);
+    await customer.locator('call-center-chat .bubble').click();
+
+    // By the button: a thumbnail in the widget, live in the dashboard.
+    await customer.locator('call-center-chat input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png });
+    await customer.locator('call-center-chat .m.customer img[alt="photo.png"]').waitFor();
+    await agent.locator('.conv').first().click();
+    const thumb = agent.locator('.msg.customer .files .thumb img[alt="photo.png"]');
+    await thumb.waitFor();
+    const href = await agent.locator('.msg.customer .files .thumb').first().getAttribute('href');
+    const got = await agent.evaluate(async (u) => {
+      const r = await fetch(u);
+      return { status: r.status, type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), size: (await r.arrayBuffer()).byteLength };
+    }, href);
+    assert.deepEqual(got, { status: 200, type: 'image/png', disposition: "inline; filename*=UTF-8''photo.png", size: png.length });
+    assert.ok(await thumb.evaluate((img) => img.complete && img.naturalWidth === 1), 'the thumbnail loaded');
+
+    // By paste: a second one arrives without a reload.
+    await customer.locator('call-center-chat textarea').evaluate((el, bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type: 'image/png' }));
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, [...png]);
+    await agent.locator('.msg.customer .files .thumb img[alt="pasted.png"]').waitFor();
+    await customer.locator('call-center-chat .m.customer img[alt="pasted.png"]').waitFor();
+
+    // A hostile name is a file card of plain text on both sides.
+    const hostile = '<img src=x onerror=alert(1)>.txt';
+    await customer.locator('call-center-chat input[type=file]').setInputFiles({ name: hostile, mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await customer.locator('call-center-chat .m.customer a.f', { hasText: hostile }).waitFor();
+    await agent.locator('.msg.customer .files .file', { hasText: hostile }).waitFor();
+    assert.equal(await agent.locator('img[src="x"]').count(), 0);
+    assert.equal(await customer.locator('call-center-chat img[src="x"]').count(), 0);
+    // The customer panel lists the conversation's files, live.
+    await agent.getByRole('list', { name: 'Files in this conversation' }).locator('li', { hasText: 'pasted.png' }).waitFor();
+
+    // The agent sends one back from the composer.
+    await agent.getByLabel('Attach a file').setInputFiles({ name: 'label.png', mimeType: 'image/png', buffer: png });
+    await customer.locator('call-center-chat .m.agent img[alt="label.png"]').waitFor();
+  } finally {
+    await agentCtx.close();
+    await customerCtx.close();
+    await host.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

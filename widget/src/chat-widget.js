@@ -41,6 +41,7 @@
       again: 'Start a new conversation',
       download: 'Download transcript',
       sent: 'Sent', delivered: 'Delivered', read: 'Read',
+      attach: 'Attach a file', cancel: 'Cancel', uploading: 'Uploading {name}…', refused: 'This file could not be sent: {why}',
     },
   };
 
@@ -79,6 +80,9 @@
     'textarea{flex:1;resize:none;height:40px;border:1px solid #d1d5db;border-radius:8px;padding:9px 10px;background:#fff}' +
     'textarea:focus,button:focus-visible{outline:2px solid var(--c);outline-offset:1px}' +
     '.go{background:var(--c);color:#fff;border-radius:8px;padding:0 14px;font-weight:600}' +
+    '.at{font-size:18px;width:28px;color:#6b7280}.m img{display:block;max-width:100%;max-height:200px;border-radius:6px;margin-top:4px;background:#e5e7eb}' +
+    '.f{display:block;margin-top:4px;padding:6px 8px;border-radius:6px;background:rgba(0,0,0,.06);color:inherit;text-decoration:none;word-break:break-all}.f small{opacity:.75;margin-left:6px}' +
+    '.up progress{display:block;width:100%;height:6px;margin:4px 0}.drop .log{outline:2px dashed var(--c);outline-offset:-6px}' +
     '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-height:none;border-radius:0}}';
 
   var ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
@@ -188,7 +192,28 @@
     input.rows = 1;
     var go = el('button', 'go', t.send);
     go.type = 'submit';
-    form.appendChild(input); form.appendChild(go);
+    var at = el('button', 'at', '\uD83D\uDCCE');
+    at.type = 'button';
+    at.setAttribute('aria-label', t.attach);
+    at.title = t.attach;
+    var file = el('input');
+    file.type = 'file';
+    file.hidden = true;
+    file.accept = 'image/*,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp,.rtf';
+    form.appendChild(at); form.appendChild(file); form.appendChild(input); form.appendChild(go);
+    at.addEventListener('click', function () { file.click(); });
+    file.addEventListener('change', function () { if (file.files[0]) self.attach(file.files[0]); file.value = ''; });
+    input.addEventListener('paste', function (e) {
+      var f = e.clipboardData && e.clipboardData.files && e.clipboardData.files[0];
+      if (f) { e.preventDefault(); self.attach(f); }
+    });
+    panel.addEventListener('dragover', function (e) { e.preventDefault(); panel.classList.add('drop'); });
+    panel.addEventListener('dragleave', function () { panel.classList.remove('drop'); });
+    panel.addEventListener('drop', function (e) {
+      e.preventDefault(); panel.classList.remove('drop');
+      var f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
+      if (f) self.attach(f);
+    });
     panel.appendChild(head); panel.appendChild(log); panel.appendChild(again); panel.appendChild(typing); panel.appendChild(form); panel.appendChild(hl);
     r.appendChild(panel); r.appendChild(bubble);
     root.appendChild(r);
@@ -366,6 +391,7 @@
               var n = el('div', 'm ' + m.sender_type);
               if (m.sender_type !== 'customer') n.appendChild(el('span', 'who', m.sender_name));
               n.appendChild(document.createTextNode(m.body));
+              self.files(n, m.attachments);
               hl.appendChild(n);
             });
           });
@@ -441,7 +467,7 @@
       self.acked = { d: 0, r: 0 };
       self.pointers();
       self.sendFrame('chat.resume', { after_seq: self.contig });
-      Object.keys(self.pending).forEach(function (id) { if (!self.pending[id].failed) self.sendFrame('chat.message.send', { body: self.pending[id].body, client_msg_id: id }); });
+      Object.keys(self.pending).forEach(function (id) { var p = self.pending[id]; if (!p.failed) self.sendFrame('chat.message.send', { body: p.body, client_msg_id: id, attachment_ids: p.files || [] }); });
     };
     ws.onmessage = function (ev) {
       var f;
@@ -523,6 +549,7 @@
     if (m.sender_type !== 'customer') node.appendChild(el('span', 'who', m.sender_name));
     else node.setAttribute('data-r', m.seq <= this.peer.r ? 3 : m.seq <= this.peer.d ? 2 : 1);
     node.appendChild(document.createTextNode(m.body));
+    this.files(node, m.attachments);
     // Before the next higher seq already shown, else before the pending
     // messages at the bottom.
     var log = this.els.log, before = null, bestSeq = Infinity;
@@ -560,11 +587,83 @@
     if (!p) return;
     p.failed = false;
     p.el.className = 'm customer pending';
+    var msg = { body: p.body, client_msg_id: id, attachment_ids: p.files || [] };
     this.ensureSession().then(function () {
-      if (self.sendFrame('chat.message.send', { body: p.body, client_msg_id: id })) return;
-      return self.http('POST', '/api/v1/public/chat/sessions/' + encodeURIComponent(self.key) + '/messages', { body: p.body, client_msg_id: id })
+      if (self.sendFrame('chat.message.send', msg)) return;
+      return self.http('POST', '/api/v1/public/chat/sessions/' + encodeURIComponent(self.key) + '/messages', msg)
         .then(function (data) { self.addMessage(data.message); });
     }).catch(function () { self.markFailed(id); });
+  };
+
+  /** A size as people read it. */
+  function size(n) {
+    return n < 1024 ? n + ' B' : n < 1048576 ? Math.round(n / 1024) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
+  }
+
+  /** A message's files: images as thumbnails that open full size, the
+   * rest as cards with name and size (all text, never markup). */
+  P.files = function (node, list) {
+    var api = this.o.apiUrl;
+    (list || []).forEach(function (a) {
+      var href = a.url.charAt(0) === '/' ? api + a.url : a.url;
+      var link = el('a', a.inline ? 'i' : 'f');
+      link.href = href;
+      link.target = '_blank';
+      link.rel = 'noopener';
+      if (a.inline) {
+        var img = el('img');
+        img.src = href;
+        img.alt = a.name;
+        if (a.width) { img.width = Math.min(a.width, 240); img.style.height = 'auto'; }
+        link.appendChild(img);
+      } else {
+        link.setAttribute('download', a.name);
+        link.appendChild(document.createTextNode(a.name));
+        link.appendChild(el('small', null, size(a.size)));
+      }
+      node.appendChild(link);
+    });
+  };
+
+  /** Uploads a file with a progress bar and a cancel button, then sends
+   * it as its own message. */
+  P.attach = function (f) {
+    var self = this, t = this.t;
+    var card = el('div', 'm customer pending up');
+    card.appendChild(document.createTextNode(fmt(t.uploading, { name: f.name })));
+    var bar = el('progress');
+    bar.max = 1; bar.value = 0;
+    var stop = el('button', null, t.cancel);
+    stop.type = 'button';
+    card.appendChild(bar); card.appendChild(stop);
+    this.els.log.appendChild(card);
+    this.scroll();
+    var xhr = new XMLHttpRequest();
+    stop.addEventListener('click', function () { xhr.abort(); card.remove(); });
+    var fail = function (why) {
+      card.className = 'm customer failed';
+      card.textContent = fmt(t.refused, { why: why });
+    };
+    this.ensureSession().then(function () {
+      var form = new FormData();
+      form.append('file', f, f.name);
+      xhr.open('POST', self.o.apiUrl + self.path('/attachments'));
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+      xhr.onload = function () {
+        var data = {};
+        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status !== 201) return fail((data.error && data.error.message) || xhr.statusText);
+        card.remove();
+        var id = newId();
+        var node = el('div', 'm customer pending');
+        node.appendChild(document.createTextNode(f.name));
+        self.els.log.appendChild(node);
+        self.pending[id] = { body: '', files: [data.attachment.id], el: node };
+        self.deliver(id);
+      };
+      xhr.onerror = function () { fail(t.failed); };
+      xhr.send(form);
+    }, function () { fail(t.failed); });
   };
 
   P.markFailed = function (id) {

@@ -326,3 +326,37 @@ test('a returning visitor starts anew after a closed chat and reads the earlier 
     agent.close();
   } finally { await t.done(); }
 });
+
+test('a refused file says why, an upload can be cancelled, and a sent image opens full size', async () => {
+  const t = await setup();
+  try {
+    const { page } = t;
+    await page.goto(t.host.url);
+    await page.locator('call-center-chat .bubble').click();
+    const file = page.locator('call-center-chat input[type=file]');
+    // An executable renamed .png is refused with the server's reason.
+    await file.setInputFiles({ name: 'setup.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff', 'latin1') });
+    const refused = page.locator('call-center-chat .m.failed', { hasText: 'could not be sent' });
+    await refused.waitFor();
+    assert.match(await refused.textContent(), /not accepted/);
+    // A slow upload shows its progress bar and goes away when cancelled.
+    await page.route('**/attachments', () => { /* never answered */ });
+    await file.setInputFiles({ name: 'slow.txt', mimeType: 'text/plain', buffer: Buffer.from('slow') });
+    const card = page.locator('call-center-chat .up', { hasText: 'slow.txt' });
+    await card.locator('progress').waitFor();
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.unroute('**/attachments');
+    // An image arrives as a thumbnail whose link opens the full file.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+    await file.setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png });
+    const link = page.locator('call-center-chat .m.customer a.i');
+    await link.locator('img[alt="photo.png"]').waitFor();
+    const href = await link.getAttribute('href');
+    assert.ok(href.startsWith(t.server.url + '/api/v1/files/'), href);
+    assert.equal(await link.getAttribute('target'), '_blank');
+    assert.deepEqual(t.dialogs, []);
+  } finally {
+    await t.done();
+  }
+});

@@ -51,6 +51,10 @@ pub struct S3Settings {
     pub bucket: Option<String>,
     pub endpoint: Option<String>,
     pub region: Option<String>,
+    /// Otherwise `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (or the
+    /// instance's role).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
 }
 
 impl Default for AttachmentSettings {
@@ -80,11 +84,15 @@ impl AttachmentSettings {
     /// The file store these settings name.
     pub fn store(&self) -> anyhow::Result<std::sync::Arc<dyn chat_domain::FileStore>> {
         let files = match self.s3.bucket.as_deref().filter(|b| !b.is_empty()) {
-            Some(bucket) => chat_files::ObjectFiles::s3(
+            Some(bucket) => chat_files::ObjectFiles::s3(chat_files::S3 {
                 bucket,
-                self.s3.endpoint.as_deref().filter(|e| !e.is_empty()),
-                self.s3.region.as_deref().filter(|r| !r.is_empty()),
-            ),
+                endpoint: self.s3.endpoint.as_deref().filter(|e| !e.is_empty()),
+                region: self.s3.region.as_deref().filter(|r| !r.is_empty()),
+                credentials: match (&self.s3.access_key_id, &self.s3.secret_access_key) {
+                    (Some(id), Some(secret)) => Some((id.as_str(), secret.expose_secret())),
+                    _ => None,
+                },
+            }),
             None => chat_files::ObjectFiles::local(std::path::Path::new(&self.dir)),
         }
         .map_err(|e| anyhow::anyhow!("CHAT__ATTACHMENTS: {e}"))?;

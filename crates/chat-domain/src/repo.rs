@@ -320,6 +320,17 @@ pub trait SessionRepository: Send + Sync {
         token_hash: &SessionKeyHash,
         seen_after: Timestamp,
     ) -> RepoResult<Option<CustomerId>>;
+    /// Deletes a conversation and everything in it (messages, notes,
+    /// labels, file records); returns the storage keys of its files, for
+    /// the caller to delete from the file store.
+    async fn erase_session(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Vec<String>>;
+    /// Deletes a customer and all their conversations; returns the storage
+    /// keys of their files.
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        id: &crate::CustomerId,
+    ) -> RepoResult<Vec<String>>;
     /// Marks the session as handed off by the bot. Returns `true` only for
     /// the call that changed it, so the hand-off message is sent once.
     async fn mark_handed_off(

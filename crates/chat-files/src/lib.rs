@@ -16,6 +16,15 @@ use object_store::{ObjectStore, WriteMultipart};
 /// Parts being uploaded at once per file.
 const PARALLEL_PARTS: usize = 2;
 
+/// Where an S3-compatible bucket is.
+pub struct S3<'a> {
+    pub bucket: &'a str,
+    pub endpoint: Option<&'a str>,
+    pub region: Option<&'a str>,
+    /// Access key id and secret; `None`: from the environment.
+    pub credentials: Option<(&'a str, &'a str)>,
+}
+
 /// An `object_store` as the domain's file store.
 #[derive(Clone)]
 pub struct ObjectFiles {
@@ -40,20 +49,20 @@ impl ObjectFiles {
         })
     }
 
-    /// Files in an S3-compatible bucket. Credentials come from the
-    /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, …);
-    /// `endpoint` names a server other than AWS (path-style requests, and
-    /// plain HTTP allowed when the endpoint says `http://`).
-    pub fn s3(
-        bucket: &str,
-        endpoint: Option<&str>,
-        region: Option<&str>,
-    ) -> Result<Self, FileError> {
-        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
-        if let Some(region) = region {
+    /// Files in an S3-compatible bucket. Credentials are the given ones or
+    /// come from the environment (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, …); `endpoint` names a server other than
+    /// AWS (path-style requests, and plain HTTP allowed when the endpoint
+    /// says `http://`).
+    pub fn s3(s: S3<'_>) -> Result<Self, FileError> {
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(s.bucket);
+        if let Some(region) = s.region {
             b = b.with_region(region);
         }
-        if let Some(endpoint) = endpoint {
+        if let Some((id, secret)) = s.credentials {
+            b = b.with_access_key_id(id).with_secret_access_key(secret);
+        }
+        if let Some(endpoint) = s.endpoint {
             b = b
                 .with_endpoint(endpoint)
                 .with_virtual_hosted_style_request(false)

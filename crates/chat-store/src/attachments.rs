@@ -53,6 +53,26 @@ pub(crate) async fn take_for_message(
     Ok(rows)
 }
 
+/// Where the files of these sessions are stored.
+pub(crate) async fn storage_keys(
+    txn: &DatabaseTransaction,
+    tenant: &TenantId,
+    sessions: &[String],
+) -> RepoResult<Vec<String>> {
+    if sessions.is_empty() {
+        return Ok(Vec::new());
+    }
+    attachment::Entity::find()
+        .select_only()
+        .column(attachment::Column::StorageKey)
+        .filter(attachment::Column::TenantId.eq(tenant.as_str()))
+        .filter(attachment::Column::SessionId.is_in(sessions.iter().map(String::as_str)))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(map_err)
+}
+
 #[async_trait]
 impl AttachmentRepository for SeaOrmStore {
     async fn create_attachment(

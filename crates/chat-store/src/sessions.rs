@@ -346,6 +346,56 @@ impl SessionRepository for SeaOrmStore {
         Ok(found.map(CustomerId::new))
     }
 
+    async fn erase_session(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Vec<String>> {
+        let txn = self.db()?.begin().await.map_err(map_err)?;
+        let keys =
+            crate::attachments::storage_keys(&txn, tenant, &[id.as_str().to_owned()]).await?;
+        let res = chat_session::Entity::delete_many()
+            .filter(chat_session::Column::Id.eq(id.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(map_err)?;
+            return Err(RepoError::NotFound);
+        }
+        txn.commit().await.map_err(map_err)?;
+        Ok(keys)
+    }
+
+    async fn erase_customer(&self, tenant: &TenantId, id: &CustomerId) -> RepoResult<Vec<String>> {
+        let txn = self.db()?.begin().await.map_err(map_err)?;
+        let sessions: Vec<String> = chat_session::Entity::find()
+            .select_only()
+            .column(chat_session::Column::Id)
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::CustomerId.eq(id.as_str()))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(map_err)?;
+        let keys = crate::attachments::storage_keys(&txn, tenant, &sessions).await?;
+        chat_session::Entity::delete_many()
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::CustomerId.eq(id.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        let res = customer::Entity::delete_many()
+            .filter(customer::Column::Id.eq(id.as_str()))
+            .filter(customer::Column::TenantId.eq(tenant.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(map_err)?;
+            return Err(RepoError::NotFound);
+        }
+        txn.commit().await.map_err(map_err)?;
+        Ok(keys)
+    }
+
     async fn mark_handed_off(
         &self,
         tenant: &TenantId,

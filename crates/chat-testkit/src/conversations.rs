@@ -264,6 +264,49 @@ impl SessionRepository for InMemoryStore {
         }))
     }
 
+    async fn erase_session(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Vec<String>> {
+        self.with(|s| {
+            let before = s.sessions.len();
+            s.sessions
+                .retain(|(c, _)| !(&c.tenant_id == tenant && &c.id == id));
+            if s.sessions.len() == before {
+                return Err(RepoError::NotFound);
+            }
+            s.messages.retain(|m| &m.session_id != id);
+            s.notes.retain(|n| &n.session_id != id);
+            let keys = s
+                .attachments
+                .iter()
+                .filter(|a| &a.session_id == id)
+                .map(|a| a.storage_key.clone())
+                .collect();
+            s.attachments.retain(|a| &a.session_id != id);
+            Ok(keys)
+        })
+    }
+
+    async fn erase_customer(
+        &self,
+        tenant: &TenantId,
+        id: &chat_domain::CustomerId,
+    ) -> RepoResult<Vec<String>> {
+        let sessions: Vec<SessionId> = self.with(|s| {
+            s.sessions
+                .iter()
+                .filter(|(c, _)| &c.tenant_id == tenant && &c.customer.id == id)
+                .map(|(c, _)| c.id.clone())
+                .collect()
+        });
+        if sessions.is_empty() {
+            return Err(RepoError::NotFound);
+        }
+        let mut keys = Vec::new();
+        for sid in &sessions {
+            keys.extend(self.erase_session(tenant, sid).await?);
+        }
+        Ok(keys)
+    }
+
     async fn mark_handed_off(
         &self,
         tenant: &TenantId,

@@ -52,6 +52,8 @@ use crate::wire::ErrorResponse;
         crate::routes::attachments::agent_upload,
         crate::routes::attachments::session_files,
         crate::routes::attachments::download,
+        crate::routes::attachments::erase_session,
+        crate::routes::attachments::erase_customer,
         crate::routes::sessions::list,
         crate::routes::sessions::get,
         crate::routes::sessions::history,

@@ -8,6 +8,8 @@ import type {
   AssignmentSettingsRequest,
   AssignmentSettingsResponse,
   AssignRequest,
+  AttachmentListResponse,
+  AttachmentResponse,
   QueueResponse,
   CannedReplyListResponse,
   CannedReplyRequest,
@@ -106,8 +108,8 @@ export class Api {
   messagesBefore(id: string, beforeSeq: number, limit = 50) {
     return this.request<MessageListResponse>('GET', `/api/v1/chat/sessions/${id}/messages?before_seq=${beforeSeq}&limit=${limit}`);
   }
-  send(id: string, body: string, clientMsgId: string) {
-    const req: SendMessageRequest = { body, client_msg_id: clientMsgId };
+  send(id: string, body: string, clientMsgId: string, attachmentIds: string[] = []) {
+    const req: SendMessageRequest = { body, client_msg_id: clientMsgId, attachment_ids: attachmentIds };
     return this.request<MessageResponse>('POST', `/api/v1/chat/sessions/${id}/messages`, req);
   }
   assign(id: string, agentId?: string) {
@@ -148,6 +150,21 @@ export class Api {
     const qs = new URLSearchParams({ q, limit: '20' });
     if (cursor) qs.set('cursor', cursor);
     return this.request<SearchResponse>('GET', `/api/v1/search/messages?${qs.toString()}`);
+  }
+  /** Uploads a file to a conversation (streamed; the server sniffs its type). */
+  async upload(id: string, file: File, signal?: AbortSignal): Promise<AttachmentResponse> {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const res = await fetch(`${this.base}/api/v1/chat/sessions/${id}/attachments`, { method: 'POST', headers: this.token ? { Authorization: `Bearer ${this.token}` } : {}, body: form, signal });
+    const data: unknown = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const err = (data as Partial<ErrorResponse>).error;
+      throw new ApiError(res.status, err?.code ?? 'upload', err?.message ?? res.statusText);
+    }
+    return data as AttachmentResponse;
+  }
+  files(id: string) {
+    return this.request<AttachmentListResponse>('GET', `/api/v1/chat/sessions/${id}/attachments`);
   }
   /** A transcript file (it needs the bearer token, so no plain link). */
   async transcript(id: string, format: 'txt' | 'html' | 'json'): Promise<Blob> {

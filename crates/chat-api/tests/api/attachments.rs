@@ -206,6 +206,20 @@ async fn both_sides_upload_and_send_files_and_every_view_and_event_carries_them(
     .cloned()
     .ok_or(()));
     assert_eq!(transcript[0]["attachments"][0]["name"], "photo.png");
+    let text = ok(ok(s
+        .app
+        .get(&format!(
+            "/api/v1/public/chat/sessions/{}/transcript?format=txt",
+            s.key
+        ))
+        .await
+        .text()
+        .await)
+    .parse::<String>());
+    assert!(
+        text.contains(&format!("[file] photo.png ({} bytes) {url}", PNG.len())),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -453,4 +467,263 @@ async fn unsent_files_expire_after_a_day_and_sent_ones_stay() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn deleting_a_conversation_or_a_customer_deletes_their_files() {
+    let app = spawn_app_with(without_request_limits).await;
+    app.create_tenant("acme", &[]).await;
+    let admin = app
+        .create_agent_with_role("acme", "boss@acme.test", "Boss", chat_domain::Role::Admin)
+        .await;
+    let agent = app.create_agent("acme", "alex@acme.test", "Alex").await;
+    let mut urls = Vec::new();
+    let mut sessions = Vec::new();
+    for name in ["Ada", "Bo"] {
+        let (key, id) = app.start_session("acme", name).await;
+        let (_, up) = customer_upload(&app, &key, "a.png", PNG.to_vec(), "image/png").await;
+        let res = app
+            .post_json(
+                &format!("/api/v1/public/chat/sessions/{key}/messages"),
+                &json!({ "attachment_ids": [up["attachment"]["id"]] }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        urls.push(
+            up["attachment"]["url"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        sessions.push((key, id));
+    }
+    assert_eq!(files_on_disk(&app.files_dir), 2);
+    let del = |who: &TestAgent, path: String| {
+        let req = app
+            .client
+            .delete(format!("{}{path}", app.address))
+            .bearer_auth(who.token.clone());
+        async move { ok(req.send().await).status() }
+    };
+    assert_eq!(
+        del(&agent, format!("/api/v1/chat/sessions/{}", sessions[0].1)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        del(&admin, format!("/api/v1/chat/sessions/{}", sessions[0].1)).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(fetch(&app, &urls[0]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.agent_get(
+            &admin.token,
+            &format!("/api/v1/chat/sessions/{}", sessions[0].1)
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/public/chat/sessions/{}", sessions[0].0))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(files_on_disk(&app.files_dir), 1);
+    assert_eq!(
+        del(&admin, format!("/api/v1/chat/sessions/{}", sessions[0].1)).await,
+        StatusCode::NOT_FOUND
+    );
+
+    let session: Value = ok(app
+        .agent_get(
+            &admin.token,
+            &format!("/api/v1/chat/sessions/{}", sessions[1].1),
+        )
+        .await
+        .json()
+        .await);
+    let customer = session["session"]["customer"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        del(&admin, format!("/api/v1/customers/{customer}")).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(fetch(&app, &urls[1]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(files_on_disk(&app.files_dir), 0);
+    assert_eq!(
+        del(&admin, format!("/api/v1/customers/{customer}")).await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// moto in server mode, started for one test: a real S3-compatible server.
+struct S3Server {
+    url: String,
+    _child: std::process::Child,
+}
+
+impl S3Server {
+    async fn start(bucket: &str) -> Self {
+        use std::io::BufRead;
+        let python = std::env::var("CHAT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/s3_server.py");
+        let mut child = std::process::Command::new(&python)
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {python} {script}: {e}"));
+        let stdout = child.stdout.take().expect("moto's stdout");
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            line
+        })
+        .await
+        .expect("reading moto's port");
+        let port = line.trim().strip_prefix("PORT ").unwrap_or_else(|| {
+            panic!("moto did not start (is `moto[server]` installed for {python}? scripts/test.sh sets CHAT_TEST_PYTHON): {line:?}")
+        });
+        let url = format!("http://127.0.0.1:{port}");
+        let made = ok(reqwest::Client::new()
+            .put(format!("{url}/{bucket}"))
+            .send()
+            .await);
+        assert!(
+            made.status().is_success(),
+            "creating the bucket: {}",
+            made.status()
+        );
+        Self { url, _child: child }
+    }
+
+    /// The keys stored in the bucket.
+    async fn keys(&self, bucket: &str) -> usize {
+        let body = ok(
+            ok(reqwest::get(format!("{}/{bucket}?list-type=2", self.url)).await)
+                .text()
+                .await,
+        );
+        body.matches("<Key>").count()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self._child.kill();
+        let _ = self._child.wait();
+    }
+}
+
+#[tokio::test]
+async fn on_an_s3_compatible_server_files_are_stored_served_limited_expired_and_deleted() {
+    let s3 = S3Server::start("parley-files").await;
+    let endpoint = s3.url.clone();
+    let app = spawn_app_with(move |s| {
+        without_request_limits(s);
+        s.attachments.max_bytes = 64 * 1024;
+        s.attachments.s3.bucket = Some("parley-files".into());
+        s.attachments.s3.endpoint = Some(endpoint);
+        s.attachments.s3.region = Some("us-east-1".into());
+        s.attachments.s3.access_key_id = Some("testing".into());
+        s.attachments.s3.secret_access_key = Some("testing".to_owned().into());
+    })
+    .await;
+    app.create_tenant("acme", &[]).await;
+    let admin = app
+        .create_agent_with_role("acme", "boss@acme.test", "Boss", chat_domain::Role::Admin)
+        .await;
+    let (key, session) = app.start_session("acme", "Ada").await;
+
+    let (code, up) = customer_upload(&app, &key, "photo.png", PNG.to_vec(), "image/png").await;
+    assert_eq!(code, StatusCode::CREATED, "{up}");
+    let res = app
+        .post_json(
+            &format!("/api/v1/public/chat/sessions/{key}/messages"),
+            &json!({ "attachment_ids": [up["attachment"]["id"]] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let got = fetch(&app, up["attachment"]["url"].as_str().unwrap_or_default()).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(ok(got.bytes().await).as_ref(), PNG);
+    // Larger than a part of the first read, under the limit: streamed up.
+    let (code, big) =
+        customer_upload(&app, &key, "log.txt", vec![b'x'; 60 * 1024], "text/plain").await;
+    assert_eq!(code, StatusCode::CREATED, "{big}");
+    assert_eq!(s3.keys("parley-files").await, 2);
+    // Over the limit: refused, nothing left in the bucket.
+    let (code, _) = customer_upload(
+        &app,
+        &key,
+        "huge.txt",
+        vec![b'x'; 64 * 1024 + 1],
+        "text/plain",
+    )
+    .await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(s3.keys("parley-files").await, 2);
+    // The unsent one expires; deleting the conversation takes the rest.
+    assert_eq!(
+        ok(app
+            .chat
+            .expire_unsent_attachments(chrono::Utc::now() + chrono::Duration::hours(25))
+            .await),
+        1
+    );
+    assert_eq!(s3.keys("parley-files").await, 1);
+    let res = ok(app
+        .client
+        .delete(format!("{}/api/v1/chat/sessions/{session}", app.address))
+        .bearer_auth(&admin.token)
+        .send()
+        .await);
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(s3.keys("parley-files").await, 0);
+    assert_eq!(
+        fetch(&app, up["attachment"]["url"].as_str().unwrap_or_default())
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn ten_mebibytes_and_one_byte_is_refused_by_default_and_a_session_holds_a_bounded_number() {
+    let app = spawn_app_with(|s| {
+        without_request_limits(s);
+        s.attachments.max_per_session = 2;
+    })
+    .await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let (code, e) = customer_upload(
+        &app,
+        &key,
+        "big.txt",
+        vec![b'a'; 10 * 1024 * 1024 + 1],
+        "text/plain",
+    )
+    .await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["error"]["code"], "payload_too_large");
+    assert_eq!(files_on_disk(&app.files_dir), 0, "nothing stored");
+    for i in 0..2 {
+        let (code, _) =
+            customer_upload(&app, &key, &format!("{i}.txt"), b"x".to_vec(), "text/plain").await;
+        assert_eq!(code, StatusCode::CREATED);
+    }
+    let (code, e) = customer_upload(&app, &key, "third.txt", b"x".to_vec(), "text/plain").await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 2 files")),
+        "{e}"
+    );
+    assert_eq!(files_on_disk(&app.files_dir), 2);
 }

@@ -371,6 +371,49 @@ impl ChatService {
             .await?)
     }
 
+    /// Deletes a conversation with everything in it, its files included
+    /// (admins).
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
+    pub async fn erase_session(&self, ctx: &AgentCtx, id: &SessionId) -> Result<()> {
+        ctx.require(Scope::SessionsWrite)?;
+        ctx.require_admin()?;
+        let keys = self
+            .repos
+            .sessions
+            .erase_session(ctx.tenant_id(), id)
+            .await
+            .map_err(Error::missing("session"))?;
+        self.delete_files(keys).await;
+        Ok(())
+    }
+
+    /// Deletes a customer, all their conversations and their files
+    /// (admins).
+    #[instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
+    pub async fn erase_customer(&self, ctx: &AgentCtx, id: &chat_domain::CustomerId) -> Result<()> {
+        ctx.require(Scope::SessionsWrite)?;
+        ctx.require_admin()?;
+        let keys = self
+            .repos
+            .sessions
+            .erase_customer(ctx.tenant_id(), id)
+            .await
+            .map_err(Error::missing("customer"))?;
+        self.delete_files(keys).await;
+        Ok(())
+    }
+
+    /// After the records are gone: a file that cannot be deleted now is
+    /// logged (no record points at it any more).
+    async fn delete_files(&self, keys: Vec<String>) {
+        let Ok(files) = self.files() else { return };
+        for key in keys {
+            if let Err(e) = files.store.delete(&key).await {
+                tracing::warn!(error = %e, key = %key, "a deleted conversation's file stayed in the store");
+            }
+        }
+    }
+
     /// Deletes files uploaded before `now` minus a day and never sent;
     /// returns how many. Run periodically by the binary.
     #[instrument(skip_all)]

@@ -13,7 +13,8 @@ use crate::extract::Agent;
 use crate::wire::{AttachmentListResponse, AttachmentResponse, AttachmentView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/files/{token}/{name}", web::get().to(download));
+    cfg.route("/api/v1/files/{token}/{name}", web::get().to(download))
+        .route("/api/v1/customers/{id}", web::delete().to(erase_customer));
 }
 
 /// The customer's upload (registered inside the public sessions scope).
@@ -27,6 +28,7 @@ pub fn public_routes(scope: actix_web::Scope) -> actix_web::Scope {
 /// The session-scoped agent routes (registered inside the sessions scope).
 pub fn agent_routes(scope: actix_web::Scope) -> actix_web::Scope {
     scope
+        .route("/{id}", web::delete().to(erase_session))
         .route("/{id}/attachments", web::post().to(agent_upload))
         .route("/{id}/attachments", web::get().to(session_files))
 }
@@ -62,6 +64,7 @@ async fn receive(
         };
         if let Err(e) = step {
             upload.abort().await;
+            drain(&mut field).await;
             return Err(e);
         }
     }
@@ -69,6 +72,20 @@ async fn receive(
     Ok(HttpResponse::Created().json(AttachmentResponse {
         attachment: AttachmentView::from(&attachment),
     }))
+}
+
+/// Reads (and drops) what the client is still sending after a refusal, up
+/// to a bound, so that it gets to read the answer instead of a reset
+/// connection; past the bound the connection is closed.
+async fn drain(field: &mut actix_multipart::Field) {
+    const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = field.next().await {
+        seen += chunk.len();
+        if seen > DRAIN_BYTES {
+            return;
+        }
+    }
 }
 
 fn bad_form(why: &str) -> ApiError {
@@ -142,6 +159,48 @@ pub async fn session_files(
     Ok(HttpResponse::Ok().json(AttachmentListResponse {
         attachments: files.iter().map(AttachmentView::from).collect(),
     }))
+}
+
+/// Admins delete a conversation and everything in it, files included.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/chat/sessions/{id}",
+    tag = "sessions",
+    summary = "Delete a conversation with its messages, notes and files (admins)",
+    params(("id" = String, Path)),
+    responses((status = 204))
+)]
+pub async fn erase_session(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.chat.erase_session(&ctx, &session_id(&id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Admins delete a customer with all their conversations and files.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/customers/{id}",
+    tag = "sessions",
+    summary = "Delete a customer with all their conversations and files (admins)",
+    params(("id" = String, Path)),
+    responses((status = 204))
+)]
+pub async fn erase_customer(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    if !chat_domain::ids::is_well_formed_id(&id) {
+        return Err(ApiError::not_found("customer"));
+    }
+    state
+        .chat
+        .erase_customer(&ctx, &chat_domain::CustomerId::new(id.into_inner()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// `filename*=UTF-8''…` of RFC 6266 / 5987.

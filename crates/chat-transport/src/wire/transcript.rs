@@ -98,6 +98,13 @@ pub fn text(t: &Transcript) -> String {
             out.push_str(line);
             out.push('\n');
         }
+        for a in &m.attachments {
+            let v = super::AttachmentView::from(a);
+            out.push_str(&format!(
+                "  [file] {} ({} bytes) {}\n",
+                v.name, v.size, v.url
+            ));
+        }
         out.push('\n');
     }
     out
@@ -122,13 +129,27 @@ pub fn html(t: &Transcript) -> String {
         escape(t.time_zone().name())
     ));
     for m in &t.messages {
+        let files: String = m
+            .attachments
+            .iter()
+            .map(|a| {
+                let v = super::AttachmentView::from(a);
+                format!(
+                    "<p class=\"b\">[file] <a href=\"{}\">{}</a> ({} bytes)</p>",
+                    escape(&v.url),
+                    escape(&v.name),
+                    v.size
+                )
+            })
+            .collect();
         out.push_str(&format!(
-            "<div class=\"m {}\" data-seq=\"{}\"><div class=\"h\">{} · {}</div><p class=\"b\">{}</p></div>",
+            "<div class=\"m {}\" data-seq=\"{}\"><div class=\"h\">{} · {}</div><p class=\"b\">{}</p>{}</div>",
             m.sender_type.as_str(),
             m.seq,
             escape(&who(m)),
             escape(&local(t, &m.created_at)),
-            escape(&m.body)
+            escape(&m.body),
+            files
         ));
     }
     out.push_str("</body></html>\n");

@@ -1,7 +1,7 @@
-import type { Session } from '../../api/wire';
+import type { AttachmentView, Session } from '../../api/wire';
 import { describeUserAgent } from './ua';
 
-export function CustomerPanel({ session, history }: { session: Session | null; history: Session[] }) {
+export function CustomerPanel({ session, history, files }: { session: Session | null; history: Session[]; files: AttachmentView[] }) {
   if (!session) return <aside className="customer" aria-label="Customer" />;
   const { browser, os } = describeUserAgent(session.context.user_agent);
   const rows: [string, string | null][] = [
@@ -25,6 +25,16 @@ export function CustomerPanel({ session, history }: { session: Session | null; h
           </div>
         ))}
       </dl>
+      <h3>Files</h3>
+      {files.length === 0 ? <p className="muted">None</p> : (
+        <ul className="files-list" aria-label="Files in this conversation">
+          {files.map((f) => (
+            <li key={f.id}>
+              <a href={f.url} download={f.name} target="_blank" rel="noopener noreferrer">{f.name}</a>
+            </li>
+          ))}
+        </ul>
+      )}
       <h3>Earlier conversations</h3>
       {history.length === 0 ? <p className="muted">None</p> : (
         <ul className="history">

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { setErrorHandler, type Api } from '../../api/client';
-import type { Agent, AgentFrame, AgentStatusRequest, CannedReply, Label, SearchHit, Session } from '../../api/wire';
+import type { Agent, AgentFrame, AgentStatusRequest, AttachmentView, CannedReply, Label, SearchHit, Session } from '../../api/wire';
 import { asYouType } from './search';
 import { ConversationList, type Filters } from './ConversationList';
 import { CustomerPanel } from './CustomerPanel';
@@ -32,6 +32,8 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
   const [showMentions, setShowMentions] = useState(false);
   const [focusSeq, setFocusSeq] = useState<number | null>(null);
   const [autoAssign, setAutoAssign] = useState(false);
+  const [files, setFiles] = useState<AttachmentView[]>([]);
+  const [uploads, setUploads] = useState<{ id: string; sessionId: string; name: string; cancel: () => void }[]>([]);
   // How far this dashboard reported delivery per session.
   const reported = useRef<Record<string, { d: number }>>({});
   const deliverTimers = useRef<Record<string, ReturnType<typeof setTimeout>>>({});
@@ -106,6 +108,11 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
         sendRef.current?.('chat.resume', { session_id: e.payload.session_id, after_seq: e.payload.last_seq });
       }
       const s = stateRef.current;
+      // The open conversation's file list grows live.
+      const sentFiles = e.type === 'chat.message.new' ? e.payload : e.type === 'chat.message.ack' ? e.payload.message : null;
+      if (sentFiles && sentFiles.session_id === s.selected && sentFiles.attachments.length > 0) {
+        setFiles((f) => [...f, ...sentFiles.attachments.filter((a) => !f.some((x) => x.id === a.id))]);
+      }
       if (e.type === 'chat.session.started') toast(`New conversation from ${e.payload.customer.name ?? 'a visitor'}`);
       if (e.type === 'chat.mention') toast(`${e.payload.by} mentioned you: ${e.payload.note.body.slice(0, 80)}`);
       if (e.type === 'chat.message.new' && e.payload.sender_type === 'customer') {
@@ -181,6 +188,7 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
       if (!s) return;
       api.history(id).then((r) => setHistory(r.sessions), () => setHistory([]));
       api.notes(id).then((r) => dispatch({ kind: 'notes', sessionId: id, notes: r.notes }), () => {});
+      api.files(id).then((r) => setFiles(r.attachments), () => setFiles([]));
       const loaded = stateRef.current.messages[id];
       if (at !== undefined && !loaded?.some((m) => m.seq === at)) {
         // A search hit far back: the page around it.
@@ -228,13 +236,34 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
     async (sessionId: string, p: Pending) => {
       dispatch({ kind: 'pending', sessionId, pending: { ...p, failed: false } });
       try {
-        const { message } = await api.send(sessionId, p.body, p.client_msg_id);
+        const { message } = await api.send(sessionId, p.body, p.client_msg_id, p.attachment_ids ?? []);
         dispatch({ kind: 'event', event: { type: 'chat.message.ack', payload: { client_msg_id: p.client_msg_id, message } } });
       } catch {
         dispatch({ kind: 'failed', sessionId, clientMsgId: p.client_msg_id });
       }
     },
     [api],
+  );
+
+  // A file goes up first, then out as its own message.
+  const attach = useCallback(
+    (sessionId: string, file: File) => {
+      const id = newClientId();
+      const ctl = new AbortController();
+      setUploads((u) => [...u, { id, sessionId, name: file.name, cancel: () => ctl.abort() }]);
+      api
+        .upload(sessionId, file, ctl.signal)
+        .then(
+          ({ attachment }) => {
+            return deliver(sessionId, { client_msg_id: id, body: '', failed: false, attachment_ids: [attachment.id] });
+          },
+          (e: unknown) => {
+            if (!ctl.signal.aborted) toast(e instanceof Error ? `${file.name}: ${e.message}` : `${file.name} could not be uploaded.`);
+          },
+        )
+        .finally(() => setUploads((u) => u.filter((x) => x.id !== id)));
+    },
+    [api, deliver, toast],
   );
 
   const act = useCallback(
@@ -366,11 +395,13 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
           canned={canned}
           labels={labels}
           onLabels={(names) => selected && void act(() => api.setLabels(selected.id, names))}
+          onAttach={(file) => selected && attach(selected.id, file)}
+          uploads={uploads.filter((u) => u.sessionId === selected?.id)}
         />
         <aside className="side">
           <QueuePanel queue={queue} auto={autoAssign} onSelect={(id) => void select(id)} />
           <Teammates agents={agents} loads={load} />
-          <CustomerPanel session={selected} history={history} />
+          <CustomerPanel session={selected} history={history} files={files} />
         </aside>
       </main>
       <div className="toasts" aria-live="polite">

@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { Agent, CannedReply, Label, Message, Note, Session } from '../../api/wire';
+import type { Agent, AttachmentView, CannedReply, Label, Message, Note, Session } from '../../api/wire';
 import { fill, pick } from './canned';
 import type { Pending } from './state';
 
@@ -25,6 +25,35 @@ interface Props {
   canned: CannedReply[];
   labels: Label[];
   onLabels: (names: string[]) => void;
+  /** A file picked, pasted or dropped in the composer. */
+  onAttach: (file: File) => void;
+  /** Files on their way up, with a way to stop each. */
+  uploads: { id: string; name: string; cancel: () => void }[];
+}
+
+function bytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`;
+}
+
+/** A message's files: images as thumbnails that open full size, the rest as
+ * cards with name and size; names are text, never markup. */
+export function Files({ list }: { list: AttachmentView[] }) {
+  if (list.length === 0) return null;
+  return (
+    <div className="files">
+      {list.map((a) =>
+        a.inline ? (
+          <a key={a.id} className="thumb" href={a.url} target="_blank" rel="noopener noreferrer" title={a.name}>
+            <img src={a.url} alt={a.name} width={a.width ? Math.min(a.width, 240) : undefined} />
+          </a>
+        ) : (
+          <a key={a.id} className="file" href={a.url} download={a.name} target="_blank" rel="noopener noreferrer">
+            {a.name} <small>{bytes(a.size)}</small>
+          </a>
+        ),
+      )}
+    </div>
+  );
 }
 
 /** 1 stored, 2 delivered to the customer's client, 3 read by the customer. */
@@ -146,7 +175,8 @@ export function Thread(p: Props) {
                 {m.sender_name} · <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time>
                 {r && <span className={`ticks r${r}`} aria-label={r === 3 ? 'read' : r === 2 ? 'delivered' : 'sent'}>{r === 1 ? ' ✓' : ' ✓✓'}</span>}
               </div>
-              <div className="body">{m.body}</div>
+              {m.body && <div className="body">{m.body}</div>}
+              <Files list={m.attachments} />
               {ours && lastOne && r === 3 && <div className="seen">Seen</div>}
             </div>
             {p.notes.filter((n) => n.after_seq === m.seq).map((n) => <NoteView key={n.id} note={n} />)}
@@ -160,6 +190,11 @@ export function Thread(p: Props) {
           </div>
         ))}
       </div>
+      {p.uploads.map((u) => (
+        <div key={u.id} className="upload" role="status">
+          Uploading {u.name}… <button type="button" onClick={u.cancel}>Cancel</button>
+        </div>
+      ))}
       {p.typing && <div className="typing">{p.typing} is typing…</div>}
       <div className="modes" role="tablist" aria-label="Composer mode">
         <button type="button" role="tab" aria-selected={mode === 'reply'} className={mode === 'reply' ? 'on' : ''} onClick={() => setMode('reply')}>Reply</button>
@@ -174,7 +209,13 @@ export function Thread(p: Props) {
           ))}
         </ul>
       )}
-      <textarea id="composer" className={mode === 'note' ? 'note-mode' : ''} aria-label={mode === 'note' ? 'Internal note' : 'Reply'} placeholder={mode === 'note' ? 'Internal note: only your team sees it (@name mentions a teammate)' : s.status === 'closed' ? 'Reopen to reply' : 'Reply (Enter to send, / for canned replies)'} disabled={s.status === 'closed' && mode === 'reply'} value={draft} onChange={(e) => changed(e.target.value)} onKeyDown={keyDown} />
+ {mode === 'reply' && s.status !== 'closed' && (
+        <label className="attach" title="Attach a file">
+          📎<span className="sr">Attach a file</span>
+          <input type="file" aria-label="Attach a file" onChange={(e) => { const f = e.target.files?.[0]; if (f) p.onAttach(f); e.target.value = ''; }} />
+        </label>
+      )}
+      <textarea id="composer" onPaste={(e) => { const f = e.clipboardData.files[0]; if (f && mode === 'reply') { e.preventDefault(); p.onAttach(f); } }} className={mode === 'note' ? 'note-mode' : ''} aria-label={mode === 'note' ? 'Internal note' : 'Reply'} placeholder={mode === 'note' ? 'Internal note: only your team sees it (@name mentions a teammate)' : s.status === 'closed' ? 'Reopen to reply' : 'Reply (Enter to send, / for canned replies)'} disabled={s.status === 'closed' && mode === 'reply'} value={draft} onChange={(e) => changed(e.target.value)} onKeyDown={keyDown} />
     </section>
   );
 }

@@ -9,6 +9,8 @@ export interface Pending {
   client_msg_id: string;
   body: string;
   failed: boolean;
+  /** Uploaded files it sends. */
+  attachment_ids?: string[];
 }
 
 export interface InboxState {
