@@ -19,6 +19,7 @@ base="http://127.0.0.1:$port"
 CHAT_CONFIG=/nonexistent/chat.toml \
 CHAT__SERVER__PORT="$port" \
 CHAT__DATABASE__URL="sqlite://$work/chat.db?mode=rwc" \
+CHAT__ATTACHMENTS__DIR="$work/files" \
 CHAT__DATABASE__SQLITE_SYNCHRONOUS=normal \
 CHAT__DEMO__ENABLED=true \
 CHAT__METRICS__LISTEN=off \

@@ -31,6 +31,7 @@ export async function startServer({ port, dataDir, env = {} } = {}) {
       CHAT__SERVER__PORT: String(port),
       CHAT__DEMO__ENABLED: 'true',
       CHAT__DATABASE__URL: `sqlite://${dataDir}/chat.db?mode=rwc`,
+      CHAT__ATTACHMENTS__DIR: join(dataDir, 'files'),
       CHAT__DATABASE__SQLITE_SYNCHRONOUS: 'normal',
       CHAT__SERVER__WIDGET_DIR: join(root, 'widget', 'dist'),
       CHAT__SERVER__DASHBOARD_DIR: join(root, 'frontend', 'dist'),

@@ -68,6 +68,10 @@ impl Server {
         let mut env = vec![
             ("CHAT__SERVER__PORT".to_owned(), port.to_string()),
             ("CHAT__DATABASE__URL".to_owned(), db),
+            (
+                "CHAT__ATTACHMENTS__DIR".to_owned(),
+                dir.join("files").display().to_string(),
+            ),
             ("CHAT__DEMO__ENABLED".to_owned(), "true".to_owned()),
             ("CHAT__LOG__FILTER".to_owned(), "warn".to_owned()),
             ("CHAT__METRICS__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),

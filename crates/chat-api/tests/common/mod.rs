@@ -23,6 +23,10 @@ pub fn serve(db_url: &str, port: u16) -> Command {
         .env("CHAT_CONFIG", "/nonexistent/chat.toml")
         .env("CHAT__SERVER__PORT", port.to_string())
         .env("CHAT__DATABASE__URL", db_url)
+        .env(
+            "CHAT__ATTACHMENTS__DIR",
+            std::env::temp_dir().join(format!("chat-test-files-{port}")),
+        )
         .env("CHAT__METRICS__LISTEN", "127.0.0.1:0");
     cmd
 }
