@@ -467,3 +467,31 @@ test('a visitor attaches images by the button and by paste, the agent sees them 
     server.cleanup();
   }
 });
+
+test('the widget settings page previews colour and greeting live and the widget shows them', async () => {
+  const server = await startServer();
+  const host = await hostPage(widgetPage(server.url));
+  const ctx = await browser.newContext();
+  try {
+    const page = await signIn(ctx, server.url, 'agent@demo.com');
+    await page.getByRole('button', { name: 'Team' }).click();
+    const form = page.getByRole('form', { name: 'Widget' });
+    await form.getByLabel('Greeting').fill('Welcome to Demo support');
+    await form.getByLabel('Colour').fill('#be123c');
+    const preview = form.getByLabel('Preview');
+    await preview.locator('.preview-body', { hasText: 'Welcome to Demo support' }).waitFor();
+    assert.equal(await preview.locator('.preview-head').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(190, 18, 60)');
+    await form.getByRole('button', { name: 'Save widget' }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const customer = await ctx.newPage();
+    await customer.goto(host.url);
+    await customer.locator('call-center-chat .bubble').click();
+    await customer.locator('call-center-chat .note', { hasText: 'Welcome to Demo support' }).waitFor();
+    assert.equal(await customer.locator('call-center-chat .bubble').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(190, 18, 60)');
+  } finally {
+    await ctx.close();
+    await host.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

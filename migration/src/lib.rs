@@ -15,6 +15,7 @@ mod m20261201_000005_receipts_visitors_search;
 mod m20261201_000006_desk;
 mod m20261202_000007_assignment;
 mod m20261202_000008_attachments;
+mod m20261202_000009_widget_hours_ratings;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_desk::Migration),
             Box::new(m20261202_000007_assignment::Migration),
             Box::new(m20261202_000008_attachments::Migration),
+            Box::new(m20261202_000009_widget_hours_ratings::Migration),
         ]
     }
 }

@@ -41,6 +41,8 @@
       again: 'Start a new conversation',
       download: 'Download transcript',
       sent: 'Sent', delivered: 'Delivered', read: 'Read',
+      away: 'We are away right now; leave a message and we will reply.', backAt: 'Back {time}.', leaveEmail: 'Your email, so we can reply', end: 'End chat',
+      rate: 'How did we do?', comment: 'Anything to add? (optional)', rateSend: 'Send rating', thanks: 'Thank you for your rating.', stars: '{n} of 5',
       attach: 'Attach a file', cancel: 'Cancel', uploading: 'Uploading {name}…', refused: 'This file could not be sent: {why}',
     },
   };
@@ -80,6 +82,8 @@
     'textarea{flex:1;resize:none;height:40px;border:1px solid #d1d5db;border-radius:8px;padding:9px 10px;background:#fff}' +
     'textarea:focus,button:focus-visible{outline:2px solid var(--c);outline-offset:1px}' +
     '.go{background:var(--c);color:#fff;border-radius:8px;padding:0 14px;font-weight:600}' +
+    '.off{padding:8px 12px;background:#fef3c7;color:#92400e;font-size:13px}.off input{display:block;width:100%;margin-top:6px;padding:6px;border:1px solid #d1d5db;border-radius:6px;background:#fff;color:#111827}.off[hidden],.rt[hidden]{display:none}' +
+    '.rt{padding:10px 12px;border-top:1px solid #e5e7eb;background:#fff;text-align:center}.rt .st button{font-size:22px;color:#d1d5db;padding:0 2px}.rt .st button.on{color:#f59e0b}.rt input{display:block;width:100%;margin:6px 0;padding:6px;border:1px solid #d1d5db;border-radius:6px}.rt .go{padding:6px 14px}.end{color:#fff;font-size:12px;opacity:.9}.end[hidden]{display:none}' +
     '.at{font-size:18px;width:28px;color:#6b7280}.m img{display:block;max-width:100%;max-height:200px;border-radius:6px;margin-top:4px;background:#e5e7eb}' +
     '.f{display:block;margin-top:4px;padding:6px 8px;border-radius:6px;background:rgba(0,0,0,.06);color:inherit;text-decoration:none;word-break:break-all}.f small{opacity:.75;margin-left:6px}' +
     '.up progress{display:block;width:100%;height:6px;margin:4px 0}.drop .log{outline:2px dashed var(--c);outline-offset:-6px}' +
@@ -131,7 +135,9 @@
     this.listeners = { message: [], open: [], close: [] };
     this.unread = 0;
     this.attempt = 0;
+    this.given = opts || {};
     this.render();
+    this.loadSettings();
     if (this.key) this.resume();
   }
 
@@ -174,7 +180,16 @@
     dl.setAttribute('aria-label', t.download);
     dl.title = t.download;
     dl.hidden = true;
-    head.appendChild(h); head.appendChild(state); head.appendChild(hb); head.appendChild(dl); head.appendChild(x);
+    var end = el('button', 'end', t.end);
+    end.type = 'button';
+    end.hidden = true;
+    end.addEventListener('click', function () { self.endChat(); });
+    head.appendChild(h); head.appendChild(state); head.appendChild(end); head.appendChild(hb); head.appendChild(dl); head.appendChild(x);
+    var off = el('div', 'off');
+    off.hidden = true;
+    off.setAttribute('role', 'status');
+    var rt = el('div', 'rt');
+    rt.hidden = true;
     var hl = el('div', 'hl');
     hl.hidden = true;
     var again = el('button', 'again', t.again);
@@ -214,10 +229,10 @@
       var f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
       if (f) self.attach(f);
     });
-    panel.appendChild(head); panel.appendChild(log); panel.appendChild(again); panel.appendChild(typing); panel.appendChild(form); panel.appendChild(hl);
+    panel.appendChild(head); panel.appendChild(off); panel.appendChild(log); panel.appendChild(rt); panel.appendChild(again); panel.appendChild(typing); panel.appendChild(form); panel.appendChild(hl);
     r.appendChild(panel); r.appendChild(bubble);
     root.appendChild(r);
-    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h, hl: hl, dl: dl, again: again };
+    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h, hl: hl, dl: dl, again: again, off: off, rt: rt, end: end, root: r };
     hb.addEventListener('click', function () { hl.hidden ? self.history() : (hl.hidden = true); });
     again.addEventListener('click', function () { self.startOver(); });
     this.onSeen = function () { self.markRead(); };
@@ -347,10 +362,91 @@
 
   P.path = function (rest) { return '/api/v1/public/chat/sessions/' + encodeURIComponent(this.key) + rest; };
 
+  /** The server's settings; the snippet's own options win. */
+  P.loadSettings = function () {
+    var self = this, g = this.given;
+    this.http('GET', '/api/v1/public/tenants/' + encodeURIComponent(this.o.tenantId) + '/widget').then(function (s) {
+      self.remote = s;
+      var e = self.els;
+      if (!g.primaryColor && s.primary_color) e.root.style.setProperty('--c', s.primary_color);
+      if (!g.position && s.position) e.root.className = 'r ' + (s.position === 'bottom-left' ? 'left' : 'right');
+      if (!g.title && !(g.strings || {}).title && s.name) { self.t.title = s.name; e.title.textContent = s.name; e.panel.setAttribute('aria-label', s.name); }
+      if (!g.greeting && !(g.strings || {}).greeting && s.greeting) self.t.greeting = s.greeting;
+      if (!e.panel.hidden && !self.greeted && !self.key && self.t.greeting) { self.greeted = true; self.note(self.t.greeting); }
+      self.showAway();
+    }, function () { /* the widget works with its own defaults */ });
+  };
+
+  /** Offline or outside business hours: say so, and ask for an email. */
+  P.showAway = function () {
+    var s = this.remote, off = this.els.off, t = this.t, self = this;
+    if (!s) return;
+    var away = !s.online || !s.business_hours_open;
+    off.hidden = !away;
+    if (!away) return;
+    off.textContent = s.offline_message || t.away;
+    if (s.next_open) off.appendChild(document.createTextNode(' ' + fmt(t.backAt, { time: new Date(s.next_open).toLocaleString(s.locale || undefined) })));
+    if (!this.key && s.prechat && s.prechat.email_when_offline && !(this.user && this.user.email)) {
+      var mail = el('input');
+      mail.type = 'email';
+      mail.placeholder = t.leaveEmail;
+      mail.setAttribute('aria-label', t.leaveEmail);
+      mail.addEventListener('change', function () { self.user = self.user || {}; self.user.email = mail.value.trim(); });
+      off.appendChild(mail);
+    }
+  };
+
+  /** The customer ends the conversation. */
+  P.endChat = function () {
+    var self = this;
+    if (!this.key) return;
+    this.http('POST', this.path('/close'), {}).then(function () { self.closed(); }, function () { /* already closed */ self.closed(); });
+  };
+
+  P.closed = function () {
+    this.els.end.hidden = true;
+    this.els.again.hidden = false;
+    this.askRating();
+  };
+
+  /** After a close: 1 to 5 stars and a comment, once. */
+  P.askRating = function () {
+    var self = this, t = this.t, rt = this.els.rt;
+    if (this.rated || (this.remote && this.remote.csat === false) || !rt.hidden) return;
+    rt.hidden = false;
+    rt.textContent = '';
+    rt.appendChild(el('p', null, t.rate));
+    var stars = el('div', 'st'), score = 0, buttons = [];
+    for (var i = 1; i <= 5; i++) {
+      (function (n) {
+        var b = el('button', null, '\u2605');
+        b.type = 'button';
+        b.setAttribute('aria-label', fmt(t.stars, { n: n }));
+        b.addEventListener('click', function () { score = n; buttons.forEach(function (x, j) { x.className = j < n ? 'on' : ''; }); });
+        buttons.push(b);
+        stars.appendChild(b);
+      })(i);
+    }
+    var note = el('input');
+    note.placeholder = t.comment;
+    note.setAttribute('aria-label', t.comment);
+    var send = el('button', 'go', t.rateSend);
+    send.type = 'button';
+    send.addEventListener('click', function () {
+      if (!score) return;
+      self.http('POST', self.path('/rating'), { score: score, comment: note.value.trim() || undefined }).then(function () {
+        self.rated = true;
+        rt.textContent = t.thanks;
+      }, function (e) { if (e.status === 409) { self.rated = true; rt.textContent = t.thanks; } });
+    });
+    rt.appendChild(stars); rt.appendChild(note); rt.appendChild(send);
+  };
+
   /** The transcript link, once there is a conversation. */
   P.link = function () {
     var dl = this.els.dl;
     dl.hidden = !this.key;
+    this.els.end.hidden = !this.key;
     if (this.key) dl.href = this.o.apiUrl + this.path('/transcript?format=txt');
   };
 
@@ -362,6 +458,9 @@
     this.seen = {}; this.contig = 0; this.peer = { d: 0, r: 0 }; this.acked = { d: 0, r: 0 };
     this.els.again.hidden = true;
     this.els.hl.hidden = true;
+    this.els.rt.hidden = true;
+    this.els.rt.textContent = '';
+    this.rated = false;
     this.els.input.focus();
   };
 
@@ -408,7 +507,7 @@
     this.http('GET', this.path('')).then(function (d) {
       self.sessionId = d.session.id;
       self.receipt(d.session.agent_delivered_seq, d.session.agent_read_seq);
-      if (d.session.status === 'closed') self.els.again.hidden = false;
+      if (d.session.status === 'closed') { self.rated = self.rated || d.session.rated; self.closed(); }
     }, function () { /* next time */ });
   };
 
@@ -524,7 +623,7 @@
     else if (type === 'chat.resume.done' && p.more) this.sendFrame('chat.resume', { after_seq: p.last_seq });
     else if (type === 'chat.resync') this.sendFrame('chat.resume', { after_seq: this.contig });
     else if (type === 'chat.agent.joined') { this.agentName = p.agent_name; this.note(fmt(this.t.joined, { name: p.agent_name })); }
-    else if (type === 'chat.session.closed') { this.note(this.t.closedNote); this.els.again.hidden = false; }
+    else if (type === 'chat.session.closed') { this.note(this.t.closedNote); this.closed(); }
     else if (type === 'chat.receipt' && p.side === 'agent') this.receipt(p.delivered_seq, p.read_seq);
     else if (type === 'chat.resume.done') { this.ackLater(); this.markRead(); }
     else if (type === 'chat.typing' && p.sender_type !== 'customer') this.showTyping(p.name, p.is_typing);

@@ -360,3 +360,38 @@ test('a refused file says why, an upload can be cancelled, and a sent image open
     await t.done();
   }
 });
+
+test('the server sets the look, the widget says when the team is away, and asks for a rating after the agent closes', async () => {
+  const t = await setup({}, {});
+  try {
+    const token = await login(t.server.url);
+    const put = (path, body) => fetch(`${t.server.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    assert.equal((await put('/api/v1/settings/widget', { name: 'Acme help', greeting: 'Hello from the server', primary_color: '#0f766e', offline_message: 'Nobody here right now' })).status, 200);
+    const { page } = t;
+    await page.goto(t.host.url);
+    await page.locator('call-center-chat .bubble').click();
+    await page.locator('call-center-chat .head h2', { hasText: 'Acme help' }).waitFor();
+    assert.equal(await page.locator('call-center-chat .head').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 118, 110)');
+    // No agent is connected: the offline message and an email field.
+    await page.locator('call-center-chat .off', { hasText: 'Nobody here right now' }).waitFor();
+    await page.locator('call-center-chat .off input[type=email]').fill('ada@example.com');
+    await page.locator('call-center-chat .off input[type=email]').dispatchEvent('change');
+    await sendFromWidget(page, 'hello, anyone?');
+    await page.locator('call-center-chat .m.customer[data-seq="1"]').waitFor();
+    const sessions = await (await fetch(`${t.server.url}/api/v1/chat/sessions`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const s = sessions.sessions.find((x) => x.last_message_preview === 'hello, anyone?');
+    assert.equal(s.customer.email, 'ada@example.com');
+    // The agent closes: the widget asks for a rating.
+    const closed = await fetch(`${t.server.url}/api/v1/chat/sessions/${s.id}/close`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(closed.status, 200);
+    const rate = page.locator('call-center-chat .rt');
+    await rate.getByRole('button', { name: '4 of 5' }).click();
+    await rate.getByLabel('Anything to add? (optional)').fill('kind and quick');
+    await rate.getByRole('button', { name: 'Send rating' }).click();
+    await rate.filter({ hasText: 'Thank you for your rating.' }).waitFor();
+    const after = await (await fetch(`${t.server.url}/api/v1/chat/sessions/${s.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    assert.deepEqual([after.session.rating.score, after.session.rating.comment], [4, 'kind and quick']);
+  } finally {
+    await t.done();
+  }
+});

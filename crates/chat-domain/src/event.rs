@@ -45,6 +45,8 @@ pub enum ChatEvent {
     },
     /// Labels (or another agents-only attribute) changed.
     SessionUpdated(ChatSession),
+    /// The customer rated the closed conversation.
+    SessionRated(ChatSession),
     /// A private note: agents only, never the customer.
     NoteNew(Note),
     /// A note that mentions the agent it is sent to.
@@ -69,6 +71,7 @@ impl ChatEvent {
             ChatEvent::AgentPresence { .. } => "agent.presence",
             ChatEvent::Receipt { .. } => "chat.receipt",
             ChatEvent::SessionUpdated(_) => "chat.session.updated",
+            ChatEvent::SessionRated(_) => "chat.session.rated",
             ChatEvent::NoteNew(_) => "chat.note.new",
             ChatEvent::Mention { .. } => "chat.mention",
         }

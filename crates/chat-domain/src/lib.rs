@@ -25,6 +25,7 @@ pub mod search;
 pub mod session;
 pub mod tenant;
 pub mod webhook;
+pub mod widget;
 
 pub use access::{ApiToken, NewApiToken, Scope};
 pub use agent::{Agent, AgentPatch, AgentRef, AgentStatus, Email, NewAgent, Role};

@@ -33,6 +33,16 @@ pub trait TenantRepository: Send + Sync {
         id: &TenantId,
         settings: crate::AssignmentSettings,
     ) -> RepoResult<Tenant>;
+    async fn set_widget(
+        &self,
+        id: &TenantId,
+        widget: crate::widget::WidgetSettings,
+    ) -> RepoResult<Tenant>;
+    async fn set_business_hours(
+        &self,
+        id: &TenantId,
+        hours: crate::widget::BusinessHours,
+    ) -> RepoResult<Tenant>;
 }
 
 #[async_trait]
@@ -320,6 +330,16 @@ pub trait SessionRepository: Send + Sync {
         token_hash: &SessionKeyHash,
         seen_after: Timestamp,
     ) -> RepoResult<Option<CustomerId>>;
+    /// Stores the customer's rating of a closed conversation, once:
+    /// `Conflict("rated")` for a second, `Conflict("not_closed")` while it
+    /// is open; records `chat.session.rated`.
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        score: u8,
+        comment: Option<String>,
+    ) -> RepoResult<Committed<ChatSession>>;
     /// Deletes a conversation and everything in it (messages, notes,
     /// labels, file records); returns the storage keys of its files, for
     /// the caller to delete from the file store.

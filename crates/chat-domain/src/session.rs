@@ -138,6 +138,8 @@ pub struct ChatSession {
     pub labels: Vec<String>,
     /// Since when it waits for a person (pending, and not with the bot).
     pub queued_at: Option<Timestamp>,
+    /// The customer's rating, once given.
+    pub rating: Option<crate::widget::Rating>,
 }
 
 /// The delivered and read pointers of both sides of a session: each is the
@@ -286,6 +288,7 @@ mod tests {
             unread_count: 0,
             labels: Vec::new(),
             queued_at: None,
+            rating: None,
         }
     }
 

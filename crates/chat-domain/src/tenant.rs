@@ -74,6 +74,8 @@ pub struct Tenant {
     pub time_zone: TimeZone,
     pub created_at: Timestamp,
     pub assignment: crate::AssignmentSettings,
+    pub widget: crate::widget::WidgetSettings,
+    pub business_hours: crate::widget::BusinessHours,
 }
 
 /// An IANA time zone such as `Europe/Berlin` (default `UTC`).
@@ -96,6 +98,10 @@ impl TimeZone {
 
     pub fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
     }
 
     /// `t` as local time in this zone, e.g. `2026-03-29 03:30:00 CEST`.
@@ -156,6 +162,8 @@ mod tests {
             time_zone: TimeZone::default(),
             created_at: chrono::Utc::now(),
             assignment: crate::AssignmentSettings::default(),
+            widget: Default::default(),
+            business_hours: Default::default(),
         };
         assert!(tenant.allows_origin("https://shop.example.com"));
         assert!(!tenant.allows_origin("https://evil.example.com"));

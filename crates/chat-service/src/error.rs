@@ -67,6 +67,14 @@ impl From<RepoError> for Error {
                 code: "conflict",
                 message: "the session was changed by someone else; reload and retry".into(),
             },
+            RepoError::Conflict(what) if what == "rated" => Error::Conflict {
+                code: "already_rated",
+                message: "this conversation has been rated already".into(),
+            },
+            RepoError::Conflict(what) if what == "not_closed" => Error::Conflict {
+                code: "not_closed",
+                message: "a conversation is rated once it is closed".into(),
+            },
             RepoError::Conflict(what) if what == "attachment" => Error::Conflict {
                 code: "attachment_unavailable",
                 message:

@@ -150,6 +150,14 @@ impl Publisher {
         }
     }
 
+    /// A customer's rating, to the tenant's agents.
+    pub(crate) async fn rated(&self, session: &Committed<ChatSession>) {
+        let event = ChatEvent::SessionRated(ChatSession::clone(session));
+        self.hub
+            .broadcast_to_tenant(&session.tenant_id, event)
+            .await;
+    }
+
     /// An agent's new availability, to the tenant's agents.
     pub(crate) async fn status_changed(&self, agent: &Agent) {
         let online = self

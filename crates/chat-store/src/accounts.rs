@@ -45,6 +45,8 @@ impl TenantRepository for SeaOrmStore {
             created_at: Set(now_micros()),
             assignment: Set(AssignmentMode::Manual.as_str().to_owned()),
             default_max_concurrent: Set(chat_domain::assignment::DEFAULT_MAX_CONCURRENT as i32),
+            widget_settings: Set("{}".to_owned()),
+            business_hours: Set("{\"enabled\":false}".to_owned()),
         };
         tenant::Entity::insert(model)
             .exec_without_returning(self.db()?)
@@ -117,6 +119,43 @@ impl TenantRepository for SeaOrmStore {
                 tenant::Column::DefaultMaxConcurrent,
                 Expr::val(settings.default_max_concurrent as i32),
             )
+            .filter(tenant::Column::Id.eq(id.as_str()))
+            .exec(self.db()?)
+            .await
+            .map_err(map_err)?;
+        TenantRepository::find(self, id)
+            .await?
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn set_widget(
+        &self,
+        id: &TenantId,
+        widget: chat_domain::widget::WidgetSettings,
+    ) -> RepoResult<Tenant> {
+        self.set_tenant_json(id, tenant::Column::WidgetSettings, widget.to_json())
+            .await
+    }
+
+    async fn set_business_hours(
+        &self,
+        id: &TenantId,
+        hours: chat_domain::widget::BusinessHours,
+    ) -> RepoResult<Tenant> {
+        self.set_tenant_json(id, tenant::Column::BusinessHours, hours.to_json())
+            .await
+    }
+}
+
+impl SeaOrmStore {
+    async fn set_tenant_json(
+        &self,
+        id: &TenantId,
+        col: tenant::Column,
+        value: serde_json::Value,
+    ) -> RepoResult<Tenant> {
+        tenant::Entity::update_many()
+            .col_expr(col, Expr::val(value.to_string()))
             .filter(tenant::Column::Id.eq(id.as_str()))
             .exec(self.db()?)
             .await

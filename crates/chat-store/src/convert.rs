@@ -50,6 +50,14 @@ pub fn tenant(m: tenant::Model) -> RepoResult<Tenant> {
                 )
             })?,
         },
+        widget: serde_json::from_str(&m.widget_settings)
+            .ok()
+            .and_then(|v| chat_domain::widget::WidgetSettings::from_json(&v).ok())
+            .ok_or_else(|| corrupt("widget_settings", &m.widget_settings))?,
+        business_hours: serde_json::from_str(&m.business_hours)
+            .ok()
+            .and_then(|v| chat_domain::widget::BusinessHours::from_json(&v).ok())
+            .ok_or_else(|| corrupt("business_hours", &m.business_hours))?,
     })
 }
 
@@ -124,6 +132,15 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
         unread_count: s.unread_count,
         labels: serde_json::from_str(&s.labels).map_err(|_| corrupt("labels", &s.labels))?,
         queued_at: s.queued_at.map(from_micros).transpose()?,
+        rating: match (s.rating_score, s.rated_at) {
+            (Some(score), Some(at)) => Some(chat_domain::widget::Rating {
+                score: u8::try_from(score)
+                    .map_err(|_| corrupt("rating_score", &score.to_string()))?,
+                comment: s.rating_comment,
+                rated_at: from_micros(at)?,
+            }),
+            _ => None,
+        },
     })
 }
 

@@ -97,6 +97,9 @@ impl SessionRepository for SeaOrmStore {
             unread_count: 0,
             labels: "[]".to_owned(),
             queued_at: new.queued.then_some(now),
+            rating_score: None,
+            rating_comment: None,
+            rated_at: None,
         };
         chat_session::Entity::insert(chat_session::ActiveModel::from(session.clone()))
             .exec_without_returning(&txn)
@@ -344,6 +347,54 @@ impl SessionRepository for SeaOrmStore {
             .await
             .map_err(map_err)?;
         Ok(found.map(CustomerId::new))
+    }
+
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        score: u8,
+        comment: Option<String>,
+    ) -> RepoResult<Committed<ChatSession>> {
+        let txn = self.db()?.begin().await.map_err(map_err)?;
+        let res = chat_session::Entity::update_many()
+            .col_expr(
+                chat_session::Column::RatingScore,
+                Expr::val(i16::from(score)),
+            )
+            .col_expr(chat_session::Column::RatingComment, Expr::val(comment))
+            .col_expr(chat_session::Column::RatedAt, Expr::val(now_micros()))
+            .filter(chat_session::Column::Id.eq(id.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(chat_session::Column::Status.eq(SessionStatus::Closed.as_str()))
+            .filter(chat_session::Column::RatingScore.is_null())
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        let current = joined(
+            chat_session::Entity::find_by_id(id.as_str())
+                .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+                .find_also_related(customer::Entity)
+                .one(&txn)
+                .await
+                .map_err(map_err)?,
+        )?
+        .ok_or(RepoError::NotFound)?;
+        if res.rows_affected == 0 {
+            txn.rollback().await.map_err(map_err)?;
+            return Err(RepoError::Conflict(
+                if current.rating.is_some() {
+                    "rated"
+                } else {
+                    "not_closed"
+                }
+                .into(),
+            ));
+        }
+        self.record_event(&txn, tenant, &ChatEvent::SessionRated(current.clone()))
+            .await?;
+        txn.commit().await.map_err(map_err)?;
+        Ok(Committed::new(current))
     }
 
     async fn erase_session(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Vec<String>> {

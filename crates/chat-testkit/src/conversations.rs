@@ -125,6 +125,7 @@ impl SessionRepository for InMemoryStore {
             unread_count: 0,
             labels: Vec::new(),
             queued_at: new.queued.then_some(now),
+            rating: None,
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
         Ok(Committed::new(session))
@@ -262,6 +263,30 @@ impl SessionRepository for InMemoryStore {
                 .find(|(t, h, _, seen)| t == tenant && h == token_hash && *seen >= seen_after)
                 .map(|(_, _, c, _)| c.id.clone())
         }))
+    }
+
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        score: u8,
+        comment: Option<String>,
+    ) -> RepoResult<Committed<ChatSession>> {
+        self.with(|s| {
+            let sess = session_mut(&mut s.sessions, tenant, id)?;
+            if sess.rating.is_some() {
+                return Err(RepoError::Conflict("rated".into()));
+            }
+            if sess.status != SessionStatus::Closed {
+                return Err(RepoError::Conflict("not_closed".into()));
+            }
+            sess.rating = Some(chat_domain::widget::Rating {
+                score,
+                comment,
+                rated_at: chrono::Utc::now(),
+            });
+            Ok(Committed::new(sess.clone()))
+        })
     }
 
     async fn erase_session(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Vec<String>> {

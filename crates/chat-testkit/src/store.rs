@@ -72,6 +72,8 @@ impl TenantRepository for InMemoryStore {
                 time_zone: chat_domain::TimeZone::default(),
                 created_at: chrono::Utc::now(),
                 assignment: chat_domain::AssignmentSettings::default(),
+                widget: Default::default(),
+                business_hours: Default::default(),
             };
             s.tenants.push(tenant.clone());
             Ok(tenant)
@@ -111,6 +113,38 @@ impl TenantRepository for InMemoryStore {
                 .find(|t| &t.id == id)
                 .ok_or(RepoError::NotFound)?;
             t.time_zone = zone;
+            Ok(t.clone())
+        })
+    }
+
+    async fn set_widget(
+        &self,
+        id: &TenantId,
+        widget: chat_domain::widget::WidgetSettings,
+    ) -> RepoResult<Tenant> {
+        self.with(|s| {
+            let t = s
+                .tenants
+                .iter_mut()
+                .find(|t| &t.id == id)
+                .ok_or(RepoError::NotFound)?;
+            t.widget = widget;
+            Ok(t.clone())
+        })
+    }
+
+    async fn set_business_hours(
+        &self,
+        id: &TenantId,
+        hours: chat_domain::widget::BusinessHours,
+    ) -> RepoResult<Tenant> {
+        self.with(|s| {
+            let t = s
+                .tenants
+                .iter_mut()
+                .find(|t| &t.id == id)
+                .ok_or(RepoError::NotFound)?;
+            t.business_hours = hours;
             Ok(t.clone())
         })
     }

@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::search::configure)
         .configure(routes::desk::configure)
         .configure(routes::attachments::configure)
+        .configure(routes::widget::configure)
         .configure(routes::kb::configure)
         .configure(routes::api_tokens::configure)
         .configure(routes::webhooks::configure)

@@ -11,6 +11,8 @@ import type {
   AttachmentListResponse,
   AttachmentResponse,
   QueueResponse,
+  WidgetSettingsResponse,
+  BusinessHoursResponse,
   CannedReplyListResponse,
   CannedReplyRequest,
   CannedReplyResponse,
@@ -132,6 +134,18 @@ export class Api {
   setStatus(status: AgentStatusRequest['status']) {
     const req: AgentStatusRequest = { status };
     return this.request<AgentResponse>('PUT', '/api/v1/agents/me/status', req);
+  }
+  widgetSettings() {
+    return this.request<WidgetSettingsResponse>('GET', '/api/v1/settings/widget');
+  }
+  setWidgetSettings(widget: WidgetSettingsResponse['widget']) {
+    return this.request<WidgetSettingsResponse>('PUT', '/api/v1/settings/widget', widget);
+  }
+  businessHours() {
+    return this.request<BusinessHoursResponse>('GET', '/api/v1/settings/business-hours');
+  }
+  setBusinessHours(hours: BusinessHoursResponse['business_hours'] & { time_zone?: string }) {
+    return this.request<BusinessHoursResponse>('PUT', '/api/v1/settings/business-hours', hours);
   }
   queue() {
     return this.request<QueueResponse>('GET', '/api/v1/queue');

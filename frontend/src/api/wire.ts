@@ -50,7 +50,11 @@ labels: Array<string>,
  * Since when it waits for a person (pending and not with the bot);
  * `null` otherwise.
  */
-queued_at: string | null, };
+queued_at: string | null, 
+/**
+ * The customer's rating once given.
+ */
+rating: RatingView | null, };
 
 export type PublicCustomer = { name: string | null, email: string | null, };
 
@@ -66,7 +70,11 @@ agent_delivered_seq: number,
 /**
  * Someone of the team has seen up to this `seq` (coloured ticks).
  */
-agent_read_seq: number, };
+agent_read_seq: number, 
+/**
+ * Whether the customer has rated it.
+ */
+rated: boolean, };
 
 export type Agent = { id: string, name: string, email: string, role: Role, 
 /**
@@ -285,6 +293,47 @@ url: string,
  */
 inline: boolean, width?: number, height?: number, };
 
+export type RatingView = { 
+/**
+ * 1 to 5.
+ */
+score: number, comment: string | null, rated_at: string, };
+
+export type RatingRequest = { 
+/**
+ * 1 to 5.
+ */
+score: number, comment?: string, };
+
+export type CloseRequest = { 
+/**
+ * Email the transcript to the customer (once outgoing email is set
+ * up; accepted and ignored until then).
+ */
+send_transcript?: boolean, };
+
+export type PublicWidgetResponse = { name: string, greeting: string | null, primary_color: string | null, position: string | null, locale: string | null, 
+/**
+ * An agent is reachable and taking conversations.
+ */
+online: boolean, business_hours_open: boolean, 
+/**
+ * When the team is back (RFC 3339), while closed.
+ */
+next_open: string | null, time_zone: string, expected_reply: string | null, 
+/**
+ * `{"name","email": "off"|"optional"|"required", "email_when_offline", "fields": [{"key","label","required","choices"}]}`
+ */
+prechat: { name: string, email: string, email_when_offline: boolean, fields: Array<{ key: string, label: string, required: boolean, choices: string[] }> }, offline_message: string | null, csat: boolean, };
+
+export type WidgetSettingsResponse = { widget: { name: string | null, greeting: string | null, primary_color: string | null, position: string | null, locale: string | null, expected_reply: string | null, offline_message: string | null, csat: boolean, prechat: PublicWidgetResponse['prechat'] }, };
+
+export type BusinessHoursResponse = { time_zone: string, 
+/**
+ * `{"enabled", "weekly": {"mon": [{"open":"09:00","close":"17:00"}], …}, "exceptions": [{"date","intervals"}]}`
+ */
+business_hours: { enabled: boolean, weekly: Record<string, Array<{ open: string, close: string }>>, exceptions: Array<{ date: string, intervals: Array<{ open: string, close: string }> }> }, open_now: boolean, next_open: string | null, };
+
 export type AttachmentResponse = { attachment: AttachmentView, };
 
 export type AttachmentListResponse = { attachments: Array<AttachmentView>, };
@@ -476,7 +525,7 @@ export type ErrorPayload = { code: string, message: string,
  */
 client_msg_id?: string, };
 
-export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.receipt", "payload": ReceiptPayload } | { "type": "chat.session.updated", "payload": UpdatedPayload<S> } | { "type": "chat.note.new", "payload": Note } | { "type": "chat.mention", "payload": MentionPayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
+export type ServerFrame<S> = { "type": "chat.session.started", "payload": S } | { "type": "chat.message.new", "payload": Message } | { "type": "chat.session.assigned", "payload": AssignedPayload<S> } | { "type": "chat.agent.joined", "payload": JoinedPayload } | { "type": "chat.session.closed", "payload": StatePayload<S> } | { "type": "chat.session.reopened", "payload": StatePayload<S> } | { "type": "chat.typing", "payload": TypingPayload } | { "type": "chat.bot.handoff", "payload": HandoffPayload } | { "type": "agent.presence", "payload": PresencePayload } | { "type": "chat.receipt", "payload": ReceiptPayload } | { "type": "chat.session.updated", "payload": UpdatedPayload<S> } | { "type": "chat.session.rated", "payload": UpdatedPayload<S> } | { "type": "chat.note.new", "payload": Note } | { "type": "chat.mention", "payload": MentionPayload } | { "type": "chat.message.ack", "payload": AckPayload } | { "type": "chat.resume.done", "payload": ResumeDonePayload } | { "type": "pong", "payload": Empty } | { "type": "chat.resync", "payload": ResyncPayload } | { "type": "error", "payload": ErrorPayload };
 
 export type TypingFrame = { 
 /**

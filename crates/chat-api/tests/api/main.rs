@@ -30,6 +30,7 @@ mod team;
 mod tenancy;
 mod validation;
 mod webhooks;
+mod widget;
 mod ws_auth;
 mod ws_delivery;
 mod ws_events;

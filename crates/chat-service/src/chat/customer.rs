@@ -73,6 +73,13 @@ impl ChatService {
             .find_by_slug(&slug)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
+        // The pre-chat form's required answers, with the API's rules.
+        tenant.widget.prechat.check(
+            customer.name.as_deref(),
+            customer.email.as_ref().map(|e| e.as_str()),
+            &customer.attributes,
+            false,
+        )?;
         if input
             .origin
             .as_deref()

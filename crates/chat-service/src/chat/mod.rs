@@ -12,6 +12,7 @@ pub mod bot;
 mod customer;
 mod desk;
 mod history;
+mod widget;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use chat_domain::{AppendOutcome, Message, NewMessage, SessionId, TenantId, WebSo
 pub use assign::{AgentLoad, MAX_QUEUE_VIEW};
 pub use customer::{SessionStarted, StartSession};
 pub use history::{MAX_TRANSCRIPT, SearchParams, SearchResults, Transcript};
+pub use widget::PublicWidget;
 
 use crate::publish::Publisher;
 use crate::{Repositories, Result};

@@ -29,6 +29,9 @@ pub struct Model {
     pub labels: String,
     /// Since when it waits for a person; NULL when it does not.
     pub queued_at: Option<i64>,
+    pub rating_score: Option<i16>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

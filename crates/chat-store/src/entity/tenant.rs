@@ -17,6 +17,12 @@ pub struct Model {
     /// `manual` or `auto`.
     pub assignment: String,
     pub default_max_concurrent: i32,
+    /// JSON: the widget's settings.
+    #[sea_orm(column_type = "Text")]
+    pub widget_settings: String,
+    /// JSON: the weekly hours and dated exceptions.
+    #[sea_orm(column_type = "Text")]
+    pub business_hours: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub mod public;
 pub mod search;
 pub mod sessions;
 pub mod webhooks;
+pub mod widget;
 
 use actix_web::HttpResponse;
 use actix_web::http::header;

@@ -20,13 +20,15 @@ use crate::wire::{
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        super::attachments::public_routes(web::scope("/api/v1/public/chat/sessions"))
-            .route("", web::post().to(start))
-            .route("/{session_key}", web::get().to(get))
-            .route("/{session_key}/messages", web::get().to(messages))
-            .route("/{session_key}/messages", web::post().to(send))
-            .route("/{session_key}/read", web::post().to(read))
-            .route("/{session_key}/transcript", web::get().to(transcript)),
+        super::widget::public_routes(super::attachments::public_routes(web::scope(
+            "/api/v1/public/chat/sessions",
+        )))
+        .route("", web::post().to(start))
+        .route("/{session_key}", web::get().to(get))
+        .route("/{session_key}/messages", web::get().to(messages))
+        .route("/{session_key}/messages", web::post().to(send))
+        .route("/{session_key}/read", web::post().to(read))
+        .route("/{session_key}/transcript", web::get().to(transcript)),
     )
     .service(
         web::scope("/api/v1/public/visitor/sessions")

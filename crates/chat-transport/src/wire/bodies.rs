@@ -154,6 +154,74 @@ pub struct SendMessageRequest {
     pub attachment_ids: Vec<String>,
 }
 
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    /// 1 to 5.
+    pub score: i64,
+    #[ts(optional)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// Email the transcript to the customer (once outgoing email is set
+    /// up; accepted and ignored until then).
+    #[ts(optional)]
+    pub send_transcript: Option<bool>,
+}
+
+/// What the widget shows, from the server. `null` fields leave the
+/// widget's own default (or the snippet's option).
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct PublicWidgetResponse {
+    pub name: String,
+    pub greeting: Option<String>,
+    pub primary_color: Option<String>,
+    pub position: Option<String>,
+    pub locale: Option<String>,
+    /// An agent is reachable and taking conversations.
+    pub online: bool,
+    pub business_hours_open: bool,
+    /// When the team is back (RFC 3339), while closed.
+    pub next_open: Option<String>,
+    pub time_zone: String,
+    pub expected_reply: Option<String>,
+    /// `{"name","email": "off"|"optional"|"required", "email_when_offline", "fields": [{"key","label","required","choices"}]}`
+    #[ts(
+        type = "{ name: string, email: string, email_when_offline: boolean, fields: Array<{ key: string, label: string, required: boolean, choices: string[] }> }"
+    )]
+    #[schema(value_type = Object)]
+    pub prechat: serde_json::Value,
+    pub offline_message: Option<String>,
+    pub csat: bool,
+}
+
+/// The widget settings as admins edit them (the shape `PUT` takes).
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct WidgetSettingsResponse {
+    #[ts(
+        type = "{ name: string | null, greeting: string | null, primary_color: string | null, position: string | null, locale: string | null, expected_reply: string | null, offline_message: string | null, csat: boolean, prechat: PublicWidgetResponse['prechat'] }"
+    )]
+    #[schema(value_type = Object)]
+    pub widget: serde_json::Value,
+}
+
+/// The business hours as admins edit them, with what they mean now.
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct BusinessHoursResponse {
+    pub time_zone: String,
+    /// `{"enabled", "weekly": {"mon": [{"open":"09:00","close":"17:00"}], …}, "exceptions": [{"date","intervals"}]}`
+    #[ts(
+        type = "{ enabled: boolean, weekly: Record<string, Array<{ open: string, close: string }>>, exceptions: Array<{ date: string, intervals: Array<{ open: string, close: string }> }> }"
+    )]
+    #[schema(value_type = Object)]
+    pub business_hours: serde_json::Value,
+    pub open_now: bool,
+    pub next_open: Option<String>,
+}
+
 #[derive(Debug, Serialize, TS, ToSchema)]
 pub struct AttachmentResponse {
     pub attachment: AttachmentView,

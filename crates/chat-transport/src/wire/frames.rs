@@ -48,6 +48,9 @@ pub enum ServerFrame<S: TS> {
     /// Labels changed (agents only).
     #[serde(rename = "chat.session.updated")]
     SessionUpdated(UpdatedPayload<S>),
+    /// The customer rated a closed conversation (agents only).
+    #[serde(rename = "chat.session.rated")]
+    SessionRated(UpdatedPayload<S>),
     /// A private note (agents only).
     #[serde(rename = "chat.note.new")]
     NoteNew(Note),
@@ -325,6 +328,10 @@ where
             session_id: s.id.to_string(),
             session: S::from(s),
         }),
+        ChatEvent::SessionRated(s) => ServerFrame::SessionRated(UpdatedPayload {
+            session_id: s.id.to_string(),
+            session: S::from(s),
+        }),
         ChatEvent::NoteNew(n) => ServerFrame::NoteNew(n.into()),
         ChatEvent::Mention { note, by } => ServerFrame::Mention(MentionPayload {
             session_id: note.session_id.to_string(),
@@ -565,6 +572,7 @@ mod tests {
                 agent_name: Some("Alex".into()),
             },
             ChatEvent::SessionUpdated(session.clone()),
+            ChatEvent::SessionRated(session.clone()),
             ChatEvent::NoteNew(note.clone()),
             ChatEvent::Mention {
                 note,

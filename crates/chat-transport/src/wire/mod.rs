@@ -57,6 +57,7 @@ pub(crate) mod tests {
             unread_count: 0,
             labels: Vec::new(),
             queued_at: None,
+            rating: None,
         }
     }
 

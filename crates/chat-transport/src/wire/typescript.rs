@@ -94,6 +94,12 @@ fn generate() -> String {
     decl::<AgentListResponse>(&cfg, &mut out);
     decl::<AgentStatusRequest>(&cfg, &mut out);
     decl::<AttachmentView>(&cfg, &mut out);
+    decl::<RatingView>(&cfg, &mut out);
+    decl::<RatingRequest>(&cfg, &mut out);
+    decl::<CloseRequest>(&cfg, &mut out);
+    decl::<PublicWidgetResponse>(&cfg, &mut out);
+    decl::<WidgetSettingsResponse>(&cfg, &mut out);
+    decl::<BusinessHoursResponse>(&cfg, &mut out);
     decl::<AttachmentResponse>(&cfg, &mut out);
     decl::<AttachmentListResponse>(&cfg, &mut out);
     decl::<AssignmentSettingsRequest>(&cfg, &mut out);

@@ -228,6 +228,26 @@ pub struct Session {
     /// Since when it waits for a person (pending and not with the bot);
     /// `null` otherwise.
     pub queued_at: Option<String>,
+    /// The customer's rating once given.
+    pub rating: Option<RatingView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct RatingView {
+    /// 1 to 5.
+    pub score: u8,
+    pub comment: Option<String>,
+    pub rated_at: String,
+}
+
+impl From<&chat_domain::widget::Rating> for RatingView {
+    fn from(r: &chat_domain::widget::Rating) -> Self {
+        Self {
+            score: r.score,
+            comment: r.comment.clone(),
+            rated_at: rfc3339(&r.rated_at),
+        }
+    }
 }
 
 impl From<&ChatSession> for Session {
@@ -259,6 +279,7 @@ impl From<&ChatSession> for Session {
             unread_count: s.unread_count,
             labels: s.labels.clone(),
             queued_at: s.queued_at.as_ref().map(rfc3339),
+            rating: s.rating.as_ref().map(RatingView::from),
         }
     }
 }
@@ -282,6 +303,8 @@ pub struct PublicSession {
     pub agent_delivered_seq: i64,
     /// Someone of the team has seen up to this `seq` (coloured ticks).
     pub agent_read_seq: i64,
+    /// Whether the customer has rated it.
+    pub rated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS, ToSchema)]
@@ -308,6 +331,7 @@ impl From<&ChatSession> for PublicSession {
             customer_read_seq: s.receipts.customer_read_seq,
             agent_delivered_seq: s.receipts.agent_delivered_seq,
             agent_read_seq: s.receipts.agent_read_seq,
+            rated: s.rating.is_some(),
         }
     }
 }

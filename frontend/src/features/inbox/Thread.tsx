@@ -131,6 +131,11 @@ export function Thread(p: Props) {
         <h2>{s.customer.name ?? 'Visitor'}</h2>
         <span className={`status ${s.status}`}>{s.status}</span>
         <span className="assignee">{s.assigned_agent ? `Assigned to ${s.assigned_agent.name}` : 'Unassigned'}</span>
+        {s.rating && (
+          <span className="rating" title={s.rating.comment ?? undefined}>
+            Rated {'★'.repeat(s.rating.score)}{'☆'.repeat(5 - s.rating.score)}{s.rating.comment ? `: “${s.rating.comment}”` : ''}
+          </span>
+        )}
         <div className="actions">
           {s.status !== 'closed' && !mine && <button type="button" onClick={() => p.onAssign()} title="a">Assign to me</button>}
           {s.status !== 'closed' && (

@@ -160,6 +160,7 @@ function applyEvent(state: InboxState, e: AgentFrame): InboxState {
     case 'chat.session.closed':
     case 'chat.session.reopened':
     case 'chat.session.updated':
+    case 'chat.session.rated':
       return upsert(state, e.payload.session);
     case 'chat.note.new': {
       const n = e.payload;

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../../api/client';
 import type { Agent, Role } from '../../api/wire';
 import { DeskSettings } from './DeskSettings';
+import { BusinessHoursForm, WidgetSettings } from './WidgetSettings';
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : 'Something went wrong.';
@@ -110,6 +111,8 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
           <ChangePassword api={api} />
         </div>
         {isAdmin && <AssignmentForm api={api} onSaved={load} />}
+        {isAdmin && <WidgetSettings api={api} />}
+        {isAdmin && <BusinessHoursForm api={api} />}
         {isAdmin && <DeskSettings api={api} />}
       </main>
     </div>
