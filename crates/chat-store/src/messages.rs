@@ -70,8 +70,11 @@ impl MessageRepository for SeaOrmStore {
                 chat_session::Column::LastMessagePreview,
                 Expr::val(preview(new.body.as_str())),
             )
+            // By the primary key alone (the tenant is checked below, in
+            // this transaction): with the tenant in the condition too,
+            // MariaDB may lock its way through a secondary index that
+            // starts with the tenant, and concurrent appends deadlock.
             .filter(chat_session::Column::Id.eq(session.as_str()))
-            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::Status.ne(SessionStatus::Closed.as_str()))
             .exec(&txn)
             .await
@@ -95,19 +98,25 @@ impl MessageRepository for SeaOrmStore {
             };
         }
 
-        if let Some(m) = existing(&txn, session, client_msg_id.as_deref()).await? {
-            txn.rollback().await.map_err(map_err)?;
-            return Ok(AppendOutcome::Existing(convert::message(m)?));
-        }
-
-        let seq: i64 = chat_session::Entity::find_by_id(session.as_str())
+        let (seq, owner): (i64, String) = chat_session::Entity::find_by_id(session.as_str())
             .select_only()
             .column(chat_session::Column::LastSeq)
+            .column(chat_session::Column::TenantId)
             .into_tuple()
             .one(&txn)
             .await
             .map_err(map_err)?
             .ok_or(RepoError::NotFound)?;
+        if owner != tenant.as_str() {
+            txn.rollback().await.map_err(map_err)?;
+            return Err(RepoError::NotFound);
+        }
+
+        if let Some(m) = existing(&txn, session, client_msg_id.as_deref()).await? {
+            txn.rollback().await.map_err(map_err)?;
+            return Ok(AppendOutcome::Existing(convert::message(m)?));
+        }
+
         let message_id = new_id();
         let files = crate::attachments::take_for_message(
             &txn,

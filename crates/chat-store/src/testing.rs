@@ -115,6 +115,7 @@ impl Drop for TestDatabase {
                     _ => format!("DROP DATABASE IF EXISTS {name}"),
                 };
                 let admin_url = admin_url.clone();
+                let backend = self.backend;
                 // Drop runs inside the test's runtime, which must not be
                 // blocked on; a thread with its own runtime does the work.
                 let worker = std::thread::spawn(move || {
@@ -126,6 +127,15 @@ impl Drop for TestDatabase {
                     };
                     rt.block_on(async move {
                         if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                            if backend == Backend::MySql {
+                                // A test that failed mid-transaction may
+                                // leave a pooled connection holding a
+                                // lock: give up on the drop rather than
+                                // hang the test binary.
+                                let _ = admin
+                                    .execute_unprepared("SET SESSION lock_wait_timeout = 10")
+                                    .await;
+                            }
                             let _ = admin.execute_unprepared(&sql).await;
                             let _ = admin.close().await;
                         }

@@ -11,49 +11,34 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestAgent, TestApp, WsClient, ok, spawn_app_with, without_request_limits};
 
-async fn call(
-    app: &TestApp,
-    who: &TestAgent,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let res = app
-        .agent_request(method, &who.token, path, body.as_ref())
-        .await;
-    let status = res.status();
-    let v: Value = res.json().await.unwrap_or(Value::Null);
-    (status, v)
-}
-
 async fn set_status(app: &TestApp, who: &TestAgent, status: &str) -> Value {
-    let (code, body) = call(
-        app,
-        who,
-        Method::PUT,
-        "/api/v1/agents/me/status",
-        Some(json!({ "status": status })),
-    )
-    .await;
+    let (code, body) = app
+        .call(
+            who,
+            Method::PUT,
+            "/api/v1/agents/me/status",
+            Some(json!({ "status": status })),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{body}");
     body
 }
 
 async fn settings(app: &TestApp, admin: &TestAgent, body: Value) -> Value {
-    let (code, v) = call(
-        app,
-        admin,
-        Method::PUT,
-        "/api/v1/settings/assignment",
-        Some(body),
-    )
-    .await;
+    let (code, v) = app
+        .call(
+            admin,
+            Method::PUT,
+            "/api/v1/settings/assignment",
+            Some(body),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{v}");
     v
 }
 
 async fn agents(app: &TestApp, who: &TestAgent) -> HashMap<String, Value> {
-    let (code, v) = call(app, who, Method::GET, "/api/v1/agents", None).await;
+    let (code, v) = app.call(who, Method::GET, "/api/v1/agents", None).await;
     assert_eq!(code, StatusCode::OK, "{v}");
     v["agents"]
         .as_array()
@@ -65,7 +50,7 @@ async fn agents(app: &TestApp, who: &TestAgent) -> HashMap<String, Value> {
 }
 
 async fn queue(app: &TestApp, who: &TestAgent) -> Vec<String> {
-    let (code, v) = call(app, who, Method::GET, "/api/v1/queue", None).await;
+    let (code, v) = app.call(who, Method::GET, "/api/v1/queue", None).await;
     assert_eq!(code, StatusCode::OK, "{v}");
     let entries = v["queue"].as_array().cloned().unwrap_or_default();
     for (i, e) in entries.iter().enumerate() {
@@ -184,14 +169,15 @@ async fn the_status_switch_is_announced_with_presence_and_listed() {
         json!({}),
         json!({ "status": 1 }),
     ] {
-        let (code, e) = call(
-            &t.app,
-            &t.alex,
-            Method::PUT,
-            "/api/v1/agents/me/status",
-            Some(bad.clone()),
-        )
-        .await;
+        let (code, e) = t
+            .app
+            .call(
+                &t.alex,
+                Method::PUT,
+                "/api/v1/agents/me/status",
+                Some(bad.clone()),
+            )
+            .await;
         assert!(code.is_client_error(), "{bad}: {code}");
         assert!(e["error"]["code"].is_string(), "{e}");
     }
@@ -200,14 +186,10 @@ async fn the_status_switch_is_announced_with_presence_and_listed() {
 #[tokio::test]
 async fn admins_set_each_agents_cap_and_the_tenants_default() {
     let t = team(false, 5).await;
-    let (code, v) = call(
-        &t.app,
-        &t.alex,
-        Method::GET,
-        "/api/v1/settings/assignment",
-        None,
-    )
-    .await;
+    let (code, v) = t
+        .app
+        .call(&t.alex, Method::GET, "/api/v1/settings/assignment", None)
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(
         v,
@@ -215,14 +197,15 @@ async fn admins_set_each_agents_cap_and_the_tenants_default() {
     );
 
     let path = format!("/api/v1/agents/{}", t.alex.id);
-    let (code, v) = call(
-        &t.app,
-        &t.admin,
-        Method::PATCH,
-        &path,
-        Some(json!({ "max_concurrent": 2 })),
-    )
-    .await;
+    let (code, v) = t
+        .app
+        .call(
+            &t.admin,
+            Method::PATCH,
+            &path,
+            Some(json!({ "max_concurrent": 2 })),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{v}");
     assert_eq!(v["agent"]["max_concurrent"], 2);
     let listed = agents(&t.app, &t.bea).await;
@@ -233,20 +216,24 @@ async fn admins_set_each_agents_cap_and_the_tenants_default() {
     assert_eq!(listed[&t.bea.id]["open_conversations"], 0);
 
     settings(&t.app, &t.admin, json!({ "default_max_concurrent": 3 })).await;
-    let (_, v) = call(&t.app, &t.bea, Method::GET, "/api/v1/agents", None).await;
+    let (_, v) = t
+        .app
+        .call(&t.bea, Method::GET, "/api/v1/agents", None)
+        .await;
     assert_eq!(v["default_max_concurrent"], 3);
     let listed = agents(&t.app, &t.bea).await;
     assert_eq!(listed[&t.bea.id]["max_concurrent"], 3);
     assert_eq!(listed[&t.alex.id]["max_concurrent"], 2);
     // `null` goes back to the default.
-    let (code, _) = call(
-        &t.app,
-        &t.admin,
-        Method::PATCH,
-        &path,
-        Some(json!({ "max_concurrent": null })),
-    )
-    .await;
+    let (code, _) = t
+        .app
+        .call(
+            &t.admin,
+            Method::PATCH,
+            &path,
+            Some(json!({ "max_concurrent": null })),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(
         agents(&t.app, &t.bea).await[&t.alex.id]["max_concurrent"],
@@ -280,14 +267,15 @@ async fn admins_set_each_agents_cap_and_the_tenants_default() {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ] {
-        let (code, e) = call(
-            &t.app,
-            who,
-            Method::PUT,
-            "/api/v1/settings/assignment",
-            Some(body.clone()),
-        )
-        .await;
+        let (code, e) = t
+            .app
+            .call(
+                who,
+                Method::PUT,
+                "/api/v1/settings/assignment",
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(code, want, "{body}: {e}");
         assert!(e["error"]["code"].is_string(), "{e}");
     }
@@ -313,18 +301,17 @@ async fn admins_set_each_agents_cap_and_the_tenants_default() {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ] {
-        let (code, e) = call(&t.app, who, Method::PATCH, &path, Some(body.clone())).await;
+        let (code, e) = t
+            .app
+            .call(who, Method::PATCH, &path, Some(body.clone()))
+            .await;
         assert_eq!(code, want, "{body}: {e}");
         assert!(e["error"]["code"].is_string(), "{e}");
     }
-    let (_, v) = call(
-        &t.app,
-        &t.alex,
-        Method::GET,
-        "/api/v1/settings/assignment",
-        None,
-    )
-    .await;
+    let (_, v) = t
+        .app
+        .call(&t.alex, Method::GET, "/api/v1/settings/assignment", None)
+        .await;
     assert_eq!(
         v,
         json!({ "assignment": "manual", "default_max_concurrent": 3 })
@@ -359,28 +346,30 @@ async fn fewest_open_first_ties_to_the_least_recently_assigned_and_caps_hold() {
     let (key5, id5) = t.app.start_session("acme", "c4").await;
     assert_eq!(queue(&t.app, &t.alex).await, std::slice::from_ref(&id5));
     let mut customer = t.app.customer_ws(&key5).await;
-    let (code, _) = call(
-        &t.app,
-        &t.alex,
-        Method::POST,
-        &format!("/api/v1/chat/sessions/{}/close", got[0].1),
-        None,
-    )
-    .await;
+    let (code, _) = t
+        .app
+        .call(
+            &t.alex,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{}/close", got[0].1),
+            None,
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     let joined = customer.until("chat.agent.joined").await;
     assert_eq!(joined["agent_name"], "Alex Kim");
     let (session, agent) = next_assignment(&mut t.watch).await;
     assert_eq!((session, agent), (id5.clone(), t.alex.id.clone()));
     assert!(queue(&t.app, &t.alex).await.is_empty());
-    let (_, s) = call(
-        &t.app,
-        &t.admin,
-        Method::GET,
-        &format!("/api/v1/chat/sessions/{id5}"),
-        None,
-    )
-    .await;
+    let (_, s) = t
+        .app
+        .call(
+            &t.admin,
+            Method::GET,
+            &format!("/api/v1/chat/sessions/{id5}"),
+            None,
+        )
+        .await;
     assert_eq!(s["session"]["status"], "open");
     assert_eq!(s["session"]["queued_at"], Value::Null);
 }
@@ -399,7 +388,10 @@ async fn the_queue_drains_in_arrival_order_and_only_to_online_agents() {
 
     // Auto with Bea busy: the switch drains nothing until Alex arrives.
     settings(&t.app, &t.admin, json!({ "assignment": "auto" })).await;
-    let (code, q) = call(&t.app, &t.admin, Method::GET, "/api/v1/queue", None).await;
+    let (code, q) = t
+        .app
+        .call(&t.admin, Method::GET, "/api/v1/queue", None)
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(q["assignment"], "auto");
     let _alex_ws = t.app.agent_ws(&t.alex).await;
@@ -424,17 +416,16 @@ async fn the_queue_drains_in_arrival_order_and_only_to_online_agents() {
     // A reopened conversation whose agent went away goes to the next one
     // with room.
     let path = |id: &str, what: &str| format!("/api/v1/chat/sessions/{id}/{what}");
-    let (code, _) = call(&t.app, &t.alex, Method::POST, &path(&ids[0], "close"), None).await;
+    let (code, _) = t
+        .app
+        .call(&t.alex, Method::POST, &path(&ids[0], "close"), None)
+        .await;
     assert_eq!(code, StatusCode::OK);
     set_status(&t.app, &t.alex, "away").await;
-    let (code, v) = call(
-        &t.app,
-        &t.alex,
-        Method::POST,
-        &path(&ids[0], "reopen"),
-        None,
-    )
-    .await;
+    let (code, v) = t
+        .app
+        .call(&t.alex, Method::POST, &path(&ids[0], "reopen"), None)
+        .await;
     assert_eq!(code, StatusCode::OK, "{v}");
     assert_eq!(v["session"]["status"], "pending");
     assert_eq!(v["session"]["assigned_agent"], Value::Null);
@@ -509,14 +500,14 @@ async fn fifty_arrivals_and_three_agents_at_once_assign_each_conversation_once_w
     assert_eq!(queue(app, &t.admin).await, waiting[15..].to_vec());
 
     // One more place: exactly the next one in line.
-    let (code, _) = call(
-        app,
-        &t.admin,
-        Method::PATCH,
-        &format!("/api/v1/agents/{}", team_members[0].id),
-        Some(json!({ "max_concurrent": 6 })),
-    )
-    .await;
+    let (code, _) = app
+        .call(
+            &t.admin,
+            Method::PATCH,
+            &format!("/api/v1/agents/{}", team_members[0].id),
+            Some(json!({ "max_concurrent": 6 })),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(
         next_assignment(&mut t.watch).await,

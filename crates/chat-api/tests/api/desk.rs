@@ -12,21 +12,6 @@ async fn nothing_pending(ws: &mut WsClient) {
     assert_eq!(f["type"], "pong", "unexpected frame {f}");
 }
 
-async fn call(
-    app: &TestApp,
-    who: &TestAgent,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let res = app
-        .agent_request(method, &who.token, path, body.as_ref())
-        .await;
-    let status = res.status();
-    let v: Value = res.json().await.unwrap_or(Value::Null);
-    (status, v)
-}
-
 struct Team {
     app: TestApp,
     admin: TestAgent,
@@ -65,14 +50,15 @@ async fn team() -> Team {
 async fn admins_manage_canned_replies_and_every_agent_reads_them() {
     let t = team().await;
     let reply = json!({ "shortcut": "refund", "title": "Refunds", "body": "Hi {{customer.name}}, refunds take 5 days. {{agent.name}}" });
-    let (status, created) = call(
-        &t.app,
-        &t.admin,
-        Method::POST,
-        "/api/v1/canned-replies",
-        Some(reply.clone()),
-    )
-    .await;
+    let (status, created) = t
+        .app
+        .call(
+            &t.admin,
+            Method::POST,
+            "/api/v1/canned-replies",
+            Some(reply.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["canned_reply"]["id"]
         .as_str()
@@ -80,50 +66,56 @@ async fn admins_manage_canned_replies_and_every_agent_reads_them() {
         .to_owned();
     assert_eq!(created["canned_reply"]["shortcut"], "refund");
 
-    let (status, _) = call(
-        &t.app,
-        &t.alex,
-        Method::POST,
-        "/api/v1/canned-replies",
-        Some(json!({ "shortcut": "x", "title": "x", "body": "x" })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.alex,
+            Method::POST,
+            "/api/v1/canned-replies",
+            Some(json!({ "shortcut": "x", "title": "x", "body": "x" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, dup) = call(
-        &t.app,
-        &t.admin,
-        Method::POST,
-        "/api/v1/canned-replies",
-        Some(reply),
-    )
-    .await;
+    let (status, dup) = t
+        .app
+        .call(
+            &t.admin,
+            Method::POST,
+            "/api/v1/canned-replies",
+            Some(reply),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{dup}");
     for bad in [
         json!({ "shortcut": "Has Space", "title": "t", "body": "b" }),
         json!({ "shortcut": "ok", "title": "", "body": "b" }),
         json!({ "shortcut": "ok", "title": "t" }),
     ] {
-        let (status, e) = call(
-            &t.app,
-            &t.admin,
-            Method::POST,
-            "/api/v1/canned-replies",
-            Some(bad.clone()),
-        )
-        .await;
+        let (status, e) = t
+            .app
+            .call(
+                &t.admin,
+                Method::POST,
+                "/api/v1/canned-replies",
+                Some(bad.clone()),
+            )
+            .await;
         assert!(status.is_client_error(), "{bad}: {status}");
         assert!(e["error"]["code"].is_string(), "{e}");
     }
-    call(
-        &t.app,
-        &t.admin,
-        Method::POST,
-        "/api/v1/canned-replies",
-        Some(json!({ "shortcut": "hello", "title": "Hello", "body": "Hello!" })),
-    )
-    .await;
+    t.app
+        .call(
+            &t.admin,
+            Method::POST,
+            "/api/v1/canned-replies",
+            Some(json!({ "shortcut": "hello", "title": "Hello", "body": "Hello!" })),
+        )
+        .await;
 
-    let (status, list) = call(&t.app, &t.alex, Method::GET, "/api/v1/canned-replies", None).await;
+    let (status, list) = t
+        .app
+        .call(&t.alex, Method::GET, "/api/v1/canned-replies", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let shortcuts: Vec<&str> = list["canned_replies"]
         .as_array()
@@ -132,40 +124,38 @@ async fn admins_manage_canned_replies_and_every_agent_reads_them() {
     assert_eq!(shortcuts, vec!["hello", "refund"]);
 
     let path = format!("/api/v1/canned-replies/{id}");
-    let (status, updated) = call(
-        &t.app,
-        &t.admin,
-        Method::PUT,
-        &path,
-        Some(json!({ "shortcut": "refunds", "title": "Refunds", "body": "Five days." })),
-    )
-    .await;
+    let (status, updated) = t
+        .app
+        .call(
+            &t.admin,
+            Method::PUT,
+            &path,
+            Some(json!({ "shortcut": "refunds", "title": "Refunds", "body": "Five days." })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(updated["canned_reply"]["shortcut"], "refunds");
     // Another tenant's admin: 404, as for a missing one.
-    let (status, _) = call(
-        &t.app,
-        &t.stranger,
-        Method::PUT,
-        &path,
-        Some(json!({ "shortcut": "mine", "title": "t", "body": "b" })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.stranger,
+            Method::PUT,
+            &path,
+            Some(json!({ "shortcut": "mine", "title": "t", "body": "b" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&t.app, &t.stranger, Method::DELETE, &path, None).await;
+    let (status, _) = t.app.call(&t.stranger, Method::DELETE, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&t.app, &t.admin, Method::DELETE, &path, None).await;
+    let (status, _) = t.app.call(&t.admin, Method::DELETE, &path, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = call(&t.app, &t.admin, Method::DELETE, &path, None).await;
+    let (status, _) = t.app.call(&t.admin, Method::DELETE, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, theirs) = call(
-        &t.app,
-        &t.stranger,
-        Method::GET,
-        "/api/v1/canned-replies",
-        None,
-    )
-    .await;
+    let (_, theirs) = t
+        .app
+        .call(&t.stranger, Method::GET, "/api/v1/canned-replies", None)
+        .await;
     assert_eq!(theirs["canned_replies"], json!([]));
 }
 
@@ -173,44 +163,51 @@ async fn admins_manage_canned_replies_and_every_agent_reads_them() {
 async fn labels_are_set_filtered_and_announced_to_agents_only() {
     let t = team().await;
     for (name, color) in [("billing", "#ff0000"), ("vip", "#00AA00")] {
-        let (status, l) = call(
-            &t.app,
+        let (status, l) = t
+            .app
+            .call(
+                &t.admin,
+                Method::POST,
+                "/api/v1/labels",
+                Some(json!({ "name": name, "color": color })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{l}");
+    }
+    let (status, _) = t
+        .app
+        .call(
             &t.admin,
             Method::POST,
             "/api/v1/labels",
-            Some(json!({ "name": name, "color": color })),
+            Some(json!({ "name": "vip" })),
         )
         .await;
-        assert_eq!(status, StatusCode::CREATED, "{l}");
-    }
-    let (status, _) = call(
-        &t.app,
-        &t.admin,
-        Method::POST,
-        "/api/v1/labels",
-        Some(json!({ "name": "vip" })),
-    )
-    .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = call(
-        &t.app,
-        &t.alex,
-        Method::POST,
-        "/api/v1/labels",
-        Some(json!({ "name": "mine" })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.alex,
+            Method::POST,
+            "/api/v1/labels",
+            Some(json!({ "name": "mine" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(
-        &t.app,
-        &t.admin,
-        Method::POST,
-        "/api/v1/labels",
-        Some(json!({ "name": "Not OK" })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.admin,
+            Method::POST,
+            "/api/v1/labels",
+            Some(json!({ "name": "Not OK" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, list) = call(&t.app, &t.alex, Method::GET, "/api/v1/labels", None).await;
+    let (_, list) = t
+        .app
+        .call(&t.alex, Method::GET, "/api/v1/labels", None)
+        .await;
     assert_eq!(list["labels"][1]["color"], "#00aa00");
 
     let (key, sid) = t.app.start_session("acme", "Ada").await;
@@ -218,14 +215,15 @@ async fn labels_are_set_filtered_and_announced_to_agents_only() {
     let mut customer = t.app.customer_ws(&key).await;
     let mut bea = t.app.agent_ws(&t.bea).await;
     let path = format!("/api/v1/chat/sessions/{sid}/labels");
-    let (status, s) = call(
-        &t.app,
-        &t.alex,
-        Method::PUT,
-        &path,
-        Some(json!({ "labels": ["vip", "billing", "vip"] })),
-    )
-    .await;
+    let (status, s) = t
+        .app
+        .call(
+            &t.alex,
+            Method::PUT,
+            &path,
+            Some(json!({ "labels": ["vip", "billing", "vip"] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{s}");
     assert_eq!(s["session"]["labels"], json!(["billing", "vip"]));
     let ev = bea.until("chat.session.updated").await;
@@ -233,24 +231,26 @@ async fn labels_are_set_filtered_and_announced_to_agents_only() {
     assert_eq!(ev["session"]["labels"], json!(["billing", "vip"]));
     nothing_pending(&mut customer).await;
 
-    let (status, e) = call(
-        &t.app,
-        &t.alex,
-        Method::PUT,
-        &path,
-        Some(json!({ "labels": ["nope"] })),
-    )
-    .await;
+    let (status, e) = t
+        .app
+        .call(
+            &t.alex,
+            Method::PUT,
+            &path,
+            Some(json!({ "labels": ["nope"] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     assert_eq!(e["error"]["code"], "unknown_label");
-    let (status, _) = call(
-        &t.app,
-        &t.stranger,
-        Method::PUT,
-        &path,
-        Some(json!({ "labels": [] })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.stranger,
+            Method::PUT,
+            &path,
+            Some(json!({ "labels": [] })),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let ids = |v: Value| -> Vec<String> {
@@ -263,35 +263,35 @@ async fn labels_are_set_filtered_and_announced_to_agents_only() {
             })
             .unwrap_or_default()
     };
-    let (_, billing) = call(
-        &t.app,
-        &t.bea,
-        Method::GET,
-        "/api/v1/chat/sessions?label=billing",
-        None,
-    )
-    .await;
+    let (_, billing) = t
+        .app
+        .call(
+            &t.bea,
+            Method::GET,
+            "/api/v1/chat/sessions?label=billing",
+            None,
+        )
+        .await;
     assert_eq!(ids(billing), vec![sid.clone()]);
-    let (_, all) = call(&t.app, &t.bea, Method::GET, "/api/v1/chat/sessions", None).await;
+    let (_, all) = t
+        .app
+        .call(&t.bea, Method::GET, "/api/v1/chat/sessions", None)
+        .await;
     assert_eq!(ids(all).len(), 2);
     assert!(!sid.is_empty() && !other.is_empty());
     // Clearing them.
-    call(
-        &t.app,
-        &t.alex,
-        Method::PUT,
-        &path,
-        Some(json!({ "labels": [] })),
-    )
-    .await;
-    let (_, billing) = call(
-        &t.app,
-        &t.bea,
-        Method::GET,
-        "/api/v1/chat/sessions?label=billing",
-        None,
-    )
-    .await;
+    t.app
+        .call(&t.alex, Method::PUT, &path, Some(json!({ "labels": [] })))
+        .await;
+    let (_, billing) = t
+        .app
+        .call(
+            &t.bea,
+            Method::GET,
+            "/api/v1/chat/sessions?label=billing",
+            None,
+        )
+        .await;
     assert!(ids(billing).is_empty());
     // The customer's view has no labels.
     let public: Value = ok(t
@@ -313,14 +313,15 @@ async fn a_note_never_reaches_the_customer_and_leaves_seq_gapless() {
     let mut bea = t.app.agent_ws(&t.bea).await;
 
     // Over REST, mentioning Bea; and over the socket.
-    let (status, n) = call(
-        &t.app,
-        &t.alex,
-        Method::POST,
-        &format!("/api/v1/chat/sessions/{sid}/notes"),
-        Some(json!({ "body": "INTERNAL: refund approved, @bea please check" })),
-    )
-    .await;
+    let (status, n) = t
+        .app
+        .call(
+            &t.alex,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{sid}/notes"),
+            Some(json!({ "body": "INTERNAL: refund approved, @bea please check" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{n}");
     assert_eq!(n["note"]["after_seq"], 1);
     assert_eq!(n["note"]["author_name"], "Alex Kim");
@@ -389,14 +390,15 @@ async fn a_note_never_reaches_the_customer_and_leaves_seq_gapless() {
     assert_eq!(customer.expect("error").await["code"], "forbidden");
 
     // Agents: the notes by REST, and in a resume.
-    let (_, notes) = call(
-        &t.app,
-        &t.bea,
-        Method::GET,
-        &format!("/api/v1/chat/sessions/{sid}/notes"),
-        None,
-    )
-    .await;
+    let (_, notes) = t
+        .app
+        .call(
+            &t.bea,
+            Method::GET,
+            &format!("/api/v1/chat/sessions/{sid}/notes"),
+            None,
+        )
+        .await;
     assert_eq!(notes["notes"].as_array().map(Vec::len), Some(2));
     let mut later = t.app.agent_ws(&t.bea).await;
     later
@@ -415,32 +417,35 @@ async fn a_note_never_reaches_the_customer_and_leaves_seq_gapless() {
         vec!["chat.message.new", "chat.note.new", "chat.note.new"]
     );
     // Another tenant: nothing.
-    let (status, _) = call(
-        &t.app,
-        &t.stranger,
-        Method::GET,
-        &format!("/api/v1/chat/sessions/{sid}/notes"),
-        None,
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.stranger,
+            Method::GET,
+            &format!("/api/v1/chat/sessions/{sid}/notes"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(
-        &t.app,
-        &t.stranger,
-        Method::POST,
-        &format!("/api/v1/chat/sessions/{sid}/notes"),
-        Some(json!({ "body": "x" })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.stranger,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{sid}/notes"),
+            Some(json!({ "body": "x" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(
-        &t.app,
-        &t.alex,
-        Method::POST,
-        &format!("/api/v1/chat/sessions/{sid}/notes"),
-        Some(json!({ "body": "  " })),
-    )
-    .await;
+    let (status, _) = t
+        .app
+        .call(
+            &t.alex,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{sid}/notes"),
+            Some(json!({ "body": "  " })),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -450,14 +455,14 @@ async fn mentions_go_to_the_mentioned_agent_only() {
     let (_, sid) = t.app.start_session("acme", "Ada").await;
     let mut alex = t.app.agent_ws(&t.alex).await;
     let mut bea = t.app.agent_ws(&t.bea).await;
-    call(
-        &t.app,
-        &t.admin,
-        Method::POST,
-        &format!("/api/v1/chat/sessions/{sid}/notes"),
-        Some(json!({ "body": "@Alex Kim can you take this?" })),
-    )
-    .await;
+    t.app
+        .call(
+            &t.admin,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{sid}/notes"),
+            Some(json!({ "body": "@Alex Kim can you take this?" })),
+        )
+        .await;
     assert_eq!(alex.until("chat.mention").await["by"], "Boss Hogg");
     // Bea sees the note, and no mention.
     bea.until("chat.note.new").await;

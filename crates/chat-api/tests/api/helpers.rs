@@ -252,6 +252,22 @@ impl TestApp {
     }
 
     /// Any method, with the agent's bearer token and an optional JSON body.
+    /// An agent's request with a JSON body, answered as status and JSON
+    /// (`null` when the answer has none).
+    pub async fn call(
+        &self,
+        who: &TestAgent,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .agent_request(method, &who.token, path, body.as_ref())
+            .await;
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn agent_request(
         &self,
         method: reqwest::Method,

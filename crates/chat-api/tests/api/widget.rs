@@ -6,20 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestAgent, TestApp, ok, spawn_app_with, without_request_limits};
 
-async fn call(
-    app: &TestApp,
-    who: &TestAgent,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let res = app
-        .agent_request(method, &who.token, path, body.as_ref())
-        .await;
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn public(app: &TestApp) -> (reqwest::header::HeaderMap, Value) {
     let res = app.get("/api/v1/public/tenants/acme/widget").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -55,23 +41,23 @@ async fn admins_set_what_the_widget_shows_and_the_public_answer_follows_at_once(
 
     let settings = json!({ "name": "Acme help", "greeting": "Hi there!", "primary_color": "#0F766E", "position": "bottom-left", "locale": "de", "expected_reply": "in a few minutes", "offline_message": "We are away", "csat": false,
         "prechat": { "name": "required", "email": "optional", "fields": [{ "key": "order", "label": "Order number" }] } });
-    let (code, v) = call(
-        &app,
-        &agent,
-        Method::PUT,
-        "/api/v1/settings/widget",
-        Some(settings.clone()),
-    )
-    .await;
+    let (code, v) = app
+        .call(
+            &agent,
+            Method::PUT,
+            "/api/v1/settings/widget",
+            Some(settings.clone()),
+        )
+        .await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{v}");
-    let (code, v) = call(
-        &app,
-        &admin,
-        Method::PUT,
-        "/api/v1/settings/widget",
-        Some(settings),
-    )
-    .await;
+    let (code, v) = app
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings/widget",
+            Some(settings),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{v}");
     assert_eq!(v["widget"]["primary_color"], "#0f766e");
     let (_, w) = public(&app).await;
@@ -95,7 +81,9 @@ async fn admins_set_what_the_widget_shows_and_the_public_answer_follows_at_once(
     );
     assert_eq!(w["prechat"]["name"], "required");
     assert_eq!(w["prechat"]["fields"][0]["key"], "order");
-    let (code, got) = call(&app, &agent, Method::GET, "/api/v1/settings/widget", None).await;
+    let (code, got) = app
+        .call(&agent, Method::GET, "/api/v1/settings/widget", None)
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(got["widget"]["offline_message"], "We are away");
 
@@ -117,14 +105,14 @@ async fn admins_set_what_the_widget_shows_and_the_public_answer_follows_at_once(
         json!({ "prechat": { "fields": [{ "key": "Bad Key", "label": "x" }] } }),
         json!([1]),
     ] {
-        let (code, e) = call(
-            &app,
-            &admin,
-            Method::PUT,
-            "/api/v1/settings/widget",
-            Some(bad.clone()),
-        )
-        .await;
+        let (code, e) = app
+            .call(
+                &admin,
+                Method::PUT,
+                "/api/v1/settings/widget",
+                Some(bad.clone()),
+            )
+            .await;
         assert!(code.is_client_error(), "{bad}: {code}");
         assert!(e["error"]["code"].is_string(), "{e}");
     }
@@ -144,14 +132,14 @@ async fn online_means_someone_connected_and_available() {
     ws.send("ping", json!({})).await;
     ws.until("pong").await;
     assert_eq!(public(&app).await.1["online"], true);
-    let (code, _) = call(
-        &app,
-        &agent,
-        Method::PUT,
-        "/api/v1/agents/me/status",
-        Some(json!({ "status": "away" })),
-    )
-    .await;
+    let (code, _) = app
+        .call(
+            &agent,
+            Method::PUT,
+            "/api/v1/agents/me/status",
+            Some(json!({ "status": "away" })),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(public(&app).await.1["online"], false, "away does not count");
 }
@@ -161,14 +149,14 @@ async fn business_hours_are_stored_in_the_tenants_zone_and_judged_now() {
     let (app, admin, agent) = setup().await;
     let closed_all_week =
         json!({ "time_zone": "Europe/Berlin", "enabled": true, "weekly": {}, "exceptions": [] });
-    let (code, v) = call(
-        &app,
-        &admin,
-        Method::PUT,
-        "/api/v1/settings/business-hours",
-        Some(closed_all_week),
-    )
-    .await;
+    let (code, v) = app
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings/business-hours",
+            Some(closed_all_week),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{v}");
     assert_eq!(
         (&v["time_zone"], &v["open_now"], &v["next_open"]),
@@ -178,24 +166,19 @@ async fn business_hours_are_stored_in_the_tenants_zone_and_judged_now() {
 
     let all_day = json!([{ "open": "00:00", "close": "23:59" }]);
     let week = json!({ "enabled": true, "weekly": { "mon": all_day, "tue": all_day, "wed": all_day, "thu": all_day, "fri": all_day, "sat": all_day, "sun": all_day } });
-    let (code, v) = call(
-        &app,
-        &admin,
-        Method::PUT,
-        "/api/v1/settings/business-hours",
-        Some(week),
-    )
-    .await;
+    let (code, v) = app
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings/business-hours",
+            Some(week),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{v}");
     assert_eq!(v["business_hours"]["weekly"]["sun"][0]["close"], "23:59");
-    let (code, got) = call(
-        &app,
-        &agent,
-        Method::GET,
-        "/api/v1/settings/business-hours",
-        None,
-    )
-    .await;
+    let (code, got) = app
+        .call(&agent, Method::GET, "/api/v1/settings/business-hours", None)
+        .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(got["time_zone"], "Europe/Berlin", "the zone stays");
     for bad in [
@@ -203,24 +186,24 @@ async fn business_hours_are_stored_in_the_tenants_zone_and_judged_now() {
         json!({ "weekly": { "mon": [{ "open": "18:00", "close": "09:00" }] } }),
         json!({ "exceptions": [{ "date": "yesterday" }] }),
     ] {
-        let (code, e) = call(
-            &app,
-            &admin,
-            Method::PUT,
-            "/api/v1/settings/business-hours",
-            Some(bad.clone()),
-        )
-        .await;
+        let (code, e) = app
+            .call(
+                &admin,
+                Method::PUT,
+                "/api/v1/settings/business-hours",
+                Some(bad.clone()),
+            )
+            .await;
         assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
     }
-    let (code, _) = call(
-        &app,
-        &agent,
-        Method::PUT,
-        "/api/v1/settings/business-hours",
-        Some(json!({})),
-    )
-    .await;
+    let (code, _) = app
+        .call(
+            &agent,
+            Method::PUT,
+            "/api/v1/settings/business-hours",
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
 }
 
@@ -296,15 +279,17 @@ async fn the_customer_closes_and_rates_once_and_agents_hear_of_it() {
         (StatusCode::CONFLICT, &json!("already_rated"))
     );
     // Agents see it in the thread and the list.
-    let (_, s) = call(
-        &app,
-        &admin,
-        Method::GET,
-        &format!("/api/v1/chat/sessions/{id}"),
-        None,
-    )
-    .await;
+    let (_, s) = app
+        .call(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/chat/sessions/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(s["session"]["rating"]["score"], 4);
-    let (_, list) = call(&app, &admin, Method::GET, "/api/v1/chat/sessions", None).await;
+    let (_, list) = app
+        .call(&admin, Method::GET, "/api/v1/chat/sessions", None)
+        .await;
     assert_eq!(list["sessions"][0]["rating"]["score"], 4);
 }

@@ -215,12 +215,18 @@ impl ChatService {
     #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
     pub async fn close(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
         let session = self.session_for(ctx, id, Scope::SessionsWrite).await?;
+        self.close_session(&session).await
+    }
+
+    /// Closes for whoever asked (an agent, the customer); the agent's place
+    /// frees up for the queue.
+    pub(super) async fn close_session(&self, session: &ChatSession) -> Result<ChatSession> {
         session.check_close()?;
         let updated = self
             .repos
             .sessions
             .update_state(
-                ctx.tenant_id(),
+                &session.tenant_id,
                 &session.id,
                 session.status,
                 SessionStatus::Closed,
@@ -230,7 +236,7 @@ impl ChatService {
             .await?;
         self.publish.closed(&updated).await;
         if session.assigned_agent.is_some() {
-            self.spawn_drain(ctx.tenant_id());
+            self.spawn_drain(&session.tenant_id);
         }
         Ok(updated.into_inner())
     }

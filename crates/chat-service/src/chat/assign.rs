@@ -206,7 +206,10 @@ impl ChatService {
         }
         let default = tenant.assignment.default_max_concurrent;
         let mut assigned = 0;
-        'queue: while assigned < MAX_PER_DRAIN {
+        // Lost races count too, so a drain always ends.
+        let mut rounds = 0;
+        'queue: while assigned < MAX_PER_DRAIN && rounds < 2 * MAX_PER_DRAIN {
+            rounds += 1;
             let Some(next) = self
                 .repos
                 .assignment

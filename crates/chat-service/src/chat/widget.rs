@@ -4,9 +4,7 @@
 //! rating of it.
 
 use chat_domain::widget::{BusinessHours, WidgetSettings, parse_rating};
-use chat_domain::{
-    ChatSession, Scope, SessionChange, SessionStatus, Tenant, TenantSlug, Timestamp,
-};
+use chat_domain::{ChatSession, Scope, Tenant, TenantSlug, Timestamp};
 use tracing::instrument;
 
 use super::ChatService;
@@ -109,24 +107,7 @@ impl ChatService {
     /// The customer ends their conversation.
     #[instrument(skip_all, fields(tenant = %session.tenant_id, session = %session.id))]
     pub async fn customer_close(&self, session: &ChatSession) -> Result<ChatSession> {
-        session.check_close()?;
-        let updated = self
-            .repos
-            .sessions
-            .update_state(
-                &session.tenant_id,
-                &session.id,
-                session.status,
-                SessionStatus::Closed,
-                session.assigned_agent.clone(),
-                SessionChange::Closed,
-            )
-            .await?;
-        self.publish.closed(&updated).await;
-        if session.assigned_agent.is_some() {
-            self.spawn_drain(&session.tenant_id);
-        }
-        Ok(updated.into_inner())
+        self.close_session(session).await
     }
 
     /// The customer rates the closed conversation, once.
