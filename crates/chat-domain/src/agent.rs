@@ -130,6 +130,12 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Whether new conversations may go to the agent now: active, `online`,
+    /// and reachable (a socket open somewhere).
+    pub fn available(&self, reachable: &std::collections::HashSet<AgentId>) -> bool {
+        self.active && self.status.takes_conversations() && reachable.contains(&self.id)
+    }
+
     /// The cap that applies: the agent's own, or the tenant's default.
     pub fn capacity(&self, default: u32) -> u32 {
         self.max_concurrent.unwrap_or(default)

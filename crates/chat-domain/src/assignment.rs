@@ -78,7 +78,7 @@ pub fn candidates(
 ) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = agents
         .iter()
-        .filter(|a| a.active && a.status.takes_conversations() && reachable.contains(&a.id))
+        .filter(|a| a.available(reachable))
         .map(|a| Candidate {
             agent: a.as_ref(),
             open: open.get(&a.id).copied().unwrap_or(0),

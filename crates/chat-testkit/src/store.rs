@@ -55,6 +55,13 @@ impl InMemoryStore {
     }
 }
 
+fn tenant_mut<'a>(s: &'a mut State, id: &TenantId) -> RepoResult<&'a mut Tenant> {
+    s.tenants
+        .iter_mut()
+        .find(|t| &t.id == id)
+        .ok_or(RepoError::NotFound)
+}
+
 #[async_trait]
 impl TenantRepository for InMemoryStore {
     async fn create(&self, new: NewTenant) -> RepoResult<Tenant> {
@@ -90,11 +97,7 @@ impl TenantRepository for InMemoryStore {
 
     async fn set_bot(&self, id: &TenantId, mode: BotMode, name: &str) -> RepoResult<Tenant> {
         self.with(|s| {
-            let t = s
-                .tenants
-                .iter_mut()
-                .find(|t| &t.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let t = tenant_mut(s, id)?;
             t.bot_mode = mode;
             t.bot_name = name.to_owned();
             Ok(t.clone())
@@ -107,11 +110,7 @@ impl TenantRepository for InMemoryStore {
         zone: chat_domain::TimeZone,
     ) -> RepoResult<Tenant> {
         self.with(|s| {
-            let t = s
-                .tenants
-                .iter_mut()
-                .find(|t| &t.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let t = tenant_mut(s, id)?;
             t.time_zone = zone;
             Ok(t.clone())
         })
@@ -123,11 +122,7 @@ impl TenantRepository for InMemoryStore {
         widget: chat_domain::widget::WidgetSettings,
     ) -> RepoResult<Tenant> {
         self.with(|s| {
-            let t = s
-                .tenants
-                .iter_mut()
-                .find(|t| &t.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let t = tenant_mut(s, id)?;
             t.widget = widget;
             Ok(t.clone())
         })
@@ -139,11 +134,7 @@ impl TenantRepository for InMemoryStore {
         hours: chat_domain::widget::BusinessHours,
     ) -> RepoResult<Tenant> {
         self.with(|s| {
-            let t = s
-                .tenants
-                .iter_mut()
-                .find(|t| &t.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let t = tenant_mut(s, id)?;
             t.business_hours = hours;
             Ok(t.clone())
         })
@@ -155,11 +146,7 @@ impl TenantRepository for InMemoryStore {
         settings: chat_domain::AssignmentSettings,
     ) -> RepoResult<Tenant> {
         self.with(|s| {
-            let t = s
-                .tenants
-                .iter_mut()
-                .find(|t| &t.id == id)
-                .ok_or(RepoError::NotFound)?;
+            let t = tenant_mut(s, id)?;
             t.assignment = settings;
             Ok(t.clone())
         })

@@ -99,20 +99,16 @@ impl ChatService {
         Ok(agent)
     }
 
-    /// The team with each agent's presence, cap and load.
-    pub async fn agent_loads(&self, ctx: &AgentCtx) -> Result<Vec<AgentLoad>> {
+    /// The team with each agent's presence, cap and load, and the tenant's
+    /// default cap.
+    pub async fn agent_loads(&self, ctx: &AgentCtx) -> Result<(Vec<AgentLoad>, u32)> {
         ctx.require(Scope::AgentsRead)?;
         let tenant = self.tenant(ctx.tenant_id()).await?;
         let agents = self.repos.agents.list(&tenant.id).await?;
-        let online: HashSet<AgentId> = self
-            .publish
-            .online_agents(&tenant.id)
-            .await
-            .into_iter()
-            .collect();
+        let online = self.reachable(&tenant.id).await;
         let open = self.repos.assignment.open_counts(&tenant.id).await?;
         let default = tenant.assignment.default_max_concurrent;
-        Ok(agents
+        let loads = agents
             .into_iter()
             .map(|agent| AgentLoad {
                 online: online.contains(&agent.id),
@@ -120,7 +116,8 @@ impl ChatService {
                 capacity: agent.capacity(default),
                 agent,
             })
-            .collect())
+            .collect();
+        Ok((loads, default))
     }
 
     pub async fn assignment_settings(&self, ctx: &AgentCtx) -> Result<AssignmentSettings> {
@@ -220,12 +217,7 @@ impl ChatService {
             else {
                 break;
             };
-            let reachable: HashSet<AgentId> = self
-                .publish
-                .online_agents(&tenant.id)
-                .await
-                .into_iter()
-                .collect();
+            let reachable = self.reachable(&tenant.id).await;
             if reachable.is_empty() {
                 break;
             }
@@ -258,13 +250,16 @@ impl ChatService {
     /// Whether an agent would be given new work now: active, `online` and
     /// with a socket open.
     pub(super) async fn takes_conversations(&self, agent: &Agent) -> bool {
-        agent.active
-            && agent.status.takes_conversations()
-            && self
-                .publish
-                .online_agents(&agent.tenant_id)
-                .await
-                .contains(&agent.id)
+        agent.available(&self.reachable(&agent.tenant_id).await)
+    }
+
+    /// The tenant's agents with a socket open on any node.
+    pub(super) async fn reachable(&self, tenant: &TenantId) -> HashSet<AgentId> {
+        self.publish
+            .online_agents(tenant)
+            .await
+            .into_iter()
+            .collect()
     }
 }
 

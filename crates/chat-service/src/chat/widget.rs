@@ -89,12 +89,15 @@ impl ChatService {
             .find_by_slug(&slug)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
-        let reachable = self.publish.online_agents(&tenant.id).await;
-        let online =
-            !reachable.is_empty()
-                && self.repos.agents.list(&tenant.id).await?.iter().any(|a| {
-                    a.active && a.status.takes_conversations() && reachable.contains(&a.id)
-                });
+        let reachable = self.reachable(&tenant.id).await;
+        let online = !reachable.is_empty()
+            && self
+                .repos
+                .agents
+                .list(&tenant.id)
+                .await?
+                .iter()
+                .any(|a| a.available(&reachable));
         let hours = &tenant.business_hours;
         Ok(PublicWidget {
             online,

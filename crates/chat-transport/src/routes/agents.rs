@@ -215,14 +215,7 @@ pub async fn change_password(
     responses((status = 200, body = crate::wire::AgentListResponse))
 )]
 pub async fn list(state: web::Data<AppState>, Agent(ctx): Agent) -> ApiResult<HttpResponse> {
-    let loads = state.chat.agent_loads(&ctx).await?;
-    let default_max_concurrent = state
-        .chat
-        .assignment_settings(&ctx)
-        .await
-        .map_or(chat_domain::assignment::DEFAULT_MAX_CONCURRENT, |s| {
-            s.default_max_concurrent
-        });
+    let (loads, default_max_concurrent) = state.chat.agent_loads(&ctx).await?;
     let agents = loads
         .iter()
         .map(|l| crate::wire::Agent {
