@@ -16,6 +16,7 @@ mod m20261201_000006_desk;
 mod m20261202_000007_assignment;
 mod m20261202_000008_attachments;
 mod m20261202_000009_widget_hours_ratings;
+mod m20261206_000010_reports;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_assignment::Migration),
             Box::new(m20261202_000008_attachments::Migration),
             Box::new(m20261202_000009_widget_hours_ratings::Migration),
+            Box::new(m20261206_000010_reports::Migration),
         ]
     }
 }

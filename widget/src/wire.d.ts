@@ -444,6 +444,135 @@ export type DeliveryListResponse = { deliveries: Array<Delivery>, };
 
 export type DeliveryResponse = { delivery: Delivery, };
 
+export type ReportFigures = { 
+/**
+ * Conversations started.
+ */
+conversations: number, 
+/**
+ * Answered by the bot and never handed to a person.
+ */
+bot_only: number, 
+/**
+ * Handed from the bot to a person.
+ */
+handed_off: number, 
+/**
+ * Held by an agent.
+ */
+assigned: number, 
+/**
+ * From the moment a conversation waited for a person (its start, or
+ * the bot's hand-off) to an agent's first message: wall time.
+ */
+first_response_p50_secs: number | null, first_response_p90_secs: number | null, 
+/**
+ * The same, counting business hours only.
+ */
+first_response_business_p50_secs: number | null, first_response_business_p90_secs: number | null, 
+/**
+ * From the start to the close, of conversations closed now.
+ */
+resolution_p50_secs: number | null, resolution_p90_secs: number | null, resolution_business_p50_secs: number | null, resolution_business_p90_secs: number | null, 
+/**
+ * Satisfaction ratings (1 to 5).
+ */
+rating_average: number | null, rating_count: number, };
+
+export type AgentReport = { agent_id: string, 
+/**
+ * `null` for an agent no longer on the team.
+ */
+agent_name: string | null, 
+/**
+ * Conversations started.
+ */
+conversations: number, 
+/**
+ * Answered by the bot and never handed to a person.
+ */
+bot_only: number, 
+/**
+ * Handed from the bot to a person.
+ */
+handed_off: number, 
+/**
+ * Held by an agent.
+ */
+assigned: number, 
+/**
+ * From the moment a conversation waited for a person (its start, or
+ * the bot's hand-off) to an agent's first message: wall time.
+ */
+first_response_p50_secs: number | null, first_response_p90_secs: number | null, 
+/**
+ * The same, counting business hours only.
+ */
+first_response_business_p50_secs: number | null, first_response_business_p90_secs: number | null, 
+/**
+ * From the start to the close, of conversations closed now.
+ */
+resolution_p50_secs: number | null, resolution_p90_secs: number | null, resolution_business_p50_secs: number | null, resolution_business_p90_secs: number | null, 
+/**
+ * Satisfaction ratings (1 to 5).
+ */
+rating_average: number | null, rating_count: number, };
+
+export type DayReport = { 
+/**
+ * `YYYY-MM-DD`, local.
+ */
+date: string, 
+/**
+ * Conversations started.
+ */
+conversations: number, 
+/**
+ * Answered by the bot and never handed to a person.
+ */
+bot_only: number, 
+/**
+ * Handed from the bot to a person.
+ */
+handed_off: number, 
+/**
+ * Held by an agent.
+ */
+assigned: number, 
+/**
+ * From the moment a conversation waited for a person (its start, or
+ * the bot's hand-off) to an agent's first message: wall time.
+ */
+first_response_p50_secs: number | null, first_response_p90_secs: number | null, 
+/**
+ * The same, counting business hours only.
+ */
+first_response_business_p50_secs: number | null, first_response_business_p90_secs: number | null, 
+/**
+ * From the start to the close, of conversations closed now.
+ */
+resolution_p50_secs: number | null, resolution_p90_secs: number | null, resolution_business_p50_secs: number | null, resolution_business_p90_secs: number | null, 
+/**
+ * Satisfaction ratings (1 to 5).
+ */
+rating_average: number | null, rating_count: number, };
+
+export type ReportView = { from: string, to: string, time_zone: string, 
+/**
+ * The agent the report is limited to, if any.
+ */
+agent_id: string | null, totals: ReportFigures, 
+/**
+ * Each agent who holds conversations of the period, most first.
+ */
+agents: Array<AgentReport>, 
+/**
+ * Every day of the period, in order.
+ */
+days: Array<DayReport>, };
+
+export type ReportResponse = { report: ReportView, };
+
 export type ErrorDetail = { code: string, message: string, field?: string, 
 /**
  * The request's `X-Request-Id`, to quote when reporting a problem.

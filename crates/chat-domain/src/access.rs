@@ -19,10 +19,11 @@ pub enum Scope {
     SettingsWrite,
     WebhooksRead,
     WebhooksWrite,
+    ReportsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::SessionsRead,
         Scope::SessionsWrite,
         Scope::MessagesRead,
@@ -35,6 +36,7 @@ impl Scope {
         Scope::SettingsWrite,
         Scope::WebhooksRead,
         Scope::WebhooksWrite,
+        Scope::ReportsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Scope {
             Scope::SettingsWrite => "settings:write",
             Scope::WebhooksRead => "webhooks:read",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::ReportsRead => "reports:read",
         }
     }
 

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod message;
 pub mod receipt;
 pub mod repo;
+pub mod report;
 pub mod search;
 pub mod session;
 pub mod tenant;
@@ -42,6 +43,7 @@ pub use hub::WebSocketHub;
 pub use ids::{AgentId, AttachmentId, CustomerId, MessageId, SessionId, SessionKey, TenantId};
 pub use message::{AppendOutcome, ClientMsgId, Message, MessageBody, NewMessage, SenderType};
 pub use receipt::{ReceiptChange, ReceiptSide, ReceiptUpdate};
+pub use report::{Figures, Period, Report, ReportQuery};
 pub use search::{MessageHit, MessageSearch, SearchCursor, SearchPage, SearchQuery, SearchTerm};
 pub use session::{
     AssigneeFilter, ChatSession, Customer, NewCustomer, NewSession, PageContext, Receipts,

@@ -410,3 +410,16 @@ pub trait MessageRepository: Send + Sync {
 pub trait HealthCheck: Send + Sync {
     async fn ping(&self) -> RepoResult<()>;
 }
+
+/// The figures of reports, computed by the database over the stored
+/// conversations (never by loading them).
+#[async_trait]
+pub trait ReportRepository: Send + Sync {
+    /// Conversations started in the period (held by `query.agent` when
+    /// given): the whole, per agent holding them, per local day.
+    async fn summary(
+        &self,
+        tenant: &TenantId,
+        query: &crate::ReportQuery,
+    ) -> RepoResult<crate::Report>;
+}

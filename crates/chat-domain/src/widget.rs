@@ -426,7 +426,7 @@ impl BusinessHours {
     }
 
     /// The hours of a local date: its exception, else its weekday's.
-    fn hours_of(&self, date: NaiveDate) -> &[Interval] {
+    pub(crate) fn hours_of(&self, date: NaiveDate) -> &[Interval] {
         self.exceptions
             .iter()
             .find(|x| x.date == date)

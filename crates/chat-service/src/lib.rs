@@ -32,8 +32,8 @@ use chat_domain::repo::{
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
 pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
 pub use chat::{
-    AgentLoad, ChatService, MAX_PAGE, MAX_QUEUE_VIEW, MAX_TRANSCRIPT, SearchParams, SearchResults,
-    SessionStarted, StartSession, Transcript, VISITOR_MEMORY_DAYS,
+    AgentLoad, ChatService, MAX_PAGE, MAX_QUEUE_VIEW, MAX_TRANSCRIPT, ReportParams, SearchParams,
+    SearchResults, SessionStarted, StartSession, TeamReport, Transcript, VISITOR_MEMORY_DAYS,
 };
 pub use ctx::AgentCtx;
 pub use error::{Error, Result};
@@ -55,6 +55,7 @@ pub struct Repositories {
     pub desk: Arc<dyn DeskRepository>,
     pub assignment: Arc<dyn AssignmentRepository>,
     pub attachments: Arc<dyn chat_domain::attachment::AttachmentRepository>,
+    pub reports: Arc<dyn chat_domain::repo::ReportRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -73,6 +74,7 @@ impl Repositories {
             + DeskRepository
             + AssignmentRepository
             + chat_domain::attachment::AttachmentRepository
+            + chat_domain::repo::ReportRepository
             + HealthCheck
             + 'static,
     {
@@ -88,6 +90,7 @@ impl Repositories {
             desk: store.clone(),
             assignment: store.clone(),
             attachments: store.clone(),
+            reports: store.clone(),
             health: store,
         }
     }

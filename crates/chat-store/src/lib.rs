@@ -15,6 +15,7 @@ mod entity;
 mod health;
 mod kb;
 mod messages;
+mod reports;
 mod search;
 mod sessions;
 mod webhooks;

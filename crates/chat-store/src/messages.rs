@@ -16,7 +16,7 @@ use chat_domain::{
     AppendOutcome, ChatEvent, Message, MessageSearch, NewMessage, RepoError, RepoResult,
     SearchPage, SenderType, SessionId, SessionStatus, TenantId,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
@@ -54,11 +54,17 @@ impl MessageRepository for SeaOrmStore {
         let client_msg_id = new.client_msg_id.as_ref().map(|c| c.as_str().to_owned());
         let txn = self.db()?.begin().await.map_err(map_err)?;
         let mut bump = chat_session::Entity::update_many();
-        if new.sender_type == SenderType::Customer {
-            bump = bump.col_expr(
-                chat_session::Column::UnreadCount,
-                Expr::col(chat_session::Column::UnreadCount).add(1),
-            );
+        match new.sender_type {
+            SenderType::Customer => {
+                bump = bump.col_expr(
+                    chat_session::Column::UnreadCount,
+                    Expr::col(chat_session::Column::UnreadCount).add(1),
+                );
+            }
+            SenderType::Bot => {
+                bump = bump.col_expr(chat_session::Column::BotAnswered, Expr::val(true));
+            }
+            _ => {}
         }
         let bumped = bump
             .col_expr(
@@ -98,15 +104,21 @@ impl MessageRepository for SeaOrmStore {
             };
         }
 
-        let (seq, owner): (i64, String) = chat_session::Entity::find_by_id(session.as_str())
-            .select_only()
-            .column(chat_session::Column::LastSeq)
-            .column(chat_session::Column::TenantId)
-            .into_tuple()
-            .one(&txn)
-            .await
-            .map_err(map_err)?
-            .ok_or(RepoError::NotFound)?;
+        let (seq, owner, answered, waited_from): (i64, String, Option<i64>, i64) =
+            chat_session::Entity::find_by_id(session.as_str())
+                .select_only()
+                .column(chat_session::Column::LastSeq)
+                .column(chat_session::Column::TenantId)
+                .column(chat_session::Column::FirstResponseAt)
+                .expr(Func::coalesce([
+                    Expr::col(chat_session::Column::HandedOffAt),
+                    Expr::col(chat_session::Column::CreatedAt),
+                ]))
+                .into_tuple()
+                .one(&txn)
+                .await
+                .map_err(map_err)?
+                .ok_or(RepoError::NotFound)?;
         if owner != tenant.as_str() {
             txn.rollback().await.map_err(map_err)?;
             return Err(RepoError::NotFound);
@@ -115,6 +127,28 @@ impl MessageRepository for SeaOrmStore {
         if let Some(m) = existing(&txn, session, client_msg_id.as_deref()).await? {
             txn.rollback().await.map_err(map_err)?;
             return Ok(AppendOutcome::Existing(convert::message(m)?));
+        }
+
+        if new.sender_type == SenderType::Agent && answered.is_none() {
+            // The first answer of a person: when, and how much of the
+            // wait fell into the business hours.
+            let business = crate::reports::business_micros(
+                &txn,
+                tenant,
+                waited_from,
+                Ord::max(now, waited_from),
+            )
+            .await?;
+            chat_session::Entity::update_many()
+                .col_expr(chat_session::Column::FirstResponseAt, Expr::val(now))
+                .col_expr(
+                    chat_session::Column::FirstResponseBusiness,
+                    Expr::val(business),
+                )
+                .filter(chat_session::Column::Id.eq(session.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(map_err)?;
         }
 
         let message_id = new_id();

@@ -9,8 +9,8 @@ use chat_domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::convert::{self, new_id, now_micros};
@@ -100,6 +100,12 @@ impl SessionRepository for SeaOrmStore {
             rating_score: None,
             rating_comment: None,
             rated_at: None,
+            handed_off_at: None,
+            first_response_at: None,
+            first_response_business: None,
+            resolved_at: None,
+            resolution_business: None,
+            bot_answered: false,
         };
         chat_session::Entity::insert(chat_session::ActiveModel::from(session.clone()))
             .exec_without_returning(&txn)
@@ -399,6 +405,25 @@ impl SessionRepository for SeaOrmStore {
 
     async fn erase_session(&self, tenant: &TenantId, id: &SessionId) -> RepoResult<Vec<String>> {
         let txn = self.db()?.begin().await.map_err(map_err)?;
+        // A write first (a no-op on the session's row): it takes the row
+        // lock (PostgreSQL, MySQL) or the write lock (SQLite) before the
+        // file keys are read, so SQLite never upgrades a read snapshot to
+        // a write (`SQLITE_BUSY` at once when another write came between),
+        // and no file is attached after its key list was read.
+        let locked = chat_session::Entity::update_many()
+            .col_expr(
+                chat_session::Column::LastSeq,
+                Expr::col(chat_session::Column::LastSeq),
+            )
+            .filter(chat_session::Column::Id.eq(id.as_str()))
+            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        if locked.rows_affected == 0 {
+            txn.rollback().await.map_err(map_err)?;
+            return Err(RepoError::NotFound);
+        }
         let keys =
             crate::attachments::storage_keys(&txn, tenant, &[id.as_str().to_owned()]).await?;
         let res = chat_session::Entity::delete_many()
@@ -417,6 +442,23 @@ impl SessionRepository for SeaOrmStore {
 
     async fn erase_customer(&self, tenant: &TenantId, id: &CustomerId) -> RepoResult<Vec<String>> {
         let txn = self.db()?.begin().await.map_err(map_err)?;
+        // The customer's row first, for the same reason as above: the
+        // write lock before any read, and no conversation started for
+        // this customer between the list and the delete.
+        let locked = customer::Entity::update_many()
+            .col_expr(
+                customer::Column::CreatedAt,
+                Expr::col(customer::Column::CreatedAt),
+            )
+            .filter(customer::Column::Id.eq(id.as_str()))
+            .filter(customer::Column::TenantId.eq(tenant.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(map_err)?;
+        if locked.rows_affected == 0 {
+            txn.rollback().await.map_err(map_err)?;
+            return Err(RepoError::NotFound);
+        }
         let sessions: Vec<String> = chat_session::Entity::find()
             .select_only()
             .column(chat_session::Column::Id)
@@ -457,6 +499,7 @@ impl SessionRepository for SeaOrmStore {
         let res = chat_session::Entity::update_many()
             .col_expr(chat_session::Column::BotHandedOff, Expr::val(true))
             .col_expr(chat_session::Column::QueuedAt, Expr::val(now_micros()))
+            .col_expr(chat_session::Column::HandedOffAt, Expr::val(now_micros()))
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::BotHandedOff.eq(false))
@@ -501,6 +544,13 @@ impl SeaOrmStore {
         let queued = (matches!(change, SessionChange::Reopened)
             && status == SessionStatus::Pending)
             .then_some(now);
+        // A close is the conversation's resolution (its business-hours
+        // share is added below); a reopening undoes it.
+        let resolved = match change {
+            SessionChange::Closed => Set(Some(now)),
+            SessionChange::Reopened => Set(None),
+            SessionChange::Assigned { .. } => NotSet,
+        };
         let res = chat_session::Entity::update_many()
             .set(chat_session::ActiveModel {
                 status: Set(status.as_str().to_owned()),
@@ -508,6 +558,12 @@ impl SeaOrmStore {
                 assigned_agent_name: Set(agent_name),
                 last_activity_at: Set(now),
                 queued_at: Set(queued),
+                resolution_business: if matches!(change, SessionChange::Reopened) {
+                    Set(None)
+                } else {
+                    NotSet
+                },
+                resolved_at: resolved,
                 ..Default::default()
             })
             .filter(chat_session::Column::Id.eq(id.as_str()))
@@ -535,6 +591,21 @@ impl SeaOrmStore {
                 .map_err(map_err)?,
         )?
         .ok_or(RepoError::NotFound)?;
+        if matches!(change, SessionChange::Closed) {
+            let created = convert::to_micros(current.created_at);
+            let business =
+                crate::reports::business_micros(txn, tenant, created, Ord::max(now, created))
+                    .await?;
+            chat_session::Entity::update_many()
+                .col_expr(
+                    chat_session::Column::ResolutionBusiness,
+                    Expr::val(business),
+                )
+                .filter(chat_session::Column::Id.eq(id.as_str()))
+                .exec(txn)
+                .await
+                .map_err(map_err)?;
+        }
         let event = match (change, assigned) {
             (SessionChange::Assigned { previous }, Some(agent)) => ChatEvent::SessionAssigned {
                 session: current.clone(),

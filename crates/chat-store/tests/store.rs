@@ -459,3 +459,58 @@ async fn concurrent_assignments_never_exceed_a_cap_or_take_a_session_twice() {
     assert_eq!(open.values().copied().collect::<Vec<_>>(), [3, 3]);
     assert_eq!(f.store.queue(&t.id, 100).await.expect("queue").len(), 6);
 }
+
+#[tokio::test]
+async fn erasing_conversations_and_customers_while_others_write_never_fails() {
+    // An erase that read before its first write could not upgrade its
+    // snapshot on SQLite once another write had committed (SQLITE_BUSY at
+    // once, a 500 to the admin).
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let busy = SessionRepository::create(&*f.store, &t.id, new_session("busy", "Ada"))
+        .await
+        .expect("SessionRepository::create");
+    for round in 0..10 {
+        let gone =
+            SessionRepository::create(&*f.store, &t.id, new_session(&format!("g{round}"), "Bo"))
+                .await
+                .expect("SessionRepository::create");
+        let other =
+            SessionRepository::create(&*f.store, &t.id, new_session(&format!("o{round}"), "Cy"))
+                .await
+                .expect("SessionRepository::create");
+        let mut writers = Vec::new();
+        for i in 0..8 {
+            let (store, tid, sid) = (f.store.clone(), t.id.clone(), busy.id.clone());
+            writers.push(tokio::spawn(async move {
+                store
+                    .append(&tid, &sid, text(&format!("m{round}-{i}"), None))
+                    .await
+            }));
+        }
+        let (store, tid, sid) = (f.store.clone(), t.id.clone(), gone.id.clone());
+        let erase_session = tokio::spawn(async move { store.erase_session(&tid, &sid).await });
+        let (store, tid, cid) = (f.store.clone(), t.id.clone(), other.customer.id.clone());
+        let erase_customer = tokio::spawn(async move { store.erase_customer(&tid, &cid).await });
+        for erased in [erase_session, erase_customer] {
+            let r = erased.await.expect("the call succeeds");
+            assert!(
+                matches!(&r, Ok(keys) if keys.is_empty()),
+                "round {round}: {r:?}"
+            );
+        }
+        for w in writers {
+            w.await
+                .expect("the call succeeds")
+                .expect("the message is stored");
+        }
+        for id in [&gone.id, &other.id] {
+            let found = SessionRepository::find(&*f.store, &t.id, id).await;
+            assert!(matches!(found, Ok(None)), "round {round}: {found:?}");
+        }
+    }
+    let first = SessionRepository::erase_session(&*f.store, &t.id, &busy.id).await;
+    assert!(matches!(&first, Ok(k) if k.is_empty()), "{first:?}");
+    let again = SessionRepository::erase_session(&*f.store, &t.id, &busy.id).await;
+    assert!(matches!(again, Err(RepoError::NotFound)), "{again:?}");
+}

@@ -892,3 +892,89 @@ impl chat_domain::attachment::AttachmentRepository for InMemoryStore {
         Ok(())
     }
 }
+
+/// Counts only: the in-memory store keeps no response or close times, so
+/// its reports carry no durations (the real figures are the database's).
+#[async_trait]
+impl chat_domain::repo::ReportRepository for InMemoryStore {
+    async fn summary(
+        &self,
+        tenant: &TenantId,
+        query: &chat_domain::ReportQuery,
+    ) -> RepoResult<chat_domain::Report> {
+        use chat_domain::report::{AgentFigures, DayFigures, Figures};
+        let (start, end) = (query.period.start(), query.period.end());
+        self.with(|s| {
+            let picked: Vec<&ChatSession> = s
+                .sessions
+                .iter()
+                .map(|(sess, _)| sess)
+                .filter(|sess| &sess.tenant_id == tenant)
+                .filter(|sess| sess.created_at >= start && sess.created_at < end)
+                .filter(|sess| {
+                    query
+                        .agent
+                        .as_ref()
+                        .is_none_or(|a| sess.assigned_agent.as_ref().map(|x| &x.id) == Some(a))
+                })
+                .collect();
+            let figures = |list: &[&ChatSession]| {
+                let ratings: Vec<u8> = list
+                    .iter()
+                    .filter_map(|x| x.rating.as_ref().map(|r| r.score))
+                    .collect();
+                Figures {
+                    conversations: list.len() as u64,
+                    handed_off: list.iter().filter(|x| x.bot_handed_off).count() as u64,
+                    assigned: list.iter().filter(|x| x.assigned_agent.is_some()).count() as u64,
+                    rating_average: (!ratings.is_empty()).then(|| {
+                        ratings.iter().map(|r| f64::from(*r)).sum::<f64>() / ratings.len() as f64
+                    }),
+                    rating_count: ratings.len() as u64,
+                    ..Figures::default()
+                }
+            };
+            let mut agents: Vec<chat_domain::AgentId> = picked
+                .iter()
+                .filter_map(|x| x.assigned_agent.as_ref().map(|a| a.id.clone()))
+                .collect();
+            agents.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            agents.dedup();
+            let zone = query.period.zone.tz();
+            Ok(chat_domain::Report {
+                period: query.period,
+                totals: figures(&picked),
+                agents: agents
+                    .into_iter()
+                    .map(|agent_id| {
+                        let mine: Vec<&ChatSession> = picked
+                            .iter()
+                            .copied()
+                            .filter(|x| x.assigned_agent.as_ref().map(|a| &a.id) == Some(&agent_id))
+                            .collect();
+                        AgentFigures {
+                            figures: figures(&mine),
+                            agent_id,
+                        }
+                    })
+                    .collect(),
+                days: query
+                    .period
+                    .days()
+                    .into_iter()
+                    .map(|date| {
+                        let that_day: Vec<&ChatSession> = picked
+                            .iter()
+                            .copied()
+                            .filter(|x| x.created_at.with_timezone(&zone).date_naive() == date)
+                            .collect();
+                        DayFigures {
+                            date,
+                            figures: figures(&that_day),
+                        }
+                    })
+                    .collect(),
+            })
+        })
+    }
+}

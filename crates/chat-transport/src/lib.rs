@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::agents::configure)
         .configure(routes::sessions::configure)
         .configure(routes::search::configure)
+        .configure(routes::reports::configure)
         .configure(routes::desk::configure)
         .configure(routes::attachments::configure)
         .configure(routes::widget::configure)

@@ -74,6 +74,7 @@ use crate::wire::ErrorResponse;
         crate::routes::search::messages,
         crate::routes::search::tenant,
         crate::routes::search::update_tenant,
+        crate::routes::reports::summary,
         crate::routes::desk::canned_list,
         crate::routes::desk::canned_create,
         crate::routes::desk::canned_update,
@@ -114,6 +115,7 @@ use crate::wire::ErrorResponse;
         (name = "webhooks", description = "Signed deliveries of stored changes"),
         (name = "settings", description = "The tenant's settings"),
         (name = "desk", description = "Canned replies, labels and private notes"),
+        (name = "reports", description = "Figures of a period of conversations"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -23,6 +23,7 @@ mod idempotency;
 mod limits;
 mod outage;
 mod receipts;
+mod reports;
 mod search;
 mod serving;
 mod slow_clients;

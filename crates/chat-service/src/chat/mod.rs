@@ -12,6 +12,7 @@ pub mod bot;
 mod customer;
 mod desk;
 mod history;
+mod reports;
 mod widget;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use chat_domain::{AppendOutcome, Message, NewMessage, SessionId, TenantId, WebSo
 pub use assign::{AgentLoad, MAX_QUEUE_VIEW};
 pub use customer::{SessionStarted, StartSession};
 pub use history::{MAX_TRANSCRIPT, SearchParams, SearchResults, Transcript};
+pub use reports::{ReportParams, TeamReport};
 pub use widget::PublicWidget;
 
 use crate::publish::Publisher;

@@ -32,6 +32,14 @@ pub struct Model {
     pub rating_score: Option<i16>,
     pub rating_comment: Option<String>,
     pub rated_at: Option<i64>,
+    pub handed_off_at: Option<i64>,
+    pub first_response_at: Option<i64>,
+    /// Microseconds of business hours before the first answer.
+    pub first_response_business: Option<i64>,
+    pub resolved_at: Option<i64>,
+    /// Microseconds of business hours from the start to the close.
+    pub resolution_business: Option<i64>,
+    pub bot_answered: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

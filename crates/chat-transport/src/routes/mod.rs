@@ -9,6 +9,7 @@ pub mod desk;
 pub mod health;
 pub mod kb;
 pub mod public;
+pub mod reports;
 pub mod search;
 pub mod sessions;
 pub mod webhooks;

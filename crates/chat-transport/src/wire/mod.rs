@@ -11,6 +11,7 @@
 pub mod bodies;
 pub mod cluster;
 pub mod frames;
+pub mod reports;
 pub mod transcript;
 #[cfg(test)]
 mod typescript;
@@ -18,6 +19,7 @@ pub mod views;
 
 pub use bodies::*;
 pub use frames::{Audience, ClientFrame, decode, encode};
+pub use reports::*;
 pub use views::*;
 
 use chrono::SecondsFormat;

@@ -11,6 +11,7 @@ use ts_rs::{Config, TS};
 
 use super::bodies::*;
 use super::frames::*;
+use super::reports::*;
 use super::views::*;
 
 /// Where the generated declarations are committed, from this crate's root.
@@ -123,6 +124,11 @@ fn generate() -> String {
     decl::<WebhookListResponse>(&cfg, &mut out);
     decl::<DeliveryListResponse>(&cfg, &mut out);
     decl::<DeliveryResponse>(&cfg, &mut out);
+    decl::<ReportFigures>(&cfg, &mut out);
+    decl::<AgentReport>(&cfg, &mut out);
+    decl::<DayReport>(&cfg, &mut out);
+    decl::<ReportView>(&cfg, &mut out);
+    decl::<ReportResponse>(&cfg, &mut out);
     decl::<ErrorDetail>(&cfg, &mut out);
     decl::<ErrorResponse>(&cfg, &mut out);
     // WebSocket frames.
