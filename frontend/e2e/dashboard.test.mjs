@@ -495,3 +495,70 @@ test('the widget settings page previews colour and greeting live and the widget 
     server.cleanup();
   }
 });
+
+test('the Reports page shows the period\'s figures, charts per day, the agents, an agent\'s own view and the CSV', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext({ acceptDownloads: true });
+  try {
+    const admin = await login(server.url);
+    // A conversation Alex answers today, on top of the demo's.
+    const alex = await login(server.url, 'alex@demo.com');
+    const started = await fetch(`${server.url}/api/v1/public/chat/sessions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tenant_id: 'demo-tenant', customer: { name: 'Rita Report' } }),
+    }).then((r) => r.json());
+    const sid = started.session.id;
+    const assigned = await fetch(`${server.url}/api/v1/chat/sessions/${sid}/assign`, {
+      method: 'POST', headers: { Authorization: `Bearer ${alex}` },
+    });
+    assert.equal(assigned.status, 200);
+    const sent = await fetch(`${server.url}/api/v1/chat/sessions/${sid}/messages`, {
+      method: 'POST', headers: { Authorization: `Bearer ${alex}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ body: 'Hello Rita' }),
+    });
+    assert.equal(sent.status, 201);
+    const api = (token, q = '') => fetch(`${server.url}/api/v1/reports/summary${q}`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
+    const all = (await api(admin)).report;
+    const mine = (await api(alex)).report;
+    assert.ok(mine.totals.conversations >= 1);
+
+    const page = await signIn(ctx, server.url, 'agent@demo.com');
+    await page.getByRole('button', { name: 'Reports' }).click();
+    const conversations = page.locator('.card[data-figure="Conversations"] .card-v');
+    await conversations.filter({ hasText: String(all.totals.conversations) }).waitFor();
+    const perDay = page.getByRole('figure', { name: 'Conversations per day' });
+    const days = await perDay.locator('g[data-date]').evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-date'), Number(g.getAttribute('data-value'))]));
+    assert.deepEqual(days, all.days.map((d) => [d.date, d.conversations]));
+    const alexMe = await fetch(`${server.url}/api/v1/agents/me`, { headers: { Authorization: `Bearer ${alex}` } }).then((r) => r.json());
+    const alexId = alexMe.agent.id;
+    await page.locator(`tr[data-agent="${alexId}"] .conversations`).filter({ hasText: String(mine.totals.conversations) }).waitFor();
+
+    // One agent's figures, picked by the admin.
+    await page.getByLabel('Agent', { exact: true }).selectOption(alexId);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await conversations.filter({ hasText: String(mine.totals.conversations) }).waitFor();
+
+    // The CSV, as the server writes it.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const path = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    const csv = await readFile(path, 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    assert.match(lines[0], /^scope,key,name,conversations,/);
+    assert.equal(lines[1].split(',')[3], String(mine.totals.conversations));
+    assert.equal(lines.length, 1 + 1 + mine.agents.length + 7);
+
+    // An agent sees their own figures, with no one else to pick.
+    const own = await signIn(ctx, server.url, 'alex@demo.com');
+    await own.getByRole('button', { name: 'Reports' }).click();
+    await own.locator('.card[data-figure="Conversations"] .card-v').filter({ hasText: String(mine.totals.conversations) }).waitFor();
+    assert.equal(await own.getByLabel('Agent', { exact: true }).count(), 0);
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

@@ -11,6 +11,7 @@ import type {
   AttachmentListResponse,
   AttachmentResponse,
   QueueResponse,
+  ReportResponse,
   WidgetSettingsResponse,
   BusinessHoursResponse,
   CannedReplyListResponse,
@@ -184,6 +185,20 @@ export class Api {
   async transcript(id: string, format: 'txt' | 'html' | 'json'): Promise<Blob> {
     const res = await fetch(`${this.base}/api/v1/chat/sessions/${id}/transcript?format=${format}`, { headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
     if (!res.ok) throw new ApiError(res.status, 'transcript', res.statusText);
+    return res.blob();
+  }
+  /** The summary of a period (dates in the tenant's zone, both included). */
+  report(params: { from?: string; to?: string; agent_id?: string }) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v) qs.set(k, v);
+    const s = qs.toString();
+    return this.request<ReportResponse>('GET', `/api/v1/reports/summary${s ? `?${s}` : ''}`);
+  }
+  async reportCsv(params: { from?: string; to?: string; agent_id?: string }): Promise<Blob> {
+    const qs = new URLSearchParams({ format: 'csv' });
+    for (const [k, v] of Object.entries(params)) if (v) qs.set(k, v);
+    const res = await fetch(`${this.base}/api/v1/reports/summary?${qs.toString()}`, { headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, 'report', res.statusText);
     return res.blob();
   }
   cannedReplies() {

@@ -3,6 +3,7 @@ import { Api } from '../api/client';
 import type { Agent } from '../api/wire';
 import { LoginPage } from '../features/auth/LoginPage';
 import { InboxPage } from '../features/inbox/InboxPage';
+import { ReportsPage } from '../features/reports/ReportsPage';
 import { TeamPage } from '../features/team/TeamPage';
 
 const KEY = 'dashboard.auth';
@@ -24,7 +25,7 @@ function loadAuth(): Auth | null {
 
 export function App() {
   const [auth, setAuth] = useState<Auth | null>(loadAuth);
-  const [view, setView] = useState<'inbox' | 'team'>('inbox');
+  const [view, setView] = useState<'inbox' | 'team' | 'reports'>('inbox');
   const base = useMemo(() => new Api(window.location.origin), []);
   if (!auth) {
     return (
@@ -43,5 +44,6 @@ export function App() {
   };
   const api = base.withToken(auth.token);
   if (view === 'team') return <TeamPage api={api} me={auth.agent} onBack={() => setView('inbox')} />;
-  return <InboxPage api={api} me={auth.agent} onSignOut={signOut} onTeam={() => setView('team')} />;
+  if (view === 'reports') return <ReportsPage api={api} me={auth.agent} onBack={() => setView('inbox')} />;
+  return <InboxPage api={api} me={auth.agent} onSignOut={signOut} onTeam={() => setView('team')} onReports={() => setView('reports')} />;
 }

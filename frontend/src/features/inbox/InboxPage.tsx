@@ -18,7 +18,7 @@ function newClientId(): string {
   return `d-${crypto.randomUUID()}`;
 }
 
-export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent; onSignOut: () => void; onTeam: () => void }) {
+export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api; me: Agent; onSignOut: () => void; onTeam: () => void; onReports: () => void }) {
   const [state, dispatch] = useReducer(reduce, me, initialState);
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -356,6 +356,9 @@ export function InboxPage({ api, me, onSignOut, onTeam }: { api: Api; me: Agent;
         </select>
         <button type="button" onClick={onTeam}>
           Team
+        </button>
+        <button type="button" onClick={onReports}>
+          Reports
         </button>
         <button
           type="button"
