@@ -53,6 +53,8 @@ if [ "$mode" = smoke ]; then
   ours startup
   ours search --messages 2000 --sessions 200 --queries 10 --insert-seconds 1
   grep -q "cost of the index" "$out.part"
+  ours reports --sessions 500 --queries 3
+  grep -q "### reports: 500 conversations" "$out.part"
   bench compare --input "$json" --svg-dir "$svg" > /dev/null
   grep -q "0 lost" "$out.part"
   grep -q "0 missing, 0 duplicated" "$out.part"
@@ -66,6 +68,7 @@ fi
 # ours at full size.
 ours startup
 ours search
+ours reports
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 # One hot tenant (10 agents see all 200 messages a second back to back):
 # where a socket without TCP_NODELAY would stall on delayed ACKs.
@@ -89,12 +92,14 @@ if [ "${CHAT_BENCH_POSTGRES:-on}" = on ] && "${pg_admin[@]}" -c 'select 1' >/dev
   "${pg_admin[@]}" -c "drop database $db"
   # search makes (and drops) a database of its own from the admin URL.
   ours --database-url "postgres://postgres@127.0.0.1:5432/test" search
+  ours --database-url "postgres://postgres@127.0.0.1:5432/test" reports
 fi
 if [ "${CHAT_BENCH_MARIADB:-on}" = on ] && "${my_admin[@]}" -e 'select 1' >/dev/null 2>&1; then
   "${my_admin[@]}" -e "create database $db"
   ours --database-url "mysql://root@127.0.0.1:3306/$db" e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 10
   "${my_admin[@]}" -e "drop database $db"
   ours --database-url "mysql://root@127.0.0.1:3306/test" search
+  ours --database-url "mysql://root@127.0.0.1:3306/test" reports
 fi
 
 # Side by side, alternating the servers A B A B over three rounds.

@@ -4,6 +4,7 @@
 
 mod client;
 mod compare;
+mod reports;
 mod scenarios;
 mod search;
 mod server;
@@ -124,6 +125,16 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         insert_seconds: u64,
     },
+    /// Reports over one tenant's hundred thousand conversations of 30
+    /// days: the summary's latency through the API (team, one agent,
+    /// CSV). With `--database-url` (an admin URL) it runs in a fresh
+    /// database there.
+    Reports {
+        #[arg(long, default_value_t = 100_000)]
+        sessions: usize,
+        #[arg(long, default_value_t = 20)]
+        queries: usize,
+    },
     /// Reads the JSON lines of a run and writes the side-by-side section
     /// (rounds, median ratios ours / peer) and the SVG charts.
     Compare {
@@ -157,6 +168,15 @@ async fn main() -> Result<()> {
                     queries,
                     insert_seconds,
                 },
+            )
+            .await?
+        }
+        Scenario::Reports { sessions, queries } => {
+            reports::reports(
+                &cli.server_bin,
+                cli.database_url.as_deref(),
+                cli.server_cpu.as_deref(),
+                reports::Reports { sessions, queries },
             )
             .await?
         }
@@ -276,7 +296,10 @@ async fn ours(server: &Server, scenario: &Scenario) -> Result<Report> {
             messages,
             rate,
         } => scenarios::reconnect_storm(server, clients, messages, rate).await,
-        Scenario::Startup | Scenario::Compare { .. } | Scenario::Search { .. } => {
+        Scenario::Startup
+        | Scenario::Compare { .. }
+        | Scenario::Search { .. }
+        | Scenario::Reports { .. } => {
             anyhow::bail!("not a scenario against a running server")
         }
     }

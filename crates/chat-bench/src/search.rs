@@ -28,10 +28,10 @@ pub struct Search {
 
 /// splitmix64: a small, fast, deterministic generator; every run writes
 /// the same corpus and asks the same queries.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -39,11 +39,11 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -144,7 +144,7 @@ impl Vocabulary {
     }
 }
 
-fn backend_of(url: &str) -> DbBackend {
+pub(crate) fn backend_of(url: &str) -> DbBackend {
     if url.starts_with("postgres") {
         DbBackend::Postgres
     } else if url.starts_with("mysql") {
@@ -155,7 +155,7 @@ fn backend_of(url: &str) -> DbBackend {
 }
 
 /// A fresh database on the server of `admin` (dropped again by `drop`).
-async fn fresh_database(admin: &str) -> Result<(String, String)> {
+pub(crate) async fn fresh_database(admin: &str) -> Result<(String, String)> {
     let name = format!("chat_bench_search_{}", std::process::id());
     let (base, _) = admin
         .rsplit_once('/')
@@ -168,7 +168,7 @@ async fn fresh_database(admin: &str) -> Result<(String, String)> {
     Ok((format!("{base}/{name}"), name))
 }
 
-async fn drop_database(admin: &str, name: &str) -> Result<()> {
+pub(crate) async fn drop_database(admin: &str, name: &str) -> Result<()> {
     let conn = Database::connect(admin).await?;
     if backend_of(admin) == DbBackend::Postgres {
         conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -180,7 +180,7 @@ async fn drop_database(admin: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn id(rng: &mut Rng) -> String {
+pub(crate) fn id(rng: &mut Rng) -> String {
     let (a, b) = (rng.next(), rng.next());
     format!(
         "{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}",
@@ -278,7 +278,7 @@ async fn seed(
     Ok(sample)
 }
 
-fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
