@@ -17,6 +17,7 @@ mod m20261202_000007_assignment;
 mod m20261202_000008_attachments;
 mod m20261202_000009_widget_hours_ratings;
 mod m20261206_000010_reports;
+mod m20261206_000011_email;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_attachments::Migration),
             Box::new(m20261202_000009_widget_hours_ratings::Migration),
             Box::new(m20261206_000010_reports::Migration),
+            Box::new(m20261206_000011_email::Migration),
         ]
     }
 }

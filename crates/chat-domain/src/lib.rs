@@ -14,6 +14,7 @@ pub mod attachment;
 pub mod bot;
 pub mod committed;
 pub mod desk;
+pub mod email;
 pub mod error;
 pub mod event;
 pub mod hub;

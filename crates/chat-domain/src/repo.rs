@@ -423,3 +423,63 @@ pub trait ReportRepository: Send + Sync {
         query: &crate::ReportQuery,
     ) -> RepoResult<crate::Report>;
 }
+
+/// The outbox of outgoing email and what decides it.
+#[async_trait]
+pub trait EmailRepository: Send + Sync {
+    /// Queues an email; `false` when one with the same key is queued
+    /// already.
+    async fn enqueue(&self, tenant: &TenantId, new: crate::email::NewEmail) -> RepoResult<bool>;
+    /// Conversations whose customer has an address, has not unsubscribed,
+    /// and has not received an agent's latest reply, sent between `since`
+    /// and `until`.
+    async fn unseen_due(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: u64,
+    ) -> RepoResult<Vec<crate::email::UnseenDue>>;
+    /// In one transaction: marks the replies up to `due.upto_seq` emailed
+    /// and queues their email, if they are still neither received nor
+    /// emailed (`false` otherwise). Of several nodes, one queues it.
+    async fn queue_unseen(&self, due: &crate::email::UnseenDue) -> RepoResult<bool>;
+    /// Due emails, each claimed for `lease` by a conditional update.
+    async fn claim_emails(
+        &self,
+        now: Timestamp,
+        limit: u64,
+        lease: Duration,
+    ) -> RepoResult<Vec<crate::email::ClaimedEmail>>;
+    async fn record_email(
+        &self,
+        id: &str,
+        now: Timestamp,
+        outcome: crate::email::EmailOutcome,
+    ) -> RepoResult<()>;
+    /// The customer's address, unless they unsubscribed.
+    async fn customer_address(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> RepoResult<Option<Email>>;
+    /// No more email to this customer; `false` when there is no such
+    /// customer.
+    async fn unsubscribe(&self, customer: &CustomerId) -> RepoResult<bool>;
+    async fn email_when_offline(&self, tenant: &TenantId, agent: &AgentId) -> RepoResult<bool>;
+    async fn set_email_when_offline(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        on: bool,
+    ) -> RepoResult<bool>;
+    /// A secret the nodes share: `fresh` the first time, what was stored
+    /// ever after.
+    async fn shared_secret(&self, name: &str, fresh: String) -> RepoResult<String>;
+    /// Gives a session a new key (its old one stops working).
+    async fn rekey_session(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        key_hash: SessionKeyHash,
+    ) -> RepoResult<bool>;
+}

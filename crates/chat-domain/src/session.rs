@@ -140,6 +140,8 @@ pub struct ChatSession {
     pub queued_at: Option<Timestamp>,
     /// The customer's rating, once given.
     pub rating: Option<crate::widget::Rating>,
+    /// It came in while nobody was there.
+    pub offline: bool,
 }
 
 /// The delivered and read pointers of both sides of a session: each is the
@@ -206,6 +208,9 @@ pub struct NewSession {
     pub visitor: VisitorLink,
     /// It goes to people at once (the bot is off): it joins the queue.
     pub queued: bool,
+    /// Nobody is there to take it (no agent online, or outside the
+    /// business hours): agents see it flagged.
+    pub offline: bool,
 }
 
 /// Who a new session's customer is: a new visitor (with the digest of the
@@ -289,6 +294,7 @@ mod tests {
             labels: Vec::new(),
             queued_at: None,
             rating: None,
+            offline: false,
         }
     }
 

@@ -177,7 +177,7 @@ impl World {
                 let Some(s) = self.session(session).cloned() else {
                     return;
                 };
-                let _ = self.chat.close(self.agent(agent), &s.id).await;
+                let _ = self.chat.close(self.agent(agent), &s.id, false).await;
             }
             Command::Reopen { agent, session } => {
                 let Some(s) = self.session(session).cloned() else {

@@ -30,6 +30,9 @@ pub enum Error {
     /// A file over a limit (its own size, or the session's total).
     #[error("{0}")]
     TooLarge(String),
+    /// It was there once and is no more (an expired link).
+    #[error("{0}")]
+    Gone(&'static str),
     /// A file whose bytes are not of an accepted type.
     #[error("{0}")]
     UnsupportedType(String),

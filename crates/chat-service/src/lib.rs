@@ -56,6 +56,7 @@ pub struct Repositories {
     pub assignment: Arc<dyn AssignmentRepository>,
     pub attachments: Arc<dyn chat_domain::attachment::AttachmentRepository>,
     pub reports: Arc<dyn chat_domain::repo::ReportRepository>,
+    pub email: Arc<dyn chat_domain::repo::EmailRepository>,
     pub health: Arc<dyn HealthCheck>,
 }
 
@@ -75,6 +76,7 @@ impl Repositories {
             + AssignmentRepository
             + chat_domain::attachment::AttachmentRepository
             + chat_domain::repo::ReportRepository
+            + chat_domain::repo::EmailRepository
             + HealthCheck
             + 'static,
     {
@@ -91,6 +93,7 @@ impl Repositories {
             assignment: store.clone(),
             attachments: store.clone(),
             reports: store.clone(),
+            email: store.clone(),
             health: store,
         }
     }

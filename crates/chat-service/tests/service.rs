@@ -240,7 +240,10 @@ async fn a_closed_session_refuses_messages_until_reopened() {
         .tenant_with_agent("acme", "a@acme.test", Role::Agent)
         .await;
     let (_, session) = w.start("acme").await;
-    w.chat.close(&agent, &session.id).await.expect("close");
+    w.chat
+        .close(&agent, &session.id, false)
+        .await
+        .expect("close");
     let refused = w.chat.send_as_agent(&agent, &session.id, "hi", None).await;
     assert!(matches!(
         refused,

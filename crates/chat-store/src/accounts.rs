@@ -186,6 +186,7 @@ impl AgentRepository for SeaOrmStore {
             status: Set(AgentStatus::Online.as_str().to_owned()),
             max_concurrent: Set(None),
             last_assigned_at: Set(None),
+            email_when_offline: Set(true),
         };
         agent::Entity::insert(model)
             .exec_without_returning(self.db()?)

@@ -141,6 +141,7 @@ pub fn session(s: chat_session::Model, c: customer::Model) -> RepoResult<ChatSes
             }),
             _ => None,
         },
+        offline: s.offline,
     })
 }
 

@@ -11,6 +11,7 @@ mod assignment;
 mod attachments;
 mod convert;
 mod desk;
+mod email;
 mod entity;
 mod health;
 mod kb;

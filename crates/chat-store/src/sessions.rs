@@ -62,6 +62,7 @@ impl SessionRepository for SeaOrmStore {
                     created_at: now,
                     visitor_token_hash: Some(token_hash.0),
                     visitor_seen_at: Some(now),
+                    email_unsubscribed_at: None,
                 };
                 customer::Entity::insert(customer::ActiveModel::from(customer.clone()))
                     .exec_without_returning(&txn)
@@ -106,6 +107,10 @@ impl SessionRepository for SeaOrmStore {
             resolved_at: None,
             resolution_business: None,
             bot_answered: false,
+            last_agent_seq: 0,
+            last_agent_at: None,
+            emailed_seq: 0,
+            offline: new.offline,
         };
         chat_session::Entity::insert(chat_session::ActiveModel::from(session.clone()))
             .exec_without_returning(&txn)

@@ -70,6 +70,7 @@ fn new_session(key: &str, name: &str) -> NewSession {
         key_hash: SessionKeyHash(key.into()),
         visitor: VisitorLink::New(SessionKeyHash(format!("visitor-{key}"))),
         queued: true,
+        offline: false,
     }
 }
 

@@ -126,6 +126,7 @@ impl SessionRepository for InMemoryStore {
             labels: Vec::new(),
             queued_at: new.queued.then_some(now),
             rating: None,
+            offline: new.offline,
         };
         self.with(|s| s.sessions.push((session.clone(), new.key_hash)));
         Ok(Committed::new(session))
@@ -976,5 +977,131 @@ impl chat_domain::repo::ReportRepository for InMemoryStore {
                     .collect(),
             })
         })
+    }
+}
+
+/// The outbox as a list: queued emails are kept (deduplicated by key) so
+/// that service tests can see what was decided; nothing is scanned or
+/// sent here.
+#[async_trait]
+impl chat_domain::repo::EmailRepository for InMemoryStore {
+    async fn enqueue(
+        &self,
+        tenant: &TenantId,
+        new: chat_domain::email::NewEmail,
+    ) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            if s.emails
+                .iter()
+                .any(|(_, e, _)| e.dedupe_key == new.dedupe_key)
+            {
+                return false;
+            }
+            s.emails.push((tenant.clone(), new, "pending"));
+            true
+        }))
+    }
+
+    async fn unseen_due(
+        &self,
+        _since: Timestamp,
+        _until: Timestamp,
+        _limit: u64,
+    ) -> RepoResult<Vec<chat_domain::email::UnseenDue>> {
+        Ok(Vec::new())
+    }
+
+    async fn queue_unseen(&self, _due: &chat_domain::email::UnseenDue) -> RepoResult<bool> {
+        Ok(false)
+    }
+
+    async fn claim_emails(
+        &self,
+        _now: Timestamp,
+        _limit: u64,
+        _lease: std::time::Duration,
+    ) -> RepoResult<Vec<chat_domain::email::ClaimedEmail>> {
+        Ok(Vec::new())
+    }
+
+    async fn record_email(
+        &self,
+        _id: &str,
+        _now: Timestamp,
+        _outcome: chat_domain::email::EmailOutcome,
+    ) -> RepoResult<()> {
+        Ok(())
+    }
+
+    async fn customer_address(
+        &self,
+        tenant: &TenantId,
+        customer: &CustomerId,
+    ) -> RepoResult<Option<chat_domain::Email>> {
+        Ok(self.with(|s| {
+            if s.unsubscribed.contains(customer) {
+                return None;
+            }
+            s.sessions
+                .iter()
+                .map(|(sess, _)| sess)
+                .find(|sess| &sess.tenant_id == tenant && &sess.customer.id == customer)
+                .and_then(|sess| sess.customer.email.clone())
+        }))
+    }
+
+    async fn unsubscribe(&self, customer: &CustomerId) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            let known = s
+                .sessions
+                .iter()
+                .any(|(sess, _)| &sess.customer.id == customer);
+            if known && !s.unsubscribed.contains(customer) {
+                s.unsubscribed.push(customer.clone());
+            }
+            known
+        }))
+    }
+
+    async fn email_when_offline(
+        &self,
+        _tenant: &TenantId,
+        _agent: &chat_domain::AgentId,
+    ) -> RepoResult<bool> {
+        Ok(true)
+    }
+
+    async fn set_email_when_offline(
+        &self,
+        _tenant: &TenantId,
+        _agent: &chat_domain::AgentId,
+        _on: bool,
+    ) -> RepoResult<bool> {
+        Ok(true)
+    }
+
+    async fn shared_secret(&self, name: &str, fresh: String) -> RepoResult<String> {
+        Ok(self.with(|s| s.secrets.entry(name.to_owned()).or_insert(fresh).clone()))
+    }
+
+    async fn rekey_session(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        key_hash: SessionKeyHash,
+    ) -> RepoResult<bool> {
+        Ok(self.with(|s| {
+            match s
+                .sessions
+                .iter_mut()
+                .find(|(sess, _)| &sess.tenant_id == tenant && &sess.id == id)
+            {
+                Some((_, k)) => {
+                    *k = key_hash;
+                    true
+                }
+                None => false,
+            }
+        }))
     }
 }

@@ -36,6 +36,10 @@ pub(crate) struct State {
     pub(crate) labels: Vec<chat_domain::Label>,
     pub(crate) notes: Vec<chat_domain::Note>,
     pub(crate) attachments: Vec<chat_domain::Attachment>,
+    /// Queued emails with their status.
+    pub(crate) emails: Vec<(TenantId, chat_domain::email::NewEmail, &'static str)>,
+    pub(crate) unsubscribed: Vec<chat_domain::CustomerId>,
+    pub(crate) secrets: HashMap<String, String>,
 }
 
 /// Every repository in one in-memory object.

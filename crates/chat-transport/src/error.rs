@@ -102,6 +102,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooLarge(m) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m)
             }
+            ServiceError::Gone(m) => ApiError::new(StatusCode::GONE, "gone", m),
             ServiceError::UnsupportedType(m) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

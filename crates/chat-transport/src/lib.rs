@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::sessions::configure)
         .configure(routes::search::configure)
         .configure(routes::reports::configure)
+        .configure(routes::email::configure)
         .configure(routes::desk::configure)
         .configure(routes::attachments::configure)
         .configure(routes::widget::configure)

@@ -206,6 +206,7 @@ impl ChatService {
         self.publish
             .assigned(&updated, target.as_ref(), previous_agent)
             .await;
+        self.notify_assigned(&updated, &target.as_ref()).await;
         if freed {
             self.spawn_drain(ctx.tenant_id());
         }
@@ -213,14 +214,25 @@ impl ChatService {
     }
 
     #[instrument(skip_all, fields(tenant = %ctx.tenant_id(), session = %id))]
-    pub async fn close(&self, ctx: &AgentCtx, id: &SessionId) -> Result<ChatSession> {
+    pub async fn close(
+        &self,
+        ctx: &AgentCtx,
+        id: &SessionId,
+        send_transcript: bool,
+    ) -> Result<ChatSession> {
         let session = self.session_for(ctx, id, Scope::SessionsWrite).await?;
-        self.close_session(&session).await
+        self.close_session(&session, send_transcript).await
     }
 
     /// Closes for whoever asked (an agent, the customer); the agent's place
-    /// frees up for the queue.
-    pub(super) async fn close_session(&self, session: &ChatSession) -> Result<ChatSession> {
+    /// frees up for the queue. With `send_transcript`, the customer gets
+    /// the transcript by email (when email is set up and they left an
+    /// address).
+    pub(super) async fn close_session(
+        &self,
+        session: &ChatSession,
+        send_transcript: bool,
+    ) -> Result<ChatSession> {
         session.check_close()?;
         let updated = self
             .repos
@@ -237,6 +249,9 @@ impl ChatService {
         self.publish.closed(&updated).await;
         if session.assigned_agent.is_some() {
             self.spawn_drain(&session.tenant_id);
+        }
+        if send_transcript && let Err(e) = self.queue_transcript(&updated).await {
+            tracing::warn!(error = %e, "the transcript email was not queued");
         }
         Ok(updated.into_inner())
     }

@@ -105,6 +105,7 @@ impl ChatService {
                 (token, VisitorLink::New(hash))
             }
         };
+        let offline = self.nobody_there(&tenant, chrono::Utc::now()).await?;
         let session = self
             .repos
             .sessions
@@ -116,6 +117,7 @@ impl ChatService {
                     key_hash: SessionKeyHash(hash_secret(&key)),
                     visitor,
                     queued: tenant.bot_mode == chat_domain::BotMode::Off,
+                    offline,
                 },
             )
             .await?;

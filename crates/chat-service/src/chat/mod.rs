@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod bot;
 mod customer;
 mod desk;
+pub mod email;
 mod history;
 mod reports;
 mod widget;
@@ -44,6 +45,7 @@ pub struct ChatService {
     visitor_memory: chrono::Duration,
     drains: Arc<assign::Drains>,
     files: Option<attachments::Files>,
+    email: Option<Arc<email::Emailing>>,
 }
 
 /// How long a visitor token is remembered by default.
@@ -64,6 +66,7 @@ impl ChatService {
             visitor_memory: chrono::Duration::days(VISITOR_MEMORY_DAYS),
             drains: Arc::default(),
             files: None,
+            email: None,
         }
     }
 

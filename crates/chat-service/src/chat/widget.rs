@@ -89,15 +89,7 @@ impl ChatService {
             .find_by_slug(&slug)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
-        let reachable = self.reachable(&tenant.id).await;
-        let online = !reachable.is_empty()
-            && self
-                .repos
-                .agents
-                .list(&tenant.id)
-                .await?
-                .iter()
-                .any(|a| a.available(&reachable));
+        let online = self.someone_available(&tenant.id).await?;
         let hours = &tenant.business_hours;
         Ok(PublicWidget {
             online,
@@ -107,10 +99,34 @@ impl ChatService {
         })
     }
 
+    /// Whether an agent is reachable and taking conversations.
+    pub(crate) async fn someone_available(&self, tenant: &chat_domain::TenantId) -> Result<bool> {
+        let reachable = self.reachable(tenant).await;
+        Ok(!reachable.is_empty()
+            && self
+                .repos
+                .agents
+                .list(tenant)
+                .await?
+                .iter()
+                .any(|a| a.available(&reachable)))
+    }
+
+    /// Nobody is there for a conversation starting now: no agent taking
+    /// conversations, or outside the business hours.
+    pub(crate) async fn nobody_there(&self, tenant: &Tenant, now: Timestamp) -> Result<bool> {
+        Ok(!tenant.business_hours.is_open(tenant.time_zone, now)
+            || !self.someone_available(&tenant.id).await?)
+    }
+
     /// The customer ends their conversation.
     #[instrument(skip_all, fields(tenant = %session.tenant_id, session = %session.id))]
-    pub async fn customer_close(&self, session: &ChatSession) -> Result<ChatSession> {
-        self.close_session(session).await
+    pub async fn customer_close(
+        &self,
+        session: &ChatSession,
+        send_transcript: bool,
+    ) -> Result<ChatSession> {
+        self.close_session(session, send_transcript).await
     }
 
     /// The customer rates the closed conversation, once.

@@ -22,6 +22,8 @@ pub struct Model {
     /// NULL: the tenant's `default_max_concurrent`.
     pub max_concurrent: Option<i32>,
     pub last_assigned_at: Option<i64>,
+    /// Email them a conversation given to them while away.
+    pub email_when_offline: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

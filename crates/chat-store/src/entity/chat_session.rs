@@ -40,6 +40,12 @@ pub struct Model {
     /// Microseconds of business hours from the start to the close.
     pub resolution_business: Option<i64>,
     pub bot_answered: bool,
+    pub last_agent_seq: i64,
+    pub last_agent_at: Option<i64>,
+    /// Agents' replies up to here were emailed to the customer.
+    pub emailed_seq: i64,
+    /// Came in while nobody was there.
+    pub offline: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

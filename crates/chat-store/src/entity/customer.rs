@@ -14,6 +14,7 @@ pub struct Model {
     /// SHA-256 hex of the visitor token of the browser that started it.
     pub visitor_token_hash: Option<String>,
     pub visitor_seen_at: Option<i64>,
+    pub email_unsubscribed_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

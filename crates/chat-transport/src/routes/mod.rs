@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod attachments;
 pub mod auth;
 pub mod desk;
+pub mod email;
 pub mod health;
 pub mod kb;
 pub mod public;

@@ -188,16 +188,22 @@ pub async fn assign(
     post,
     path = "/api/v1/chat/sessions/{id}/close",
     tag = "sessions",
-    summary = "Close a conversation",
+    summary = "Close a conversation (optionally emailing the customer its transcript)",
     params(("id" = String, Path)),
+    request_body(content = Option<crate::wire::CloseRequest>, content_type = "application/json"),
     responses((status = 200, body = crate::wire::SessionResponse))
 )]
 pub async fn close(
     state: web::Data<AppState>,
     Agent(ctx): Agent,
     id: web::Path<String>,
+    body: Option<web::Json<crate::wire::CloseRequest>>,
 ) -> ApiResult<HttpResponse> {
-    Ok(one(&state.chat.close(&ctx, &session_id(&id)?).await?))
+    let send_transcript = body.and_then(|b| b.send_transcript).unwrap_or(false);
+    Ok(one(&state
+        .chat
+        .close(&ctx, &session_id(&id)?, send_transcript)
+        .await?))
 }
 
 #[utoipa::path(

@@ -156,8 +156,8 @@ pub async fn set_hours(
     ))
 }
 
-/// The customer ends the conversation (`send_transcript` waits for
-/// outgoing email).
+/// The customer ends the conversation; with `send_transcript` the
+/// transcript goes to their address by email.
 #[utoipa::path(
     post,
     path = "/api/v1/public/chat/sessions/{session_key}/close",
@@ -173,12 +173,12 @@ pub async fn customer_close(
     key: web::Path<String>,
     body: Option<web::Json<CloseRequest>>,
 ) -> ApiResult<HttpResponse> {
-    let _ = body.map(|b| b.send_transcript);
+    let send_transcript = body.and_then(|b| b.send_transcript).unwrap_or(false);
     let session = state.chat.customer_session(&session_key(&key)?).await?;
     state
         .limit_customer_send(state.client_address(&req), &session.tenant_id, &session.id)
         .await?;
-    let closed = state.chat.customer_close(&session).await?;
+    let closed = state.chat.customer_close(&session, send_transcript).await?;
     Ok(HttpResponse::Ok().json(PublicSessionResponse {
         session: (&closed).into(),
     }))

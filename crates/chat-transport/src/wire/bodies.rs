@@ -166,8 +166,8 @@ pub struct RatingRequest {
 #[derive(Debug, Deserialize, Default, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
-    /// Email the transcript to the customer (once outgoing email is set
-    /// up; accepted and ignored until then).
+    /// Email the transcript to the customer, when outgoing email is set
+    /// up and the customer left an address (and did not unsubscribe).
     #[ts(optional)]
     pub send_transcript: Option<bool>,
 }

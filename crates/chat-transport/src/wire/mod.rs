@@ -10,6 +10,7 @@
 
 pub mod bodies;
 pub mod cluster;
+pub mod email;
 pub mod frames;
 pub mod reports;
 pub mod transcript;
@@ -18,6 +19,7 @@ mod typescript;
 pub mod views;
 
 pub use bodies::*;
+pub use email::*;
 pub use frames::{Audience, ClientFrame, decode, encode};
 pub use reports::*;
 pub use views::*;
@@ -60,6 +62,7 @@ pub(crate) mod tests {
             labels: Vec::new(),
             queued_at: None,
             rating: None,
+            offline: false,
         }
     }
 

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use ts_rs::{Config, TS};
 
 use super::bodies::*;
+use super::email::*;
 use super::frames::*;
 use super::reports::*;
 use super::views::*;
@@ -124,6 +125,12 @@ fn generate() -> String {
     decl::<WebhookListResponse>(&cfg, &mut out);
     decl::<DeliveryListResponse>(&cfg, &mut out);
     decl::<DeliveryResponse>(&cfg, &mut out);
+    decl::<ResumeRequest>(&cfg, &mut out);
+    decl::<UnsubscribeResponse>(&cfg, &mut out);
+    decl::<EmailSettingsView>(&cfg, &mut out);
+    decl::<EmailSettingsResponse>(&cfg, &mut out);
+    decl::<NotificationSettings>(&cfg, &mut out);
+    decl::<NotificationSettingsResponse>(&cfg, &mut out);
     decl::<ReportFigures>(&cfg, &mut out);
     decl::<AgentReport>(&cfg, &mut out);
     decl::<DayReport>(&cfg, &mut out);

@@ -230,6 +230,9 @@ pub struct Session {
     pub queued_at: Option<String>,
     /// The customer's rating once given.
     pub rating: Option<RatingView>,
+    /// It came in while nobody was there (no agent taking conversations,
+    /// or outside the business hours).
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS, ToSchema)]
@@ -280,6 +283,7 @@ impl From<&ChatSession> for Session {
             labels: s.labels.clone(),
             queued_at: s.queued_at.as_ref().map(rfc3339),
             rating: s.rating.as_ref().map(RatingView::from),
+            offline: s.offline,
         }
     }
 }
