@@ -25,6 +25,71 @@ pub struct Settings {
     pub node: NodeSettings,
     pub visitors: VisitorSettings,
     pub attachments: AttachmentSettings,
+    pub smtp: SmtpSettings,
+    pub email: EmailConfig,
+}
+
+/// The SMTP server of outgoing email (`CHAT__SMTP__…`); without a URL no
+/// email is sent.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct SmtpSettings {
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465`,
+    /// or `smtp://host:25?tls=none` for a relay that speaks no TLS.
+    pub url: Option<SecretString>,
+    /// The sender's address, e.g. `Support <help@example.com>`.
+    pub from: String,
+}
+
+/// Outgoing email (`CHAT__EMAIL__…`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EmailConfig {
+    /// An agent's reply the customer has not received this long after is
+    /// emailed to them.
+    pub unseen_delay_secs: u64,
+    /// This server as customers reach it, for the links in emails
+    /// (default: `http://host:port` of the listener).
+    pub public_url: String,
+    /// A folder whose files replace the shipped templates of the same name.
+    pub templates_dir: String,
+    /// How long the link back into a conversation works.
+    pub link_ttl_days: u64,
+    /// Run the email sender on this node.
+    pub sender: bool,
+    /// How often the sender looks for due emails and unseen replies.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            unseen_delay_secs: 120,
+            public_url: String::new(),
+            templates_dir: String::new(),
+            link_ttl_days: 7,
+            sender: true,
+            poll_interval_ms: 5000,
+        }
+    }
+}
+
+impl EmailConfig {
+    /// The service's email settings, with `listener` (host:port) as the
+    /// public URL where none is set.
+    pub fn service_settings(&self, from: &str, listener: &str) -> chat_service::EmailSettings {
+        let public = if self.public_url.trim().is_empty() {
+            format!("http://{listener}")
+        } else {
+            self.public_url.trim().trim_end_matches('/').to_owned()
+        };
+        chat_service::EmailSettings {
+            unseen_delay: Duration::from_secs(self.unseen_delay_secs),
+            public_url: public,
+            link_ttl: Duration::from_secs(self.link_ttl_days.clamp(1, 90) * 86_400),
+            from: from.to_owned(),
+        }
+    }
 }
 
 /// Files sent in conversations (`CHAT__ATTACHMENTS__…`): on local disk by

@@ -87,7 +87,7 @@ async fn shutdown_signal() {
 }
 
 async fn admin(settings: Settings, command: Command) -> anyhow::Result<()> {
-    let services = Services::build(&settings, Arc::new(NoopHub)).await?;
+    let services = Services::build(&settings, Arc::new(NoopHub), None).await?;
     match command {
         Command::Serve | Command::Migrate => println!("migrations applied"),
         Command::Tenant {

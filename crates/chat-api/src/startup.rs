@@ -25,8 +25,14 @@ pub struct Services {
 }
 
 impl Services {
-    /// Connects, migrates and builds the services around `hub`.
-    pub async fn build(settings: &Settings, hub: Arc<dyn WebSocketHub>) -> anyhow::Result<Self> {
+    /// Connects, migrates and builds the services around `hub`. `listener`
+    /// (host:port) is where this server answers, the default of the links
+    /// in emails.
+    pub async fn build(
+        settings: &Settings,
+        hub: Arc<dyn WebSocketHub>,
+        listener: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let store = SeaOrmStore::connect(&settings.database.store_settings())
             .await
             .with_context(|| format!("connecting to {}", settings.database.redacted_url()))?;
@@ -47,6 +53,26 @@ impl Services {
                 chat_llm::OpenAiResponder::new(llm).map_err(|e| anyhow::anyhow!(e.0))?;
             chat = chat.with_llm(Arc::new(responder));
         }
+        if let Some(url) = &settings.smtp.url {
+            use secrecy::ExposeSecret;
+            let dir = Some(settings.email.templates_dir.trim())
+                .filter(|d| !d.is_empty())
+                .map(std::path::Path::new);
+            let templates = chat_mail::Templates::load(dir).map_err(|e| anyhow::anyhow!(e))?;
+            let mailer =
+                chat_mail::SmtpMailer::new(url.expose_secret(), &settings.smtp.from, templates)
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            let configured = format!("{}:{}", settings.server.host, settings.server.port);
+            let email = settings
+                .email
+                .service_settings(&settings.smtp.from, listener.unwrap_or(&configured));
+            let key = repos
+                .email
+                .shared_secret("email_links", chat_service::new_secret())
+                .await
+                .context("reading the key of email links")?;
+            chat = chat.with_email(Arc::new(mailer), email, key);
+        }
         Ok(Self {
             store,
             repos,
@@ -63,6 +89,8 @@ pub struct Application {
     hub: HubHandle,
     services: Services,
     webhooks: Option<chat_transport::webhooks::WebhookSender>,
+    /// How often the email sender runs, when it runs on this node.
+    email_every: Option<Duration>,
     stop_webhooks: tokio::sync::watch::Sender<bool>,
 }
 
@@ -89,7 +117,17 @@ impl Application {
             Some(c) => Arc::new(c.clone()),
             None => Arc::new(hub.clone()),
         };
-        let services = Services::build(&settings, publish).await?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
+        let port = listener.local_addr()?.port();
+        let services = Services::build(
+            &settings,
+            publish,
+            Some(&format!("{}:{port}", settings.server.host)),
+        )
+        .await?;
         if let Some(c) = &cluster {
             let chat = services.chat.clone();
             c.when_agent_online(Arc::new(move |tenant| chat.queue_may_move(tenant)));
@@ -99,11 +137,6 @@ impl Application {
                 .await
                 .context("seeding demo data")?;
         }
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!("binding {}:{}", settings.server.host, settings.server.port)
-            })?;
-        let port = listener.local_addr()?.port();
         let wake = chat_transport::webhooks::Wake::default();
         let webhooks = if settings.webhooks.sender {
             Some(
@@ -161,6 +194,8 @@ impl Application {
             server: server.run(),
             metrics,
             hub,
+            email_every: (settings.smtp.url.is_some() && settings.email.sender)
+                .then(|| Duration::from_millis(settings.email.poll_interval_ms.clamp(20, 60_000))),
             services,
             webhooks,
             stop_webhooks: tokio::sync::watch::channel(false).0,
@@ -201,6 +236,13 @@ impl Application {
             self.services.chat.clone(),
             self.stop_webhooks.subscribe(),
         ));
+        if let Some(every) = self.email_every {
+            tokio::spawn(send_email(
+                self.services.chat.clone(),
+                every,
+                self.stop_webhooks.subscribe(),
+            ));
+        }
         let res = self.server.await;
         let _ = self.stop_webhooks.send(true);
         res
@@ -229,6 +271,31 @@ impl Stopper {
         self.server.stop(true).await;
         if let Some(metrics) = &self.metrics {
             metrics.stop(true).await;
+        }
+    }
+}
+
+/// Every `every`: queues the emails of replies customers have not
+/// received, then sends what is due; stops with the server.
+async fn send_email(
+    chat: Arc<ChatService>,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = chrono::Utc::now();
+                if let Err(e) = chat.queue_unseen_emails(now).await {
+                    tracing::warn!(error = %e, "looking for unseen replies failed");
+                }
+                if let Err(e) = chat.send_due_emails(now).await {
+                    tracing::warn!(error = %e, "sending email failed");
+                }
+            }
+            _ = stop.changed() => return,
         }
     }
 }

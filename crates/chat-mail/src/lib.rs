@@ -21,13 +21,28 @@ use minijinja::{Environment, Value, context};
 
 /// Every template, by name, with the text shipped in the repository.
 const TEMPLATES: [(&str, &str); 9] = [
-    ("unseen.subject.txt", include_str!("../templates/unseen.subject.txt")),
+    (
+        "unseen.subject.txt",
+        include_str!("../templates/unseen.subject.txt"),
+    ),
     ("unseen.txt", include_str!("../templates/unseen.txt")),
     ("unseen.html", include_str!("../templates/unseen.html")),
-    ("transcript.subject.txt", include_str!("../templates/transcript.subject.txt")),
-    ("transcript.txt", include_str!("../templates/transcript.txt")),
-    ("transcript.html", include_str!("../templates/transcript.html")),
-    ("assigned.subject.txt", include_str!("../templates/assigned.subject.txt")),
+    (
+        "transcript.subject.txt",
+        include_str!("../templates/transcript.subject.txt"),
+    ),
+    (
+        "transcript.txt",
+        include_str!("../templates/transcript.txt"),
+    ),
+    (
+        "transcript.html",
+        include_str!("../templates/transcript.html"),
+    ),
+    (
+        "assigned.subject.txt",
+        include_str!("../templates/assigned.subject.txt"),
+    ),
     ("assigned.txt", include_str!("../templates/assigned.txt")),
     ("assigned.html", include_str!("../templates/assigned.html")),
 ];
@@ -253,8 +268,8 @@ mod tests {
     use super::*;
     use chat_domain::email::Brand;
     use chat_domain::{
-        ChatSession, Customer, CustomerId, Email, MessageId, PageContext, SessionId,
-        SessionStatus, TenantId,
+        ChatSession, Customer, CustomerId, Email, MessageId, PageContext, SessionId, SessionStatus,
+        TenantId,
     };
 
     fn message(seq: i64, sender: SenderType, body: &str) -> Message {
@@ -282,7 +297,9 @@ mod tests {
                 color: "#0f766e".into(),
             },
             content,
-            unsubscribe_url: Some("https://chat.test/api/v1/public/email/unsubscribe?token=u.1.ab".into()),
+            unsubscribe_url: Some(
+                "https://chat.test/api/v1/public/email/unsubscribe?token=u.1.ab".into(),
+            ),
         }
     }
 
@@ -299,9 +316,21 @@ mod tests {
             }))
             .expect("rendered");
         assert_eq!(r.subject, "Acme <help>: 2 replies to your conversation");
-        assert!(r.text.contains("Your <b>order</b> ships today"), "{}", r.text);
-        assert!(r.text.contains("Continue the conversation: https://shop.test/?parley_resume=r.t.s.1.ff"));
-        assert!(r.html.contains("Your &lt;b&gt;order&lt;&#x2f;b&gt; ships today"), "{}", r.html);
+        assert!(
+            r.text.contains("Your <b>order</b> ships today"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains("Continue the conversation: https://shop.test/?parley_resume=r.t.s.1.ff")
+        );
+        assert!(
+            r.html
+                .contains("Your &lt;b&gt;order&lt;&#x2f;b&gt; ships today"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("Acme &lt;help&gt;"));
         assert!(r.html.contains("background:#0f766e"));
         assert!(r.html.contains("unsubscribe?token=u.1.ab"));
@@ -312,8 +341,11 @@ mod tests {
     fn an_override_folder_replaces_one_template() {
         let dir = std::env::temp_dir().join(format!("chat-mail-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a folder");
-        std::fs::write(dir.join("transcript.subject.txt"), "Ihr Gespräch mit {{ brand.name }}")
-            .expect("written");
+        std::fs::write(
+            dir.join("transcript.subject.txt"),
+            "Ihr Gespräch mit {{ brand.name }}",
+        )
+        .expect("written");
         let t = Templates::load(Some(&dir)).expect("loaded");
         let session = ChatSession {
             id: SessionId::new("s"),
@@ -355,9 +387,15 @@ mod tests {
 
     #[test]
     fn urls_say_how_tls_is_used() {
-        assert_eq!(lettre_url("smtp://u:p@mail.test:587"), "smtp://u:p@mail.test:587?tls=required");
+        assert_eq!(
+            lettre_url("smtp://u:p@mail.test:587"),
+            "smtp://u:p@mail.test:587?tls=required"
+        );
         assert_eq!(lettre_url("smtps://u:p@mail.test"), "smtps://u:p@mail.test");
-        assert_eq!(lettre_url("smtp://127.0.0.1:2525?tls=none"), "smtp://127.0.0.1:2525");
+        assert_eq!(
+            lettre_url("smtp://127.0.0.1:2525?tls=none"),
+            "smtp://127.0.0.1:2525"
+        );
         assert_eq!(
             lettre_url("smtp://mail.test?tls=opportunistic"),
             "smtp://mail.test?tls=opportunistic"

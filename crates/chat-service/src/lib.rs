@@ -31,6 +31,7 @@ use chat_domain::repo::{
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
 pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
+pub use chat::email::{EmailSettings, RESUME_PARAM};
 pub use chat::{
     AgentLoad, ChatService, MAX_PAGE, MAX_QUEUE_VIEW, MAX_TRANSCRIPT, ReportParams, SearchParams,
     SearchResults, SessionStarted, StartSession, TeamReport, Transcript, VISITOR_MEMORY_DAYS,

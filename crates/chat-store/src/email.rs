@@ -10,7 +10,7 @@ use chat_domain::{
     AgentId, CustomerId, Email, RepoError, RepoResult, SessionId, SessionKeyHash, TenantId,
     Timestamp,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait, TransactionTrait,
@@ -45,18 +45,16 @@ async fn insert<C: ConnectionTrait>(
         created_at: now,
         sent_at: None,
     };
+    // A key queued already is a conflict: nothing new (the unique index
+    // decides, on every backend alike).
     let res = email_outbox::Entity::insert(email_outbox::ActiveModel::from(model))
-        .on_conflict(
-            OnConflict::column(email_outbox::Column::DedupeKey)
-                .do_nothing()
-                .to_owned(),
-        )
         .exec_without_returning(db)
-        .await;
+        .await
+        .map_err(map_err);
     match res {
-        Ok(n) => Ok(n > 0),
-        Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
-        Err(e) => Err(map_err(e)),
+        Ok(_) => Ok(true),
+        Err(RepoError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -319,16 +317,12 @@ impl EmailRepository for SeaOrmStore {
         // The first node to get here stores its secret; every node then
         // reads the one stored.
         let res = server_secret::Entity::insert(server_secret::ActiveModel::from(row))
-            .on_conflict(
-                OnConflict::column(server_secret::Column::Name)
-                    .do_nothing()
-                    .to_owned(),
-            )
             .exec_without_returning(self.db()?)
-            .await;
+            .await
+            .map_err(map_err);
         match res {
-            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
-            Err(e) => return Err(map_err(e)),
+            Ok(_) | Err(RepoError::Conflict(_)) => {}
+            Err(e) => return Err(e),
         }
         server_secret::Entity::find_by_id(name)
             .one(self.db()?)

@@ -54,7 +54,12 @@ queued_at: string | null,
 /**
  * The customer's rating once given.
  */
-rating: RatingView | null, };
+rating: RatingView | null, 
+/**
+ * It came in while nobody was there (no agent taking conversations,
+ * or outside the business hours).
+ */
+offline: boolean, };
 
 export type PublicCustomer = { name: string | null, email: string | null, };
 
@@ -307,8 +312,8 @@ score: number, comment?: string, };
 
 export type CloseRequest = { 
 /**
- * Email the transcript to the customer (once outgoing email is set
- * up; accepted and ignored until then).
+ * Email the transcript to the customer, when outgoing email is set
+ * up and the customer left an address (and did not unsubscribe).
  */
 send_transcript?: boolean, };
 
@@ -443,6 +448,36 @@ export type WebhookListResponse = { webhooks: Array<Webhook>, };
 export type DeliveryListResponse = { deliveries: Array<Delivery>, };
 
 export type DeliveryResponse = { delivery: Delivery, };
+
+export type ResumeRequest = { token: string, };
+
+export type UnsubscribeResponse = { unsubscribed: boolean, };
+
+export type EmailSettingsView = { 
+/**
+ * Outgoing email is set up (`CHAT__SMTP__URL`); without it nothing is
+ * emailed.
+ */
+enabled: boolean, 
+/**
+ * The sender's address.
+ */
+from: string | null, 
+/**
+ * How long an agent's reply may stay unreceived before it is emailed.
+ */
+unseen_delay_secs: number | null, };
+
+export type EmailSettingsResponse = { email: EmailSettingsView, };
+
+export type NotificationSettings = { 
+/**
+ * Email me a conversation given to me while I am away from the
+ * dashboard.
+ */
+email_when_offline: boolean, };
+
+export type NotificationSettingsResponse = { notifications: NotificationSettings, };
 
 export type ReportFigures = { 
 /**

@@ -15,6 +15,7 @@ mod bot;
 mod cluster;
 mod customer_flow;
 mod desk;
+mod email;
 mod hardening;
 mod health;
 mod helpers;

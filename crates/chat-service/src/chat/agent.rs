@@ -206,7 +206,9 @@ impl ChatService {
         self.publish
             .assigned(&updated, target.as_ref(), previous_agent)
             .await;
-        self.notify_assigned(&updated, &target.as_ref()).await;
+        if target.id != ctx.agent.id {
+            self.notify_assigned(&updated, &target.as_ref()).await;
+        }
         if freed {
             self.spawn_drain(ctx.tenant_id());
         }
