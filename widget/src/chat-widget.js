@@ -44,6 +44,7 @@
       away: 'We are away right now; leave a message and we will reply.', backAt: 'Back {time}.', leaveEmail: 'Your email, so we can reply', end: 'End chat',
       rate: 'How did we do?', comment: 'Anything to add? (optional)', rateSend: 'Send rating', thanks: 'Thank you for your rating.', stars: '{n} of 5',
       attach: 'Attach a file', cancel: 'Cancel', uploading: 'Uploading {name}…', refused: 'This file could not be sent: {why}',
+      name: 'Your name', email: 'Your email', start: 'Start chat', transcript: 'Email me the transcript when the chat ends',
     },
   };
 
@@ -87,6 +88,8 @@
     '.at{font-size:18px;width:28px;color:#6b7280}.m img{display:block;max-width:100%;max-height:200px;border-radius:6px;margin-top:4px;background:#e5e7eb}' +
     '.f{display:block;margin-top:4px;padding:6px 8px;border-radius:6px;background:rgba(0,0,0,.06);color:inherit;text-decoration:none;word-break:break-all}.f small{opacity:.75;margin-left:6px}' +
     '.up progress{display:block;width:100%;height:6px;margin:4px 0}.drop .log{outline:2px dashed var(--c);outline-offset:-6px}' +
+    '.pc{flex-direction:column;gap:6px;border:0}.pc label{display:flex;flex-direction:column;gap:2px;font-size:12px;color:#374151}.pc input,.pc select{padding:7px;border:1px solid #d1d5db;border-radius:6px;background:#fff;font-size:14px}.pc .go{padding:8px}.pe{color:#b91c1c;font-size:12px}.pc[hidden],form[hidden],.tr[hidden]{display:none}' +
+    '.tr{display:flex;gap:6px;align-items:center;padding:4px 12px;font-size:12px;color:#4b5563;background:#fff;border-top:1px solid #e5e7eb}' +
     '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-height:none;border-radius:0}}';
 
   var ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
@@ -138,7 +141,9 @@
     this.given = opts || {};
     this.render();
     this.loadSettings();
-    if (this.key) this.resume();
+    var link = /[?&]parley_resume=([^&#]+)/.exec(global.location.search);
+    if (link) this.fromLink(decodeURIComponent(link[1]));
+    else if (this.key) this.resume();
   }
 
   var P = Widget.prototype;
@@ -229,10 +234,19 @@
       var f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
       if (f) self.attach(f);
     });
-    panel.appendChild(head); panel.appendChild(off); panel.appendChild(log); panel.appendChild(rt); panel.appendChild(again); panel.appendChild(typing); panel.appendChild(form); panel.appendChild(hl);
+    var pc = el('form', 'pc');
+    pc.hidden = true;
+    pc.setAttribute('aria-label', t.start);
+    var tr = el('label', 'tr');
+    var trBox = el('input');
+    trBox.type = 'checkbox';
+    trBox.checked = true;
+    tr.appendChild(trBox); tr.appendChild(document.createTextNode(t.transcript));
+    tr.hidden = true;
+    panel.appendChild(head); panel.appendChild(off); panel.appendChild(log); panel.appendChild(rt); panel.appendChild(again); panel.appendChild(typing); panel.appendChild(tr); panel.appendChild(pc); panel.appendChild(form); panel.appendChild(hl);
     r.appendChild(panel); r.appendChild(bubble);
     root.appendChild(r);
-    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h, hl: hl, dl: dl, again: again, off: off, rt: rt, end: end, root: r };
+    this.els = { bubble: bubble, badge: badge, panel: panel, state: state, log: log, typing: typing, input: input, title: h, hl: hl, dl: dl, again: again, off: off, rt: rt, end: end, root: r, pc: pc, form: form, tr: tr, trBox: trBox };
     hb.addEventListener('click', function () { hl.hidden ? self.history() : (hl.hidden = true); });
     again.addEventListener('click', function () { self.startOver(); });
     this.onSeen = function () { self.markRead(); };
@@ -254,7 +268,7 @@
   };
 
   P.trapFocus = function (e) {
-    var items = Array.prototype.filter.call(this.els.panel.querySelectorAll('button,textarea'), function (n) { return !n.disabled; });
+    var items = Array.prototype.filter.call(this.els.panel.querySelectorAll('button,textarea,input,select'), function (n) { return !n.disabled && n.offsetParent !== null; });
     if (!items.length) return;
     var first = items[0], last = items[items.length - 1], active = this.host.shadowRoot.activeElement;
     if (e.shiftKey && active === first) { e.preventDefault(); last.focus(); }
@@ -328,6 +342,7 @@
     var customer = {};
     if (this.user && this.user.name) customer.name = String(this.user.name);
     if (this.user && this.user.email) customer.email = String(this.user.email);
+    if (this.attrs) customer.attributes = this.attrs;
     this.starting = this.http('POST', '/api/v1/public/chat/sessions', {
       tenant_id: this.o.tenantId,
       visitor_token: this.visitor || undefined,
@@ -336,18 +351,107 @@
     }).then(function (data) {
       self.key = data.session_key;
       self.visitor = data.visitor_token;
+      self.knows(data.session);
       try { global.localStorage.setItem(self.storeKey, self.key); global.localStorage.setItem(self.visitorKey, self.visitor); } catch (e) { /* storage blocked */ }
       self.starting = null;
       self.link();
       self.connect();
       return self.key;
-    }, function (err) { self.starting = null; throw err; });
+    }, function (err) {
+      self.starting = null;
+      // The server checks the pre-chat answers too: ask again, saying why.
+      if (err.status === 422) { self.pcDone = false; self.showPrechat(err.message); }
+      throw err;
+    });
     return this.starting;
+  };
+
+  /** The customer followed the link of an email: this browser gets the
+   * conversation (the link's token is taken out of the address). */
+  P.fromLink = function (token) {
+    var self = this;
+    try {
+      var u = new URL(global.location.href);
+      u.searchParams.delete('parley_resume');
+      global.history.replaceState(global.history.state, '', u.toString());
+    } catch (e) { /* an address we cannot rewrite */ }
+    this.http('POST', '/api/v1/public/chat/resume', { token: token }).then(function (d) {
+      self.key = d.session_key;
+      self.knows(d.session);
+      try { global.localStorage.setItem(self.storeKey, self.key); } catch (e) { /* storage blocked */ }
+      self.link();
+      self.resume();
+      self.open();
+    }, function () { if (self.key) self.resume(); });
+  };
+
+  /** The pre-chat form's fields from the server's settings (none: no
+   * form): name and email as asked, the email always while away when the
+   * team wants it, and the custom fields; shown when one is required. */
+  P.prechatFields = function () {
+    var s = this.remote, p = s && s.prechat, t = this.t, f = [], u = this.user || {};
+    if (!p || this.key || this.pcDone) return f;
+    var away = !s.online || !s.business_hours_open, mustMail = away && p.email_when_offline;
+    if (p.name !== 'off' && !u.name) f.push({ key: 'name', label: t.name, required: p.name === 'required' });
+    if ((p.email !== 'off' || mustMail) && !u.email) f.push({ key: 'email', label: t.email, type: 'email', required: p.email === 'required' || mustMail });
+    (p.fields || []).forEach(function (x) { f.push({ key: x.key, label: x.label, required: x.required, choices: x.choices, custom: true }); });
+    // Optional questions alone never stand between a visitor and the chat.
+    return f.some(function (x) { return x.required; }) ? f : [];
+  };
+
+  P.showPrechat = function (error) {
+    var fields = this.prechatFields(), pc = this.els.pc, self = this;
+    pc.textContent = '';
+    pc.hidden = !fields.length;
+    this.els.form.hidden = !!fields.length;
+    if (!fields.length) return;
+    var inputs = [];
+    fields.forEach(function (f) {
+      var label = el('label', null, f.label + (f.required ? ' *' : '')), input;
+      if (f.choices && f.choices.length) {
+        input = el('select');
+        [''].concat(f.choices).forEach(function (c) { var o = el('option', null, c); o.value = c; input.appendChild(o); });
+      } else {
+        input = el('input');
+        input.type = f.type || 'text';
+      }
+      input.required = !!f.required;
+      label.appendChild(input);
+      pc.appendChild(label);
+      inputs.push({ f: f, input: input });
+    });
+    var err = el('p', 'pe', error || '');
+    err.setAttribute('role', 'alert');
+    var go = el('button', 'go', this.t.start);
+    go.type = 'submit';
+    pc.appendChild(err); pc.appendChild(go);
+    pc.onsubmit = function (e) {
+      e.preventDefault();
+      if (!pc.reportValidity()) return;
+      var u = self.user = self.user || {}, a = self.attrs = self.attrs || {};
+      inputs.forEach(function (i) {
+        var v = i.input.value.trim();
+        if (v) (i.f.custom ? a : u)[i.f.key] = v;
+      });
+      self.pcDone = true;
+      pc.hidden = true;
+      self.els.form.hidden = false;
+      self.link();
+      self.els.input.focus();
+    };
+  };
+
+  /** The customer's address as the server has it (for the transcript). */
+  P.knows = function (session) {
+    var mail = session && session.customer && session.customer.email;
+    if (mail && !(this.user && this.user.email)) { this.user = this.user || {}; this.user.email = mail; }
+    this.link();
   };
 
   /** Reload: fetch the whole conversation over HTTP, then go live. */
   P.resume = function () {
     var self = this;
+    if (!(this.user && this.user.email)) this.http('GET', this.path('')).then(function (d) { self.knows(d.session); }, function () { /* the messages call says */ });
     this.fetchAfter().then(function () { self.connect(); }, function (err) {
       if (err.status === 404) { self.forget(); return; }
       self.connect();
@@ -374,37 +478,33 @@
       if (!g.greeting && !(g.strings || {}).greeting && s.greeting) self.t.greeting = s.greeting;
       if (!e.panel.hidden && !self.greeted && !self.key && self.t.greeting) { self.greeted = true; self.note(self.t.greeting); }
       self.showAway();
+      self.showPrechat();
     }, function () { /* the widget works with its own defaults */ });
   };
 
-  /** Offline or outside business hours: say so, and ask for an email. */
+  /** Offline or outside business hours: say so (the pre-chat form asks
+   * for the email). */
   P.showAway = function () {
-    var s = this.remote, off = this.els.off, t = this.t, self = this;
+    var s = this.remote, off = this.els.off, t = this.t;
     if (!s) return;
     var away = !s.online || !s.business_hours_open;
     off.hidden = !away;
     if (!away) return;
     off.textContent = s.offline_message || t.away;
     if (s.next_open) off.appendChild(document.createTextNode(' ' + fmt(t.backAt, { time: new Date(s.next_open).toLocaleString(s.locale || undefined) })));
-    if (!this.key && s.prechat && s.prechat.email_when_offline && !(this.user && this.user.email)) {
-      var mail = el('input');
-      mail.type = 'email';
-      mail.placeholder = t.leaveEmail;
-      mail.setAttribute('aria-label', t.leaveEmail);
-      mail.addEventListener('change', function () { self.user = self.user || {}; self.user.email = mail.value.trim(); });
-      off.appendChild(mail);
-    }
   };
 
   /** The customer ends the conversation. */
   P.endChat = function () {
     var self = this;
     if (!this.key) return;
-    this.http('POST', this.path('/close'), {}).then(function () { self.closed(); }, function () { /* already closed */ self.closed(); });
+    var mail = !this.els.tr.hidden && this.els.trBox.checked;
+    this.http('POST', this.path('/close'), { send_transcript: mail }).then(function () { self.closed(); }, function () { /* already closed */ self.closed(); });
   };
 
   P.closed = function () {
     this.els.end.hidden = true;
+    this.els.tr.hidden = true;
     this.els.again.hidden = false;
     this.askRating();
   };
@@ -447,6 +547,8 @@
     var dl = this.els.dl;
     dl.hidden = !this.key;
     this.els.end.hidden = !this.key;
+    // The transcript by email, for a customer who gave an address.
+    this.els.tr.hidden = !this.key || !(this.user && this.user.email);
     if (this.key) dl.href = this.o.apiUrl + this.path('/transcript?format=txt');
   };
 

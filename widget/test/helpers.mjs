@@ -225,3 +225,40 @@ export function differingPixels(pngA, pngB, tolerance = 8) {
   }
   return n;
 }
+
+/** A real SMTP server (aiosmtpd, from the test venv) storing what it
+ * accepts; `mails()` reads them back, `env` points a server at it. */
+export async function smtpSink() {
+  const { mkdtempSync: mkd, readdirSync, readFileSync } = await import('node:fs');
+  const python = process.env.CHAT_TEST_PYTHON || join(homedir(), '.cache', 'chat-venv', 'bin', 'python');
+  const dir = mkd(join(tmpdir(), 'chat-widget-mail-'));
+  const proc = spawn(python, [join(root, 'crates', 'chat-api', 'tests', 'support', 'smtp_server.py'), dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((ok, fail) => {
+    let out = '';
+    proc.stdout.on('data', (c) => { out += c; const m = /PORT (\d+)/.exec(out); if (m) ok(Number(m[1])); });
+    proc.on('exit', (code) => fail(new Error(`aiosmtpd exited ${code} (is it in ${python}?)`)));
+  });
+  /** Quoted-printable and headers undone enough to read text and links. */
+  const decode = (raw) => raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  return {
+    env: {
+      CHAT__SMTP__URL: `smtp://127.0.0.1:${port}?tls=none`,
+      CHAT__SMTP__FROM: 'Demo support <help@demo.test>',
+      CHAT__EMAIL__UNSEEN_DELAY_SECS: '1',
+      CHAT__EMAIL__POLL_INTERVAL_MS: '100',
+    },
+    mails() {
+      return readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => decode(readFileSync(join(dir, f), 'utf8')));
+    },
+    async waitFor(n, timeout = 15000) {
+      const until = Date.now() + timeout;
+      for (;;) {
+        const got = this.mails();
+        if (got.length >= n) return got;
+        if (Date.now() > until) throw new Error(`${n} emails expected, ${got.length} arrived`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    close() { proc.kill(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}

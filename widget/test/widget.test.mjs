@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import {
   startServer, hostPage, widgetPage, launch, login, agentSend, agentSocket, shownMessages, setBot, differingPixels,
-  clusterEnv, bridgeUp, killBridge, forgetPrefix,
+  clusterEnv, bridgeUp, killBridge, forgetPrefix, smtpSink,
 } from './helpers.mjs';
 
 let browser;
@@ -175,7 +175,9 @@ test('aggressive host-page css leaves the widget looking the same', async () => 
 });
 
 test('the bot answers a help-centre question, styled apart from agents', async () => {
-  const t = await setup(undefined, { bot: 'knowledge_base' });
+  // Nobody is online: the snippet knows the visitor's email, so the
+  // pre-chat form has nothing required to ask.
+  const t = await setup({ init: { user: { email: 'visitor@example.com' } } }, { bot: 'knowledge_base' });
   try {
     await t.page.goto(t.host.url);
     await t.page.locator('call-center-chat .bubble').click();
@@ -191,7 +193,7 @@ test('the bot answers a help-centre question, styled apart from agents', async (
 });
 
 test('keyboard, screen reader, phone layout and the JS API', async () => {
-  const t = await setup();
+  const t = await setup({ init: { user: { email: 'visitor@example.com' } } });
   try {
     await t.page.setViewportSize({ width: 375, height: 700 });
     await t.page.goto(t.host.url);
@@ -231,7 +233,7 @@ test('keyboard, screen reader, phone layout and the JS API', async () => {
 
 test('after a cluster bridge outage the widget answers chat.resync with chat.resume', async () => {
   const prefix = `wtest${process.pid}x${Date.now()}`;
-  const t = await setup({}, { env: clusterEnv(prefix) });
+  const t = await setup({ init: { user: { email: 'visitor@example.com' } } }, { env: clusterEnv(prefix) });
   try {
     await bridgeUp(t.server.url);
     const frames = [];
@@ -372,15 +374,19 @@ test('the server sets the look, the widget says when the team is away, and asks 
     await page.locator('call-center-chat .bubble').click();
     await page.locator('call-center-chat .head h2', { hasText: 'Acme help' }).waitFor();
     assert.equal(await page.locator('call-center-chat .head').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 118, 110)');
-    // No agent is connected: the offline message and an email field.
+    // No agent is connected: the offline message, and the pre-chat form
+    // asks for the email (required while away), the name being optional.
     await page.locator('call-center-chat .off', { hasText: 'Nobody here right now' }).waitFor();
-    await page.locator('call-center-chat .off input[type=email]').fill('ada@example.com');
-    await page.locator('call-center-chat .off input[type=email]').dispatchEvent('change');
+    const form = page.locator('call-center-chat form.pc');
+    assert.equal(await page.locator('call-center-chat textarea').isVisible(), false);
+    await form.getByLabel('Your email *').fill('ada@example.com');
+    await form.getByLabel('Your name').fill('Ada');
+    await form.getByRole('button', { name: 'Start chat' }).click();
     await sendFromWidget(page, 'hello, anyone?');
     await page.locator('call-center-chat .m.customer[data-seq="1"]').waitFor();
     const sessions = await (await fetch(`${t.server.url}/api/v1/chat/sessions`, { headers: { authorization: `Bearer ${token}` } })).json();
     const s = sessions.sessions.find((x) => x.last_message_preview === 'hello, anyone?');
-    assert.equal(s.customer.email, 'ada@example.com');
+    assert.deepEqual([s.customer.email, s.customer.name, s.offline], ['ada@example.com', 'Ada', true]);
     // The agent closes: the widget asks for a rating.
     const closed = await fetch(`${t.server.url}/api/v1/chat/sessions/${s.id}/close`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal(closed.status, 200);
@@ -391,6 +397,111 @@ test('the server sets the look, the widget says when the team is away, and asks 
     await rate.filter({ hasText: 'Thank you for your rating.' }).waitFor();
     const after = await (await fetch(`${t.server.url}/api/v1/chat/sessions/${s.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
     assert.deepEqual([after.session.rating.score, after.session.rating.comment], [4, 'kind and quick']);
+  } finally {
+    await t.done();
+  }
+});
+
+test('a visitor who left gets the reply by email, its link brings the conversation back, and the transcript follows the end', async () => {
+  const mail = await smtpSink();
+  const t = await setup({}, { env: mail.env });
+  try {
+    const token = await login(t.server.url);
+    // Nobody is online: the form asks for the email first.
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    const form = t.page.locator('call-center-chat form.pc');
+    await form.getByLabel('Your email *').fill('rita@example.com');
+    await form.getByRole('button', { name: 'Start chat' }).click();
+    await sendFromWidget(t.page, 'Is my order shipped?');
+    await t.page.locator('call-center-chat .m.customer[data-seq="1"]').waitFor();
+    await t.context.close();
+    // The agent answers after the visitor left.
+    const list = await (await fetch(`${t.server.url}/api/v1/chat/sessions`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const s = list.sessions.find((x) => x.customer.email === 'rita@example.com');
+    assert.equal(s.offline, true);
+    await fetch(`${t.server.url}/api/v1/chat/sessions/${s.id}/assign`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await agentSend(t.server.url, token, s.id, 'Yes, it left today.');
+    const [reply] = await mail.waitFor(1);
+    assert.match(reply, /To: rita@example.com/);
+    assert.match(reply, /Yes, it left today\./);
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/\?parley_resume=[\w.-]+)/.exec(reply)[1];
+    // Another browser (no stored key) follows the link.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(link);
+      await page.locator('call-center-chat .m.agent', { hasText: 'Yes, it left today.' }).waitFor();
+      await page.locator('call-center-chat .m.customer', { hasText: 'Is my order shipped?' }).waitFor();
+      assert.equal(new URL(page.url()).search, '', 'the token leaves the address');
+      // The key stays in this browser: a reload needs no link.
+      await page.reload();
+      await page.locator('call-center-chat .bubble').click();
+      await page.locator('call-center-chat .m.agent', { hasText: 'Yes, it left today.' }).waitFor();
+      // The end, with the transcript by email (ticked, since the address is known).
+      const box = page.locator('call-center-chat .tr input[type=checkbox]');
+      assert.equal(await box.isChecked(), true);
+      await page.locator('call-center-chat .end').click();
+      await page.locator('call-center-chat .rt').waitFor();
+      const mails = await mail.waitFor(2);
+      assert.match(mails[1], /transcript of your conversation/);
+      assert.match(mails[1], /Is my order shipped\?/);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await t.host.close();
+    await t.server.stop();
+    t.server.cleanup();
+    mail.close();
+  }
+});
+
+test('the pre-chat form asks what the team requires, and the server\'s refusal is shown', async () => {
+  const t = await setup({ init: { user: { email: 'sam@example.com' } } });
+  try {
+    const token = await login(t.server.url);
+    const put = await fetch(`${t.server.url}/api/v1/settings/widget`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ prechat: { name: 'required', email: 'optional', fields: [{ key: 'plan', label: 'Your plan', required: true, choices: ['free', 'pro'] }] } }),
+    });
+    assert.equal(put.status, 200);
+    await t.page.goto(t.host.url);
+    await t.page.locator('call-center-chat .bubble').click();
+    const form = t.page.locator('call-center-chat form.pc');
+    await form.getByLabel('Your name *').waitFor();
+    assert.equal(await form.getByLabel('Your email').count(), 0, 'the snippet gave the email');
+    assert.equal(await t.page.locator('call-center-chat textarea').isVisible(), false);
+    // Required answers missing: the browser keeps the form.
+    await form.getByRole('button', { name: 'Start chat' }).click();
+    assert.equal(await form.isVisible(), true);
+    await form.getByLabel('Your name *').fill('Sam');
+    await form.getByLabel('Your plan *').selectOption('pro');
+    await form.getByRole('button', { name: 'Start chat' }).click();
+    await sendFromWidget(t.page, 'Hello');
+    await t.page.locator('call-center-chat .m.customer[data-seq="1"]').waitFor();
+    const list = await (await fetch(`${t.server.url}/api/v1/chat/sessions`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const s = list.sessions.find((x) => x.last_message_preview === 'Hello');
+    assert.deepEqual([s.customer.name, s.customer.attributes.plan], ['Sam', 'pro']);
+    // The team adds a required question while another visitor types: the
+    // server refuses the start, and the form comes back saying why.
+    const other = await browser.newContext();
+    try {
+      const page = await other.newPage();
+      await page.goto(t.host.url);
+      await page.locator('call-center-chat .bubble').click();
+      await page.locator('call-center-chat form.pc').getByLabel('Your name *').fill('Kim');
+      await page.locator('call-center-chat form.pc').getByLabel('Your plan *').selectOption('free');
+      await fetch(`${t.server.url}/api/v1/settings/widget`, {
+        method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ prechat: { name: 'required', email: 'optional', fields: [{ key: 'plan', label: 'Your plan', required: true, choices: ['free', 'pro'] }, { key: 'order', label: 'Order number', required: true }] } }),
+      });
+      await page.locator('call-center-chat form.pc').getByRole('button', { name: 'Start chat' }).click();
+      await sendFromWidget(page, 'Hi there');
+      await page.locator('call-center-chat .pe', { hasText: 'order is required' }).waitFor();
+    } finally {
+      await other.close();
+    }
   } finally {
     await t.done();
   }
