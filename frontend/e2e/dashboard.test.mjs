@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  startServer, hostPage, widgetPage, launch, clusterEnv, bridgeUp, killBridge, forgetPrefix, login, setBot,
+  startServer, hostPage, widgetPage, launch, clusterEnv, bridgeUp, killBridge, forgetPrefix, login, setBot, smtpSink,
 } from '../../widget/test/helpers.mjs';
 
 let browser;
@@ -560,5 +560,49 @@ test('the Reports page shows the period\'s figures, charts per day, the agents, 
     await ctx.close();
     await server.stop();
     server.cleanup();
+  }
+});
+
+test('a conversation from after hours is flagged, closing emails its transcript, and an agent turns off emails when away', async () => {
+  const mail = await smtpSink();
+  const server = await startServer({ env: mail.env });
+  const ctx = await browser.newContext();
+  try {
+    const token = await login(server.url);
+    await setBot(server.url, token, 'off');
+    // Nobody is signed in: the conversation comes in after hours.
+    const started = await fetch(`${server.url}/api/v1/public/chat/sessions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tenant_id: 'demo-tenant', customer: { name: 'Nora Night', email: 'nora@example.com' } }),
+    }).then((r) => r.json());
+    assert.equal(started.session.id.length > 0, true);
+    const page = await signIn(ctx, server.url, 'agent@demo.com');
+    const item = conversation(page, 'Nora Night');
+    await item.locator('.offline-flag', { hasText: 'after hours' }).waitFor();
+    await item.click();
+    const thread = page.getByRole('region', { name: 'Thread' });
+    const box = thread.getByLabel('Email transcript');
+    assert.equal(await box.isChecked(), true);
+    await thread.getByRole('button', { name: 'Close' }).click();
+    await thread.locator('.status.closed').waitFor();
+    const [sent] = await mail.waitFor(1);
+    assert.match(sent, /To: "Nora Night" <nora@example.com>/);
+    assert.match(sent, /transcript of your conversation/);
+
+    await page.getByRole('button', { name: 'Team' }).click();
+    await page.getByRole('region', { name: 'Email' }).filter({ hasText: 'Outgoing email is on, from Demo support <help@demo.test>' }).waitFor();
+    const notes = page.getByRole('form', { name: 'Notifications' });
+    const away = notes.getByLabel('Email me a conversation given to me while I am away');
+    await away.waitFor();
+    assert.equal(await away.isChecked(), true);
+    await away.uncheck();
+    await notes.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const now = await fetch(`${server.url}/api/v1/agents/me/notifications`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
+    assert.deepEqual(now, { notifications: { email_when_offline: false } });
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+    mail.close();
   }
 });

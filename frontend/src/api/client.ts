@@ -11,6 +11,10 @@ import type {
   AttachmentListResponse,
   AttachmentResponse,
   QueueResponse,
+  CloseRequest,
+  EmailSettingsResponse,
+  NotificationSettings,
+  NotificationSettingsResponse,
   ReportResponse,
   WidgetSettingsResponse,
   BusinessHoursResponse,
@@ -119,8 +123,18 @@ export class Api {
     const req: AssignRequest | undefined = agentId ? { agent_id: agentId } : undefined;
     return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/assign`, req);
   }
-  close(id: string) {
-    return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/close`);
+  close(id: string, sendTranscript = false) {
+    const req: CloseRequest = { send_transcript: sendTranscript };
+    return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/close`, req);
+  }
+  emailSettings() {
+    return this.request<EmailSettingsResponse>('GET', '/api/v1/settings/email');
+  }
+  notifications() {
+    return this.request<NotificationSettingsResponse>('GET', '/api/v1/agents/me/notifications');
+  }
+  setNotifications(req: NotificationSettings) {
+    return this.request<NotificationSettingsResponse>('PUT', '/api/v1/agents/me/notifications', req);
   }
   reopen(id: string) {
     return this.request<SessionResponse>('POST', `/api/v1/chat/sessions/${id}/reopen`);

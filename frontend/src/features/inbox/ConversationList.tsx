@@ -44,6 +44,7 @@ export function ConversationList({ sessions, selected, unread, filters, onFilter
           <li key={s.id} role="option" aria-selected={s.id === selected} data-session-id={s.id} className={s.id === selected ? 'conv selected' : 'conv'} onClick={() => onSelect(s.id)}>
             <div className="conv-top">
               <strong>{s.customer.name ?? s.customer.email ?? 'Visitor'}</strong>
+              {s.offline && <span className="offline-flag" title="Came in while nobody was there">after hours</span>}
               {s.rating && <span className="rating" aria-label={`rated ${s.rating.score} of 5`}>★{s.rating.score}</span>}
               {(unread[s.id] ?? 0) > 0 && <span className="unread" aria-label={`${unread[s.id]} unread`}>{unread[s.id]}</span>}
             </div>

@@ -387,7 +387,7 @@ export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api;
             if (selected && first && first > 1) api.messagesBefore(selected.id, first, 50).then((r) => dispatch({ kind: 'messages', sessionId: selected.id, messages: r.messages }), () => {});
           }}
           onAssign={(agentId) => selected && void act(() => api.assign(selected.id, agentId))}
-          onClose={() => selected && void act(() => api.close(selected.id))}
+          onClose={(sendTranscript) => selected && void act(() => api.close(selected.id, sendTranscript))}
           onReopen={() => selected && void act(() => api.reopen(selected.id))}
           onTranscript={() => selected && void downloadTranscript(selected.id)}
           focusSeq={focusSeq}

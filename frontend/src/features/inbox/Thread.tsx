@@ -15,7 +15,7 @@ interface Props {
   onTyping: (on: boolean) => void;
   onLoadOlder: () => void;
   onAssign: (agentId?: string) => void;
-  onClose: () => void;
+  onClose: (sendTranscript: boolean) => void;
   onReopen: () => void;
   onTranscript: () => void;
   /** A search hit to show: scrolled to and highlighted. */
@@ -64,6 +64,7 @@ function tick(s: Session, seq: number): 1 | 2 | 3 {
 export function Thread(p: Props) {
   const [draft, setDraft] = useState('');
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [sendTranscript, setSendTranscript] = useState(true);
   const [choice, setChoice] = useState(0);
   const log = useRef<HTMLDivElement>(null);
   const typingSent = useRef(0);
@@ -131,6 +132,7 @@ export function Thread(p: Props) {
         <h2>{s.customer.name ?? 'Visitor'}</h2>
         <span className={`status ${s.status}`}>{s.status}</span>
         <span className="assignee">{s.assigned_agent ? `Assigned to ${s.assigned_agent.name}` : 'Unassigned'}</span>
+        {s.offline && <span className="offline-flag" title="Came in while nobody was there">after hours</span>}
         {s.rating && (
           <span className="rating" title={s.rating.comment ?? undefined}>
             Rated {'★'.repeat(s.rating.score)}{'☆'.repeat(5 - s.rating.score)}{s.rating.comment ? `: “${s.rating.comment}”` : ''}
@@ -146,7 +148,18 @@ export function Thread(p: Props) {
               ))}
             </select>
           )}
-          {s.status === 'closed' ? <button type="button" onClick={p.onReopen}>Reopen</button> : <button type="button" onClick={p.onClose}>Close</button>}
+          {s.status === 'closed' ? (
+            <button type="button" onClick={p.onReopen}>Reopen</button>
+          ) : (
+            <>
+              {s.customer.email && (
+                <label className="send-transcript" title={`Email the transcript to ${s.customer.email} when closing`}>
+                  <input type="checkbox" checked={sendTranscript} onChange={(e) => setSendTranscript(e.target.checked)} /> Email transcript
+                </label>
+              )}
+              <button type="button" onClick={() => p.onClose(Boolean(s.customer.email) && sendTranscript)}>Close</button>
+            </>
+          )}
           <button type="button" onClick={p.onTranscript} title="Download the transcript">Transcript</button>
         </div>
         <div className="labels" aria-label="Labels">

@@ -10,7 +10,7 @@ function session(id: string, at: string, lastSeq = 0): Session {
     id, status: 'pending', customer: { id: `c-${id}`, name: id, email: null, attributes: {} }, assigned_agent: null,
     context: { page_url: null, referrer: null, user_agent: null, locale: null },
     created_at: at, last_activity_at: at, last_seq: lastSeq, last_message_preview: null,
-    customer_delivered_seq: 0, customer_read_seq: 0, agent_delivered_seq: 0, agent_read_seq: 0, unread_count: 0, labels: [], queued_at: null, rating: null,
+    customer_delivered_seq: 0, customer_read_seq: 0, agent_delivered_seq: 0, agent_read_seq: 0, unread_count: 0, labels: [], queued_at: null, rating: null, offline: false,
   };
 }
 

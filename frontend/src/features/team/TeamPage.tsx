@@ -2,7 +2,7 @@
 // deactivate; everyone changes their own password.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../../api/client';
-import type { Agent, Role } from '../../api/wire';
+import type { Agent, EmailSettingsView, Role } from '../../api/wire';
 import { DeskSettings } from './DeskSettings';
 import { BusinessHoursForm, WidgetSettings } from './WidgetSettings';
 
@@ -109,13 +109,70 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
         <div className="forms">
           {isAdmin && <NewAgent api={api} onCreated={load} />}
           <ChangePassword api={api} />
+          <Notifications api={api} />
         </div>
+        <EmailStatus api={api} />
         {isAdmin && <AssignmentForm api={api} onSaved={load} />}
         {isAdmin && <WidgetSettings api={api} />}
         {isAdmin && <BusinessHoursForm api={api} />}
         {isAdmin && <DeskSettings api={api} />}
       </main>
     </div>
+  );
+}
+
+/** The signed-in agent's own notification setting. */
+function Notifications({ api }: { api: Api }) {
+  const [on, setOn] = useState<boolean | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  useEffect(() => {
+    api.notifications().then((r) => setOn(r.notifications.email_when_offline), (e: unknown) => setStatus(message(e)));
+  }, [api]);
+  const change = async (value: boolean) => {
+    const before = on;
+    setOn(value);
+    setStatus(null);
+    try {
+      const r = await api.setNotifications({ email_when_offline: value });
+      setOn(r.notifications.email_when_offline);
+      setStatus('Saved.');
+    } catch (e) {
+      setOn(before);
+      setStatus(message(e));
+    }
+  };
+  return (
+    <form aria-label="Notifications" onSubmit={(e) => e.preventDefault()}>
+      <h2>Notifications</h2>
+      <label>
+        <input type="checkbox" disabled={on === null} checked={on ?? false} onChange={(e) => void change(e.target.checked)} /> Email me a conversation given to me while I am away
+      </label>
+      {status && <p role="status">{status}</p>}
+    </form>
+  );
+}
+
+/** Whether outgoing email is set up; without it the email features are off. */
+function EmailStatus({ api }: { api: Api }) {
+  const [email, setEmail] = useState<EmailSettingsView | null>(null);
+  useEffect(() => {
+    api.emailSettings().then((r) => setEmail(r.email), () => setEmail(null));
+  }, [api]);
+  if (!email) return null;
+  return (
+    <section aria-label="Email" className="email-status">
+      <h2>Email</h2>
+      {email.enabled ? (
+        <p>
+          Outgoing email is on, from <strong>{email.from}</strong>. A reply a customer has not received after {email.unseen_delay_secs} s is emailed to them, with a link back into the
+          conversation; customers can get the transcript when a conversation ends; agents away get an email for a conversation given to them.
+        </p>
+      ) : (
+        <p className="muted">
+          Outgoing email is off: no replies, transcripts or notifications are emailed. Set <code>CHAT__SMTP__URL</code> and <code>CHAT__SMTP__FROM</code> on the server to turn it on.
+        </p>
+      )}
+    </section>
   );
 }
 
