@@ -98,6 +98,10 @@ fn describe() {
     );
     describe_gauge!("chat_db_pool_in_use", "Database connections in use");
     describe_counter!("chat_bot_answers_total", "Bot turns by outcome");
+    describe_counter!(
+        "chat_emails_total",
+        "Outgoing emails by kind and result (sent, retry, failed, dropped)"
+    );
     describe_gauge!("chat_build_info", "The running build");
 }
 
