@@ -173,10 +173,9 @@ fn day(sql: &mut Sql, spans: &[OffsetSpan]) {
     sql.push(&format!(" END) {} 86400000000)", div(backend)));
 }
 
-/// `FROM chat_sessions WHERE` the tenant, the period and the agent.
+/// `WHERE` the tenant, the period and the agent.
 fn filter(sql: &mut Sql, tenant: &TenantId, q: &ReportQuery) {
-    sql.push(" FROM chat_sessions WHERE tenant_id = ")
-        .bind(tenant.as_str());
+    sql.push(" WHERE tenant_id = ").bind(tenant.as_str());
     sql.push(" AND created_at >= ")
         .bind(q.period.start().timestamp_micros());
     sql.push(" AND created_at < ")
@@ -229,6 +228,7 @@ fn counts(
     ] {
         sql.push(&format!(", {} AS {name}", int(backend, expr)));
     }
+    sql.push(" FROM chat_sessions");
     filter(&mut sql, tenant, q);
     sql.push(" GROUP BY assigned_agent_id, day");
     sql.statement()
@@ -259,33 +259,67 @@ fn percentiles(
         "TEXT"
     };
     let mut sql = Sql::new(backend);
-    sql.push("WITH base AS (SELECT assigned_agent_id AS a, ");
-    day(&mut sql, spans);
-    sql.push(" AS d");
-    for (name, expr) in DURATIONS {
-        sql.push(&format!(", {} AS {name}", bucket(backend, expr)));
+    if backend == DbBackend::MySql {
+        // MariaDB and MySQL inline a CTE at every reference, so each one
+        // is referenced once: the durations are unpivoted by a join with
+        // their names, the groupings by a join with theirs.
+        let names: Vec<String> = DURATIONS
+            .iter()
+            .map(|(name, _)| format!("SELECT '{name}' AS m"))
+            .collect();
+        let cases: Vec<String> = DURATIONS
+            .iter()
+            .map(|(name, expr)| format!("WHEN '{name}' THEN {}", bucket(backend, expr)))
+            .collect();
+        sql.push("WITH h AS (SELECT mm.m AS m, assigned_agent_id AS a, ");
+        day(&mut sql, spans);
+        sql.push(&format!(
+            " AS d, CASE mm.m {} END AS b, COUNT(*) AS c",
+            cases.join(" ")
+        ));
+        sql.push(" FROM chat_sessions CROSS JOIN (");
+        sql.push(&names.join(" UNION ALL "));
+        sql.push(") mm");
+        filter(&mut sql, tenant, q);
+        sql.push(&format!(
+            " GROUP BY mm.m, a, d, b), g AS (SELECT s.g AS g, m, \
+             CASE s.g WHEN 'all' THEN '' WHEN 'agent' THEN a ELSE CAST(d AS {text}) END AS k, \
+             b, SUM(c) AS c FROM h CROSS JOIN (SELECT 'all' AS g UNION ALL SELECT 'agent' \
+             UNION ALL SELECT 'day') s WHERE b IS NOT NULL AND (s.g <> 'agent' OR a IS NOT NULL) \
+             GROUP BY s.g, m, k, b), "
+        ));
+    } else {
+        sql.push("WITH base AS (SELECT assigned_agent_id AS a, ");
+        day(&mut sql, spans);
+        sql.push(" AS d");
+        for (name, expr) in DURATIONS {
+            sql.push(&format!(", {} AS {name}", bucket(backend, expr)));
+        }
+        sql.push(" FROM chat_sessions");
+        filter(&mut sql, tenant, q);
+        sql.push("), h AS (");
+        let per_duration: Vec<String> = DURATIONS
+            .iter()
+            .map(|(name, _)| {
+                format!(
+                    "SELECT '{name}' AS m, a, d, {name} AS b, COUNT(*) AS c FROM base \
+                     WHERE {name} IS NOT NULL GROUP BY a, d, {name}"
+                )
+            })
+            .collect();
+        sql.push(&per_duration.join(" UNION ALL "));
+        sql.push(&format!(
+            "), g AS (SELECT 'all' AS g, m, '' AS k, b, SUM(c) AS c FROM h GROUP BY m, b \
+             UNION ALL SELECT 'agent', m, a, b, SUM(c) FROM h WHERE a IS NOT NULL GROUP BY m, a, b \
+             UNION ALL SELECT 'day', m, CAST(d AS {text}), b, SUM(c) FROM h GROUP BY m, d, b), "
+        ));
     }
-    filter(&mut sql, tenant, q);
-    sql.push("), h AS (");
-    let per_duration: Vec<String> = DURATIONS
-        .iter()
-        .map(|(name, _)| {
-            format!(
-                "SELECT '{name}' AS m, a, d, {name} AS b, COUNT(*) AS c FROM base \
-                 WHERE {name} IS NOT NULL GROUP BY a, d, {name}"
-            )
-        })
-        .collect();
-    sql.push(&per_duration.join(" UNION ALL "));
-    sql.push(&format!(
-        "), g AS (SELECT 'all' AS g, m, '' AS k, b, SUM(c) AS c FROM h GROUP BY m, b \
-         UNION ALL SELECT 'agent', m, a, b, SUM(c) FROM h WHERE a IS NOT NULL GROUP BY m, a, b \
-         UNION ALL SELECT 'day', m, CAST(d AS {text}), b, SUM(c) FROM h GROUP BY m, d, b), \
-         cu AS (SELECT g, m, k, b, SUM(c) OVER (PARTITION BY g, m, k ORDER BY b) AS cum, \
+    sql.push(
+        "cu AS (SELECT g, m, k, b, SUM(c) OVER (PARTITION BY g, m, k ORDER BY b) AS cum, \
          SUM(c) OVER (PARTITION BY g, m, k) AS n FROM g) \
          SELECT g, m, k, MIN(CASE WHEN cum * 2 >= n THEN b END) AS p50, \
-         MIN(CASE WHEN cum * 10 >= n * 9 THEN b END) AS p90 FROM cu GROUP BY g, m, k"
-    ));
+         MIN(CASE WHEN cum * 10 >= n * 9 THEN b END) AS p90 FROM cu GROUP BY g, m, k",
+    );
     sql.statement()
 }
 

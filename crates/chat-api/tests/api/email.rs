@@ -504,3 +504,45 @@ async fn the_settings_say_whether_email_is_on_and_conversations_in_quiet_hours_a
     let res = plain.get("/api/v1/public/email/unsubscribe").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn two_nodes_sending_at_once_send_each_email_once() {
+    let sink = SmtpSink::start().await;
+    let (first, alex) = setup(&sink).await;
+    let second = spawn_node_on(&first, |s| sink.configure(s)).await;
+    // Replies on both nodes, to five customers who are not there.
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let (_, sid) =
+            conversation(app, &format!("C{i}"), &format!("c{i}@example.com"), &alex).await;
+        app.agent_message(&alex, &sid, &format!("Reply to C{i}"))
+            .await;
+    }
+    let mail = sink.wait_for(5).await;
+    // A transcript queued after them is the fence: once it is here, any
+    // second copy of the five would have been too.
+    let (key, _) = conversation(&second, "Fence", "fence@example.com", &alex).await;
+    second.post_message(&key, "bye", None).await;
+    let res = second
+        .post_json(
+            &format!("/api/v1/public/chat/sessions/{key}/close"),
+            &json!({ "send_transcript": true }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let all = sink.wait_for(6).await;
+    let mut to: Vec<&str> = all.iter().map(|m| m.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        vec![
+            "c0@example.com",
+            "c1@example.com",
+            "c2@example.com",
+            "c3@example.com",
+            "c4@example.com",
+            "fence@example.com"
+        ],
+        "{mail:?}"
+    );
+}
