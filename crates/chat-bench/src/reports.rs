@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::client::Http;
 use crate::scenarios::{Report, progress};
-use crate::search::{Rng, drop_database, fresh_database, id, now_micros};
+use crate::search::{Rng, id, now_micros, on_fresh_database};
 use crate::server::Server;
 use crate::stats::{HEADER, summarize};
 
@@ -129,20 +129,10 @@ pub async fn reports(
     cpu: Option<&str>,
     p: Reports,
 ) -> Result<Report> {
-    let (db_url, fresh) = match admin_url {
-        Some(admin) => {
-            let (url, name) = fresh_database(admin).await?;
-            (Some(url), Some((admin.to_owned(), name)))
-        }
-        None => (None, None),
-    };
-    let server = Server::start(bin, db_url.as_deref(), cpu).await?;
-    let result = run(&server, &p).await;
-    server.stop();
-    if let Some((admin, name)) = fresh {
-        drop_database(&admin, &name).await?;
-    }
-    result
+    on_fresh_database(bin, admin_url, cpu, async |server: &Server| {
+        run(server, &p).await
+    })
+    .await
 }
 
 async fn run(server: &Server, p: &Reports) -> Result<Report> {

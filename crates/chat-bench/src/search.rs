@@ -334,12 +334,18 @@ fn drop_index_sql(backend: DbBackend) -> &'static [&'static str] {
     }
 }
 
-pub async fn search(
+/// Runs `run` against a server on a fresh database: a new one on the
+/// server of `admin_url` (dropped afterwards), else the server's own
+/// SQLite file.
+pub(crate) async fn on_fresh_database<F>(
     bin: &std::path::Path,
     admin_url: Option<&str>,
     cpu: Option<&str>,
-    p: Search,
-) -> Result<Report> {
+    run: F,
+) -> Result<Report>
+where
+    F: AsyncFnOnce(&Server) -> Result<Report>,
+{
     let (db_url, fresh) = match admin_url {
         Some(admin) => {
             let (url, name) = fresh_database(admin).await?;
@@ -348,12 +354,24 @@ pub async fn search(
         None => (None, None),
     };
     let server = Server::start(bin, db_url.as_deref(), cpu).await?;
-    let result = run(&server, &p).await;
+    let result = run(&server).await;
     server.stop();
     if let Some((admin, name)) = fresh {
         drop_database(&admin, &name).await?;
     }
     result
+}
+
+pub async fn search(
+    bin: &std::path::Path,
+    admin_url: Option<&str>,
+    cpu: Option<&str>,
+    p: Search,
+) -> Result<Report> {
+    on_fresh_database(bin, admin_url, cpu, async |server: &Server| {
+        run(server, &p).await
+    })
+    .await
 }
 
 async fn run(server: &Server, p: &Search) -> Result<Report> {

@@ -1,6 +1,7 @@
 //! Outgoing email behind the domain's `Mailer` port: templates (plain
-//! text and simple HTML, in `templates/`, each overridable by a file of
-//! the same name in a folder of the operator's) write an `OutgoingEmail`,
+//! text and simple HTML, in `templates/`, the HTML ones extending
+//! `layout.html`; each overridable by a file of the same name in a folder
+//! of the operator's) write an `OutgoingEmail`,
 //! and lettre sends it over SMTP.
 //!
 //! `CHAT__SMTP__URL` is `smtp://user:pass@host:587` (STARTTLS, required),
@@ -20,7 +21,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use minijinja::{Environment, Value, context};
 
 /// Every template, by name, with the text shipped in the repository.
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
+    ("layout.html", include_str!("../templates/layout.html")),
     (
         "unseen.subject.txt",
         include_str!("../templates/unseen.subject.txt"),

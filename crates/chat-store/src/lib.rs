@@ -19,6 +19,7 @@ mod messages;
 mod reports;
 mod search;
 mod sessions;
+mod sql;
 mod webhooks;
 
 use std::sync::Arc;

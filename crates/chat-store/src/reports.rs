@@ -31,11 +31,10 @@ use chat_domain::report::{
 use chat_domain::{AgentId, RepoResult, TenantId};
 use std::collections::BTreeMap;
 
-use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QuerySelect, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QuerySelect, Statement};
 
 use crate::entity::tenant;
+use crate::sql::Sql;
 use crate::{SeaOrmStore, convert, map_err};
 
 /// The business-hours microseconds of `from .. to` by the tenant's hours
@@ -64,42 +63,6 @@ pub(crate) async fn business_micros<C: ConnectionTrait>(
     let zone = chat_domain::TimeZone::parse(&zone).unwrap_or_default();
     let open = hours.open_within(zone, convert::from_micros(from)?, convert::from_micros(to)?);
     Ok(open.num_microseconds().unwrap_or(i64::MAX))
-}
-
-/// SQL text with bound values and the backend's placeholders.
-struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
-        self
-    }
-
-    fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
-        self.values.push(v.into());
-        if self.backend == DbBackend::Postgres {
-            self.text.push_str(&format!("${}", self.values.len()));
-        } else {
-            self.text.push('?');
-        }
-        self
-    }
-
-    fn statement(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
 }
 
 /// Bucket steps: below `up` seconds a duration is counted in steps of

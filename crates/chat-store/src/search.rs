@@ -12,12 +12,11 @@ use chat_domain::{
     SearchQuery, SearchTerm, TenantId,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
-};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement};
 
 use crate::convert;
 use crate::entity::{chat_session, customer, message};
+use crate::sql::Sql;
 use crate::{SeaOrmStore, map_err};
 
 /// Words InnoDB's full-text index leaves out (its default stopword list):
@@ -98,38 +97,6 @@ fn match_text(backend: DbBackend, query: &SearchQuery, like: &[String]) -> Optio
 
 fn innodb_indexes(word: &str) -> bool {
     word.chars().count() >= INNODB_MIN_TOKEN && !INNODB_STOPWORDS.contains(&word)
-}
-
-/// SQL with numbered placeholders for PostgreSQL and `?` elsewhere.
-struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
-        self
-    }
-
-    fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
-        self.values.push(v.into());
-        if self.backend == DbBackend::Postgres {
-            self.text.push_str(&format!("${}", self.values.len()));
-        } else {
-            self.text.push('?');
-        }
-        self
-    }
 }
 
 /// The match condition for a message table aliased `m`.
