@@ -69,6 +69,12 @@ fi
 ours startup
 ours search
 ours reports
+# The knowledge-base bot on its evaluation set (crates/chat-kb/eval):
+# both halves' figures and every miss.
+{ printf '### kb-eval: the built-in bot on its evaluation set\n\n```\n'
+  CHAT_KB_EVAL=full cargo test -q -p chat-kb --test eval -- --nocapture 2>/dev/null \
+    | grep -E '^(development|held-out|  )'
+  printf '```\n\n'; } >> "$out.part"
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 # One hot tenant (10 agents see all 200 messages a second back to back):
 # where a socket without TCP_NODELAY would stall on delayed ACKs.
