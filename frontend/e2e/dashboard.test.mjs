@@ -599,6 +599,34 @@ test('a conversation from after hours is flagged, closing emails its transcript,
     await notes.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     const now = await fetch(`${server.url}/api/v1/agents/me/notifications`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
     assert.deepEqual(now, { notifications: { email_when_offline: false } });
+
+    // A conversation given to Alex while he is away: his email's link
+    // opens it in the dashboard, once he has signed in.
+    const otto = await fetch(`${server.url}/api/v1/public/chat/sessions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tenant_id: 'demo-tenant', customer: { name: 'Otto Owl' } }),
+    }).then((r) => r.json());
+    const alexId = (await fetch(`${server.url}/api/v1/agents`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json()))
+      .agents.find((a) => a.email === 'alex@demo.com').id;
+    const given = await fetch(`${server.url}/api/v1/chat/sessions/${otto.session.id}/assign`, {
+      method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ agent_id: alexId }),
+    });
+    assert.equal(given.status, 200);
+    const mails = await mail.waitFor(2);
+    assert.match(mails[1], /To: "Alex Kim" <alex@demo.com>|To: .*alex@demo.com/);
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/\?session=[\w-]+)/.exec(mails[1])[1];
+    const alexCtx = await browser.newContext();
+    try {
+      const alex = await alexCtx.newPage();
+      await alex.goto(link);
+      await alex.getByLabel('Email').fill('alex@demo.com');
+      await alex.getByLabel('Password').fill('Test@1234');
+      await alex.getByRole('button', { name: 'Sign in' }).click();
+      await alex.getByRole('region', { name: 'Thread' }).getByRole('heading', { name: 'Otto Owl' }).waitFor();
+      assert.equal(new URL(alex.url()).search, '');
+    } finally {
+      await alexCtx.close();
+    }
   } finally {
     await ctx.close();
     await server.stop();

@@ -278,6 +278,19 @@ export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api;
     [],
   );
 
+  // A link from an email (`/?session=<id>`) opens that conversation once
+  // the list has it; the parameter leaves the address.
+  const linked = useRef(new URLSearchParams(window.location.search).get('session'));
+  useEffect(() => {
+    const id = linked.current;
+    if (!id || !state.sessions[id]) return;
+    linked.current = null;
+    const url = new URL(window.location.href);
+    url.searchParams.delete('session');
+    window.history.replaceState(window.history.state, '', url.toString());
+    void select(id);
+  }, [state.sessions, select]);
+
   // Tab title shows the unread count.
   const unread = totalUnread(state);
   useEffect(() => {
