@@ -330,7 +330,9 @@ test('a returning visitor starts anew after a closed chat and reads the earlier 
 });
 
 test('a refused file says why, an upload can be cancelled, and a sent image opens full size', async () => {
-  const t = await setup();
+  // Nobody is online: the snippet knows the visitor's email, which the
+  // server requires of a browser then.
+  const t = await setup({ init: { user: { email: 'visitor@example.com' } } });
   try {
     const { page } = t;
     await page.goto(t.host.url);

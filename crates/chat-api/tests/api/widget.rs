@@ -293,3 +293,76 @@ async fn the_customer_closes_and_rates_once_and_agents_hear_of_it() {
         .await;
     assert_eq!(list["sessions"][0]["rating"]["score"], 4);
 }
+
+#[tokio::test]
+async fn while_nobody_is_there_a_browser_must_leave_an_email_and_a_server_need_not() {
+    let app = spawn_app_with(without_request_limits).await;
+    app.create_tenant("acme", &["https://shop.test"]).await;
+    let admin = app
+        .create_agent_with_role("acme", "boss@acme.test", "Boss", chat_domain::Role::Admin)
+        .await;
+    let start = |origin: Option<&'static str>, email: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut customer = json!({ "name": "Ann" });
+            if let Some(e) = email {
+                customer["email"] = json!(e);
+            }
+            let mut req = app
+                .client
+                .post(format!("{}/api/v1/public/chat/sessions", app.address))
+                .json(&json!({ "tenant_id": "acme", "customer": customer }));
+            if let Some(o) = origin {
+                req = req.header("origin", o);
+            }
+            let res = ok(req.send().await);
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // Nobody online: the widget's page must give the address.
+    let (code, body) = start(Some("https://shop.test"), None).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "customer.email");
+    let (code, body) = start(Some("https://shop.test"), Some("ann@example.com")).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    assert_eq!(body["session"]["customer"]["email"], "ann@example.com");
+    // A server's integration is not refused.
+    let (code, body) = start(None, None).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    // Someone online: no address needed.
+    let _online = app.agent_ws(&admin).await;
+    let (code, body) = start(Some("https://shop.test"), None).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    drop(_online);
+    // Turned off by the admin: not required while away either.
+    let (code, v) = app
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/v1/settings/widget",
+            Some(json!({ "prechat": { "name": "optional", "email": "optional", "email_when_offline": false } })),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{v}");
+    let wait = std::time::Instant::now() + crate::helpers::PATIENCE;
+    loop {
+        // The socket's goodbye is announced asynchronously: wait until
+        // the widget's own answer says nobody is there.
+        let w: Value = ok(app
+            .get("/api/v1/public/tenants/acme/widget")
+            .await
+            .json()
+            .await);
+        if w["online"] == false {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < wait,
+            "the agent is still online: {w}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (code, body) = start(Some("https://shop.test"), None).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+}

@@ -73,12 +73,17 @@ impl ChatService {
             .find_by_slug(&slug)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
-        // The pre-chat form's required answers, with the API's rules.
+        // The pre-chat form's required answers, with the API's rules. The
+        // email the form requires while nobody is there is required of
+        // browsers (the widget, which sends its page's `Origin`); an
+        // integration starting a conversation from its own server is not
+        // refused for lack of an address.
+        let offline = self.nobody_there(&tenant, chrono::Utc::now()).await?;
         tenant.widget.prechat.check(
             customer.name.as_deref(),
             customer.email.as_ref().map(|e| e.as_str()),
             &customer.attributes,
-            false,
+            offline && input.origin.is_some(),
         )?;
         if input
             .origin
@@ -105,7 +110,6 @@ impl ChatService {
                 (token, VisitorLink::New(hash))
             }
         };
-        let offline = self.nobody_there(&tenant, chrono::Utc::now()).await?;
         let session = self
             .repos
             .sessions
