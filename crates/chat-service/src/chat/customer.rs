@@ -73,6 +73,15 @@ impl ChatService {
             .find_by_slug(&slug)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
+        if input
+            .origin
+            .as_deref()
+            .is_some_and(|o| !tenant.allows_origin(o))
+        {
+            return Err(Error::Forbidden(
+                "this site is not allowed to open the chat",
+            ));
+        }
         // The pre-chat form's required answers, with the API's rules. The
         // email the form requires while nobody is there is required of
         // browsers (the widget, which sends its page's `Origin`); an
@@ -85,15 +94,6 @@ impl ChatService {
             &customer.attributes,
             offline && input.origin.is_some(),
         )?;
-        if input
-            .origin
-            .as_deref()
-            .is_some_and(|o| !tenant.allows_origin(o))
-        {
-            return Err(Error::Forbidden(
-                "this site is not allowed to open the chat",
-            ));
-        }
         let key = new_secret();
         let returning = match input.visitor_token.as_deref() {
             Some(token) => self
