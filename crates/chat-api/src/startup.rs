@@ -66,9 +66,8 @@ impl Services {
             let email = settings
                 .email
                 .service_settings(&settings.smtp.from, listener.unwrap_or(&configured));
-            let key = repos
-                .email
-                .shared_secret("email_links", chat_service::new_secret())
+            let key = chat
+                .email_link_key()
                 .await
                 .context("reading the key of email links")?;
             chat = chat.with_email(Arc::new(mailer), email, key);

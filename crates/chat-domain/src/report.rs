@@ -8,7 +8,7 @@
 //! the business hours (stored with each conversation when its first
 //! answer and its close happen, so a report never recomputes it).
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone as _, Utc};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset};
 
 use crate::widget::BusinessHours;
 use crate::{AgentId, TimeZone, Timestamp, ValidationError};
@@ -45,22 +45,7 @@ fn date(raw: &str, field: &'static str) -> Result<NaiveDate, ValidationError> {
 /// Local midnight of `day` (or the first instant after it, where a
 /// clock change skips midnight).
 fn local_start(zone: TimeZone, day: NaiveDate) -> Timestamp {
-    to_utc(zone, day.and_hms_opt(0, 0, 0).unwrap_or_default())
-}
-
-/// A local wall-clock time as an instant: the earlier of two in the hour
-/// repeated when clocks go back; in the hour skipped when they go
-/// forward, the same wall time an hour later.
-pub fn to_utc(zone: TimeZone, local: NaiveDateTime) -> Timestamp {
-    let tz = zone.tz();
-    tz.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(local + Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| local.and_utc())
+    zone.instant(day.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
 fn offset_at(zone: TimeZone, at: Timestamp) -> i64 {
@@ -259,8 +244,8 @@ impl BusinessHours {
         let mut total = Duration::zero();
         for day in first.iter_days().take_while(|d| *d <= last) {
             for i in self.hours_of(day) {
-                let open = to_utc(zone, NaiveDateTime::new(day, i.open));
-                let close = to_utc(zone, NaiveDateTime::new(day, i.close));
+                let open = zone.instant(NaiveDateTime::new(day, i.open));
+                let close = zone.instant(NaiveDateTime::new(day, i.close));
                 let (a, b) = (open.max(from), close.min(to));
                 if b > a {
                     total += b - a;
@@ -274,7 +259,7 @@ impl BusinessHours {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveTime;
+    use chrono::{NaiveTime, Utc};
     use serde_json::json;
 
     fn berlin() -> TimeZone {

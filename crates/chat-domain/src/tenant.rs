@@ -104,6 +104,23 @@ impl TimeZone {
         self.0
     }
 
+    /// A local wall-clock time as an instant: the earlier of two in the hour
+    /// repeated when clocks go back; in the hour skipped when they go
+    /// forward, the same wall time an hour later.
+    pub fn instant(&self, local: chrono::NaiveDateTime) -> Timestamp {
+        use chrono::TimeZone as _;
+        self.0
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| {
+                self.0
+                    .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| local.and_utc())
+    }
+
     /// `t` as local time in this zone, e.g. `2026-03-29 03:30:00 CEST`.
     pub fn format(&self, t: &Timestamp, pattern: &str) -> String {
         t.with_timezone(&self.0).format(pattern).to_string()

@@ -5,7 +5,7 @@
 //! The settings are stored as JSON; `from_json` is the one validation of
 //! what an admin sends, `to_json` what is stored and shown.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Value, json};
 
 use crate::{Timestamp, ValidationError, tenant::TimeZone};
@@ -457,15 +457,7 @@ impl BusinessHours {
         for d in 0..15 {
             let date = today + chrono::Duration::days(d);
             for i in self.hours_of(date) {
-                let local = NaiveDateTime::new(date, i.open);
-                let utc = tz
-                    .from_local_datetime(&local)
-                    .earliest()
-                    .or_else(|| {
-                        tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                            .earliest()
-                    })?
-                    .with_timezone(&chrono::Utc);
+                let utc = zone.instant(NaiveDateTime::new(date, i.open));
                 if utc > at {
                     return Some(utc);
                 }

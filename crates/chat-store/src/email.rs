@@ -259,26 +259,25 @@ impl EmailRepository for SeaOrmStore {
     }
 
     async fn unsubscribe(&self, customer_id: &CustomerId) -> RepoResult<bool> {
-        let found = customer::Entity::find_by_id(customer_id.as_str())
-            .one(self.db()?)
+        let res = customer::Entity::update_many()
+            .col_expr(
+                customer::Column::EmailUnsubscribedAt,
+                Expr::val(now_micros()),
+            )
+            .filter(customer::Column::Id.eq(customer_id.as_str()))
+            .filter(customer::Column::EmailUnsubscribedAt.is_null())
+            .exec(self.db()?)
             .await
             .map_err(map_err)?;
-        let Some(found) = found else {
-            return Ok(false);
-        };
-        if found.email_unsubscribed_at.is_none() {
-            customer::Entity::update_many()
-                .col_expr(
-                    customer::Column::EmailUnsubscribedAt,
-                    Expr::val(now_micros()),
-                )
-                .filter(customer::Column::Id.eq(customer_id.as_str()))
-                .filter(customer::Column::EmailUnsubscribedAt.is_null())
-                .exec(self.db()?)
-                .await
-                .map_err(map_err)?;
+        if res.rows_affected == 1 {
+            return Ok(true);
         }
-        Ok(true)
+        // Unsubscribed already, or no such customer.
+        Ok(customer::Entity::find_by_id(customer_id.as_str())
+            .one(self.db()?)
+            .await
+            .map_err(map_err)?
+            .is_some())
     }
 
     async fn email_when_offline(&self, tenant: &TenantId, id: &AgentId) -> RepoResult<bool> {

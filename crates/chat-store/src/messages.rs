@@ -64,6 +64,18 @@ impl MessageRepository for SeaOrmStore {
             SenderType::Bot => {
                 bump = bump.col_expr(chat_session::Column::BotAnswered, Expr::val(true));
             }
+            SenderType::Agent => {
+                // An agent's latest message, what the unseen-reply email
+                // looks for. Set before `last_seq` in the statement: MySQL
+                // assigns left to right (and reads the new value), the
+                // others read the old one everywhere; both give the new seq.
+                bump = bump
+                    .col_expr(
+                        chat_session::Column::LastAgentSeq,
+                        Expr::col(chat_session::Column::LastSeq).add(1),
+                    )
+                    .col_expr(chat_session::Column::LastAgentAt, Expr::val(now));
+            }
             _ => {}
         }
         let bumped = bump
@@ -129,29 +141,22 @@ impl MessageRepository for SeaOrmStore {
             return Ok(AppendOutcome::Existing(convert::message(m)?));
         }
 
-        if new.sender_type == SenderType::Agent {
-            // An agent's latest message (what the unseen-reply email
-            // looks for); the first one is the first response: when, and
-            // how much of the wait fell into the business hours.
-            let mut update = chat_session::Entity::update_many()
-                .col_expr(chat_session::Column::LastAgentSeq, Expr::val(seq))
-                .col_expr(chat_session::Column::LastAgentAt, Expr::val(now));
-            if answered.is_none() {
-                let business = crate::reports::business_micros(
-                    &txn,
-                    tenant,
-                    waited_from,
-                    Ord::max(now, waited_from),
+        if new.sender_type == SenderType::Agent && answered.is_none() {
+            // The first answer of a person: when, and how much of the
+            // wait fell into the business hours.
+            let business = crate::reports::business_micros(
+                &txn,
+                tenant,
+                waited_from,
+                Ord::max(now, waited_from),
+            )
+            .await?;
+            chat_session::Entity::update_many()
+                .col_expr(chat_session::Column::FirstResponseAt, Expr::val(now))
+                .col_expr(
+                    chat_session::Column::FirstResponseBusiness,
+                    Expr::val(business),
                 )
-                .await?;
-                update = update
-                    .col_expr(chat_session::Column::FirstResponseAt, Expr::val(now))
-                    .col_expr(
-                        chat_session::Column::FirstResponseBusiness,
-                        Expr::val(business),
-                    );
-            }
-            update
                 .filter(chat_session::Column::Id.eq(session.as_str()))
                 .exec(&txn)
                 .await

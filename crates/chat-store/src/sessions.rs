@@ -431,16 +431,12 @@ impl SessionRepository for SeaOrmStore {
         }
         let keys =
             crate::attachments::storage_keys(&txn, tenant, &[id.as_str().to_owned()]).await?;
-        let res = chat_session::Entity::delete_many()
+        // Locked above, so it is there to delete.
+        chat_session::Entity::delete_many()
             .filter(chat_session::Column::Id.eq(id.as_str()))
-            .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .exec(&txn)
             .await
             .map_err(map_err)?;
-        if res.rows_affected == 0 {
-            txn.rollback().await.map_err(map_err)?;
-            return Err(RepoError::NotFound);
-        }
         txn.commit().await.map_err(map_err)?;
         Ok(keys)
     }
@@ -480,16 +476,11 @@ impl SessionRepository for SeaOrmStore {
             .exec(&txn)
             .await
             .map_err(map_err)?;
-        let res = customer::Entity::delete_many()
+        customer::Entity::delete_many()
             .filter(customer::Column::Id.eq(id.as_str()))
-            .filter(customer::Column::TenantId.eq(tenant.as_str()))
             .exec(&txn)
             .await
             .map_err(map_err)?;
-        if res.rows_affected == 0 {
-            txn.rollback().await.map_err(map_err)?;
-            return Err(RepoError::NotFound);
-        }
         txn.commit().await.map_err(map_err)?;
         Ok(keys)
     }
@@ -500,11 +491,12 @@ impl SessionRepository for SeaOrmStore {
         id: &SessionId,
         reason: &'static str,
     ) -> RepoResult<bool> {
+        let now = now_micros();
         let txn = self.db()?.begin().await.map_err(map_err)?;
         let res = chat_session::Entity::update_many()
             .col_expr(chat_session::Column::BotHandedOff, Expr::val(true))
-            .col_expr(chat_session::Column::QueuedAt, Expr::val(now_micros()))
-            .col_expr(chat_session::Column::HandedOffAt, Expr::val(now_micros()))
+            .col_expr(chat_session::Column::QueuedAt, Expr::val(now))
+            .col_expr(chat_session::Column::HandedOffAt, Expr::val(now))
             .filter(chat_session::Column::Id.eq(id.as_str()))
             .filter(chat_session::Column::TenantId.eq(tenant.as_str()))
             .filter(chat_session::Column::BotHandedOff.eq(false))

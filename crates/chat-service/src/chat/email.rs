@@ -111,15 +111,10 @@ impl ChatService {
             .await?)
     }
 
-    /// Whether outgoing email is set up, and how.
-    pub fn email_settings(&self) -> Option<EmailSettings> {
-        self.email.as_ref().map(|e| e.settings.clone())
-    }
-
-    /// The same, for the settings page.
+    /// Whether outgoing email is set up, and how (the settings page).
     pub fn email_setup(&self, ctx: &AgentCtx) -> Result<Option<EmailSettings>> {
         ctx.require(Scope::SettingsRead)?;
-        Ok(self.email_settings())
+        Ok(self.email.as_ref().map(|e| e.settings.clone()))
     }
 
     /// Whether the signed-in agent wants an email for a conversation given
@@ -230,38 +225,36 @@ impl ChatService {
 
     /// Queues the transcript for the customer of a closed conversation, if
     /// email is set up and they left an address they did not unsubscribe.
-    /// Returns whether it was queued.
-    pub(crate) async fn queue_transcript(&self, session: &ChatSession) -> Result<bool> {
+    pub(crate) async fn queue_transcript(&self, session: &ChatSession) -> Result<()> {
         if self.email.is_none() {
-            return Ok(false);
+            return Ok(());
         }
         let address = self
             .repos
             .email
             .customer_address(&session.tenant_id, &session.customer.id)
             .await?;
-        if address.is_none() {
-            return Ok(false);
+        if address.is_some() {
+            self.repos
+                .email
+                .enqueue(
+                    &session.tenant_id,
+                    NewEmail {
+                        kind: EmailKind::Transcript,
+                        session_id: session.id.clone(),
+                        agent_id: None,
+                        from_seq: 0,
+                        to_seq: session.last_seq,
+                        dedupe_key: format!(
+                            "transcript:{}:{}",
+                            session.id.as_str(),
+                            session.last_activity_at.timestamp_micros()
+                        ),
+                    },
+                )
+                .await?;
         }
-        Ok(self
-            .repos
-            .email
-            .enqueue(
-                &session.tenant_id,
-                NewEmail {
-                    kind: EmailKind::Transcript,
-                    session_id: session.id.clone(),
-                    agent_id: None,
-                    from_seq: 0,
-                    to_seq: session.last_seq,
-                    dedupe_key: format!(
-                        "transcript:{}:{}",
-                        session.id.as_str(),
-                        session.last_activity_at.timestamp_micros()
-                    ),
-                },
-            )
-            .await?)
+        Ok(())
     }
 
     /// A conversation was given to `agent`: if they are away from the
