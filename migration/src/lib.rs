@@ -18,6 +18,7 @@ mod m20261202_000008_attachments;
 mod m20261202_000009_widget_hours_ratings;
 mod m20261206_000010_reports;
 mod m20261206_000011_email;
+mod m20261206_000012_kb_vectors;
 
 pub use m20261201_000003_agent_email_per_tenant::tenant_email_key;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_widget_hours_ratings::Migration),
             Box::new(m20261206_000010_reports::Migration),
             Box::new(m20261206_000011_email::Migration),
+            Box::new(m20261206_000012_kb_vectors::Migration),
         ]
     }
 }

@@ -324,7 +324,7 @@ impl BotConfig {
             s.handoff_phrases = p.iter().map(|x| x.to_lowercase()).collect();
         }
         if let Some(m) = &self.handoff_message {
-            s.handoff_message = m.clone();
+            s.handoff_message = Some(m.clone());
         }
         if let Some(n) = self.max_answers_per_session {
             s.max_answers_per_session = n;

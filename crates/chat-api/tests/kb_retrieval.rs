@@ -8,7 +8,9 @@
 
 use chat_api::admin::parse_jsonl;
 use chat_api::demo::HELP_CENTRE;
-use chat_domain::{Article, TenantId};
+use chat_domain::{Article, Language, TenantId};
+
+const EN: Language = Language::English;
 use chat_kb::KnowledgeBase;
 
 fn articles() -> Vec<Article> {
@@ -21,6 +23,8 @@ fn articles() -> Vec<Article> {
             title: a.title,
             body: a.body,
             keywords: a.keywords,
+            draft: false,
+            embedding: None,
             updated_at: chrono::Utc::now(),
         })
         .collect()
@@ -103,10 +107,10 @@ fn paraphrased_questions_find_the_right_article() {
     let kb = KnowledgeBase::default();
     let mut misses = Vec::new();
     for (q, expected) in QUESTIONS {
-        let got = kb.best(q, &articles).map(|h| h.article.title.clone());
+        let got = kb.best(q, EN, &articles).map(|h| h.article.title.clone());
         if got.as_deref() != Some(*expected) {
             let top: Vec<_> = kb
-                .rank(q, &articles)
+                .rank(q, EN, &articles)
                 .into_iter()
                 .take(2)
                 .map(|h| (h.article.title.clone(), h.score, h.coverage))
@@ -140,7 +144,7 @@ fn unrelated_questions_stay_below_the_threshold() {
         "asdf qwerty",
         "Hello",
     ] {
-        let best = kb.best(q, &articles);
+        let best = kb.best(q, EN, &articles);
         assert!(
             best.is_none(),
             "{q:?} matched {:?}",
@@ -154,8 +158,8 @@ fn the_answer_quotes_the_most_relevant_passage_and_names_the_article() {
     let articles = articles();
     let kb = KnowledgeBase::default();
     let q = "Are you open on Sundays?";
-    let hit = kb.best(q, &articles).unwrap_or_else(|| panic!("no hit"));
-    let answer = kb.compose(q, &hit);
+    let hit = kb.best(q, EN, &articles).unwrap_or_else(|| panic!("no hit"));
+    let answer = kb.compose(q, EN, &hit);
     assert!(answer.contains("closed on Sundays"), "{answer}");
     assert!(answer.contains("“Opening hours”"), "{answer}");
 }
@@ -165,8 +169,8 @@ fn a_question_that_is_the_articles_subject_gets_its_lead() {
     let articles = articles();
     let kb = KnowledgeBase::default();
     let q = "What are your opening hours?";
-    let hit = kb.best(q, &articles).unwrap_or_else(|| panic!("no hit"));
-    let answer = kb.compose(q, &hit);
+    let hit = kb.best(q, EN, &articles).unwrap_or_else(|| panic!("no hit"));
+    let answer = kb.compose(q, EN, &hit);
     assert!(
         answer.starts_with("Our support team is available Monday to Friday"),
         "{answer}"

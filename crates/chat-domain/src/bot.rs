@@ -34,14 +34,91 @@ impl BotMode {
     }
 }
 
+/// The language a tenant's bot reads and answers in: the widget's
+/// `locale` (`de`, `de-AT` → German), English otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    #[default]
+    English,
+    German,
+}
+
+impl Language {
+    pub fn from_locale(locale: Option<&str>) -> Self {
+        let primary = locale
+            .unwrap_or_default()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "de" => Self::German,
+            _ => Self::English,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::English => "en",
+            Self::German => "de",
+        }
+    }
+
+    /// What the bot says when it hands a conversation to a person.
+    pub fn handoff_message(self) -> &'static str {
+        match self {
+            Self::English => {
+                "I'll connect you with a member of our team. Someone will reply here shortly."
+            }
+            Self::German => {
+                "Ich verbinde Sie mit unserem Team. Gleich antwortet Ihnen hier jemand."
+            }
+        }
+    }
+
+    /// The line under a quoted passage that names its article.
+    pub fn source_line(self, title: &str) -> String {
+        match self {
+            Self::English => format!("(From our help centre: “{title}”)"),
+            Self::German => format!("(Aus unserem Hilfe-Center: „{title}“)"),
+        }
+    }
+}
+
+/// An article's vectors from the bot's embedding model, computed when the
+/// article is saved: the title with the keywords first, then one per
+/// sentence of the body, `dims` floats each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleEmbedding {
+    /// Which model made them: vectors of another model are recomputed.
+    pub model: String,
+    pub dims: usize,
+    pub vectors: Vec<f32>,
+}
+
+/// An article agents are shown when the bot hands a question to them:
+/// its most relevant passage, to insert into a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BotSuggestion {
+    pub article_id: String,
+    pub title: String,
+    pub passage: String,
+    /// The ranker's score, 0 to 1.
+    pub score: f64,
+}
+
 /// A help-centre article the bot may quote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Article {
     pub id: String,
     pub tenant_id: TenantId,
     pub title: String,
     pub body: String,
     pub keywords: Vec<String>,
+    /// A draft (say an agent's reply turned into an article) waits for an
+    /// admin: the bot does not use it.
+    pub draft: bool,
+    pub embedding: Option<ArticleEmbedding>,
     pub updated_at: Timestamp,
 }
 
@@ -52,6 +129,9 @@ pub struct ArticleInput {
     pub title: String,
     pub body: String,
     pub keywords: Vec<String>,
+    pub draft: bool,
+    /// Filled in by the service before the article is stored.
+    pub embedding: Option<ArticleEmbedding>,
 }
 
 impl ArticleInput {
@@ -81,6 +161,8 @@ impl ArticleInput {
             title: title.to_owned(),
             body: body.to_owned(),
             keywords: keywords.iter().map(|k| k.trim().to_owned()).collect(),
+            draft: false,
+            embedding: None,
         })
     }
 }
@@ -92,7 +174,9 @@ pub struct BotQuestion<'a> {
     pub question: &'a str,
     /// The conversation so far, oldest first.
     pub recent: &'a [Message],
+    /// The tenant's published articles.
     pub articles: &'a [Article],
+    pub language: Language,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +206,15 @@ mod tests {
             assert_eq!(BotMode::parse(m.as_str()), Ok(m));
         }
         assert!(BotMode::parse("magic").is_err());
+    }
+
+    #[test]
+    fn the_language_follows_the_locale() {
+        assert_eq!(Language::from_locale(Some("de-AT")), Language::German);
+        assert_eq!(Language::from_locale(Some("DE")), Language::German);
+        assert_eq!(Language::from_locale(Some("en-GB")), Language::English);
+        assert_eq!(Language::from_locale(Some("fr")), Language::English);
+        assert_eq!(Language::from_locale(None), Language::English);
     }
 
     #[test]

@@ -24,10 +24,13 @@ pub enum ChatEvent {
         name: String,
         is_typing: bool,
     },
-    /// The bot stopped answering a session and wants a person.
+    /// The bot stopped answering a session and wants a person; the
+    /// articles that come closest to the question go with it for the
+    /// agents (empty when none comes close).
     BotHandoff {
         session_id: SessionId,
         reason: &'static str,
+        suggestions: Vec<crate::BotSuggestion>,
     },
     /// An agent's first socket opened or last one closed (`online`), or
     /// their availability changed (`status`).

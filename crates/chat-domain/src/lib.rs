@@ -35,7 +35,10 @@ pub use assignment::{AssignAttempt, AssignmentMode, AssignmentSettings, Candidat
 pub use attachment::{
     Attachment, AttachmentLimits, FileDownload, FileError, FileStore, FileUpload, NewAttachment,
 };
-pub use bot::{Article, ArticleInput, BotAnswer, BotMode, BotQuestion, Responder, ResponderError};
+pub use bot::{
+    Article, ArticleEmbedding, ArticleInput, BotAnswer, BotMode, BotQuestion, BotSuggestion, Language,
+    Responder, ResponderError,
+};
 pub use committed::Committed;
 pub use desk::{CannedInput, CannedReply, Color, Label, LabelName, NewNote, Note, Shortcut};
 pub use error::{RepoError, RepoResult, ValidationError};

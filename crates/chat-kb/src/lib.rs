@@ -1,72 +1,75 @@
-//! The built-in knowledge-base bot: BM25 ranking with English stemming over
-//! titles, keywords and bodies, a confidence threshold, and an answer that
-//! quotes the best article's most relevant passage. Works offline.
+//! The built-in knowledge-base bot: a hybrid ranker over a tenant's
+//! articles. Its lexical half is BM25 over stemmed titles, keywords and
+//! bodies, with the words customers use for the same thing (the lexicon)
+//! and misspellings mapped to the words the articles use; its semantic
+//! half is a static sentence-embedding model compiled into the binary
+//! ([`embed`]), compared with vectors computed when each article is saved.
+//! A confident best article is quoted (its most relevant passage); an
+//! unconfident one hands off, and the top three go to the agents as
+//! suggestions. Works offline, in the tenant's language.
 
+pub mod embed;
+pub mod text;
+
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chat_domain::{Article, BotAnswer, BotQuestion, Responder, ResponderError};
-use rust_stemmers::{Algorithm, Stemmer};
-
-const STOPWORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
-    "could", "do", "does", "for", "from", "get", "got", "had", "has", "have", "hello", "hi", "how",
-    "i", "if", "in", "is", "it", "its", "just", "me", "my", "need", "of", "on", "or", "our",
-    "please", "should", "so", "that", "the", "their", "there", "this", "to", "u", "us", "was",
-    "we", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your",
-    "want", "hey", "thanks", "thank", "know", "tell", "im", "ive", "id",
-    // Pieces of contractions once apostrophes are split off.
-    "t", "s", "d", "m", "ll", "re", "ve", "didn", "don", "doesn", "isn", "wasn", "won", "can",
-    "couldn", "haven",
-];
+use chat_domain::{
+    Article, ArticleEmbedding, ArticleInput, BotAnswer, BotQuestion, BotSuggestion, Language,
+    Responder, ResponderError,
+};
+pub use text::Analyzer;
 
 /// Bonus for a multi-word keyword that the question contains verbatim
 /// ("where is my order"): such phrases are the strongest signal there is.
 const PHRASE_BONUS: f64 = 3.0;
 const MIN_CORPUS: f64 = 20.0;
-/// Words no article contains weigh half in the coverage: they are often
-/// filler the stop list missed, but a question made mostly of them is about
-/// something else.
-const UNKNOWN_WEIGHT: f64 = 0.5;
-
 /// Field weights: a word in the title or keywords says more than one in
 /// the body.
 const TITLE_WEIGHT: f64 = 3.0;
 const KEYWORD_WEIGHT: f64 = 3.0;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
+/// A lexicon word the question did not use itself weighs this much.
+const RELATED_WEIGHT: f64 = 0.4;
+/// At most this many sentences of an article get a vector of their own.
+const MAX_SENTENCES: usize = 200;
+/// Indexes kept (one per tenant and version of its articles).
+const CACHE_SIZE: usize = 256;
 
-pub struct Analyzer {
-    stemmer: Stemmer,
-    stop: HashSet<&'static str>,
+/// Where the confidence lines lie. `score` mixes the two halves:
+/// `lexical_weight * bm25 / (bm25 + lexical_half) + semantic_weight * cosine`.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub lexical_half: f64,
+    pub lexical_weight: f64,
+    pub semantic_weight: f64,
+    /// The best article must reach this score to be quoted…
+    pub answer: f64,
+    /// …and lead the next one by this much: two articles that fit about
+    /// equally well mean the question is unclear, and a person decides.
+    pub margin: f64,
+    /// Agents are shown suggestions down to this score.
+    pub suggest: f64,
+    /// An agent's reply this close (cosine) to an article's passage is
+    /// covered by it.
+    pub covered: f64,
 }
 
-impl Default for Analyzer {
+impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            stemmer: Stemmer::create(Algorithm::English),
-            stop: STOPWORDS.iter().copied().collect(),
+            lexical_half: 4.0,
+            lexical_weight: 0.4,
+            semantic_weight: 0.6,
+            answer: 0.40,
+            margin: 0.04,
+            suggest: 0.2,
+            covered: 0.75,
         }
-    }
-}
-
-impl Analyzer {
-    /// Lowercased, stop words dropped, stemmed.
-    pub fn terms(&self, text: &str) -> Vec<String> {
-        text.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty() && !self.stop.contains(w))
-            .map(|w| self.stemmer.stem(w).into_owned())
-            .collect()
-    }
-
-    /// Every word, stemmed, stop words kept: for phrase matching.
-    pub fn words(&self, text: &str) -> Vec<String> {
-        text.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| self.stemmer.stem(w).into_owned())
-            .collect()
     }
 }
 
@@ -74,96 +77,293 @@ impl Analyzer {
 #[derive(Debug, Clone)]
 pub struct Hit<'a> {
     pub article: &'a Article,
+    /// The two halves mixed, 0 to 1.
     pub score: f64,
+    /// BM25 with the lexicon's words and the phrase bonus.
+    pub lexical: f64,
+    /// The best cosine between the question and the article's title or
+    /// one of its sentences.
+    pub semantic: f64,
     /// Share of the question's weight (by idf) that the article matches.
     pub coverage: f64,
+    /// The most relevant passage of the body.
+    pub passage: String,
+}
+
+struct Doc {
+    terms: HashMap<String, f64>,
+    len: f64,
+    /// Keyword phrases, as stemmed words.
+    phrases: Vec<Vec<String>>,
+    sentences: Vec<String>,
+    /// Title with keywords, then one per sentence.
+    vectors: Vec<Vec<f32>>,
+    sentence_terms: Vec<HashSet<String>>,
+}
+
+/// A tenant's articles, analysed once per version of them.
+struct Index {
+    docs: Vec<Doc>,
+    df: HashMap<String, usize>,
+    avg_len: f64,
+    /// Every word the articles use, for the spelling layer.
+    known: HashSet<String>,
 }
 
 pub struct KnowledgeBase {
-    analyzer: Analyzer,
-    /// Minimum BM25 score of the best article.
-    pub min_score: f64,
-    /// Minimum share of the question the best article must cover.
-    pub min_coverage: f64,
+    english: Analyzer,
+    german: Analyzer,
+    pub thresholds: Thresholds,
+    cache: Mutex<HashMap<u64, Arc<Index>>>,
 }
 
 impl Default for KnowledgeBase {
     fn default() -> Self {
         Self {
-            analyzer: Analyzer::default(),
-            min_score: 2.0,
-            min_coverage: 0.45,
+            english: Analyzer::new(Language::English),
+            german: Analyzer::new(Language::German),
+            thresholds: Thresholds::default(),
+            cache: Mutex::new(HashMap::new()),
         }
     }
 }
 
+/// The vectors of an article, as stored with it.
+pub fn embed_article(input: &ArticleInput) -> Option<ArticleEmbedding> {
+    let model = embed::model()?;
+    let dims = model.dims();
+    let head = format!("{}. {}", input.title, input.keywords.join(", "));
+    let mut vectors = model.embed(&head).unwrap_or_else(|| vec![0.0; dims]);
+    for s in split_sentences(&input.body).into_iter().take(MAX_SENTENCES) {
+        vectors.extend(model.embed(s).unwrap_or_else(|| vec![0.0; dims]));
+    }
+    Some(ArticleEmbedding {
+        model: embed::MODEL_ID.to_owned(),
+        dims,
+        vectors,
+    })
+}
+
 impl KnowledgeBase {
-    /// Every article that matches at all, best first.
-    pub fn rank<'a>(&self, question: &str, articles: &'a [Article]) -> Vec<Hit<'a>> {
-        let query: Vec<String> = {
-            let mut seen = HashSet::new();
-            self.analyzer
-                .terms(question)
-                .into_iter()
-                .filter(|t| seen.insert(t.clone()))
-                .collect()
-        };
-        if query.is_empty() || articles.is_empty() {
-            return Vec::new();
+    pub fn analyzer(&self, language: Language) -> &Analyzer {
+        match language {
+            Language::English => &self.english,
+            Language::German => &self.german,
         }
-        let docs: Vec<HashMap<String, f64>> =
-            articles.iter().map(|a| self.weighted_terms(a)).collect();
-        let lengths: Vec<f64> = docs.iter().map(|d| d.values().sum()).collect();
-        let avg = lengths.iter().sum::<f64>() / lengths.len() as f64;
-        // A small help centre would make every word look common; idf is
-        // computed as if there were at least MIN_CORPUS articles, the others
-        // not containing the term.
-        let n = (docs.len() as f64).max(MIN_CORPUS);
-        let idf: HashMap<&str, f64> = query
+    }
+
+    fn index(&self, language: Language, articles: &[Article]) -> Arc<Index> {
+        let mut h = DefaultHasher::new();
+        language.hash(&mut h);
+        for a in articles {
+            a.id.hash(&mut h);
+            a.updated_at.timestamp_micros().hash(&mut h);
+            a.title.hash(&mut h);
+            a.embedding.as_ref().map(|e| &e.model).hash(&mut h);
+        }
+        let key = h.finish();
+        if let Some(index) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return index;
+        }
+        let index = Arc::new(self.build(language, articles));
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= CACHE_SIZE {
+                c.clear();
+            }
+            c.insert(key, index.clone());
+        }
+        index
+    }
+
+    fn build(&self, language: Language, articles: &[Article]) -> Index {
+        let an = self.analyzer(language);
+        let model = embed::model();
+        let mut known = HashSet::new();
+        let mut df: HashMap<String, usize> = HashMap::new();
+        let docs: Vec<Doc> = articles
             .iter()
-            .map(|t| {
-                let df = docs.iter().filter(|d| d.contains_key(t)).count() as f64;
-                (t.as_str(), (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+            .map(|a| {
+                let mut terms: HashMap<String, f64> = HashMap::new();
+                for t in an.terms(&a.title) {
+                    *terms.entry(t).or_default() += TITLE_WEIGHT;
+                }
+                for k in &a.keywords {
+                    for t in an.terms(k) {
+                        *terms.entry(t).or_default() += KEYWORD_WEIGHT;
+                    }
+                }
+                for t in an.terms(&a.body) {
+                    *terms.entry(t).or_default() += 1.0;
+                }
+                for t in terms.keys() {
+                    *df.entry(t.clone()).or_default() += 1;
+                }
+                for text in std::iter::once(&a.title)
+                    .chain(&a.keywords)
+                    .chain(std::iter::once(&a.body))
+                {
+                    known.extend(an.raw_words(text));
+                }
+                let sentences: Vec<String> = split_sentences(&a.body)
+                    .into_iter()
+                    .take(MAX_SENTENCES)
+                    .map(str::to_owned)
+                    .collect();
+                let vectors = stored_vectors(a, sentences.len() + 1).unwrap_or_else(|| {
+                    let input = ArticleInput {
+                        title: a.title.clone(),
+                        body: a.body.clone(),
+                        keywords: a.keywords.clone(),
+                        draft: a.draft,
+                        embedding: None,
+                    };
+                    model
+                        .and_then(|_| embed_article(&input))
+                        .and_then(|e| split_vectors(&e, sentences.len() + 1))
+                        .unwrap_or_default()
+                });
+                Doc {
+                    len: terms.values().sum(),
+                    terms,
+                    phrases: a.keywords.iter().map(|k| an.words(k)).collect(),
+                    sentence_terms: sentences
+                        .iter()
+                        .map(|s| an.terms(s).into_iter().collect())
+                        .collect(),
+                    sentences,
+                    vectors,
+                }
             })
             .collect();
+        let avg_len = if docs.is_empty() {
+            1.0
+        } else {
+            (docs.iter().map(|d| d.len).sum::<f64>() / docs.len() as f64).max(1.0)
+        };
+        Index {
+            docs,
+            df,
+            avg_len,
+            known,
+        }
+    }
+
+    /// Every article that relates at all, best first.
+    pub fn rank<'a>(
+        &self,
+        question: &str,
+        language: Language,
+        articles: &'a [Article],
+    ) -> Vec<Hit<'a>> {
+        let articles_used: Vec<usize> = (0..articles.len())
+            .filter(|i| !articles[*i].draft)
+            .collect();
+        if articles_used.is_empty() {
+            return Vec::new();
+        }
+        let an = self.analyzer(language);
+        let index = self.index(language, articles);
+        // The spelling layer: a word that no article uses and that is not an
+        // English word either gets the nearest word the articles use.
+        let mut corrected = question.to_owned();
+        for w in an.raw_words(question) {
+            let real_word = language == Language::English
+                && embed::model().is_some_and(|m| m.is_word(&w));
+            if real_word || an.in_lexicon(&w) {
+                continue;
+            }
+            if let Some(fix) = text::correct(&w, &index.known) {
+                corrected.push(' ');
+                corrected.push_str(fix);
+            }
+        }
+        let mut seen = HashSet::new();
+        let query: Vec<String> = an
+            .terms(&corrected)
+            .into_iter()
+            .filter(|t| seen.insert(t.clone()))
+            .collect();
+        let related: Vec<String> = an
+            .related_terms(&corrected)
+            .into_iter()
+            .filter(|t| !seen.contains(t))
+            .collect();
+        let qvec = embed::model().and_then(|m| m.embed(&corrected));
+        if query.is_empty() && qvec.is_none() {
+            return Vec::new();
+        }
+        let n = (index.docs.len() as f64).max(MIN_CORPUS);
+        let idf = |t: &str| {
+            let df = index.df.get(t).copied().unwrap_or(0) as f64;
+            (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        };
         let total_idf: f64 = query
             .iter()
             .map(|t| {
-                let w = idf.get(t.as_str()).copied().unwrap_or(0.0);
-                if docs.iter().any(|d| d.contains_key(t)) {
-                    w
+                // Words no article contains weigh half: often filler the
+                // stop list missed, but a question made mostly of them is
+                // about something else.
+                if index.df.contains_key(t) {
+                    idf(t)
                 } else {
-                    w * UNKNOWN_WEIGHT
+                    idf(t) * 0.5
                 }
             })
             .sum();
-        let question_words = self.analyzer.words(question);
-        let mut hits: Vec<Hit<'a>> = docs
-            .iter()
-            .zip(articles)
-            .zip(&lengths)
-            .filter_map(|((doc, article), len)| {
-                let mut score = 0.0;
+        let question_words = an.words(&corrected);
+        let t = self.thresholds;
+        let mut hits: Vec<Hit<'a>> = articles_used
+            .into_iter()
+            .filter_map(|i| {
+                let doc = &index.docs[i];
+                let bm25 = |term: &str| {
+                    let tf = doc.terms.get(term)?;
+                    Some(
+                        idf(term) * tf * (K1 + 1.0)
+                            / (tf + K1 * (1.0 - B + B * doc.len / index.avg_len)),
+                    )
+                };
+                let mut lexical = 0.0;
                 let mut covered = 0.0;
-                for t in &query {
-                    let Some(tf) = doc.get(t) else { continue };
-                    let w = idf.get(t.as_str()).copied().unwrap_or(0.0);
-                    score += w * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg.max(1.0)));
-                    covered += w;
+                for term in &query {
+                    if let Some(s) = bm25(term) {
+                        lexical += s;
+                        covered += idf(term);
+                    }
+                }
+                for term in &related {
+                    if let Some(s) = bm25(term) {
+                        lexical += RELATED_WEIGHT * s;
+                    }
                 }
                 let mut coverage = if total_idf > 0.0 {
                     covered / total_idf
                 } else {
                     0.0
                 };
-                if self.has_phrase(&question_words, article) {
-                    score += PHRASE_BONUS;
+                if has_phrase(an, &question_words, &doc.phrases) {
+                    lexical += PHRASE_BONUS;
                     coverage = 1.0;
                 }
-                (score > 0.0).then_some(Hit {
-                    article,
+                let cosines: Vec<f64> = match &qvec {
+                    Some(q) => doc
+                        .vectors
+                        .iter()
+                        .map(|v| f64::from(embed::cosine(q, v)))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let semantic = cosines.iter().copied().fold(0.0, f64::max);
+                let score = t.lexical_weight * lexical / (lexical + t.lexical_half)
+                    + t.semantic_weight * semantic;
+                let passage = passage(doc, &related, &cosines, &seen);
+                (score > 0.0).then(|| Hit {
+                    article: &articles[i],
                     score,
+                    lexical,
+                    semantic,
                     coverage,
+                    passage,
                 })
             })
             .collect();
@@ -172,85 +372,66 @@ impl KnowledgeBase {
     }
 
     /// The best article if it clears the confidence threshold.
-    pub fn best<'a>(&self, question: &str, articles: &'a [Article]) -> Option<Hit<'a>> {
-        self.rank(question, articles)
+    pub fn best<'a>(
+        &self,
+        question: &str,
+        language: Language,
+        articles: &'a [Article],
+    ) -> Option<Hit<'a>> {
+        let mut ranked = self.rank(question, language, articles).into_iter();
+        let first = ranked.next()?;
+        let second = ranked.next().map_or(0.0, |h| h.score);
+        self.confident(first.score, second).then_some(first)
+    }
+
+    /// Whether the best score (and its lead over the second) is good enough
+    /// to answer from.
+    pub fn confident(&self, best: f64, second: f64) -> bool {
+        best >= self.thresholds.answer && best - second >= self.thresholds.margin
+    }
+
+    /// Up to `n` articles for the agents who take over a question.
+    pub fn suggest(
+        &self,
+        question: &str,
+        language: Language,
+        articles: &[Article],
+        n: usize,
+    ) -> Vec<BotSuggestion> {
+        self.rank(question, language, articles)
+            .into_iter()
+            .filter(|h| h.score >= self.thresholds.suggest)
+            .take(n)
+            .map(|h| BotSuggestion {
+                article_id: h.article.id.clone(),
+                title: h.article.title.clone(),
+                passage: h.passage,
+                score: h.score,
+            })
+            .collect()
+    }
+
+    /// The article whose title or passage says what `reply` says, if any:
+    /// an agent's answer that none covers could become an article.
+    pub fn covering<'a>(
+        &self,
+        reply: &str,
+        language: Language,
+        articles: &'a [Article],
+    ) -> Option<Hit<'a>> {
+        self.rank(reply, language, articles)
             .into_iter()
             .next()
-            .filter(|h| h.score >= self.min_score && h.coverage >= self.min_coverage)
+            .filter(|h| h.semantic >= self.thresholds.covered || h.coverage >= 0.8)
     }
 
-    fn has_phrase(&self, question: &[String], a: &Article) -> bool {
-        a.keywords.iter().any(|k| {
-            let phrase = self.analyzer.words(k);
-            // Long enough to be specific: three words, or two content words
-            // ("tracking number", not "how long").
-            let specific =
-                phrase.len() >= 3 || (phrase.len() == 2 && self.analyzer.terms(k).len() == 2);
-            specific
-                && question
-                    .windows(phrase.len())
-                    .any(|w| w == phrase.as_slice())
-        })
-    }
-
-    fn weighted_terms(&self, a: &Article) -> HashMap<String, f64> {
-        let mut tf: HashMap<String, f64> = HashMap::new();
-        for t in self.analyzer.terms(&a.title) {
-            *tf.entry(t).or_default() += TITLE_WEIGHT;
-        }
-        for k in &a.keywords {
-            for t in self.analyzer.terms(k) {
-                *tf.entry(t).or_default() += KEYWORD_WEIGHT;
-            }
-        }
-        for t in self.analyzer.terms(&a.body) {
-            *tf.entry(t).or_default() += 1.0;
-        }
-        tf
-    }
-
-    /// The one or two consecutive sentences of the body that share the most
-    /// with the question.
-    pub fn passage(&self, question: &str, body: &str) -> String {
-        let q: HashSet<String> = self.analyzer.terms(question).into_iter().collect();
-        let sentences: Vec<&str> = split_sentences(body);
-        let overlap = |s: &str| {
-            self.analyzer
-                .terms(s)
-                .iter()
-                .filter(|t| q.contains(*t))
-                .count()
-        };
-        let mut best = (0usize, 0usize, 1usize); // (overlap, start, len)
-        for i in 0..sentences.len() {
-            for len in 1..=2 {
-                if i + len > sentences.len() {
-                    continue;
-                }
-                let o: usize = sentences[i..i + len].iter().map(|s| overlap(s)).sum();
-                if o > best.0 {
-                    best = (o, i, len);
-                }
-            }
-        }
-        let (_, start, len) = best;
-        sentences
-            .get(start..start + len)
-            .map(|s| s.join(" "))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| body.chars().take(400).collect())
-    }
-
-    pub fn compose(&self, question: &str, hit: &Hit<'_>) -> String {
-        let q: HashSet<String> = self.analyzer.terms(question).into_iter().collect();
-        let title: HashSet<String> = self
-            .analyzer
-            .terms(&hit.article.title)
-            .into_iter()
-            .collect();
+    /// The answer quoted from a hit: the passage, then the article's title.
+    pub fn compose(&self, question: &str, language: Language, hit: &Hit<'_>) -> String {
+        let an = self.analyzer(language);
+        let q: HashSet<String> = an.terms(question).into_iter().collect();
+        let title: HashSet<String> = an.terms(&hit.article.title).into_iter().collect();
         // A question that is exactly the article's subject gets the article's
-        // lead, which states the essentials; otherwise the best-matching
-        // sentences.
+        // lead, which states the essentials; otherwise the best passage.
         let passage = if !q.is_empty() && q.is_subset(&title) {
             split_sentences(&hit.article.body)
                 .into_iter()
@@ -258,22 +439,92 @@ impl KnowledgeBase {
                 .collect::<Vec<_>>()
                 .join(" ")
         } else {
-            self.passage(question, &hit.article.body)
+            hit.passage.clone()
         };
-        format!(
-            "{passage}\n\n(From our help centre: “{}”)",
-            hit.article.title
-        )
+        format!("{passage}\n\n{}", language.source_line(&hit.article.title))
     }
+}
+
+fn stored_vectors(a: &Article, count: usize) -> Option<Vec<Vec<f32>>> {
+    let e = a.embedding.as_ref()?;
+    let model = embed::model()?;
+    (e.model == embed::MODEL_ID && e.dims == model.dims())
+        .then(|| split_vectors(e, count))
+        .flatten()
+}
+
+fn split_vectors(e: &ArticleEmbedding, count: usize) -> Option<Vec<Vec<f32>>> {
+    (e.dims > 0 && e.vectors.len() == e.dims * count)
+        .then(|| e.vectors.chunks(e.dims).map(<[f32]>::to_vec).collect())
+}
+
+fn has_phrase(an: &Analyzer, question: &[String], phrases: &[Vec<String>]) -> bool {
+    phrases.iter().any(|phrase| {
+        // Long enough to be specific: three words, or two content words
+        // ("tracking number", not "how long").
+        let specific = phrase.len() >= 3
+            || (phrase.len() == 2 && an.terms(&phrase.join(" ")).len() == 2);
+        specific
+            && question
+                .windows(phrase.len())
+                .any(|w| w == phrase.as_slice())
+    })
+}
+
+/// The one or two consecutive sentences that say most about the question:
+/// its words (the lexicon's count half) and closeness in meaning.
+fn passage(
+    doc: &Doc,
+    related: &[String],
+    cosines: &[f64],
+    query_set: &HashSet<String>,
+) -> String {
+    let related: HashSet<&String> = related.iter().collect();
+    let sentence_score = |i: usize| {
+        let words: f64 = doc.sentence_terms[i]
+            .iter()
+            .map(|t| {
+                if query_set.contains(t) {
+                    1.0
+                } else if related.contains(t) {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+            .sum();
+        words + 2.0 * cosines.get(i + 1).copied().unwrap_or(0.0)
+    };
+    let mut best = (f64::MIN, 0usize, 1usize);
+    for i in 0..doc.sentences.len() {
+        let one = sentence_score(i);
+        if one > best.0 {
+            best = (one, i, 1);
+        }
+        if i + 1 < doc.sentences.len() {
+            // A second sentence must add words of the question to be worth
+            // the length.
+            let next = sentence_score(i + 1);
+            if next >= 1.0 && one >= 1.0 && one + next > best.0 + 1.0 {
+                best = (one + next, i, 2);
+            }
+        }
+    }
+    let (_, start, len) = best;
+    doc.sentences
+        .get(start..start + len)
+        .map(|s| s.join(" "))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_default()
 }
 
 fn split_sentences(body: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
-    let bytes: Vec<(usize, char)> = body.char_indices().collect();
-    for (idx, (i, c)) in bytes.iter().enumerate() {
+    let chars: Vec<(usize, char)> = body.char_indices().collect();
+    for (idx, (i, c)) in chars.iter().enumerate() {
         let end_of_sentence = matches!(c, '.' | '!' | '?')
-            && bytes.get(idx + 1).is_none_or(|(_, n)| n.is_whitespace());
+            && chars.get(idx + 1).is_none_or(|(_, n)| n.is_whitespace());
         if end_of_sentence || *c == '\n' {
             let s = body[start..i + c.len_utf8()].trim();
             if !s.is_empty() {
@@ -292,8 +543,8 @@ fn split_sentences(body: &str) -> Vec<&str> {
 #[async_trait]
 impl Responder for KnowledgeBase {
     async fn answer(&self, q: BotQuestion<'_>) -> Result<BotAnswer, ResponderError> {
-        Ok(match self.best(q.question, q.articles) {
-            Some(hit) => BotAnswer::Answer(self.compose(q.question, &hit)),
+        Ok(match self.best(q.question, q.language, q.articles) {
+            Some(hit) => BotAnswer::Answer(self.compose(q.question, q.language, &hit)),
             None => BotAnswer::NotConfident,
         })
     }

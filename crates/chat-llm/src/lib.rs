@@ -24,6 +24,9 @@ pub struct LlmSettings {
     pub passages: usize,
 }
 
+/// Articles up to this many characters go to the model whole.
+const WHOLE_ARTICLE: usize = 1500;
+
 pub struct OpenAiResponder {
     settings: LlmSettings,
     endpoint: String,
@@ -119,12 +122,22 @@ impl OpenAiResponder {
 #[async_trait]
 impl Responder for OpenAiResponder {
     async fn answer(&self, q: BotQuestion<'_>) -> Result<BotAnswer, ResponderError> {
+        // The hybrid ranker's best articles: whole when short, otherwise
+        // the passage that matches the question best.
         let passages: Vec<(&str, String)> = self
             .kb
-            .rank(q.question, q.articles)
+            .rank(q.question, q.language, q.articles)
             .into_iter()
+            .filter(|h| h.score >= self.kb.thresholds.suggest)
             .take(self.settings.passages)
-            .map(|h| (h.article.title.as_str(), h.article.body.clone()))
+            .map(|h| {
+                let text = if h.article.body.chars().count() <= WHOLE_ARTICLE {
+                    h.article.body.clone()
+                } else {
+                    h.passage.clone()
+                };
+                (h.article.title.as_str(), text)
+            })
             .collect();
         // Nothing in the knowledge base relates: the model could only guess.
         if passages.is_empty() {

@@ -98,6 +98,8 @@ fn articles() -> Vec<Article> {
         title: title.into(),
         body: body.into(),
         keywords: vec![],
+        draft: false,
+        embedding: None,
         updated_at: chrono::Utc::now(),
     };
     vec![
@@ -130,6 +132,7 @@ fn question<'a>(q: &'a str, articles: &'a [Article]) -> BotQuestion<'a> {
         question: q,
         recent: &[],
         articles,
+        language: chat_domain::Language::English,
     }
 }
 

@@ -89,11 +89,17 @@ impl Publisher {
     }
 
     /// The bot's hand-off, after its hand-off message was stored.
-    pub(crate) async fn bot_handoff(&self, handoff_message: &AppendOutcome, reason: &'static str) {
+    pub(crate) async fn bot_handoff(
+        &self,
+        handoff_message: &AppendOutcome,
+        reason: &'static str,
+        suggestions: Vec<chat_domain::BotSuggestion>,
+    ) {
         if let AppendOutcome::Created(m) = handoff_message {
             let event = ChatEvent::BotHandoff {
                 session_id: m.session_id.clone(),
                 reason,
+                suggestions,
             };
             self.hub.broadcast_to_tenant(&m.tenant_id, event).await;
         }

@@ -2,7 +2,7 @@
 
 use chat_domain::tenant::AllowedOrigin;
 use chat_domain::{
-    Agent, AgentId, AgentRef, Article, BotMode, ChatSession, ClientMsgId, Customer, CustomerId,
+    Agent, AgentId, AgentRef, Article, ArticleEmbedding, BotMode, ChatSession, ClientMsgId, Customer, CustomerId,
     Email, Message, MessageId, PageContext, Receipts, RepoError, RepoResult, Role, SenderType,
     SessionId, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
 };
@@ -69,7 +69,59 @@ pub fn article(m: kb_article::Model) -> RepoResult<Article> {
         tenant_id: TenantId::new(m.tenant_id),
         title: m.title,
         body: m.body,
+        draft: m.draft,
+        embedding: m
+            .embedding_model
+            .zip(m.embedding)
+            .and_then(|(model, bytes)| embedding_from_bytes(model, &bytes)),
         updated_at: from_micros(m.updated_at)?,
+    })
+}
+
+/// Each vector as its largest magnitude (f32, little endian) and then its
+/// values in 127ths of that, one signed byte each: a quarter of the floats'
+/// size, which keeps an article of 200 sentences within MySQL's 64 KiB BLOB.
+pub fn embedding_to_bytes(e: &ArticleEmbedding) -> Option<Vec<u8>> {
+    if e.dims == 0 || e.dims > 0xffff || e.vectors.len() % e.dims != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(2 + e.vectors.len() / e.dims * (4 + e.dims));
+    out.extend_from_slice(&u16::try_from(e.dims).ok()?.to_le_bytes());
+    for v in e.vectors.chunks(e.dims) {
+        let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        out.extend_from_slice(&scale.to_le_bytes());
+        for x in v {
+            // In -127..=127 by construction.
+            #[allow(clippy::cast_possible_truncation, reason = "rounded and clamped first")]
+            let q = (x / scale).round().clamp(-127.0, 127.0) as i8;
+            out.extend_from_slice(&q.to_le_bytes());
+        }
+    }
+    Some(out)
+}
+
+/// `None` for bytes that are not a whole number of vectors (the article's
+/// vectors are then recomputed in memory).
+pub fn embedding_from_bytes(model: String, bytes: &[u8]) -> Option<ArticleEmbedding> {
+    let dims = usize::from(u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?));
+    let rest = &bytes[2..];
+    if dims == 0 || rest.len() % (4 + dims) != 0 {
+        return None;
+    }
+    let mut vectors = Vec::with_capacity(rest.len() / (4 + dims) * dims);
+    for chunk in rest.chunks(4 + dims) {
+        let scale = f32::from_le_bytes(chunk[..4].try_into().ok()?);
+        vectors.extend(
+            chunk[4..]
+                .iter()
+                .map(|b| f32::from(i8::from_le_bytes([*b])) * scale),
+        );
+    }
+    Some(ArticleEmbedding {
+        model,
+        dims,
+        vectors,
     })
 }
 

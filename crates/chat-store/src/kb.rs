@@ -43,6 +43,9 @@ impl ArticleRepository for SeaOrmStore {
             id: new_id(),
             tenant_id: tenant.as_str().to_owned(),
             keywords: keywords(&input)?,
+            draft: input.draft,
+            embedding_model: input.embedding.as_ref().map(|e| e.model.clone()),
+            embedding: input.embedding.as_ref().and_then(convert::embedding_to_bytes),
             title: input.title,
             body: input.body,
             created_at: now,
@@ -64,6 +67,9 @@ impl ArticleRepository for SeaOrmStore {
         let res = kb_article::Entity::update_many()
             .set(kb_article::ActiveModel {
                 keywords: Set(keywords(&input)?),
+                draft: Set(input.draft),
+                embedding_model: Set(input.embedding.as_ref().map(|e| e.model.clone())),
+                embedding: Set(input.embedding.as_ref().and_then(convert::embedding_to_bytes)),
                 title: Set(input.title),
                 body: Set(input.body),
                 updated_at: Set(now_micros()),

@@ -510,6 +510,7 @@ impl SessionRepository for SeaOrmStore {
         let event = ChatEvent::BotHandoff {
             session_id: id.clone(),
             reason,
+            suggestions: Vec::new(),
         };
         self.record_event(&txn, tenant, &event).await?;
         txn.commit().await.map_err(map_err)?;

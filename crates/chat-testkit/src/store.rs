@@ -185,6 +185,8 @@ impl ArticleRepository for InMemoryStore {
             title: input.title,
             body: input.body,
             keywords: input.keywords,
+            draft: input.draft,
+            embedding: input.embedding,
             updated_at: chrono::Utc::now(),
         };
         self.with(|s| s.articles.push(article.clone()));
@@ -206,6 +208,8 @@ impl ArticleRepository for InMemoryStore {
             a.title = input.title;
             a.body = input.body;
             a.keywords = input.keywords;
+            a.draft = input.draft;
+            a.embedding = input.embedding;
             a.updated_at = chrono::Utc::now();
             Ok(a.clone())
         })

@@ -109,7 +109,11 @@ max_concurrent_is_default: boolean,
  */
 open_conversations?: number, };
 
-export type Article = { id: string, title: string, body: string, keywords: Array<string>, updated_at: string, };
+export type Article = { id: string, title: string, body: string, keywords: Array<string>, 
+/**
+ * Waits for an admin; the bot does not use it.
+ */
+draft: boolean, updated_at: string, };
 
 export type BotSetting = { mode: BotMode, name: string, };
 
@@ -198,7 +202,12 @@ export type AssignRequest = { agent_id?: string, };
 
 export type CreateAgentRequest = { name: string, email: string, password: string, role?: string, };
 
-export type ArticleRequest = { title: string, body: string, keywords?: Array<string>, };
+export type ArticleRequest = { title: string, body: string, keywords?: Array<string>, 
+/**
+ * A draft waits for an admin: the bot does not use it (default false:
+ * saving publishes).
+ */
+draft?: boolean, };
 
 export type BotRequest = { mode: string, name?: string, };
 
@@ -382,6 +391,26 @@ queue: Array<QueueEntry>, };
 export type ArticleResponse = { article: Article, };
 
 export type ArticleListResponse = { articles: Array<Article>, };
+
+export type Suggestion = { article_id: string, title: string, passage: string, 
+/**
+ * 0 to 1; higher is closer.
+ */
+score: number, };
+
+export type SuggestionsResponse = { 
+/**
+ * The customer's latest message, which the suggestions are for.
+ */
+question: string | null, suggestions: Array<Suggestion>, };
+
+export type CoveringArticle = { id: string, title: string, };
+
+export type CoverageResponse = { covered: boolean, article: CoveringArticle | null, };
+
+export type CoverageRequest = { body: string, };
+
+export type ArticleDraftRequest = { session_id: string, body: string, };
 
 export type BotResponse = { bot: BotSetting, };
 
@@ -626,9 +655,15 @@ export type TypingPayload = { session_id: string, sender_type: SenderType, name:
 
 export type HandoffPayload = { session_id: string, 
 /**
- * `requested` (the customer asked for a person) or `not_confident`.
+ * `requested` (the customer asked for a person), `not_confident` or
+ * `budget`.
  */
-reason: string, };
+reason: string, 
+/**
+ * Up to three articles closest to the customer's question, best
+ * first (agents only; empty when none comes close).
+ */
+suggestions: Array<Suggestion>, };
 
 export type PresencePayload = { agent_id: string, name: string, 
 /**

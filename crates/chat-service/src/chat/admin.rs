@@ -27,9 +27,12 @@ impl ChatService {
             .ok_or(Error::NotFound("article"))
     }
 
-    pub async fn create_article(&self, ctx: &AgentCtx, input: ArticleInput) -> Result<Article> {
+    /// Stores an article with its vectors for the bot, computed here once
+    /// rather than at every question.
+    pub async fn create_article(&self, ctx: &AgentCtx, mut input: ArticleInput) -> Result<Article> {
         ctx.require_admin()?;
         ctx.require(Scope::KbWrite)?;
+        input.embedding = chat_kb::embed_article(&input);
         Ok(self.repos.articles.create(ctx.tenant_id(), input).await?)
     }
 
@@ -37,10 +40,11 @@ impl ChatService {
         &self,
         ctx: &AgentCtx,
         id: &str,
-        input: ArticleInput,
+        mut input: ArticleInput,
     ) -> Result<Article> {
         ctx.require_admin()?;
         ctx.require(Scope::KbWrite)?;
+        input.embedding = chat_kb::embed_article(&input);
         self.repos
             .articles
             .update(ctx.tenant_id(), id, input)

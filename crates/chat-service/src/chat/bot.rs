@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use chat_domain::{
-    AppendOutcome, BotAnswer, BotMode, BotQuestion, ChatSession, ClientMsgId, Message, MessageBody,
-    NewMessage, Responder, SenderType, SessionStatus, Tenant,
+    AppendOutcome, BotAnswer, BotMode, BotQuestion, BotSuggestion, ChatSession, ClientMsgId,
+    Language, Message, MessageBody, NewMessage, Responder, SenderType, SessionStatus, Tenant,
 };
 use tracing::instrument;
 
@@ -20,7 +20,9 @@ pub struct BotSettings {
     /// Phrases (lowercase) by which a customer asks for a person, in every
     /// language the tenants use.
     pub handoff_phrases: Vec<String>,
-    pub handoff_message: String,
+    /// What the bot says when it hands off; by default the tenant's
+    /// language's sentence ([`Language::handoff_message`]).
+    pub handoff_message: Option<String>,
     /// How many recent messages an LLM sees.
     pub history: u64,
     /// Answers the bot gives in one session before it hands off: a cap on
@@ -43,13 +45,19 @@ impl Default for BotSettings {
                 "representative",
                 "operator",
                 "someone real",
+                "mensch",
+                "einem menschen",
+                "mitarbeiter",
+                "mitarbeiterin",
+                "echte person",
+                "mit jemandem sprechen",
+                "jemanden sprechen",
+                "berater",
             ]
             .iter()
             .map(|s| (*s).to_owned())
             .collect(),
-            handoff_message:
-                "I'll connect you with a member of our team. Someone will reply here shortly."
-                    .into(),
+            handoff_message: None,
             history: 10,
             max_answers_per_session: 10,
         }
@@ -59,6 +67,9 @@ impl Default for BotSettings {
 /// The responders a tenant's bot mode can pick from.
 #[derive(Clone)]
 pub struct Responders {
+    /// The built-in ranker: answers, suggestions for agents, article
+    /// vectors.
+    pub kb: Arc<chat_kb::KnowledgeBase>,
     pub knowledge_base: Arc<dyn Responder>,
     /// An OpenAI-compatible model, when one is configured.
     pub llm: Option<Arc<dyn Responder>>,
@@ -74,6 +85,14 @@ pub enum BotOutcome {
     Silent,
     Answered(Box<Message>),
     HandedOff,
+}
+
+/// How many articles agents are shown when the bot hands off.
+pub const SUGGESTIONS: usize = 3;
+
+/// The language the tenant's bot reads and answers in.
+pub fn language(tenant: &Tenant) -> Language {
+    Language::from_locale(tenant.widget.locale.as_deref())
 }
 
 /// Whether the text asks for a person: a phrase matched on word boundaries.
@@ -128,7 +147,9 @@ impl ChatService {
             return Ok(BotOutcome::Silent);
         }
         if asks_for_human(&message.body, &self.bot_settings.handoff_phrases) {
-            return self.hand_off(&tenant, &current, "requested").await;
+            return self
+                .hand_off(&tenant, &current, "requested", Some(&message.body))
+                .await;
         }
         let answered = self
             .repos
@@ -136,7 +157,9 @@ impl ChatService {
             .count_by_sender(&tenant.id, &current.id, SenderType::Bot)
             .await?;
         if answered >= self.bot_settings.max_answers_per_session {
-            return self.hand_off(&tenant, &current, "budget").await;
+            return self
+                .hand_off(&tenant, &current, "budget", Some(&message.body))
+                .await;
         }
         let articles = self.repos.articles.list(&tenant.id).await?;
         let recent = self
@@ -154,6 +177,7 @@ impl ChatService {
             question: &message.body,
             recent: &recent,
             articles: &articles,
+            language: language(&tenant),
         };
         let answer = self.ask(&tenant, question).await;
         match answer {
@@ -163,7 +187,10 @@ impl ChatService {
                     .await?;
                 Ok(BotOutcome::Answered(Box::new(reply.into_message())))
             }
-            BotAnswer::NotConfident => self.hand_off(&tenant, &current, "not_confident").await,
+            BotAnswer::NotConfident => {
+                self.hand_off(&tenant, &current, "not_confident", Some(&message.body))
+                    .await
+            }
         }
     }
 
@@ -193,6 +220,7 @@ impl ChatService {
         tenant: &Tenant,
         session: &ChatSession,
         reason: &'static str,
+        question: Option<&str>,
     ) -> Result<BotOutcome> {
         if !self
             .repos
@@ -202,7 +230,12 @@ impl ChatService {
         {
             return Ok(BotOutcome::Silent);
         }
-        let text = self.bot_settings.handoff_message.clone();
+        let language = language(tenant);
+        let text = self
+            .bot_settings
+            .handoff_message
+            .clone()
+            .unwrap_or_else(|| language.handoff_message().to_owned());
         let stored = self
             .bot_message(
                 tenant,
@@ -211,9 +244,22 @@ impl ChatService {
                 &format!("bot-handoff-{}", session.id),
             )
             .await?;
-        self.publish.bot_handoff(&stored, reason).await;
+        let suggestions = match question {
+            Some(q) => self.suggest(tenant, q).await?,
+            None => Vec::new(),
+        };
+        self.publish.bot_handoff(&stored, reason, suggestions).await;
         self.spawn_drain(&tenant.id);
         Ok(BotOutcome::HandedOff)
+    }
+
+    /// The articles closest to a question, for the agents who answer it.
+    pub(super) async fn suggest(&self, tenant: &Tenant, question: &str) -> Result<Vec<BotSuggestion>> {
+        let articles = self.repos.articles.list(&tenant.id).await?;
+        Ok(self
+            .responders
+            .kb
+            .suggest(question, language(tenant), &articles, SUGGESTIONS))
     }
 
     async fn bot_message(

@@ -14,6 +14,7 @@ mod desk;
 pub mod email;
 mod history;
 mod reports;
+mod suggest;
 mod widget;
 
 use std::sync::Arc;
@@ -57,9 +58,13 @@ impl ChatService {
         Self {
             repos,
             publish: Publisher::new(hub),
-            responders: Responders {
-                knowledge_base: Arc::new(chat_kb::KnowledgeBase::default()),
-                llm: None,
+            responders: {
+                let kb = Arc::new(chat_kb::KnowledgeBase::default());
+                Responders {
+                    knowledge_base: kb.clone(),
+                    kb,
+                    llm: None,
+                }
             },
             bot_settings: Arc::new(BotSettings::default()),
             typing: Arc::default(),

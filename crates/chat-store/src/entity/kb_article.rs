@@ -11,6 +11,10 @@ pub struct Model {
     pub body: String,
     /// JSON array of keywords.
     pub keywords: String,
+    pub draft: bool,
+    pub embedding_model: Option<String>,
+    #[sea_orm(column_type = "Blob")]
+    pub embedding: Option<Vec<u8>>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -1,12 +1,18 @@
-//! Knowledge-base articles and the tenant's bot setting (admins only).
+//! Knowledge-base articles and the tenant's bot setting (admins only),
+//! and the knowledge base's help for agents: suggestions for a handed-off
+//! question, whether a reply is covered by an article, and a reply turned
+//! into a draft article.
 
 use actix_web::{HttpResponse, web};
 use chat_domain::{ArticleInput, BotMode, Tenant};
 
 use crate::AppState;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, session_id};
 use crate::extract::Agent;
-use crate::wire::{ArticleListResponse, ArticleRequest, ArticleResponse, BotRequest, BotResponse};
+use crate::wire::{
+    ArticleDraftRequest, ArticleListResponse, ArticleRequest, ArticleResponse, BotRequest,
+    BotResponse, CoverageRequest, CoverageResponse, CoveringArticle, SuggestionsResponse,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -17,13 +23,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::put().to(update))
             .route("/{id}", web::delete().to(delete)),
     )
+    .route("/api/v1/kb/coverage", web::post().to(coverage))
+    .route("/api/v1/kb/drafts", web::post().to(draft))
+    .route(
+        "/api/v1/chat/sessions/{id}/suggestions",
+        web::get().to(suggestions),
+    )
     .route("/api/v1/bot", web::get().to(get_bot))
     .route("/api/v1/bot", web::put().to(put_bot));
 }
 
 fn input(r: &ArticleRequest) -> Result<ArticleInput, chat_service::Error> {
-    Ok(ArticleInput::parse(&r.title, &r.body, &r.keywords)?)
+    let mut input = ArticleInput::parse(&r.title, &r.body, &r.keywords)?;
+    input.draft = r.draft;
+    Ok(input)
 }
+
 
 fn one(a: &chat_domain::Article) -> ArticleResponse {
     ArticleResponse { article: a.into() }
@@ -112,6 +127,75 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     state.chat.delete_article(&ctx, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions/{id}/suggestions",
+    tag = "kb",
+    summary = "The articles closest to the customer's latest message, with the passage to insert",
+    params(("id" = String, Path)),
+    responses((status = 200, body = crate::wire::SuggestionsResponse))
+)]
+pub async fn suggestions(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.limit_agent_search(&ctx.agent.id).await?;
+    let (question, suggestions) = state
+        .chat
+        .session_suggestions(&ctx, &session_id(&id)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(SuggestionsResponse {
+        question,
+        suggestions: suggestions.iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/kb/coverage",
+    tag = "kb",
+    summary = "Whether a published article already says what a reply says",
+    request_body = crate::wire::CoverageRequest,
+    responses((status = 200, body = crate::wire::CoverageResponse))
+)]
+pub async fn coverage(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    body: web::Json<CoverageRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limit_agent_search(&ctx.agent.id).await?;
+    let article = state.chat.covering_article(&ctx, &body.body).await?;
+    Ok(HttpResponse::Ok().json(CoverageResponse {
+        covered: article.is_some(),
+        article: article.map(|a| CoveringArticle {
+            id: a.id,
+            title: a.title,
+        }),
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/kb/drafts",
+    tag = "kb",
+    summary = "Turn an agent's reply into a draft article for the admins",
+    request_body = crate::wire::ArticleDraftRequest,
+    responses((status = 201, body = crate::wire::ArticleResponse))
+)]
+pub async fn draft(
+    state: web::Data<AppState>,
+    Agent(ctx): Agent,
+    body: web::Json<ArticleDraftRequest>,
+) -> ApiResult<HttpResponse> {
+    state.limit_agent_search(&ctx.agent.id).await?;
+    let a = state
+        .chat
+        .draft_article(&ctx, &session_id(&body.session_id)?, &body.body)
+        .await?;
+    Ok(HttpResponse::Created().json(one(&a)))
 }
 
 fn bot(t: &Tenant) -> BotResponse {

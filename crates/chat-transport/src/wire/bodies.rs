@@ -274,6 +274,27 @@ pub struct ArticleRequest {
     #[serde(default)]
     #[ts(as = "Option<Vec<String>>", optional)]
     pub keywords: Vec<String>,
+    /// A draft waits for an admin: the bot does not use it (default false:
+    /// saving publishes).
+    #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
+    pub draft: bool,
+}
+
+/// An agent's reply, checked against the published articles.
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRequest {
+    pub body: String,
+}
+
+/// An agent's reply to a conversation's question, to become a draft
+/// article (the question is its title).
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleDraftRequest {
+    pub session_id: String,
+    pub body: String,
 }
 
 #[derive(Debug, Deserialize, TS, ToSchema)]

@@ -106,8 +106,12 @@ pub struct TypingPayload {
 #[derive(Debug, Serialize, TS)]
 pub struct HandoffPayload {
     pub session_id: String,
-    /// `requested` (the customer asked for a person) or `not_confident`.
+    /// `requested` (the customer asked for a person), `not_confident` or
+    /// `budget`.
     pub reason: String,
+    /// Up to three articles closest to the customer's question, best
+    /// first (agents only; empty when none comes close).
+    pub suggestions: Vec<super::views::Suggestion>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -301,9 +305,14 @@ where
             name: name.clone(),
             is_typing: *is_typing,
         }),
-        ChatEvent::BotHandoff { session_id, reason } => ServerFrame::BotHandoff(HandoffPayload {
+        ChatEvent::BotHandoff {
+            session_id,
+            reason,
+            suggestions,
+        } => ServerFrame::BotHandoff(HandoffPayload {
             session_id: session_id.to_string(),
             reason: (*reason).to_owned(),
+            suggestions: suggestions.iter().map(Into::into).collect(),
         }),
         ChatEvent::AgentPresence {
             agent_id,
@@ -552,6 +561,7 @@ mod tests {
             ChatEvent::BotHandoff {
                 session_id: session.id.clone(),
                 reason: "requested",
+                suggestions: vec![],
             },
             ChatEvent::AgentPresence {
                 agent_id: chat_domain::AgentId::new("a1"),

@@ -110,6 +110,12 @@ fn generate() -> String {
     decl::<QueueResponse>(&cfg, &mut out);
     decl::<ArticleResponse>(&cfg, &mut out);
     decl::<ArticleListResponse>(&cfg, &mut out);
+    decl::<Suggestion>(&cfg, &mut out);
+    decl::<SuggestionsResponse>(&cfg, &mut out);
+    decl::<CoveringArticle>(&cfg, &mut out);
+    decl::<CoverageResponse>(&cfg, &mut out);
+    decl::<CoverageRequest>(&cfg, &mut out);
+    decl::<ArticleDraftRequest>(&cfg, &mut out);
     decl::<BotResponse>(&cfg, &mut out);
     decl::<HealthResponse>(&cfg, &mut out);
     decl::<ReadyResponse>(&cfg, &mut out);

@@ -434,6 +434,8 @@ pub struct Article {
     pub title: String,
     pub body: String,
     pub keywords: Vec<String>,
+    /// Waits for an admin; the bot does not use it.
+    pub draft: bool,
     pub updated_at: String,
 }
 
@@ -444,9 +446,54 @@ impl From<&chat_domain::Article> for Article {
             title: a.title.clone(),
             body: a.body.clone(),
             keywords: a.keywords.clone(),
+            draft: a.draft,
             updated_at: rfc3339(&a.updated_at),
         }
     }
+}
+
+/// An article suggested to the agents for a question: the passage is what
+/// the dashboard inserts into the reply.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+pub struct Suggestion {
+    pub article_id: String,
+    pub title: String,
+    pub passage: String,
+    /// 0 to 1; higher is closer.
+    pub score: f64,
+}
+
+impl From<&chat_domain::BotSuggestion> for Suggestion {
+    fn from(s: &chat_domain::BotSuggestion) -> Self {
+        Self {
+            article_id: s.article_id.clone(),
+            title: s.title.clone(),
+            passage: s.passage.clone(),
+            score: (s.score * 1000.0).round() / 1000.0,
+        }
+    }
+}
+
+/// `GET /api/v1/chat/sessions/{id}/suggestions`.
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct SuggestionsResponse {
+    /// The customer's latest message, which the suggestions are for.
+    pub question: Option<String>,
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// The article an agent's reply is covered by.
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct CoveringArticle {
+    pub id: String,
+    pub title: String,
+}
+
+/// `POST /api/v1/kb/coverage`.
+#[derive(Debug, Serialize, TS, ToSchema)]
+pub struct CoverageResponse {
+    pub covered: bool,
+    pub article: Option<CoveringArticle>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, TS, ToSchema)]
