@@ -549,3 +549,139 @@ impl Responder for KnowledgeBase {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chat_domain::TenantId;
+
+    fn article(title: &str, body: &str, keywords: &[&str]) -> Article {
+        let input = ArticleInput {
+            title: title.into(),
+            body: body.into(),
+            keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+            draft: false,
+            embedding: None,
+        };
+        Article {
+            id: title.into(),
+            tenant_id: TenantId::new("t"),
+            embedding: embed_article(&input),
+            title: input.title,
+            body: input.body,
+            keywords: input.keywords,
+            draft: false,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn shop() -> Vec<Article> {
+        vec![
+            article(
+                "Returns and refunds",
+                "You can return any item within 30 days. Your refund is issued within 5 working days.",
+                &["return", "refund"],
+            ),
+            article(
+                "Opening hours",
+                "We are open Monday to Friday from 8:00 to 20:00. We are closed on Sundays.",
+                &["hours", "open"],
+            ),
+        ]
+    }
+
+    const EN: Language = Language::English;
+
+    #[test]
+    fn the_answer_threshold_and_the_lead_over_the_second_decide() {
+        let kb = KnowledgeBase::default();
+        let t = kb.thresholds;
+        assert!(kb.confident(t.answer, 0.0));
+        assert!(!kb.confident(t.answer - 0.01, 0.0), "below the line");
+        assert!(
+            !kb.confident(0.9, 0.9 - t.margin / 2.0),
+            "two articles about equally close: a person decides"
+        );
+        assert!(kb.confident(0.9, 0.9 - t.margin));
+    }
+
+    #[test]
+    fn meaning_and_the_lexicon_find_articles_that_share_no_word_with_the_question() {
+        let kb = KnowledgeBase::default();
+        let articles = shop();
+        let hit = kb.best("i want my money back", EN, &articles);
+        assert_eq!(
+            hit.map(|h| h.article.title.as_str()),
+            Some("Returns and refunds")
+        );
+        // Misspelt words reach the article's words.
+        let hit = kb.best("when are you opne on sundys", EN, &articles);
+        assert_eq!(hit.map(|h| h.article.title.as_str()), Some("Opening hours"));
+        assert!(kb.best("what is the capital of australia", EN, &articles).is_none());
+    }
+
+    #[test]
+    fn two_articles_that_say_the_same_are_too_close_to_answer_from() {
+        let kb = KnowledgeBase::default();
+        let mut articles = shop();
+        let mut twin = articles[0].clone();
+        twin.id = "twin".into();
+        articles.push(twin);
+        assert!(kb.best("how do I get a refund", EN, &articles).is_none());
+        // …but both are suggested to the agents.
+        let s = kb.suggest("how do I get a refund", EN, &articles, 3);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s.iter().all(|s| s.passage.contains("refund")), "{s:?}");
+    }
+
+    #[test]
+    fn drafts_are_never_answered_from_or_suggested() {
+        let kb = KnowledgeBase::default();
+        let mut articles = shop();
+        articles[0].draft = true;
+        assert!(kb.best("i want my money back", EN, &articles).is_none());
+        assert!(
+            kb.suggest("i want my money back", EN, &articles, 3)
+                .iter()
+                .all(|s| s.title != "Returns and refunds")
+        );
+    }
+
+    #[test]
+    fn stored_vectors_are_used_and_a_stale_model_is_recomputed() {
+        let kb = KnowledgeBase::default();
+        let mut articles = shop();
+        let fresh = kb.rank("refund", EN, &articles)[0].semantic;
+        // Vectors of another model are ignored, not compared.
+        for a in &mut articles {
+            if let Some(e) = &mut a.embedding {
+                e.model = "another-model".into();
+                e.vectors.iter_mut().for_each(|x| *x = 0.0);
+            }
+        }
+        let recomputed = kb.rank("refund", EN, &articles)[0].semantic;
+        assert!((fresh - recomputed).abs() < 1e-6, "{fresh} {recomputed}");
+        // An article saved with this model's vectors has one per sentence
+        // and one for the title.
+        let e = shop()[0].embedding.clone().unwrap_or_else(|| panic!("vectors"));
+        assert_eq!(e.vectors.len(), e.dims * 3);
+        assert_eq!(e.model, embed::MODEL_ID);
+    }
+
+    #[test]
+    fn the_passage_is_the_sentence_that_answers() {
+        let kb = KnowledgeBase::default();
+        let articles = shop();
+        let hit = kb
+            .best("how long until the refund arrives", EN, &articles)
+            .unwrap_or_else(|| panic!("no hit"));
+        assert_eq!(
+            hit.passage,
+            "Your refund is issued within 5 working days."
+        );
+        let answer = kb.compose("how long until the refund arrives", EN, &hit);
+        assert!(answer.ends_with("(From our help centre: “Returns and refunds”)"));
+        let de = kb.compose("x", Language::German, &hit);
+        assert!(de.ends_with("(Aus unserem Hilfe-Center: „Returns and refunds“)"));
+    }
+}

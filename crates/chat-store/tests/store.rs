@@ -515,3 +515,50 @@ async fn erasing_conversations_and_customers_while_others_write_never_fails() {
     let again = SessionRepository::erase_session(&*f.store, &t.id, &busy.id).await;
     assert!(matches!(again, Err(RepoError::NotFound)), "{again:?}");
 }
+
+#[tokio::test]
+async fn an_articles_vectors_and_draft_flag_are_stored_and_read_back() {
+    use chat_domain::repo::ArticleRepository;
+    use chat_domain::{ArticleEmbedding, ArticleInput};
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    // 201 vectors of 256 (title and 200 sentences): the largest an article
+    // gets, which must fit MySQL's BLOB.
+    let dims = 256;
+    let vectors: Vec<f32> = (0..201 * dims)
+        .map(|i| ((i % 97) as f32 - 48.0) / 48.0)
+        .collect();
+    let mut input = ArticleInput::parse("Hours", "Open daily.", &["hours".into()]).expect("input");
+    input.draft = true;
+    input.embedding = Some(ArticleEmbedding {
+        model: "m1".into(),
+        dims,
+        vectors: vectors.clone(),
+    });
+    let created = ArticleRepository::create(&*f.store, &t.id, input)
+        .await
+        .expect("create");
+    let read = ArticleRepository::find(&*f.store, &t.id, &created.id)
+        .await
+        .expect("find")
+        .expect("found");
+    assert!(read.draft);
+    let e = read.embedding.expect("vectors");
+    assert_eq!((e.model.as_str(), e.dims, e.vectors.len()), ("m1", dims, vectors.len()));
+    // One signed byte a value: within half a 127th of each vector's largest.
+    let worst = e
+        .vectors
+        .iter()
+        .zip(&vectors)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst <= 0.5 / 127.0 + 1e-6, "{worst}");
+    // Publishing without vectors clears them.
+    let mut publish = ArticleInput::parse("Hours", "Open daily.", &[]).expect("input");
+    publish.draft = false;
+    let updated = ArticleRepository::update(&*f.store, &t.id, &created.id, publish)
+        .await
+        .expect("update");
+    assert!(!updated.draft);
+    assert!(updated.embedding.is_none());
+}

@@ -2,6 +2,11 @@
 // ApiError carrying the server's code and message.
 
 import type {
+  ArticleListResponse,
+  ArticleRequest,
+  ArticleResponse,
+  CoverageResponse,
+  SuggestionsResponse,
   AgentListResponse,
   AgentResponse,
   AgentStatusRequest,
@@ -238,6 +243,29 @@ export class Api {
   }
   addNote(id: string, body: string) {
     return this.request<NoteResponse>('POST', `/api/v1/chat/sessions/${id}/notes`, { body });
+  }
+  /** The articles closest to the customer's latest message. */
+  suggestions(id: string) {
+    return this.request<SuggestionsResponse>('GET', `/api/v1/chat/sessions/${id}/suggestions`);
+  }
+  /** Whether a published article already says what a reply says. */
+  coverage(body: string) {
+    return this.request<CoverageResponse>('POST', '/api/v1/kb/coverage', { body });
+  }
+  /** A reply to the conversation's question, as a draft article for the admins. */
+  draftArticle(sessionId: string, body: string) {
+    return this.request<ArticleResponse>('POST', '/api/v1/kb/drafts', { session_id: sessionId, body });
+  }
+  articles() {
+    return this.request<ArticleListResponse>('GET', '/api/v1/kb/articles');
+  }
+  saveArticle(id: string | null, req: ArticleRequest) {
+    return id
+      ? this.request<ArticleResponse>('PUT', `/api/v1/kb/articles/${id}`, req)
+      : this.request<ArticleResponse>('POST', '/api/v1/kb/articles', req);
+  }
+  deleteArticle(id: string) {
+    return this.request<void>('DELETE', `/api/v1/kb/articles/${id}`);
   }
   ticket() {
     return this.request<TicketResponse>('POST', '/api/v1/ws/ticket');

@@ -1,6 +1,7 @@
 //! The bot and its knowledge base over the real server.
 
 use chat_domain::Role;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestAgent, TestApp, ok, spawn_app_with};
@@ -85,7 +86,11 @@ async fn asking_for_a_person_hands_off_once_and_notifies_the_agents() {
     assert_eq!(agent.expect("chat.message.new").await["seq"], 1);
     assert_eq!(agent.expect("chat.message.new").await["sender_type"], "bot");
     let note = agent.expect("chat.bot.handoff").await;
-    assert_eq!(note, json!({ "session_id": sid, "reason": "requested" }));
+    assert_eq!(
+        (&note["session_id"], &note["reason"]),
+        (&json!(sid), &json!("requested"))
+    );
+    assert!(note["suggestions"].is_array(), "{note}");
     // Silent from now on, even for a question it could answer; the session
     // waits for an agent.
     app.post_message(&key, "What are your opening hours?", None)
@@ -213,4 +218,222 @@ async fn the_bot_hands_off_once_its_budget_for_the_session_is_spent() {
         }
     };
     assert_eq!(handoff["payload"]["reason"], "budget");
+}
+
+/// The demo help centre's articles, saved through the API.
+async fn help_centre(app: &TestApp, admin: &TestAgent) {
+    for a in chat_api::admin::parse_jsonl(chat_api::demo::HELP_CENTRE).unwrap_or_default() {
+        let (status, _) = app
+            .call(
+                admin,
+                Method::POST,
+                "/api/v1/kb/articles",
+                Some(json!({ "title": a.title, "body": a.body, "keywords": a.keywords })),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 201);
+    }
+}
+
+#[tokio::test]
+async fn a_handoff_brings_the_agents_suggested_articles_with_passages_to_insert() {
+    let (app, admin) = app_with_bot().await;
+    help_centre(&app, &admin).await;
+    let (key, sid) = app.start_session("acme", "Ada").await;
+    let mut agent = app.agent_ws(&admin).await;
+    app.post_message(&key, "can I talk to a person about getting my money back", None)
+        .await;
+    let handoff = loop {
+        let f = agent.next_event().await;
+        if f["type"] == "chat.bot.handoff" {
+            break f["payload"].clone();
+        }
+    };
+    assert_eq!(handoff["reason"], "requested");
+    let suggestions = handoff["suggestions"].as_array().cloned().unwrap_or_default();
+    assert!(
+        (1..=3).contains(&suggestions.len()),
+        "{handoff}"
+    );
+    assert_eq!(suggestions[0]["title"], "Returns and refunds", "{handoff}");
+    assert!(
+        suggestions[0]["passage"]
+            .as_str()
+            .is_some_and(|p| p.contains("refund")),
+        "{handoff}"
+    );
+    // The same, asked for when the conversation is opened later.
+    let (status, body) = app
+        .call(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/chat/sessions/{sid}/suggestions"),
+            None,
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(
+        body["question"],
+        "can I talk to a person about getting my money back"
+    );
+    assert_eq!(body["suggestions"][0]["article_id"], suggestions[0]["article_id"]);
+    assert!(body["suggestions"][0]["score"].as_f64().is_some_and(|s| s > 0.0 && s <= 1.0));
+
+    // Another tenant's conversation is not found; a malformed id is 422.
+    app.create_tenant("globex", &[]).await;
+    let other = app.create_agent("globex", "g@globex.test", "Gil").await;
+    let (status, err) = app
+        .call(
+            &other,
+            Method::GET,
+            &format!("/api/v1/chat/sessions/{sid}/suggestions"),
+            None,
+        )
+        .await;
+    assert_eq!(status.as_u16(), 404, "{err}");
+    assert!(err["error"]["code"].is_string());
+}
+
+#[tokio::test]
+async fn an_uncovered_reply_becomes_a_draft_the_bot_ignores_until_an_admin_publishes_it() {
+    let (app, admin) = app_with_bot().await;
+    let agent = app.create_agent("acme", "a@acme.test", "Alex").await;
+    // A reply that the opening-hours article says is covered; one about
+    // something no article says is not.
+    let (status, covered) = app
+        .call(
+            &agent,
+            Method::POST,
+            "/api/v1/kb/coverage",
+            Some(json!({ "body": "We're open Monday to Friday 8 to 20, closed on Sundays." })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(covered["covered"], true, "{covered}");
+    assert_eq!(covered["article"]["title"], "Opening hours");
+    let answer = "Yes, we gift-wrap any order for 3.50: tick the gift box option at checkout.";
+    let (_, uncovered) = app
+        .call(&agent, Method::POST, "/api/v1/kb/coverage", Some(json!({ "body": answer })))
+        .await;
+    assert_eq!(uncovered, json!({ "covered": false, "article": null }));
+    let (status, err) = app
+        .call(&agent, Method::POST, "/api/v1/kb/coverage", Some(json!({ "body": " " })))
+        .await;
+    assert_eq!(status.as_u16(), 422, "{err}");
+
+    // The question the agent answered becomes the draft's title.
+    let (key, sid) = app.start_session("acme", "Ada").await;
+    app.post_message(&key, "do you do gift wrapping?", None).await;
+    let (status, draft) = app
+        .call(
+            &agent,
+            Method::POST,
+            "/api/v1/kb/drafts",
+            Some(json!({ "session_id": sid, "body": answer })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{draft}");
+    assert_eq!(draft["article"]["title"], "do you do gift wrapping?");
+    assert_eq!(draft["article"]["draft"], true);
+    let id = draft["article"]["id"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = app
+        .call(
+            &agent,
+            Method::POST,
+            "/api/v1/kb/drafts",
+            Some(json!({ "session_id": "not-a-session", "body": answer })),
+        )
+        .await;
+    assert!(matches!(status.as_u16(), 404 | 422));
+
+    // A draft is not used by the bot: the same question hands off.
+    let (key2, _) = app.start_session("acme", "Bo").await;
+    let mut ws = app.customer_ws(&key2).await;
+    app.post_message(&key2, "do you do gift wrapping?", None).await;
+    ws.expect("chat.message.new").await;
+    let reply = ws.expect("chat.message.new").await;
+    assert!(!reply["body"].as_str().unwrap_or_default().contains("gift box"), "{reply}");
+
+    // The admin edits and publishes it; now the bot answers from it.
+    let (status, published) = app
+        .call(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/kb/articles/{id}"),
+            Some(json!({
+                "title": "Gift wrapping",
+                "body": answer,
+                "keywords": ["gift wrap", "gift wrapping"],
+                "draft": false
+            })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(published["article"]["draft"], false);
+    let (key3, _) = app.start_session("acme", "Cy").await;
+    let mut ws = app.customer_ws(&key3).await;
+    app.post_message(&key3, "can you gift wrap my order?", None).await;
+    ws.expect("chat.message.new").await;
+    let reply = ws.expect("chat.message.new").await;
+    assert_eq!(reply["sender_type"], "bot");
+    assert!(reply["body"].as_str().unwrap_or_default().contains("gift box"), "{reply}");
+}
+
+#[tokio::test]
+async fn a_german_tenants_bot_reads_and_answers_in_german() {
+    let app = spawn_app_with(|_| {}).await;
+    app.create_tenant("hallo", &[]).await;
+    let admin = app
+        .create_agent_with_role("hallo", "chef@hallo.test", "Chef", Role::Admin)
+        .await;
+    for (path, body) in [
+        ("/api/v1/settings/widget", json!({ "locale": "de-DE" })),
+        ("/api/v1/bot", json!({ "mode": "knowledge_base", "name": "Robo" })),
+    ] {
+        let (status, b) = app.call(&admin, Method::PUT, path, Some(body)).await;
+        assert_eq!(status.as_u16(), 200, "{b}");
+    }
+    for (title, body, keywords) in [
+        (
+            "Rücksendungen und Erstattungen",
+            "Sie können jeden Artikel innerhalb von 30 Tagen zurückschicken. Die Erstattung erfolgt innerhalb von 5 Werktagen auf die ursprüngliche Zahlungsart.",
+            json!(["rücksendung", "erstattung"]),
+        ),
+        (
+            "Öffnungszeiten",
+            "Unser Team ist montags bis freitags von 8 bis 20 Uhr für Sie da. Sonntags und an Feiertagen haben wir geschlossen.",
+            json!(["öffnungszeiten", "erreichbar"]),
+        ),
+    ] {
+        let (status, _) = app
+            .call(
+                &admin,
+                Method::POST,
+                "/api/v1/kb/articles",
+                Some(json!({ "title": title, "body": body, "keywords": keywords })),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 201);
+    }
+    let (key, _) = app.start_session("hallo", "Anna").await;
+    let mut ws = app.customer_ws(&key).await;
+    // German stemming ("Rücksendungen" → "rücksend") and the German lexicon
+    // ("Geld zurück" → "Erstattung").
+    app.post_message(&key, "Ich möchte mein Geld zurück, wie lange dauert die Erstattung?", None)
+        .await;
+    ws.expect("chat.message.new").await;
+    let answer = ws.expect("chat.message.new").await;
+    assert_eq!(answer["sender_type"], "bot");
+    let text = answer["body"].as_str().unwrap_or_default();
+    assert!(text.contains("5 Werktagen"), "{text}");
+    assert!(text.contains("Aus unserem Hilfe-Center"), "{text}");
+    // A request for a person, in German, is handed off in German.
+    app.post_message(&key, "Ich will mit einem Menschen sprechen", None)
+        .await;
+    ws.expect("chat.message.new").await;
+    let handoff = ws.expect("chat.message.new").await;
+    assert_eq!(
+        handoff["body"],
+        chat_domain::Language::German.handoff_message()
+    );
 }

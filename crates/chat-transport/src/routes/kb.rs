@@ -25,10 +25,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/api/v1/kb/coverage", web::post().to(coverage))
     .route("/api/v1/kb/drafts", web::post().to(draft))
-    .route(
-        "/api/v1/chat/sessions/{id}/suggestions",
-        web::get().to(suggestions),
-    )
     .route("/api/v1/bot", web::get().to(get_bot))
     .route("/api/v1/bot", web::put().to(put_bot));
 }

@@ -30,7 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/transcript", web::get().to(transcript))
             .route("/{id}/labels", web::put().to(super::desk::set_labels))
             .route("/{id}/notes", web::get().to(super::desk::notes))
-            .route("/{id}/notes", web::post().to(super::desk::add_note)),
+            .route("/{id}/notes", web::post().to(super::desk::add_note))
+            .route("/{id}/suggestions", web::get().to(super::kb::suggestions)),
     );
 }
 

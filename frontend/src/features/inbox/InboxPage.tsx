@@ -7,6 +7,7 @@ import { CustomerPanel } from './CustomerPanel';
 import { contiguousSeq, initialState, loads, queueOf, reduce, sortedSessions, totalUnread, type Pending } from './state';
 import { QueuePanel, Teammates } from './Queue';
 import { Thread } from './Thread';
+import { Assist } from './Assist';
 import { useLiveSocket, type SendFrame } from './useLiveSocket';
 
 interface Toast {
@@ -33,6 +34,8 @@ export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api;
   const [focusSeq, setFocusSeq] = useState<number | null>(null);
   const [autoAssign, setAutoAssign] = useState(false);
   const [files, setFiles] = useState<AttachmentView[]>([]);
+  const [handoffs, setHandoffs] = useState(0);
+  const [lastReply, setLastReply] = useState<{ sessionId: string; body: string } | null>(null);
   const [uploads, setUploads] = useState<{ id: string; sessionId: string; name: string; cancel: () => void }[]>([]);
   // How far this dashboard reported delivery per session.
   const reported = useRef<Record<string, { d: number }>>({});
@@ -113,6 +116,7 @@ export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api;
       if (sentFiles && sentFiles.session_id === s.selected && sentFiles.attachments.length > 0) {
         setFiles((f) => [...f, ...sentFiles.attachments.filter((a) => !f.some((x) => x.id === a.id))]);
       }
+      if (e.type === 'chat.bot.handoff' && e.payload.session_id === s.selected) setHandoffs((n) => n + 1);
       if (e.type === 'chat.session.started') toast(`New conversation from ${e.payload.customer.name ?? 'a visitor'}`);
       if (e.type === 'chat.mention') toast(`${e.payload.by} mentioned you: ${e.payload.note.body.slice(0, 80)}`);
       if (e.type === 'chat.message.new' && e.payload.sender_type === 'customer') {
@@ -391,7 +395,23 @@ export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api;
           pending={selected ? state.pending[selected.id] ?? [] : []}
           typing={selected ? state.typing[selected.id] ?? null : null}
           agents={agents}
-          onSend={(body) => selected && void deliver(selected.id, { client_msg_id: newClientId(), body, failed: false })}
+          onSend={(body) => {
+            if (!selected) return;
+            setLastReply({ sessionId: selected.id, body });
+            void deliver(selected.id, { client_msg_id: newClientId(), body, failed: false });
+          }}
+          assist={(insert) =>
+            selected && (
+              <Assist
+                api={api}
+                session={selected}
+                messages={state.messages[selected.id] ?? []}
+                handoffs={handoffs}
+                lastReply={lastReply?.sessionId === selected.id ? lastReply.body : null}
+                onInsert={insert}
+              />
+            )
+          }
           onRetry={(p) => selected && void deliver(selected.id, p)}
           onTyping={(on) => selected && send('chat.typing', { session_id: selected.id, is_typing: on })}
           onLoadOlder={() => {

@@ -1,4 +1,4 @@
-import { Fragment, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { Fragment, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Agent, AttachmentView, CannedReply, Label, Message, Note, Session } from '../../api/wire';
 import { fill, pick } from './canned';
 import type { Pending } from './state';
@@ -29,6 +29,8 @@ interface Props {
   onAttach: (file: File) => void;
   /** Files on their way up, with a way to stop each. */
   uploads: { id: string; name: string; cancel: () => void }[];
+  /** The knowledge base's help, given a way to put text into the reply. */
+  assist?: (insert: (text: string) => void) => ReactNode;
 }
 
 function bytes(n: number): string {
@@ -214,6 +216,10 @@ export function Thread(p: Props) {
         </div>
       ))}
       {p.typing && <div className="typing">{p.typing} is typing…</div>}
+      {p.assist?.((text) => {
+        setMode('reply');
+        setDraft((d) => (d.trim() ? `${d.trimEnd()}\n${text}` : text));
+      })}
       <div className="modes" role="tablist" aria-label="Composer mode">
         <button type="button" role="tab" aria-selected={mode === 'reply'} className={mode === 'reply' ? 'on' : ''} onClick={() => setMode('reply')}>Reply</button>
         <button type="button" role="tab" aria-selected={mode === 'note'} className={mode === 'note' ? 'on' : ''} onClick={() => setMode('note')}>Internal note</button>

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../../api/client';
 import type { Agent, EmailSettingsView, Role } from '../../api/wire';
 import { DeskSettings } from './DeskSettings';
+import { KnowledgeBase } from './KnowledgeBase';
 import { BusinessHoursForm, WidgetSettings } from './WidgetSettings';
 
 function message(e: unknown): string {
@@ -116,6 +117,7 @@ export function TeamPage({ api, me, onBack }: { api: Api; me: Agent; onBack: () 
         {isAdmin && <WidgetSettings api={api} />}
         {isAdmin && <BusinessHoursForm api={api} />}
         {isAdmin && <DeskSettings api={api} />}
+        {isAdmin && <KnowledgeBase api={api} />}
       </main>
     </div>
   );
