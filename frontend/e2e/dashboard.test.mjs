@@ -634,3 +634,66 @@ test('a conversation from after hours is flagged, closing emails its transcript,
     mail.close();
   }
 });
+
+test('after a hand-off the agent sees suggested articles and inserts one; an uncovered reply becomes a draft the admin publishes', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext();
+  try {
+    await setBot(server.url, await login(server.url), 'knowledge_base');
+    const post = (path, body) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const started = await (await post('/api/v1/public/chat/sessions', { tenant_id: 'demo-tenant', customer: { name: 'Ola Berg' } })).json();
+    const key = started.session_key;
+    const page = await signIn(ctx, server.url, 'agent@demo.com');
+    const question = 'can I talk to a person about getting my money back';
+    await post(`/api/v1/public/chat/sessions/${key}/messages`, { body: question });
+
+    await conversation(page, 'Ola Berg').click();
+    await page.locator('.msg.bot').waitFor();
+    const suggested = page.getByRole('list', { name: 'Suggested articles' });
+    const first = suggested.locator('li').first();
+    await first.locator('strong', { hasText: 'Returns and refunds' }).waitFor();
+    assert.ok((await suggested.locator('li').count()) <= 3);
+    const passage = await first.locator('p').textContent();
+    assert.match(passage, /refund/i);
+
+    // Insert puts the passage into the reply, which the agent sends.
+    await first.getByRole('button', { name: /^Insert passage/ }).click();
+    assert.equal(await page.locator('#composer').inputValue(), passage);
+    await page.locator('#composer').press('Enter');
+    await page.locator('.msg.agent:not(.pending)', { hasText: passage.slice(0, 40) }).waitFor();
+    const seen = await (await fetch(`${server.url}/api/v1/public/chat/sessions/${key}/messages`)).json();
+    assert.ok(seen.messages.some((m) => m.sender_type === 'agent' && m.body === passage));
+    // That reply is the article's own words: nothing to turn into one.
+    assert.equal(await page.getByRole('button', { name: 'Turn into article' }).count(), 0);
+
+    // A reply no article covers can be turned into a draft article…
+    const answer = 'We gift-wrap any order for 3.50: tick the gift box option at checkout.';
+    await page.locator('#composer').fill(answer);
+    await page.locator('#composer').press('Enter');
+    await page.getByRole('button', { name: 'Turn into article' }).click();
+    await page.getByText('Saved as a draft article for an admin to review.').waitFor();
+
+    // …which the admin edits and publishes on the Team page.
+    await page.getByRole('button', { name: 'Team' }).click();
+    const kb = page.getByRole('region', { name: 'Knowledge base' });
+    const draft = kb.locator('li', { hasText: question });
+    await draft.locator('.chip.draft').waitFor();
+    await draft.getByRole('button', { name: /^Edit/ }).click();
+    const form = kb.getByRole('form', { name: 'Article' });
+    assert.equal(await form.getByLabel('Body').inputValue(), answer);
+    await form.getByLabel('Title').fill('Gift wrapping');
+    await form.getByLabel('Keywords').fill('gift wrap, gift wrapping');
+    await form.getByRole('button', { name: 'Publish' }).click();
+    await kb.getByText('Published.').waitFor();
+    await kb.locator('li', { hasText: 'Gift wrapping' }).waitFor();
+    assert.equal(await kb.locator('li', { hasText: 'Gift wrapping' }).locator('.chip.draft').count(), 0);
+    const token = await login(server.url);
+    const list = await (await fetch(`${server.url}/api/v1/kb/articles`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const saved = list.articles.find((a) => a.title === 'Gift wrapping');
+    assert.deepEqual([saved.draft, saved.body, saved.keywords], [false, answer, ['gift wrap', 'gift wrapping']]);
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});

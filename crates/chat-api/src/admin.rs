@@ -202,7 +202,11 @@ pub async fn import_articles(
     let tenant = tenant_by_slug(repos, slug).await?;
     let n = articles.len();
     for a in articles {
-        repos.articles.create(&tenant.id, a).await?;
+        // Stored with their vectors, as articles saved through the API are.
+        repos
+            .articles
+            .create(&tenant.id, chat_service::with_vectors(a))
+            .await?;
     }
     Ok(n)
 }

@@ -30,6 +30,7 @@ use chat_domain::repo::{
 };
 
 pub use auth::{AuthService, AuthSettings, LoginOutcome};
+pub use chat::admin::with_vectors;
 pub use chat::bot::{BotOutcome, BotSettings, Responders, asks_for_human};
 pub use chat::email::{EmailSettings, RESUME_PARAM};
 pub use chat::{

@@ -10,6 +10,13 @@ use chat_domain::{
 use super::ChatService;
 use crate::{AgentCtx, Error, Result};
 
+/// An article with its vectors for the bot, as every article is stored:
+/// computed once when it is saved, never at a question.
+pub fn with_vectors(mut input: ArticleInput) -> ArticleInput {
+    input.embedding = chat_kb::embed_article(&input);
+    input
+}
+
 impl ChatService {
     pub async fn articles(&self, ctx: &AgentCtx) -> Result<Vec<Article>> {
         ctx.require_admin()?;
@@ -29,25 +36,27 @@ impl ChatService {
 
     /// Stores an article with its vectors for the bot, computed here once
     /// rather than at every question.
-    pub async fn create_article(&self, ctx: &AgentCtx, mut input: ArticleInput) -> Result<Article> {
+    pub async fn create_article(&self, ctx: &AgentCtx, input: ArticleInput) -> Result<Article> {
         ctx.require_admin()?;
         ctx.require(Scope::KbWrite)?;
-        input.embedding = chat_kb::embed_article(&input);
-        Ok(self.repos.articles.create(ctx.tenant_id(), input).await?)
+        Ok(self
+            .repos
+            .articles
+            .create(ctx.tenant_id(), with_vectors(input))
+            .await?)
     }
 
     pub async fn update_article(
         &self,
         ctx: &AgentCtx,
         id: &str,
-        mut input: ArticleInput,
+        input: ArticleInput,
     ) -> Result<Article> {
         ctx.require_admin()?;
         ctx.require(Scope::KbWrite)?;
-        input.embedding = chat_kb::embed_article(&input);
         self.repos
             .articles
-            .update(ctx.tenant_id(), id, input)
+            .update(ctx.tenant_id(), id, with_vectors(input))
             .await
             .map_err(Error::missing("article"))
     }

@@ -4,7 +4,7 @@
 //! change goes through a repository first and reaches clients only through
 //! [`crate::publish`].
 
-mod admin;
+pub mod admin;
 mod agent;
 mod assign;
 pub mod attachments;

@@ -79,7 +79,10 @@ impl ChatService {
         let title: String = title.chars().take(200).collect();
         let mut input = ArticleInput::parse(&title, answer, &[])?;
         input.draft = true;
-        input.embedding = chat_kb::embed_article(&input);
-        Ok(self.repos.articles.create(ctx.tenant_id(), input).await?)
+        Ok(self
+            .repos
+            .articles
+            .create(ctx.tenant_id(), super::admin::with_vectors(input))
+            .await?)
     }
 }
