@@ -158,7 +158,9 @@ fn the_answer_quotes_the_most_relevant_passage_and_names_the_article() {
     let articles = articles();
     let kb = KnowledgeBase::default();
     let q = "Are you open on Sundays?";
-    let hit = kb.best(q, EN, &articles).unwrap_or_else(|| panic!("no hit"));
+    let hit = kb
+        .best(q, EN, &articles)
+        .unwrap_or_else(|| panic!("no hit"));
     let answer = kb.compose(q, EN, &hit);
     assert!(answer.contains("closed on Sundays"), "{answer}");
     assert!(answer.contains("“Opening hours”"), "{answer}");
@@ -169,7 +171,9 @@ fn a_question_that_is_the_articles_subject_gets_its_lead() {
     let articles = articles();
     let kb = KnowledgeBase::default();
     let q = "What are your opening hours?";
-    let hit = kb.best(q, EN, &articles).unwrap_or_else(|| panic!("no hit"));
+    let hit = kb
+        .best(q, EN, &articles)
+        .unwrap_or_else(|| panic!("no hit"));
     let answer = kb.compose(q, EN, &hit);
     assert!(
         answer.starts_with("Our support team is available Monday to Friday"),

@@ -36,8 +36,8 @@ pub use attachment::{
     Attachment, AttachmentLimits, FileDownload, FileError, FileStore, FileUpload, NewAttachment,
 };
 pub use bot::{
-    Article, ArticleEmbedding, ArticleInput, BotAnswer, BotMode, BotQuestion, BotSuggestion, Language,
-    Responder, ResponderError,
+    Article, ArticleEmbedding, ArticleInput, BotAnswer, BotMode, BotQuestion, BotSuggestion,
+    Language, Responder, ResponderError,
 };
 pub use committed::Committed;
 pub use desk::{CannedInput, CannedReply, Color, Label, LabelName, NewNote, Note, Shortcut};

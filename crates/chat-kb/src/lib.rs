@@ -267,8 +267,8 @@ impl KnowledgeBase {
         // English word either gets the nearest word the articles use.
         let mut corrected = question.to_owned();
         for w in an.raw_words(question) {
-            let real_word = language == Language::English
-                && embed::model().is_some_and(|m| m.is_word(&w));
+            let real_word =
+                language == Language::English && embed::model().is_some_and(|m| m.is_word(&w));
             if real_word || an.in_lexicon(&w) {
                 continue;
             }
@@ -462,8 +462,8 @@ fn has_phrase(an: &Analyzer, question: &[String], phrases: &[Vec<String>]) -> bo
     phrases.iter().any(|phrase| {
         // Long enough to be specific: three words, or two content words
         // ("tracking number", not "how long").
-        let specific = phrase.len() >= 3
-            || (phrase.len() == 2 && an.terms(&phrase.join(" ")).len() == 2);
+        let specific =
+            phrase.len() >= 3 || (phrase.len() == 2 && an.terms(&phrase.join(" ")).len() == 2);
         specific
             && question
                 .windows(phrase.len())
@@ -473,12 +473,7 @@ fn has_phrase(an: &Analyzer, question: &[String], phrases: &[Vec<String>]) -> bo
 
 /// The one or two consecutive sentences that say most about the question:
 /// its words (the lexicon's count half) and closeness in meaning.
-fn passage(
-    doc: &Doc,
-    related: &[String],
-    cosines: &[f64],
-    query_set: &HashSet<String>,
-) -> String {
+fn passage(doc: &Doc, related: &[String], cosines: &[f64], query_set: &HashSet<String>) -> String {
     let related: HashSet<&String> = related.iter().collect();
     let sentence_score = |i: usize| {
         let words: f64 = doc.sentence_terms[i]
@@ -617,7 +612,10 @@ mod tests {
         // Misspelt words reach the article's words.
         let hit = kb.best("when are you opne on sundys", EN, &articles);
         assert_eq!(hit.map(|h| h.article.title.as_str()), Some("Opening hours"));
-        assert!(kb.best("what is the capital of australia", EN, &articles).is_none());
+        assert!(
+            kb.best("what is the capital of australia", EN, &articles)
+                .is_none()
+        );
     }
 
     #[test]
@@ -663,7 +661,10 @@ mod tests {
         assert!((fresh - recomputed).abs() < 1e-6, "{fresh} {recomputed}");
         // An article saved with this model's vectors has one per sentence
         // and one for the title.
-        let e = shop()[0].embedding.clone().unwrap_or_else(|| panic!("vectors"));
+        let e = shop()[0]
+            .embedding
+            .clone()
+            .unwrap_or_else(|| panic!("vectors"));
         assert_eq!(e.vectors.len(), e.dims * 3);
         assert_eq!(e.model, embed::MODEL_ID);
     }
@@ -675,10 +676,7 @@ mod tests {
         let hit = kb
             .best("how long until the refund arrives", EN, &articles)
             .unwrap_or_else(|| panic!("no hit"));
-        assert_eq!(
-            hit.passage,
-            "Your refund is issued within 5 working days."
-        );
+        assert_eq!(hit.passage, "Your refund is issued within 5 working days.");
         let answer = kb.compose("how long until the refund arrives", EN, &hit);
         assert!(answer.ends_with("(From our help centre: “Returns and refunds”)"));
         let de = kb.compose("x", Language::German, &hit);

@@ -229,7 +229,10 @@ mod tests {
             en.related_terms("I want my money back")
                 .contains(&en.stem_word("refund"))
         );
-        assert!(!en.related_terms("my money").contains(&en.stem_word("refund")));
+        assert!(
+            !en.related_terms("my money")
+                .contains(&en.stem_word("refund"))
+        );
         let de = Analyzer::new(Language::German);
         assert!(
             de.related_terms("Mein Wasserkocher ist kaputt")

@@ -24,6 +24,7 @@ struct World {
     auth: AuthService,
     hub: Arc<RecordingHub>,
     tenant: chat_domain::Tenant,
+    store: Arc<InMemoryStore>,
 }
 
 fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
@@ -63,6 +64,7 @@ async fn world(mode: BotMode, llm: Option<Arc<dyn Responder>>) -> World {
         chat,
         hub,
         tenant,
+        store,
     }
 }
 
@@ -237,5 +239,107 @@ async fn a_failing_model_falls_back_to_the_knowledge_base() {
     assert!(
         matches!(outcome, BotOutcome::Answered(ref m) if m.body.contains("Monday")),
         "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_handoff_carries_the_closest_articles_and_none_when_nothing_is_close() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let (_, question) = w
+        .customer_says("I'd like to talk to a person about when you are open on sundays")
+        .await;
+    let session = ok(w
+        .chat
+        .agent_session_by_id(&w.tenant.id, &question.session_id)
+        .await);
+    ok(w.chat.bot_turn(&session, &question).await);
+    let suggestions = w
+        .hub
+        .wait_for(|_, e| {
+            matches!(
+                e,
+                ChatEvent::BotHandoff {
+                    reason: "requested",
+                    ..
+                }
+            )
+        })
+        .await
+        .and_then(|(_, e)| match e {
+            ChatEvent::BotHandoff { suggestions, .. } => Some(suggestions),
+            _ => None,
+        })
+        .expect("a hand-off");
+    assert_eq!(suggestions.len(), 1, "{suggestions:?}");
+    assert_eq!(suggestions[0].title, "Opening hours");
+    assert!(
+        suggestions[0].passage.contains("closed on Sundays"),
+        "{suggestions:?}"
+    );
+
+    // Far from every article: handed off without suggestions.
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let (session, question) = w.customer_says("who won the chess final in 1972").await;
+    assert_eq!(
+        ok(w.chat.bot_turn(&session, &question).await),
+        BotOutcome::HandedOff
+    );
+    let suggestions = w
+        .hub
+        .wait_for(|_, e| matches!(e, ChatEvent::BotHandoff { .. }))
+        .await
+        .and_then(|(_, e)| match e {
+            ChatEvent::BotHandoff { suggestions, .. } => Some(suggestions),
+            _ => None,
+        })
+        .expect("a hand-off");
+    assert!(suggestions.is_empty(), "{suggestions:?}");
+}
+
+#[tokio::test]
+async fn a_german_tenant_is_answered_and_handed_off_in_german() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let mut widget = w.tenant.widget.clone();
+    widget.locale = Some("de".into());
+    ok(w.store.set_widget(&w.tenant.id, widget).await);
+    ok(ArticleRepository::create(
+            &*w.store,
+            &w.tenant.id,
+            chat_service::with_vectors(ok(ArticleInput::parse(
+                "Garantie und Reparatur",
+                "Alle Geräte haben zwei Jahre Garantie. Ist ein Gerät defekt, reparieren oder ersetzen wir es kostenlos.",
+                &["garantie".into(), "reparatur".into()],
+            ))),
+        )
+        .await);
+    let (session, question) = w.customer_says("Mein Wasserkocher ist kaputt").await;
+    let BotOutcome::Answered(answer) = ok(w.chat.bot_turn(&session, &question).await) else {
+        panic!("the German lexicon maps kaputt to defekt");
+    };
+    assert!(
+        answer.body.contains("Ist ein Gerät defekt"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .ends_with("(Aus unserem Hilfe-Center: „Garantie und Reparatur“)")
+    );
+    let (m, _) = ok(w
+        .chat
+        .send_as_customer(&session, "Ich möchte mit einem Mitarbeiter sprechen", None)
+        .await);
+    assert_eq!(
+        ok(w.chat.bot_turn(&session, &m).await),
+        BotOutcome::HandedOff
+    );
+    let stored = ok(w
+        .chat
+        .messages_after(&w.tenant.id, &session.id, 0, None)
+        .await);
+    assert_eq!(
+        stored.last().map(|m| m.body.as_str()),
+        Some(chat_domain::Language::German.handoff_message())
     );
 }

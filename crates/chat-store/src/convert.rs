@@ -2,9 +2,9 @@
 
 use chat_domain::tenant::AllowedOrigin;
 use chat_domain::{
-    Agent, AgentId, AgentRef, Article, ArticleEmbedding, BotMode, ChatSession, ClientMsgId, Customer, CustomerId,
-    Email, Message, MessageId, PageContext, Receipts, RepoError, RepoResult, Role, SenderType,
-    SessionId, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
+    Agent, AgentId, AgentRef, Article, ArticleEmbedding, BotMode, ChatSession, ClientMsgId,
+    Customer, CustomerId, Email, Message, MessageId, PageContext, Receipts, RepoError, RepoResult,
+    Role, SenderType, SessionId, SessionStatus, Tenant, TenantId, TenantSlug, TimeZone, Timestamp,
 };
 
 use crate::entity::{agent, attachment, chat_session, customer, kb_article, message, tenant};

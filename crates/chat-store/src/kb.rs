@@ -45,7 +45,10 @@ impl ArticleRepository for SeaOrmStore {
             keywords: keywords(&input)?,
             draft: input.draft,
             embedding_model: input.embedding.as_ref().map(|e| e.model.clone()),
-            embedding: input.embedding.as_ref().and_then(convert::embedding_to_bytes),
+            embedding: input
+                .embedding
+                .as_ref()
+                .and_then(convert::embedding_to_bytes),
             title: input.title,
             body: input.body,
             created_at: now,
@@ -69,7 +72,10 @@ impl ArticleRepository for SeaOrmStore {
                 keywords: Set(keywords(&input)?),
                 draft: Set(input.draft),
                 embedding_model: Set(input.embedding.as_ref().map(|e| e.model.clone())),
-                embedding: Set(input.embedding.as_ref().and_then(convert::embedding_to_bytes)),
+                embedding: Set(input
+                    .embedding
+                    .as_ref()
+                    .and_then(convert::embedding_to_bytes)),
                 title: Set(input.title),
                 body: Set(input.body),
                 updated_at: Set(now_micros()),

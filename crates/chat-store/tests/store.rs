@@ -544,7 +544,10 @@ async fn an_articles_vectors_and_draft_flag_are_stored_and_read_back() {
         .expect("found");
     assert!(read.draft);
     let e = read.embedding.expect("vectors");
-    assert_eq!((e.model.as_str(), e.dims, e.vectors.len()), ("m1", dims, vectors.len()));
+    assert_eq!(
+        (e.model.as_str(), e.dims, e.vectors.len()),
+        ("m1", dims, vectors.len())
+    );
     // One signed byte a value: within half a 127th of each vector's largest.
     let worst = e
         .vectors

@@ -241,8 +241,12 @@ async fn a_handoff_brings_the_agents_suggested_articles_with_passages_to_insert(
     help_centre(&app, &admin).await;
     let (key, sid) = app.start_session("acme", "Ada").await;
     let mut agent = app.agent_ws(&admin).await;
-    app.post_message(&key, "can I talk to a person about getting my money back", None)
-        .await;
+    app.post_message(
+        &key,
+        "can I talk to a person about getting my money back",
+        None,
+    )
+    .await;
     let handoff = loop {
         let f = agent.next_event().await;
         if f["type"] == "chat.bot.handoff" {
@@ -250,11 +254,11 @@ async fn a_handoff_brings_the_agents_suggested_articles_with_passages_to_insert(
         }
     };
     assert_eq!(handoff["reason"], "requested");
-    let suggestions = handoff["suggestions"].as_array().cloned().unwrap_or_default();
-    assert!(
-        (1..=3).contains(&suggestions.len()),
-        "{handoff}"
-    );
+    let suggestions = handoff["suggestions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!((1..=3).contains(&suggestions.len()), "{handoff}");
     assert_eq!(suggestions[0]["title"], "Returns and refunds", "{handoff}");
     assert!(
         suggestions[0]["passage"]
@@ -276,8 +280,15 @@ async fn a_handoff_brings_the_agents_suggested_articles_with_passages_to_insert(
         body["question"],
         "can I talk to a person about getting my money back"
     );
-    assert_eq!(body["suggestions"][0]["article_id"], suggestions[0]["article_id"]);
-    assert!(body["suggestions"][0]["score"].as_f64().is_some_and(|s| s > 0.0 && s <= 1.0));
+    assert_eq!(
+        body["suggestions"][0]["article_id"],
+        suggestions[0]["article_id"]
+    );
+    assert!(
+        body["suggestions"][0]["score"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0 && s <= 1.0)
+    );
 
     // Another tenant's conversation is not found; a malformed id is 422.
     app.create_tenant("globex", &[]).await;
@@ -313,17 +324,28 @@ async fn an_uncovered_reply_becomes_a_draft_the_bot_ignores_until_an_admin_publi
     assert_eq!(covered["article"]["title"], "Opening hours");
     let answer = "Yes, we gift-wrap any order for 3.50: tick the gift box option at checkout.";
     let (_, uncovered) = app
-        .call(&agent, Method::POST, "/api/v1/kb/coverage", Some(json!({ "body": answer })))
+        .call(
+            &agent,
+            Method::POST,
+            "/api/v1/kb/coverage",
+            Some(json!({ "body": answer })),
+        )
         .await;
     assert_eq!(uncovered, json!({ "covered": false, "article": null }));
     let (status, err) = app
-        .call(&agent, Method::POST, "/api/v1/kb/coverage", Some(json!({ "body": " " })))
+        .call(
+            &agent,
+            Method::POST,
+            "/api/v1/kb/coverage",
+            Some(json!({ "body": " " })),
+        )
         .await;
     assert_eq!(status.as_u16(), 422, "{err}");
 
     // The question the agent answered becomes the draft's title.
     let (key, sid) = app.start_session("acme", "Ada").await;
-    app.post_message(&key, "do you do gift wrapping?", None).await;
+    app.post_message(&key, "do you do gift wrapping?", None)
+        .await;
     let (status, draft) = app
         .call(
             &agent,
@@ -335,7 +357,10 @@ async fn an_uncovered_reply_becomes_a_draft_the_bot_ignores_until_an_admin_publi
     assert_eq!(status.as_u16(), 201, "{draft}");
     assert_eq!(draft["article"]["title"], "do you do gift wrapping?");
     assert_eq!(draft["article"]["draft"], true);
-    let id = draft["article"]["id"].as_str().unwrap_or_default().to_owned();
+    let id = draft["article"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let (status, _) = app
         .call(
             &agent,
@@ -349,10 +374,17 @@ async fn an_uncovered_reply_becomes_a_draft_the_bot_ignores_until_an_admin_publi
     // A draft is not used by the bot: the same question hands off.
     let (key2, _) = app.start_session("acme", "Bo").await;
     let mut ws = app.customer_ws(&key2).await;
-    app.post_message(&key2, "do you do gift wrapping?", None).await;
+    app.post_message(&key2, "do you do gift wrapping?", None)
+        .await;
     ws.expect("chat.message.new").await;
     let reply = ws.expect("chat.message.new").await;
-    assert!(!reply["body"].as_str().unwrap_or_default().contains("gift box"), "{reply}");
+    assert!(
+        !reply["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("gift box"),
+        "{reply}"
+    );
 
     // The admin edits and publishes it; now the bot answers from it.
     let (status, published) = app
@@ -372,11 +404,18 @@ async fn an_uncovered_reply_becomes_a_draft_the_bot_ignores_until_an_admin_publi
     assert_eq!(published["article"]["draft"], false);
     let (key3, _) = app.start_session("acme", "Cy").await;
     let mut ws = app.customer_ws(&key3).await;
-    app.post_message(&key3, "can you gift wrap my order?", None).await;
+    app.post_message(&key3, "can you gift wrap my order?", None)
+        .await;
     ws.expect("chat.message.new").await;
     let reply = ws.expect("chat.message.new").await;
     assert_eq!(reply["sender_type"], "bot");
-    assert!(reply["body"].as_str().unwrap_or_default().contains("gift box"), "{reply}");
+    assert!(
+        reply["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("gift box"),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -388,7 +427,10 @@ async fn a_german_tenants_bot_reads_and_answers_in_german() {
         .await;
     for (path, body) in [
         ("/api/v1/settings/widget", json!({ "locale": "de-DE" })),
-        ("/api/v1/bot", json!({ "mode": "knowledge_base", "name": "Robo" })),
+        (
+            "/api/v1/bot",
+            json!({ "mode": "knowledge_base", "name": "Robo" }),
+        ),
     ] {
         let (status, b) = app.call(&admin, Method::PUT, path, Some(body)).await;
         assert_eq!(status.as_u16(), 200, "{b}");
@@ -419,8 +461,12 @@ async fn a_german_tenants_bot_reads_and_answers_in_german() {
     let mut ws = app.customer_ws(&key).await;
     // German stemming ("Rücksendungen" → "rücksend") and the German lexicon
     // ("Geld zurück" → "Erstattung").
-    app.post_message(&key, "Ich möchte mein Geld zurück, wie lange dauert die Erstattung?", None)
-        .await;
+    app.post_message(
+        &key,
+        "Ich möchte mein Geld zurück, wie lange dauert die Erstattung?",
+        None,
+    )
+    .await;
     ws.expect("chat.message.new").await;
     let answer = ws.expect("chat.message.new").await;
     assert_eq!(answer["sender_type"], "bot");

@@ -254,7 +254,11 @@ impl ChatService {
     }
 
     /// The articles closest to a question, for the agents who answer it.
-    pub(super) async fn suggest(&self, tenant: &Tenant, question: &str) -> Result<Vec<BotSuggestion>> {
+    pub(super) async fn suggest(
+        &self,
+        tenant: &Tenant,
+        question: &str,
+    ) -> Result<Vec<BotSuggestion>> {
         let articles = self.repos.articles.list(&tenant.id).await?;
         Ok(self
             .responders

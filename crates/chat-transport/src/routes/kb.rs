@@ -35,7 +35,6 @@ fn input(r: &ArticleRequest) -> Result<ArticleInput, chat_service::Error> {
     Ok(input)
 }
 
-
 fn one(a: &chat_domain::Article) -> ArticleResponse {
     ArticleResponse { article: a.into() }
 }
