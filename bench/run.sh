@@ -55,6 +55,8 @@ if [ "$mode" = smoke ]; then
   grep -q "cost of the index" "$out.part"
   ours reports --sessions 500 --queries 3
   grep -q "### reports: 500 conversations" "$out.part"
+  ours bot --articles 30 --questions 10
+  grep -q "### bot: the knowledge-base bot on a tenant with 30 articles" "$out.part"
   bench compare --input "$json" --svg-dir "$svg" > /dev/null
   grep -q "0 lost" "$out.part"
   grep -q "0 missing, 0 duplicated" "$out.part"
@@ -75,6 +77,8 @@ ours reports
   CHAT_KB_EVAL=full cargo test -q -p chat-kb --test eval -- --nocapture 2>/dev/null \
     | grep -E '^(development|held-out|  )'
   printf '```\n\n'; } >> "$out.part"
+# Its latency on a tenant with 500 articles.
+ours bot
 ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 # One hot tenant (10 agents see all 200 messages a second back to back):
 # where a socket without TCP_NODELAY would stall on delayed ACKs.

@@ -2,6 +2,7 @@
 //! (HTTP + WebSocket) and reports latency, fan-out, connection cost and
 //! memory. It starts the server under test itself, on a fresh database.
 
+mod bot;
 mod client;
 mod compare;
 mod reports;
@@ -135,6 +136,15 @@ enum Scenario {
         #[arg(long, default_value_t = 20)]
         queries: usize,
     },
+    /// The knowledge-base bot on a tenant with many articles: the
+    /// customer's ack and the bot's message (answer or hand-off) after a
+    /// question, one at a time.
+    Bot {
+        #[arg(long, default_value_t = 500)]
+        articles: usize,
+        #[arg(long, default_value_t = 400)]
+        questions: usize,
+    },
     /// Reads the JSON lines of a run and writes the side-by-side section
     /// (rounds, median ratios ours / peer) and the SVG charts.
     Compare {
@@ -177,6 +187,20 @@ async fn main() -> Result<()> {
                 cli.database_url.as_deref(),
                 cli.server_cpu.as_deref(),
                 reports::Reports { sessions, queries },
+            )
+            .await?
+        }
+        Scenario::Bot {
+            articles,
+            questions,
+        } => {
+            bot::bot(
+                &cli.server_bin,
+                cli.server_cpu.as_deref(),
+                bot::Bot {
+                    articles,
+                    questions,
+                },
             )
             .await?
         }
@@ -299,6 +323,7 @@ async fn ours(server: &Server, scenario: &Scenario) -> Result<Report> {
         Scenario::Startup
         | Scenario::Compare { .. }
         | Scenario::Search { .. }
+        | Scenario::Bot { .. }
         | Scenario::Reports { .. } => {
             anyhow::bail!("not a scenario against a running server")
         }

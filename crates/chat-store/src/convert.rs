@@ -82,7 +82,7 @@ pub fn article(m: kb_article::Model) -> RepoResult<Article> {
 /// values in 127ths of that, one signed byte each: a quarter of the floats'
 /// size, which keeps an article of 200 sentences within MySQL's 64 KiB BLOB.
 pub fn embedding_to_bytes(e: &ArticleEmbedding) -> Option<Vec<u8>> {
-    if e.dims == 0 || e.dims > 0xffff || e.vectors.len() % e.dims != 0 {
+    if e.dims == 0 || e.dims > 0xffff || !e.vectors.len().is_multiple_of(e.dims) {
         return None;
     }
     let mut out = Vec::with_capacity(2 + e.vectors.len() / e.dims * (4 + e.dims));
@@ -106,7 +106,7 @@ pub fn embedding_to_bytes(e: &ArticleEmbedding) -> Option<Vec<u8>> {
 pub fn embedding_from_bytes(model: String, bytes: &[u8]) -> Option<ArticleEmbedding> {
     let dims = usize::from(u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?));
     let rest = &bytes[2..];
-    if dims == 0 || rest.len() % (4 + dims) != 0 {
+    if dims == 0 || !rest.len().is_multiple_of(4 + dims) {
         return None;
     }
     let mut vectors = Vec::with_capacity(rest.len() / (4 + dims) * dims);
