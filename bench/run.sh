@@ -75,7 +75,7 @@ ours reports
 # both halves' figures and every miss.
 { printf '### kb-eval: the built-in bot on its evaluation set\n\n```\n'
   CHAT_KB_EVAL=full cargo test -q -p chat-kb --test eval -- --nocapture 2>/dev/null \
-    | grep -E '^(development|held-out|  )'
+    | grep -E '^(development|held-out|fresh|  )'
   printf '```\n\n'; } >> "$out.part"
 # Its latency on a tenant with 500 articles.
 ours bot

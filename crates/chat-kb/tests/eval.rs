@@ -207,15 +207,17 @@ fn the_bot_on_its_evaluation_set() {
     let mode = std::env::var("CHAT_KB_EVAL").unwrap_or_default();
     let (full, dump) = (mode == "full", mode == "dump");
     let kb = KnowledgeBase::default();
-    let half = |name: &str| -> Vec<&Question> {
-        questions.iter().filter(|q| q.half == name).collect()
-    };
+    let half =
+        |name: &str| -> Vec<&Question> { questions.iter().filter(|q| q.half == name).collect() };
     let (dev, held) = (half("dev"), half("held_out"));
     assert_eq!((dev.len(), held.len()), (100, 100));
     let d = evaluate(&kb, &articles, &dev, full, dump);
     let h = evaluate(&kb, &articles, &held, full, dump);
     println!("{}", d.line("development"));
-    println!("{}", h.line("held-out (tuning data since the first figure)"));
+    println!(
+        "{}",
+        h.line("held-out (tuning data since the first figure)")
+    );
     // Tuning (`dump`) never computes the fresh set's figure, and its
     // misses are never printed.
     if !dump {

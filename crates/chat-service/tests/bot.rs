@@ -69,6 +69,18 @@ async fn world(mode: BotMode, llm: Option<Arc<dyn Responder>>) -> World {
 }
 
 impl World {
+    /// The suggestions of the hand-off with this reason.
+    async fn handoff_suggestions(&self, reason: &str) -> Vec<chat_domain::BotSuggestion> {
+        self.hub
+            .wait_for(|_, e| matches!(e, ChatEvent::BotHandoff { reason: r, .. } if *r == reason))
+            .await
+            .and_then(|(_, e)| match e {
+                ChatEvent::BotHandoff { suggestions, .. } => Some(suggestions),
+                _ => None,
+            })
+            .expect("a hand-off")
+    }
+
     async fn customer_says(&self, text: &str) -> (chat_domain::ChatSession, chat_domain::Message) {
         let session = ok(self
             .chat
@@ -253,23 +265,7 @@ async fn a_handoff_carries_the_closest_articles_and_none_when_nothing_is_close()
         .agent_session_by_id(&w.tenant.id, &question.session_id)
         .await);
     ok(w.chat.bot_turn(&session, &question).await);
-    let suggestions = w
-        .hub
-        .wait_for(|_, e| {
-            matches!(
-                e,
-                ChatEvent::BotHandoff {
-                    reason: "requested",
-                    ..
-                }
-            )
-        })
-        .await
-        .and_then(|(_, e)| match e {
-            ChatEvent::BotHandoff { suggestions, .. } => Some(suggestions),
-            _ => None,
-        })
-        .expect("a hand-off");
+    let suggestions = w.handoff_suggestions("requested").await;
     assert_eq!(suggestions.len(), 1, "{suggestions:?}");
     assert_eq!(suggestions[0].title, "Opening hours");
     assert!(
@@ -284,15 +280,7 @@ async fn a_handoff_carries_the_closest_articles_and_none_when_nothing_is_close()
         ok(w.chat.bot_turn(&session, &question).await),
         BotOutcome::HandedOff
     );
-    let suggestions = w
-        .hub
-        .wait_for(|_, e| matches!(e, ChatEvent::BotHandoff { .. }))
-        .await
-        .and_then(|(_, e)| match e {
-            ChatEvent::BotHandoff { suggestions, .. } => Some(suggestions),
-            _ => None,
-        })
-        .expect("a hand-off");
+    let suggestions = w.handoff_suggestions("not_confident").await;
     assert!(suggestions.is_empty(), "{suggestions:?}");
 }
 
