@@ -48,6 +48,9 @@ pub trait TenantRepository: Send + Sync {
 #[async_trait]
 pub trait ArticleRepository: Send + Sync {
     async fn list(&self, tenant: &TenantId) -> RepoResult<Vec<Article>>;
+    /// Each article's id and last update, in `list`'s order: whether the
+    /// articles changed, without reading them.
+    async fn stamps(&self, tenant: &TenantId) -> RepoResult<Vec<(String, Timestamp)>>;
     async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<Article>>;
     async fn create(&self, tenant: &TenantId, input: ArticleInput) -> RepoResult<Article>;
     async fn update(&self, tenant: &TenantId, id: &str, input: ArticleInput)

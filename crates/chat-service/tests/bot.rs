@@ -333,3 +333,34 @@ async fn a_german_tenant_is_answered_and_handed_off_in_german() {
         Some(chat_domain::Language::German.handoff_message())
     );
 }
+
+#[tokio::test]
+async fn a_changed_article_is_answered_from_at_once() {
+    let w = world(BotMode::KnowledgeBase, None).await;
+    let (session, question) = w.customer_says("What are your opening hours?").await;
+    let BotOutcome::Answered(first) = ok(w.chat.bot_turn(&session, &question).await) else {
+        panic!("answered");
+    };
+    assert!(first.body.contains("8:00 to 20:00"), "{}", first.body);
+    // The bot keeps the articles it read while their stamps match; a
+    // change is read at the next question.
+    let id = ok(ArticleRepository::list(&*w.store, &w.tenant.id).await)[0]
+        .id
+        .clone();
+    ok(ArticleRepository::update(
+        &*w.store,
+        &w.tenant.id,
+        &id,
+        ok(ArticleInput::parse(
+            "Opening hours",
+            "We are open Monday to Friday from 9:00 to 17:00. We are closed on Sundays.",
+            &["hours".into(), "open".into()],
+        )),
+    )
+    .await);
+    let (session, question) = w.customer_says("What are your opening hours?").await;
+    let BotOutcome::Answered(second) = ok(w.chat.bot_turn(&session, &question).await) else {
+        panic!("answered");
+    };
+    assert!(second.body.contains("9:00 to 17:00"), "{}", second.body);
+}

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chat_domain::repo::ArticleRepository;
-use chat_domain::{Article, ArticleInput, RepoError, RepoResult, TenantId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use chat_domain::{Article, ArticleInput, RepoError, RepoResult, TenantId, Timestamp};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::convert::{self, new_id, now_micros};
 use crate::entity::kb_article;
@@ -19,11 +19,29 @@ impl ArticleRepository for SeaOrmStore {
         kb_article::Entity::find()
             .filter(kb_article::Column::TenantId.eq(tenant.as_str()))
             .order_by_asc(kb_article::Column::Title)
+            .order_by_asc(kb_article::Column::Id)
             .all(self.db()?)
             .await
             .map_err(map_err)?
             .into_iter()
             .map(convert::article)
+            .collect()
+    }
+
+    async fn stamps(&self, tenant: &TenantId) -> RepoResult<Vec<(String, Timestamp)>> {
+        let rows: Vec<(String, i64)> = kb_article::Entity::find()
+            .select_only()
+            .column(kb_article::Column::Id)
+            .column(kb_article::Column::UpdatedAt)
+            .filter(kb_article::Column::TenantId.eq(tenant.as_str()))
+            .order_by_asc(kb_article::Column::Title)
+            .order_by_asc(kb_article::Column::Id)
+            .into_tuple()
+            .all(self.db()?)
+            .await
+            .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(id, at)| Ok((id, convert::from_micros(at)?)))
             .collect()
     }
 

@@ -565,3 +565,51 @@ async fn an_articles_vectors_and_draft_flag_are_stored_and_read_back() {
     assert!(!updated.draft);
     assert!(updated.embedding.is_none());
 }
+
+#[tokio::test]
+async fn article_stamps_follow_every_change_in_the_lists_order() {
+    use chat_domain::ArticleInput;
+    use chat_domain::repo::ArticleRepository;
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let other = tenant(&f.store, "globex").await;
+    let input = |title: &str| ArticleInput::parse(title, "Body.", &[]).expect("input");
+    let b = ArticleRepository::create(&*f.store, &t.id, input("B"))
+        .await
+        .expect("create");
+    let a = ArticleRepository::create(&*f.store, &t.id, input("A"))
+        .await
+        .expect("create");
+    ArticleRepository::create(&*f.store, &other.id, input("C"))
+        .await
+        .expect("create");
+    let stamps = ArticleRepository::stamps(&*f.store, &t.id)
+        .await
+        .expect("stamps");
+    let listed: Vec<(String, chat_domain::Timestamp)> = ArticleRepository::list(&*f.store, &t.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|x| (x.id, x.updated_at))
+        .collect();
+    assert_eq!(stamps, listed);
+    assert_eq!(
+        stamps.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        vec![a.id.clone(), b.id.clone()]
+    );
+    let updated = ArticleRepository::update(&*f.store, &t.id, &b.id, input("B2"))
+        .await
+        .expect("update");
+    let after = ArticleRepository::stamps(&*f.store, &t.id)
+        .await
+        .expect("stamps");
+    assert_ne!(after, stamps, "an update changes the stamps");
+    assert!(after.contains(&(b.id.clone(), updated.updated_at)));
+    ArticleRepository::delete(&*f.store, &t.id, &a.id)
+        .await
+        .expect("delete");
+    let after_delete = ArticleRepository::stamps(&*f.store, &t.id)
+        .await
+        .expect("stamps");
+    assert_eq!(after_delete, vec![(b.id, updated.updated_at)]);
+}

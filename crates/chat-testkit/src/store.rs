@@ -169,6 +169,16 @@ impl ArticleRepository for InMemoryStore {
         }))
     }
 
+    async fn stamps(&self, tenant: &TenantId) -> RepoResult<Vec<(String, chat_domain::Timestamp)>> {
+        Ok(self.with(|s| {
+            s.articles
+                .iter()
+                .filter(|a| &a.tenant_id == tenant)
+                .map(|a| (a.id.clone(), a.updated_at))
+                .collect()
+        }))
+    }
+
     async fn find(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<Article>> {
         Ok(self.with(|s| {
             s.articles

@@ -4,11 +4,13 @@
 //! same path as every other message; otherwise (or when the customer asks
 //! for a person) the bot hands off once and stays silent.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chat_domain::{
-    AppendOutcome, BotAnswer, BotMode, BotQuestion, BotSuggestion, ChatSession, ClientMsgId,
-    Language, Message, MessageBody, NewMessage, Responder, SenderType, SessionStatus, Tenant,
+    AppendOutcome, Article, BotAnswer, BotMode, BotQuestion, BotSuggestion, ChatSession,
+    ClientMsgId, Language, Message, MessageBody, NewMessage, Responder, SenderType, SessionStatus,
+    Tenant, TenantId,
 };
 use tracing::instrument;
 
@@ -87,6 +89,18 @@ pub enum BotOutcome {
     HandedOff,
 }
 
+/// A tenant's articles as the bot last read them, with the stamps (id and
+/// update time of each) they were read at: a question costs one read of
+/// the stamps, and the articles with their vectors are read again only
+/// when one was added, changed or deleted (on any node).
+#[derive(Default)]
+pub struct ArticleCache(Mutex<HashMap<TenantId, CachedArticles>>);
+
+type CachedArticles = (Vec<(String, chat_domain::Timestamp)>, Arc<Vec<Article>>);
+
+/// Tenants whose articles are kept; past it the cache starts over.
+const CACHED_TENANTS: usize = 1000;
+
 /// How many articles agents are shown when the bot hands off.
 pub const SUGGESTIONS: usize = 3;
 
@@ -161,7 +175,7 @@ impl ChatService {
                 .hand_off(&tenant, &current, "budget", Some(&message.body))
                 .await;
         }
-        let articles = self.repos.articles.list(&tenant.id).await?;
+        let articles = self.bot_articles(&tenant.id).await?;
         let recent = self
             .repos
             .messages
@@ -264,6 +278,29 @@ impl ChatService {
             .responders
             .kb
             .suggest(question, language(tenant), &articles, SUGGESTIONS))
+    }
+
+    /// The tenant's articles, from the cache while their stamps match.
+    pub(super) async fn bot_articles(&self, tenant: &TenantId) -> Result<Arc<Vec<Article>>> {
+        let stamps = self.repos.articles.stamps(tenant).await?;
+        let cached = self.articles.0.lock().ok().and_then(|c| {
+            c.get(tenant)
+                .filter(|(s, _)| *s == stamps)
+                .map(|(_, a)| a.clone())
+        });
+        if let Some(articles) = cached {
+            return Ok(articles);
+        }
+        let articles = Arc::new(self.repos.articles.list(tenant).await?);
+        // Stamps read before the list: a change in between is seen by the
+        // next question, never missed.
+        if let Ok(mut c) = self.articles.0.lock() {
+            if c.len() >= CACHED_TENANTS {
+                c.clear();
+            }
+            c.insert(tenant.clone(), (stamps, articles.clone()));
+        }
+        Ok(articles)
     }
 
     async fn bot_message(

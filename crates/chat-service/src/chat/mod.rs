@@ -47,6 +47,7 @@ pub struct ChatService {
     drains: Arc<assign::Drains>,
     files: Option<attachments::Files>,
     email: Option<Arc<email::Emailing>>,
+    articles: Arc<bot::ArticleCache>,
 }
 
 /// How long a visitor token is remembered by default.
@@ -72,6 +73,7 @@ impl ChatService {
             drains: Arc::default(),
             files: None,
             email: None,
+            articles: Arc::default(),
         }
     }
 

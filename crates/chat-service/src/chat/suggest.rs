@@ -53,7 +53,7 @@ impl ChatService {
         ctx.require(Scope::SessionsRead)?;
         let text = chat_domain::MessageBody::parse(text)?;
         let tenant = self.tenant(ctx.tenant_id()).await?;
-        let articles = self.repos.articles.list(&tenant.id).await?;
+        let articles = self.bot_articles(&tenant.id).await?;
         Ok(self
             .responders
             .kb
