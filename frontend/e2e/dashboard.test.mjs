@@ -691,6 +691,16 @@ test('after a hand-off the agent sees suggested articles and inserts one; an unc
     const list = await (await fetch(`${server.url}/api/v1/kb/articles`, { headers: { authorization: `Bearer ${token}` } })).json();
     const saved = list.articles.find((a) => a.title === 'Gift wrapping');
     assert.deepEqual([saved.draft, saved.body, saved.keywords], [false, answer, ['gift wrap', 'gift wrapping']]);
+
+    // Deleting it (after a confirmation) takes it out of the list and away
+    // from the bot.
+    page.once('dialog', (d) => void d.accept());
+    await kb.locator('li', { hasText: 'Gift wrapping' }).getByRole('button', { name: /^Edit/ }).click();
+    await kb.getByRole('form', { name: 'Article' }).getByRole('button', { name: 'Delete' }).click();
+    await kb.getByText('Deleted.').waitFor();
+    await kb.locator('li', { hasText: 'Gift wrapping' }).waitFor({ state: 'detached' });
+    const after = await (await fetch(`${server.url}/api/v1/kb/articles`, { headers: { authorization: `Bearer ${token}` } })).json();
+    assert.ok(!after.articles.some((x) => x.title === 'Gift wrapping'));
   } finally {
     await ctx.close();
     await server.stop();

@@ -38,6 +38,19 @@ export function KnowledgeBase({ api }: { api: Api }) {
     }
   }
 
+  async function remove(x: Article) {
+    if (!window.confirm(`Delete “${x.title}”? The bot stops using it at once.`)) return;
+    try {
+      await api.deleteArticle(x.id);
+      setArticles((list) => list.filter((y) => y.id !== x.id));
+      setStatus('Deleted.');
+      setEditing(null);
+      load();
+    } catch (err) {
+      setStatus(err instanceof ApiError ? err.message : 'Not deleted.');
+    }
+  }
+
   const a = editing === 'new' ? null : editing;
   return (
     <section aria-label="Knowledge base" className="kb">
@@ -79,6 +92,11 @@ export function KnowledgeBase({ api }: { api: Api }) {
           <button type="button" onClick={() => setEditing(null)}>
             Cancel
           </button>
+          {a && (
+            <button type="button" className="danger" onClick={() => void remove(a)}>
+              Delete
+            </button>
+          )}
         </form>
       )}
       {status && <p role="status">{status}</p>}
