@@ -165,8 +165,7 @@ async fn run(server: &Server, p: &Bot) -> Result<Report> {
         let (mut ws, _) =
             tokio_tungstenite::connect_async(customer_request(&ws_base, &key)?).await?;
         let started = Instant::now();
-        let res = http
-            .client
+        http.client
             .post(format!(
                 "{}/api/v1/public/chat/sessions/{key}/messages",
                 http.base
@@ -176,7 +175,6 @@ async fn run(server: &Server, p: &Bot) -> Result<Report> {
             .await?
             .error_for_status()?;
         acks.push(started.elapsed().as_micros() as u64);
-        drop(res);
         let bot = tokio::time::timeout(Duration::from_secs(10), async {
             while let Some(frame) = ws.next().await {
                 let frame = frame?;

@@ -101,6 +101,8 @@ impl StaticModel {
             return;
         }
         let mut pieces = Vec::new();
+        // A continuation is looked up as "##" + piece, in one buffer.
+        let mut continued = String::with_capacity(word.len() + 2);
         let mut start = 0;
         while start < word.len() {
             let mut end = word.len();
@@ -111,7 +113,10 @@ impl StaticModel {
                     let id = if start == 0 {
                         self.vocab.get(piece)
                     } else {
-                        self.vocab.get(format!("##{piece}").as_str())
+                        continued.clear();
+                        continued.push_str("##");
+                        continued.push_str(piece);
+                        self.vocab.get(continued.as_str())
                     };
                     if let Some(id) = id {
                         found = Some(*id);

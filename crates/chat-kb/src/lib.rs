@@ -86,14 +86,15 @@ pub struct Hit<'a> {
     pub semantic: f64,
     /// Share of the question's weight (by idf) that the article matches.
     pub coverage: f64,
-    /// The most relevant passage of the body.
+    /// The most relevant passage of the body; empty below the
+    /// suggestion line (`thresholds.suggest`), where nothing is quoted.
     pub passage: String,
 }
 
 struct Doc {
     terms: HashMap<String, f64>,
     len: f64,
-    /// Keyword phrases, as stemmed words.
+    /// The specific keyword phrases, as stemmed words.
     phrases: Vec<Vec<String>>,
     sentences: Vec<String>,
     /// Title with keywords, then one per sentence.
@@ -130,11 +131,15 @@ impl Default for KnowledgeBase {
 
 /// The vectors of an article, as stored with it.
 pub fn embed_article(input: &ArticleInput) -> Option<ArticleEmbedding> {
+    vectors(&input.title, &input.keywords, &input.body)
+}
+
+fn vectors(title: &str, keywords: &[String], body: &str) -> Option<ArticleEmbedding> {
     let model = embed::model()?;
     let dims = model.dims();
-    let head = format!("{}. {}", input.title, input.keywords.join(", "));
+    let head = format!("{title}. {}", keywords.join(", "));
     let mut vectors = model.embed(&head).unwrap_or_else(|| vec![0.0; dims]);
-    for s in split_sentences(&input.body).into_iter().take(MAX_SENTENCES) {
+    for s in sentences(body) {
         vectors.extend(model.embed(s).unwrap_or_else(|| vec![0.0; dims]));
     }
     Some(ArticleEmbedding {
@@ -142,6 +147,11 @@ pub fn embed_article(input: &ArticleInput) -> Option<ArticleEmbedding> {
         dims,
         vectors,
     })
+}
+
+/// The sentences of a body that get vectors (and can be quoted).
+fn sentences(body: &str) -> impl Iterator<Item = &str> {
+    split_sentences(body).into_iter().take(MAX_SENTENCES)
 }
 
 impl KnowledgeBase {
@@ -177,7 +187,6 @@ impl KnowledgeBase {
 
     fn build(&self, language: Language, articles: &[Article]) -> Index {
         let an = self.analyzer(language);
-        let model = embed::model();
         let mut known = HashSet::new();
         let mut df: HashMap<String, usize> = HashMap::new();
         let docs: Vec<Doc> = articles
@@ -204,28 +213,24 @@ impl KnowledgeBase {
                 {
                     known.extend(an.raw_words(text));
                 }
-                let sentences: Vec<String> = split_sentences(&a.body)
-                    .into_iter()
-                    .take(MAX_SENTENCES)
-                    .map(str::to_owned)
-                    .collect();
+                let sentences: Vec<String> = sentences(&a.body).map(str::to_owned).collect();
                 let vectors = stored_vectors(a, sentences.len() + 1).unwrap_or_else(|| {
-                    let input = ArticleInput {
-                        title: a.title.clone(),
-                        body: a.body.clone(),
-                        keywords: a.keywords.clone(),
-                        draft: a.draft,
-                        embedding: None,
-                    };
-                    model
-                        .and_then(|_| embed_article(&input))
+                    vectors(&a.title, &a.keywords, &a.body)
                         .and_then(|e| split_vectors(&e, sentences.len() + 1))
                         .unwrap_or_default()
                 });
                 Doc {
                     len: terms.values().sum(),
                     terms,
-                    phrases: a.keywords.iter().map(|k| an.words(k)).collect(),
+                    // Long enough to be specific: three words, or two
+                    // content words ("tracking number", not "how long").
+                    phrases: a
+                        .keywords
+                        .iter()
+                        .map(|k| (an.words(k), an.terms(k).len()))
+                        .filter(|(w, content)| w.len() >= 3 || (w.len() == 2 && *content == 2))
+                        .map(|(w, _)| w)
+                        .collect(),
                     sentence_terms: sentences
                         .iter()
                         .map(|s| an.terms(s).into_iter().collect())
@@ -312,7 +317,7 @@ impl KnowledgeBase {
             .sum();
         let question_words = an.words(&corrected);
         let t = self.thresholds;
-        let mut hits: Vec<Hit<'a>> = articles_used
+        let mut scored: Vec<(Hit<'a>, usize, Vec<f64>)> = articles_used
             .into_iter()
             .filter_map(|i| {
                 let doc = &index.docs[i];
@@ -341,7 +346,7 @@ impl KnowledgeBase {
                 } else {
                     0.0
                 };
-                if has_phrase(an, &question_words, &doc.phrases) {
+                if has_phrase(&question_words, &doc.phrases) {
                     lexical += PHRASE_BONUS;
                     coverage = 1.0;
                 }
@@ -356,19 +361,30 @@ impl KnowledgeBase {
                 let semantic = cosines.iter().copied().fold(0.0, f64::max);
                 let score = t.lexical_weight * lexical / (lexical + t.lexical_half)
                     + t.semantic_weight * semantic;
-                let passage = passage(doc, &related, &cosines, &seen);
-                (score > 0.0).then(|| Hit {
-                    article: &articles[i],
-                    score,
-                    lexical,
-                    semantic,
-                    coverage,
-                    passage,
+                (score > 0.0).then(|| {
+                    let hit = Hit {
+                        article: &articles[i],
+                        score,
+                        lexical,
+                        semantic,
+                        coverage,
+                        passage: String::new(),
+                    };
+                    (hit, i, cosines)
                 })
             })
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        hits
+        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        scored
+            .into_iter()
+            .map(|(mut hit, i, cosines)| {
+                // Only what is quoted or shown needs its passage.
+                if hit.score >= t.suggest {
+                    hit.passage = passage(&index.docs[i], &related, &cosines, &seen);
+                }
+                hit
+            })
+            .collect()
     }
 
     /// The best article if it clears the confidence threshold.
@@ -458,16 +474,11 @@ fn split_vectors(e: &ArticleEmbedding, count: usize) -> Option<Vec<Vec<f32>>> {
         .then(|| e.vectors.chunks(e.dims).map(<[f32]>::to_vec).collect())
 }
 
-fn has_phrase(an: &Analyzer, question: &[String], phrases: &[Vec<String>]) -> bool {
+fn has_phrase(question: &[String], phrases: &[Vec<String>]) -> bool {
     phrases.iter().any(|phrase| {
-        // Long enough to be specific: three words, or two content words
-        // ("tracking number", not "how long").
-        let specific =
-            phrase.len() >= 3 || (phrase.len() == 2 && an.terms(&phrase.join(" ")).len() == 2);
-        specific
-            && question
-                .windows(phrase.len())
-                .any(|w| w == phrase.as_slice())
+        question
+            .windows(phrase.len())
+            .any(|w| w == phrase.as_slice())
     })
 }
 

@@ -15,7 +15,7 @@ const EN_STOP: &[&str] = &[
     "please", "should", "so", "that", "the", "their", "there", "this", "to", "u", "us", "was",
     "we", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your",
     "want", "hey", "thanks", "thank", "know", "tell", "im", "ive", "id", "r", "ur", "pls", "plz",
-    "guys", "folks", "yet", "now", "still", "already", "some", "one", "it's", "what's", "there's",
+    "guys", "folks", "yet", "now", "still", "already", "some", "one",
     // Pieces of contractions once apostrophes are split off.
     "t", "s", "d", "m", "ll", "re", "ve", "didn", "don", "doesn", "isn", "wasn", "won", "couldn",
     "haven", "hasnt", "hasn", "dont", "didnt", "doesnt", "isnt", "wasnt", "cant",
@@ -88,10 +88,12 @@ impl Analyzer {
         a
     }
 
-    fn split(text: &str) -> impl Iterator<Item = String> + '_ {
-        text.split(|c: char| !c.is_alphanumeric() && c != '\'')
-            .map(|w| w.trim_matches('\'').to_lowercase())
+    /// Lowercased words, split at apostrophes too ("didn't" → "didn",
+    /// "t", both on the stop list).
+    fn pieces(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
     }
 
     fn stem(&self, word: &str) -> String {
@@ -100,44 +102,19 @@ impl Analyzer {
 
     /// Lowercased, stop words dropped, stemmed.
     pub fn terms(&self, text: &str) -> Vec<String> {
-        Self::split(text)
-            .flat_map(|w| {
-                // "didn't" → "didn" + "t" for the stop list; kept whole otherwise.
-                let parts: Vec<String> = if self.stop.contains(w.as_str()) {
-                    Vec::new()
-                } else {
-                    w.split('\'').map(str::to_owned).collect()
-                };
-                parts
-            })
-            .filter(|w| !w.is_empty() && !self.stop.contains(w.as_str()))
-            .map(|w| self.stem(&w))
-            .collect()
+        self.raw_words(text).iter().map(|w| self.stem(w)).collect()
     }
 
     /// Every word, stemmed, stop words kept: for phrase matching.
     pub fn words(&self, text: &str) -> Vec<String> {
-        Self::split(text)
-            .flat_map(|w| {
-                w.split('\'')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| self.stem(p))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        Self::pieces(text).map(|w| self.stem(&w)).collect()
     }
 
     /// Lowercased words, unstemmed, stop words dropped: what the spelling
     /// layer compares.
     pub fn raw_words(&self, text: &str) -> Vec<String> {
-        Self::split(text)
+        Self::pieces(text)
             .filter(|w| !self.stop.contains(w.as_str()))
-            .flat_map(|w| {
-                w.split('\'')
-                    .filter(|p| !p.is_empty() && !self.stop.contains(*p))
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
             .collect()
     }
 

@@ -9,6 +9,15 @@ use crate::convert::{self, new_id, now_micros};
 use crate::entity::kb_article;
 use crate::{SeaOrmStore, map_err};
 
+/// The model's name and the stored bytes of an article's vectors.
+fn embedding(input: &ArticleInput) -> (Option<String>, Option<Vec<u8>>) {
+    let e = input.embedding.as_ref();
+    (
+        e.map(|e| e.model.clone()),
+        e.and_then(convert::embedding_to_bytes),
+    )
+}
+
 fn keywords(input: &ArticleInput) -> RepoResult<String> {
     serde_json::to_string(&input.keywords).map_err(|e| RepoError::Other(e.to_string()))
 }
@@ -57,16 +66,14 @@ impl ArticleRepository for SeaOrmStore {
 
     async fn create(&self, tenant: &TenantId, input: ArticleInput) -> RepoResult<Article> {
         let now = now_micros();
+        let (embedding_model, embedding) = embedding(&input);
         let model = kb_article::Model {
             id: new_id(),
             tenant_id: tenant.as_str().to_owned(),
             keywords: keywords(&input)?,
             draft: input.draft,
-            embedding_model: input.embedding.as_ref().map(|e| e.model.clone()),
-            embedding: input
-                .embedding
-                .as_ref()
-                .and_then(convert::embedding_to_bytes),
+            embedding_model,
+            embedding,
             title: input.title,
             body: input.body,
             created_at: now,
@@ -85,15 +92,13 @@ impl ArticleRepository for SeaOrmStore {
         id: &str,
         input: ArticleInput,
     ) -> RepoResult<Article> {
+        let (embedding_model, embedding) = embedding(&input);
         let res = kb_article::Entity::update_many()
             .set(kb_article::ActiveModel {
                 keywords: Set(keywords(&input)?),
                 draft: Set(input.draft),
-                embedding_model: Set(input.embedding.as_ref().map(|e| e.model.clone())),
-                embedding: Set(input
-                    .embedding
-                    .as_ref()
-                    .and_then(convert::embedding_to_bytes)),
+                embedding_model: Set(embedding_model),
+                embedding: Set(embedding),
                 title: Set(input.title),
                 body: Set(input.body),
                 updated_at: Set(now_micros()),
