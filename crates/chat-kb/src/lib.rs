@@ -486,6 +486,7 @@ fn has_phrase(question: &[String], phrases: &[Vec<String>]) -> bool {
 /// its words (the lexicon's count half) and closeness in meaning.
 fn passage(doc: &Doc, related: &[String], cosines: &[f64], query_set: &HashSet<String>) -> String {
     let related: HashSet<&String> = related.iter().collect();
+    // (the question's words in the sentence, those plus closeness)
     let sentence_score = |i: usize| {
         let words: f64 = doc.sentence_terms[i]
             .iter()
@@ -499,19 +500,19 @@ fn passage(doc: &Doc, related: &[String], cosines: &[f64], query_set: &HashSet<S
                 }
             })
             .sum();
-        words + 2.0 * cosines.get(i + 1).copied().unwrap_or(0.0)
+        (words, words + 2.0 * cosines.get(i + 1).copied().unwrap_or(0.0))
     };
     let mut best = (f64::MIN, 0usize, 1usize);
     for i in 0..doc.sentences.len() {
-        let one = sentence_score(i);
+        let (one_words, one) = sentence_score(i);
         if one > best.0 {
             best = (one, i, 1);
         }
         if i + 1 < doc.sentences.len() {
             // A second sentence must add words of the question to be worth
             // the length.
-            let next = sentence_score(i + 1);
-            if next >= 1.0 && one >= 1.0 && one + next > best.0 + 1.0 {
+            let (next_words, next) = sentence_score(i + 1);
+            if next_words >= 1.0 && one_words >= 1.0 && one + next > best.0 + 1.0 {
                 best = (one + next, i, 2);
             }
         }
