@@ -47,6 +47,10 @@ pub struct Thresholds {
     pub lexical_half: f64,
     pub lexical_weight: f64,
     pub semantic_weight: f64,
+    /// The mix in a language the model was not trained on (German): the
+    /// lexical half, which follows the tenant's language, carries more.
+    pub other_lexical_weight: f64,
+    pub other_semantic_weight: f64,
     /// The best article must reach this score to be quoted…
     pub answer: f64,
     /// …and lead the next one by this much: two articles that fit about
@@ -63,10 +67,12 @@ impl Default for Thresholds {
     fn default() -> Self {
         Self {
             lexical_half: 6.0,
-            lexical_weight: 0.5,
-            semantic_weight: 0.5,
-            answer: 0.45,
-            margin: 0.045,
+            lexical_weight: 0.2,
+            semantic_weight: 0.8,
+            other_lexical_weight: 0.6,
+            other_semantic_weight: 0.4,
+            answer: 0.40,
+            margin: 0.02,
             suggest: 0.2,
             covered: 0.75,
         }
@@ -317,6 +323,10 @@ impl KnowledgeBase {
             .sum();
         let question_words = an.words(&corrected);
         let t = self.thresholds;
+        let (lexical_weight, semantic_weight) = match language {
+            Language::English => (t.lexical_weight, t.semantic_weight),
+            Language::German => (t.other_lexical_weight, t.other_semantic_weight),
+        };
         let mut scored: Vec<(Hit<'a>, usize, Vec<f64>)> = articles_used
             .into_iter()
             .filter_map(|i| {
@@ -359,8 +369,8 @@ impl KnowledgeBase {
                     None => Vec::new(),
                 };
                 let semantic = cosines.iter().copied().fold(0.0, f64::max);
-                let score = t.lexical_weight * lexical / (lexical + t.lexical_half)
-                    + t.semantic_weight * semantic;
+                let score = lexical_weight * lexical / (lexical + t.lexical_half)
+                    + semantic_weight * semantic;
                 (score > 0.0).then(|| {
                     let hit = Hit {
                         article: &articles[i],
@@ -512,7 +522,7 @@ fn passage(doc: &Doc, related: &[String], cosines: &[f64], query_set: &HashSet<S
             // A second sentence must add words of the question to be worth
             // the length.
             let (next_words, next) = sentence_score(i + 1);
-            if next_words >= 1.0 && one_words >= 1.0 && one + next > best.0 + 1.0 {
+            if next_words > 0.0 && one_words > 0.0 && one + next > best.0 + 1.0 {
                 best = (one + next, i, 2);
             }
         }
