@@ -71,8 +71,8 @@ impl Default for Thresholds {
             semantic_weight: 0.8,
             other_lexical_weight: 0.6,
             other_semantic_weight: 0.4,
-            answer: 0.40,
-            margin: 0.02,
+            answer: 0.35,
+            margin: 0.04,
             suggest: 0.2,
             covered: 0.75,
         }
@@ -87,9 +87,12 @@ pub struct Hit<'a> {
     pub score: f64,
     /// BM25 with the lexicon's words and the phrase bonus.
     pub lexical: f64,
-    /// The best cosine between the question and the article's title or
-    /// one of its sentences.
+    /// The mean of the two best cosines between the question and the
+    /// article's title or its sentences: an article that says the thing
+    /// twice beats one with a single sentence that happens to be close.
     pub semantic: f64,
+    /// The best of those cosines alone.
+    pub closest: f64,
     /// Share of the question's weight (by idf) that the article matches.
     pub coverage: f64,
     /// The most relevant passage of the body; empty below the
@@ -368,7 +371,7 @@ impl KnowledgeBase {
                         .collect(),
                     None => Vec::new(),
                 };
-                let semantic = cosines.iter().copied().fold(0.0, f64::max);
+                let (closest, semantic) = two_best(&cosines);
                 let score = lexical_weight * lexical / (lexical + t.lexical_half)
                     + semantic_weight * semantic;
                 (score > 0.0).then(|| {
@@ -377,6 +380,7 @@ impl KnowledgeBase {
                         score,
                         lexical,
                         semantic,
+                        closest,
                         coverage,
                         passage: String::new(),
                     };
@@ -448,7 +452,7 @@ impl KnowledgeBase {
         self.rank(reply, language, articles)
             .into_iter()
             .next()
-            .filter(|h| h.semantic >= self.thresholds.covered || h.coverage >= 0.8)
+            .filter(|h| h.closest >= self.thresholds.covered || h.coverage >= 0.8)
     }
 
     /// The answer quoted from a hit: the passage, then the article's title.
@@ -482,6 +486,25 @@ fn stored_vectors(a: &Article, count: usize) -> Option<Vec<Vec<f32>>> {
 fn split_vectors(e: &ArticleEmbedding, count: usize) -> Option<Vec<Vec<f32>>> {
     (e.dims > 0 && e.vectors.len() == e.dims * count)
         .then(|| e.vectors.chunks(e.dims).map(<[f32]>::to_vec).collect())
+}
+
+/// The best cosine and the mean of the two best (the best alone when there
+/// is one).
+fn two_best(cosines: &[f64]) -> (f64, f64) {
+    let (mut first, mut second) = (f64::MIN, f64::MIN);
+    for c in cosines {
+        if *c > first {
+            second = first;
+            first = *c;
+        } else if *c > second {
+            second = *c;
+        }
+    }
+    match (first > f64::MIN, second > f64::MIN) {
+        (false, _) => (0.0, 0.0),
+        (true, false) => (first.max(0.0), first.max(0.0)),
+        (true, true) => (first.max(0.0), ((first + second) / 2.0).max(0.0)),
+    }
 }
 
 fn has_phrase(question: &[String], phrases: &[Vec<String>]) -> bool {
