@@ -205,7 +205,7 @@ pub async fn import_articles(
         // Stored with their vectors, as articles saved through the API are.
         repos
             .articles
-            .create(&tenant.id, chat_service::with_vectors(a))
+            .create(&tenant.id, chat_service::with_vectors(a).await?)
             .await?;
     }
     Ok(n)

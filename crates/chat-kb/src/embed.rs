@@ -189,7 +189,8 @@ impl Model {
             vocab.insert(word.into(), u32::try_from(id).ok()?);
         }
         let words = r.quant(tokens, hidden)?;
-        let positions = Array2::from_shape_vec((positions, hidden), r.f32s(positions * hidden)?).ok()?;
+        let positions =
+            Array2::from_shape_vec((positions, hidden), r.f32s(positions * hidden)?).ok()?;
         let token_type = r.vector(hidden)?;
         let norm = r.norm(hidden)?;
         let mut layers = Vec::with_capacity(layer_count);

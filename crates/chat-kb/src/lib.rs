@@ -533,7 +533,10 @@ fn passage(doc: &Doc, related: &[String], cosines: &[f64], query_set: &HashSet<S
                 }
             })
             .sum();
-        (words, words + 2.0 * cosines.get(i + 1).copied().unwrap_or(0.0))
+        (
+            words,
+            words + 2.0 * cosines.get(i + 1).copied().unwrap_or(0.0),
+        )
     };
     let mut best = (f64::MIN, 0usize, 1usize);
     for i in 0..doc.sentences.len() {

@@ -1,10 +1,8 @@
-//! The knowledge-base bot against its evaluation set (`eval/`): top-1
-//! accuracy, wrong answers and hand-offs on the development half and the
-//! held-out half, over the demo help centre. The figures are printed;
-//! the assertions hold the bot to what it must never do (answer from a
-//! wrong article, or answer what the help centre does not cover) on the
-//! development half, since the held-out half is for reporting only.
-//! `CHAT_KB_EVAL=full` prints every miss too.
+//! The knowledge-base bot against its evaluation sets (`eval/`): top-1
+//! accuracy, wrong answers and hand-offs on every set, over the demo help
+//! centre. The figures are printed; the assertions hold the bot to the
+//! targets on the sets it has been tuned on, since the held-out set is for
+//! reporting only. `CHAT_KB_EVAL=full` prints the seen sets' misses too.
 
 #![allow(
     clippy::expect_used,
@@ -180,65 +178,98 @@ fn evaluate(
     f
 }
 
-/// The five sets: `dev` and `held_out` (`questions.jsonl`, split before
-/// any tuning; the held-out half was run once for the first hybrid
-/// ranker's figure), `fresh` (`fresh.jsonl`, run once for the tuned hybrid
-/// ranker's figure), `fresh2` (`fresh2.jsonl`, run once for the
-/// transformer's first figure) and `fresh3` (`fresh3.jsonl`, written after
-/// that and never tuned on: the held-out figure of the changes since). The
-/// first four are tuning data.
+/// The sets, in the order they were written. `dev` and `held_out`
+/// (`questions.jsonl`) were split before any tuning; every later file was
+/// written and committed before the change whose figure it gave, run once
+/// for that figure, and is tuning data since. The last set is the held-out
+/// one: its figure is printed, never its misses, and tuning (`dump`) does
+/// not compute it.
+const TUNING: [(&str, &str, &str); 5] = [
+    ("questions.jsonl", "dev", "development"),
+    (
+        "questions.jsonl",
+        "held_out",
+        "held-out (tuning data since the first hybrid ranker's figure)",
+    ),
+    (
+        "fresh.jsonl",
+        "fresh",
+        "fresh (tuning data since the tuned hybrid ranker's figure)",
+    ),
+    (
+        "fresh2.jsonl",
+        "fresh2",
+        "fresh2 (tuning data since the transformer's first figure)",
+    ),
+    (
+        "fresh3.jsonl",
+        "fresh3",
+        "fresh3 (tuning data since the two-best-cosines figure)",
+    ),
+];
+const HELD_OUT: (&str, &str, &str) = ("fresh4.jsonl", "fresh4", "fresh4 (held out)");
+
 #[test]
 fn the_bot_on_its_evaluation_set() {
     let articles = articles();
-    let questions = questions("questions.jsonl");
-    let fresh = questions_only("fresh.jsonl", "fresh");
-    let fresh2 = questions_only("fresh2.jsonl", "fresh2");
-    let fresh3 = questions_only("fresh3.jsonl", "fresh3");
     assert_eq!(articles.len(), 12);
-    assert_eq!(
-        (questions.len(), fresh.len(), fresh2.len(), fresh3.len()),
-        (200, 100, 100, 100)
-    );
-    for a in &articles {
-        let about = |set: &[Question]| {
-            set.iter()
+    let set = |(file, half, _): (&str, &str, &str)| -> Vec<Question> {
+        let all: Vec<Question> = questions(file)
+            .into_iter()
+            .filter(|q| q.half == half)
+            .collect();
+        assert!(all.len() >= 100, "{file} {half}: {} questions", all.len());
+        for a in &articles {
+            let about = all
+                .iter()
                 .filter(|q| q.article.as_deref() == Some(a.title.as_str()))
-                .count()
-        };
-        assert!(
-            about(&questions) >= 12
-                && [&fresh, &fresh2, &fresh3].iter().all(|s| about(s) == 7),
-            "every article has its questions: {}",
-            a.title
-        );
-    }
+                .count();
+            assert!(
+                about >= 7,
+                "{file} {half}: every article has its questions: {}",
+                a.title
+            );
+        }
+        all
+    };
     let mode = std::env::var("CHAT_KB_EVAL").unwrap_or_default();
     let (full, dump) = (mode == "full", mode == "dump");
     let kb = KnowledgeBase::default();
-    let half =
-        |name: &str| -> Vec<&Question> { questions.iter().filter(|q| q.half == name).collect() };
-    let (dev, held) = (half("dev"), half("held_out"));
-    assert_eq!((dev.len(), held.len()), (100, 100));
-    let d = evaluate(&kb, &articles, &dev, full, dump);
-    let h = evaluate(&kb, &articles, &held, full, dump);
-    let f = evaluate(&kb, &articles, &fresh.iter().collect::<Vec<_>>(), full, dump);
-    let f2 = evaluate(&kb, &articles, &fresh2.iter().collect::<Vec<_>>(), full, dump);
-    println!("{}", d.line("development"));
-    println!("{}", h.line("held-out (tuning data since the first figure)"));
-    println!("{}", f.line("fresh (tuning data since the second figure)"));
-    println!("{}", f2.line("fresh2 (tuning data since the third figure)"));
-    // Tuning (`dump`) never computes the held-out set's figure, and its
-    // misses are never printed.
-    if !dump {
-        let f3 = evaluate(&kb, &articles, &fresh3.iter().collect::<Vec<_>>(), false, false);
-        println!("{}", f3.line("fresh3 (held out)"));
+    let mut seen = Vec::new();
+    for sample in TUNING {
+        let questions = set(sample);
+        let figures = evaluate(
+            &kb,
+            &articles,
+            &questions.iter().collect::<Vec<_>>(),
+            full,
+            dump,
+        );
+        println!("{}", figures.line(sample.2));
+        seen.push((sample.2, figures));
     }
-    for (name, figures) in [
-        ("development", &d),
-        ("held-out", &h),
-        ("fresh", &f),
-        ("fresh2", &f2),
-    ] {
+    let held_out = set(HELD_OUT);
+    assert_eq!(held_out.iter().filter(|q| q.article.is_none()).count(), 24);
+    if !dump {
+        let figures = evaluate(
+            &kb,
+            &articles,
+            &held_out.iter().collect::<Vec<_>>(),
+            false,
+            false,
+        );
+        println!("{}", figures.line(HELD_OUT.2));
+    }
+    // Unrelated questions over the seen sets together: one set has only 16
+    // to 24, where a single near-miss is six points.
+    let (unrelated, handed_off) = seen.iter().fold((0, 0), |(u, h), (_, f)| {
+        (u + f.unrelated, h + f.unrelated_handed_off)
+    });
+    assert!(
+        Figures::pct(handed_off, unrelated) >= 95.0,
+        "unrelated questions answered: {handed_off} of {unrelated} handed off"
+    );
+    for (name, figures) in &seen {
         assert!(
             Figures::pct(figures.right, figures.related) >= 80.0,
             "top-1 fell: {}",
@@ -249,16 +280,5 @@ fn the_bot_on_its_evaluation_set() {
             "wrong answers rose: {}",
             figures.line(name)
         );
-        assert!(
-            Figures::pct(figures.unrelated_handed_off, figures.unrelated) >= 95.0,
-            "unrelated questions answered: {}",
-            figures.line(name)
-        );
     }
-}
-
-fn questions_only(file: &str, half: &str) -> Vec<Question> {
-    let all = questions(file);
-    assert!(all.iter().all(|q| q.half == half), "{file}: every question is {half}");
-    all
 }

@@ -290,16 +290,13 @@ async fn a_german_tenant_is_answered_and_handed_off_in_german() {
     let mut widget = w.tenant.widget.clone();
     widget.locale = Some("de".into());
     ok(w.store.set_widget(&w.tenant.id, widget).await);
-    ok(ArticleRepository::create(
-            &*w.store,
-            &w.tenant.id,
-            chat_service::with_vectors(ok(ArticleInput::parse(
-                "Garantie und Reparatur",
-                "Alle Geräte haben zwei Jahre Garantie. Ist ein Gerät defekt, reparieren oder ersetzen wir es kostenlos.",
-                &["garantie".into(), "reparatur".into()],
-            ))),
-        )
-        .await);
+    let article = ok(chat_service::with_vectors(ok(ArticleInput::parse(
+        "Garantie und Reparatur",
+        "Alle Geräte haben zwei Jahre Garantie. Ist ein Gerät defekt, reparieren oder ersetzen wir es kostenlos.",
+        &["garantie".into(), "reparatur".into()],
+    )))
+    .await);
+    ok(ArticleRepository::create(&*w.store, &w.tenant.id, article).await);
     let (session, question) = w
         .customer_says("Mein Wasserkocher ist kaputt, gilt da die Garantie?")
         .await;

@@ -11,10 +11,16 @@ use super::ChatService;
 use crate::{AgentCtx, Error, Result};
 
 /// An article with its vectors for the bot, as every article is stored:
-/// computed once when it is saved, never at a question.
-pub fn with_vectors(mut input: ArticleInput) -> ArticleInput {
-    input.embedding = chat_kb::embed_article(&input);
-    input
+/// computed once when it is saved, never at a question. The transformer
+/// takes a few milliseconds a sentence, so it runs on a blocking thread,
+/// not on the workers that serve sockets.
+pub async fn with_vectors(mut input: ArticleInput) -> Result<ArticleInput> {
+    tokio::task::spawn_blocking(move || {
+        input.embedding = chat_kb::embed_article(&input);
+        input
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("embedding task: {e}")))
 }
 
 impl ChatService {
@@ -42,7 +48,7 @@ impl ChatService {
         Ok(self
             .repos
             .articles
-            .create(ctx.tenant_id(), with_vectors(input))
+            .create(ctx.tenant_id(), with_vectors(input).await?)
             .await?)
     }
 
@@ -56,7 +62,7 @@ impl ChatService {
         ctx.require(Scope::KbWrite)?;
         self.repos
             .articles
-            .update(ctx.tenant_id(), id, with_vectors(input))
+            .update(ctx.tenant_id(), id, with_vectors(input).await?)
             .await
             .map_err(Error::missing("article"))
     }

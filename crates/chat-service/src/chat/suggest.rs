@@ -82,7 +82,7 @@ impl ChatService {
         Ok(self
             .repos
             .articles
-            .create(ctx.tenant_id(), super::admin::with_vectors(input))
+            .create(ctx.tenant_id(), super::admin::with_vectors(input).await?)
             .await?)
     }
 }
