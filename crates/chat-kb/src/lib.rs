@@ -2,8 +2,9 @@
 //! articles. Its lexical half is BM25 over stemmed titles, keywords and
 //! bodies, with the words customers use for the same thing (the lexicon)
 //! and misspellings mapped to the words the articles use; its semantic
-//! half is a static sentence-embedding model compiled into the binary
-//! ([`embed`]), compared with vectors computed when each article is saved.
+//! half is the sentence transformer all-MiniLM-L6-v2 run in-process, its
+//! int8 weights compiled into the binary ([`embed`]), compared with vectors
+//! computed when each article is saved.
 //! A confident best article is quoted (its most relevant passage); an
 //! unconfident one hands off, and the top three go to the agents as
 //! suggestions. Works offline, in the tenant's language.
