@@ -240,6 +240,15 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
     }
     let agents = p.agents;
     let conversations = keys.len();
+    // Server CPU over the sending window and the settling after it: per
+    // customer message, stored and delivered to every recipient.
+    let pids = if std::ptr::eq(server, receivers) {
+        vec![server.pid()]
+    } else {
+        vec![server.pid(), receivers.pid()]
+    };
+    let cpu_all = |pids: &[u32]| pids.iter().map(|p| cpu_micros(*p)).sum::<u64>();
+    let cpu0 = cpu_all(&pids);
     let post = send_open_loop(
         Arc::new(Conversations { http, keys }),
         conversations,
@@ -251,8 +260,10 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
     )
     .await?;
     ledger.settle(Duration::from_secs(5)).await;
+    let cpu = cpu_all(&pids).saturating_sub(cpu0);
     let (_, last, lost) = ledger.results();
     let sent = ledger.sent.lock().unwrap_or_else(|p| p.into_inner()).len();
+    let cpu_per_message_us = cpu as f64 / sent.max(1) as f64;
     let (last, post) = (summarize(last), summarize(post));
     for h in handles {
         h.abort();
@@ -260,9 +271,10 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
     let achieved = sent as f64 / p.duration.as_secs_f64();
     Ok(Report {
         json: json!({ "scenario": "e2e", "tenants": p.tenants, "agents_per_tenant": p.agents, "widgets": p.widgets,
-            "rate": p.rate, "achieved_rate": achieved, "sent": sent, "lost": lost, "post_to_last_recipient": last, "post": post }),
+            "rate": p.rate, "achieved_rate": achieved, "sent": sent, "lost": lost, "post_to_last_recipient": last, "post": post,
+            "server_cpu_us_per_message": cpu_per_message_us }),
         markdown: format!(
-            "### e2e\n\n{} tenants × {} agents, {} widgets, {} messages/s offered for {} s; achieved {:.0}/s; {} sent, **{} lost**.\n\n{}\n",
+            "### e2e\n\n{} tenants × {} agents, {} widgets, {} messages/s offered for {} s; achieved {:.0}/s; {} sent, **{} lost**; **{:.0} µs server CPU per message** (stored and delivered to its {} recipients).\n\n{}\n",
             p.tenants,
             p.agents,
             p.widgets,
@@ -271,6 +283,8 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
             achieved,
             sent,
             lost,
+            cpu_per_message_us,
+            p.agents + 1,
             table(&[("POST → last recipient", &last), ("POST response", &post)])
         ),
     })

@@ -67,14 +67,17 @@ impl QuantRows {
 }
 
 struct Linear {
-    /// One row per output, as the model's Linear layers hold them.
+    /// Inputs × outputs, row-major: the transpose of how the model's Linear
+    /// layers hold them, so that the matrix product reads it in order (the
+    /// kernel copies the whole matrix into its panels at every call, which
+    /// for a sentence of a few tokens costs more than the arithmetic).
     weight: Array2<f32>,
     bias: Array1<f32>,
 }
 
 impl Linear {
     fn forward(&self, x: &ArrayView2<'_, f32>) -> Array2<f32> {
-        let mut y = x.dot(&self.weight.t());
+        let mut y = x.dot(&self.weight);
         y += &self.bias;
         y
     }
@@ -154,7 +157,11 @@ impl Reader {
 
     fn linear(&mut self, out: usize, inp: usize) -> Option<Linear> {
         Some(Linear {
-            weight: self.matrix(out, inp)?,
+            weight: self
+                .matrix(out, inp)?
+                .reversed_axes()
+                .as_standard_layout()
+                .into_owned(),
             bias: self.vector(out)?,
         })
     }

@@ -159,6 +159,17 @@ fn vectors(title: &str, keywords: &[String], body: &str) -> Option<ArticleEmbedd
     })
 }
 
+/// Whether an article lacks vectors of this model (stored before vectors
+/// were, or by another model): [`article_vectors`] computes them.
+pub fn needs_vectors(a: &Article) -> bool {
+    stored_vectors(a, sentences(&a.body).count() + 1).is_none()
+}
+
+/// The vectors of a stored article, computed afresh.
+pub fn article_vectors(a: &Article) -> Option<ArticleEmbedding> {
+    vectors(&a.title, &a.keywords, &a.body)
+}
+
 /// The sentences of a body that get vectors (and can be quoted).
 fn sentences(body: &str) -> impl Iterator<Item = &str> {
     split_sentences(body).into_iter().take(MAX_SENTENCES)
@@ -270,11 +281,43 @@ impl KnowledgeBase {
         language: Language,
         articles: &'a [Article],
     ) -> Vec<Hit<'a>> {
-        let articles_used: Vec<usize> = (0..articles.len())
-            .filter(|i| !articles[*i].draft)
-            .collect();
-        if articles_used.is_empty() {
+        let Some((index, corrected)) = self.prepare(question, language, articles) else {
             return Vec::new();
+        };
+        let qvec = embed::model().and_then(|m| m.embed(&corrected));
+        self.score(&index, &corrected, qvec, language, articles)
+    }
+
+    /// As [`KnowledgeBase::rank`], with the question's vector computed on
+    /// a blocking thread: the transformer takes milliseconds, which must
+    /// not hold up the sockets served by the calling worker.
+    pub async fn rank_off_thread<'a>(
+        &self,
+        question: &str,
+        language: Language,
+        articles: &'a [Article],
+    ) -> Vec<Hit<'a>> {
+        let Some((index, corrected)) = self.prepare(question, language, articles) else {
+            return Vec::new();
+        };
+        let text = corrected.clone();
+        let qvec = tokio::task::spawn_blocking(move || embed::model().and_then(|m| m.embed(&text)))
+            .await
+            .ok()
+            .flatten();
+        self.score(&index, &corrected, qvec, language, articles)
+    }
+
+    /// The index of the published articles and the question with the
+    /// spelling layer's corrections added (`None` when nothing is published).
+    fn prepare(
+        &self,
+        question: &str,
+        language: Language,
+        articles: &[Article],
+    ) -> Option<(Arc<Index>, String)> {
+        if articles.iter().all(|a| a.draft) {
+            return None;
         }
         let an = self.analyzer(language);
         let index = self.index(language, articles);
@@ -292,18 +335,29 @@ impl KnowledgeBase {
                 corrected.push_str(fix);
             }
         }
+        Some((index, corrected))
+    }
+
+    fn score<'a>(
+        &self,
+        index: &Index,
+        corrected: &str,
+        qvec: Option<Vec<f32>>,
+        language: Language,
+        articles: &'a [Article],
+    ) -> Vec<Hit<'a>> {
+        let an = self.analyzer(language);
         let mut seen = HashSet::new();
         let query: Vec<String> = an
-            .terms(&corrected)
+            .terms(corrected)
             .into_iter()
             .filter(|t| seen.insert(t.clone()))
             .collect();
         let related: Vec<String> = an
-            .related_terms(&corrected)
+            .related_terms(corrected)
             .into_iter()
             .filter(|t| !seen.contains(t))
             .collect();
-        let qvec = embed::model().and_then(|m| m.embed(&corrected));
         if query.is_empty() && qvec.is_none() {
             return Vec::new();
         }
@@ -325,14 +379,14 @@ impl KnowledgeBase {
                 }
             })
             .sum();
-        let question_words = an.words(&corrected);
+        let question_words = an.words(corrected);
         let t = self.thresholds;
         let (lexical_weight, semantic_weight) = match language {
             Language::English => (t.lexical_weight, t.semantic_weight),
             Language::German => (t.other_lexical_weight, t.other_semantic_weight),
         };
-        let mut scored: Vec<(Hit<'a>, usize, Vec<f64>)> = articles_used
-            .into_iter()
+        let mut scored: Vec<(Hit<'a>, usize, Vec<f64>)> = (0..articles.len())
+            .filter(|i| !articles[*i].draft)
             .filter_map(|i| {
                 let doc = &index.docs[i];
                 let bm25 = |term: &str| {
@@ -409,16 +463,20 @@ impl KnowledgeBase {
         language: Language,
         articles: &'a [Article],
     ) -> Option<Hit<'a>> {
-        let mut ranked = self.rank(question, language, articles).into_iter();
-        let first = ranked.next()?;
-        let second = ranked.next().map_or(0.0, |h| h.score);
-        self.confident(first.score, second).then_some(first)
+        self.pick(self.rank(question, language, articles))
     }
 
     /// Whether the best score (and its lead over the second) is good enough
     /// to answer from.
     pub fn confident(&self, best: f64, second: f64) -> bool {
         best >= self.thresholds.answer && best - second >= self.thresholds.margin
+    }
+
+    fn pick<'a>(&self, ranked: Vec<Hit<'a>>) -> Option<Hit<'a>> {
+        let mut ranked = ranked.into_iter();
+        let first = ranked.next()?;
+        let second = ranked.next().map_or(0.0, |h| h.score);
+        self.confident(first.score, second).then_some(first)
     }
 
     /// Up to `n` articles for the agents who take over a question.
@@ -429,7 +487,24 @@ impl KnowledgeBase {
         articles: &[Article],
         n: usize,
     ) -> Vec<BotSuggestion> {
-        self.rank(question, language, articles)
+        self.suggestions(self.rank(question, language, articles), n)
+    }
+
+    /// As [`KnowledgeBase::suggest`], the question's vector computed on a
+    /// blocking thread.
+    pub async fn suggest_off_thread(
+        &self,
+        question: &str,
+        language: Language,
+        articles: &[Article],
+        n: usize,
+    ) -> Vec<BotSuggestion> {
+        let ranked = self.rank_off_thread(question, language, articles).await;
+        self.suggestions(ranked, n)
+    }
+
+    fn suggestions(&self, ranked: Vec<Hit<'_>>, n: usize) -> Vec<BotSuggestion> {
+        ranked
             .into_iter()
             .filter(|h| h.score >= self.thresholds.suggest)
             .take(n)
@@ -443,14 +518,16 @@ impl KnowledgeBase {
     }
 
     /// The article whose title or passage says what `reply` says, if any:
-    /// an agent's answer that none covers could become an article.
-    pub fn covering<'a>(
+    /// an agent's answer that none covers could become an article. The
+    /// reply's vector is computed on a blocking thread.
+    pub async fn covering<'a>(
         &self,
         reply: &str,
         language: Language,
         articles: &'a [Article],
     ) -> Option<Hit<'a>> {
-        self.rank(reply, language, articles)
+        self.rank_off_thread(reply, language, articles)
+            .await
             .into_iter()
             .next()
             .filter(|h| h.closest >= self.thresholds.covered || h.coverage >= 0.8)
@@ -587,7 +664,10 @@ fn split_sentences(body: &str) -> Vec<&str> {
 #[async_trait]
 impl Responder for KnowledgeBase {
     async fn answer(&self, q: BotQuestion<'_>) -> Result<BotAnswer, ResponderError> {
-        Ok(match self.best(q.question, q.language, q.articles) {
+        let ranked = self
+            .rank_off_thread(q.question, q.language, q.articles)
+            .await;
+        Ok(match self.pick(ranked) {
             Some(hit) => BotAnswer::Answer(self.compose(q.question, q.language, &hit)),
             None => BotAnswer::NotConfident,
         })

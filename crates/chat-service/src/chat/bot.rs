@@ -273,11 +273,12 @@ impl ChatService {
         tenant: &Tenant,
         question: &str,
     ) -> Result<Vec<BotSuggestion>> {
-        let articles = self.repos.articles.list(&tenant.id).await?;
+        let articles = self.bot_articles(&tenant.id).await?;
         Ok(self
             .responders
             .kb
-            .suggest(question, language(tenant), &articles, SUGGESTIONS))
+            .suggest_off_thread(question, language(tenant), &articles, SUGGESTIONS)
+            .await)
     }
 
     /// The tenant's articles, from the cache while their stamps match.
@@ -291,7 +292,20 @@ impl ChatService {
         if let Some(articles) = cached {
             return Ok(articles);
         }
-        let articles = Arc::new(self.repos.articles.list(tenant).await?);
+        let mut list = self.repos.articles.list(tenant).await?;
+        if list.iter().any(chat_kb::needs_vectors) {
+            // Stored before vectors were, or by another model: computed once
+            // here, off the workers, and kept with the cached articles.
+            list = tokio::task::spawn_blocking(move || {
+                for a in list.iter_mut().filter(|a| chat_kb::needs_vectors(a)) {
+                    a.embedding = chat_kb::article_vectors(a);
+                }
+                list
+            })
+            .await
+            .map_err(|e| crate::Error::Internal(format!("embedding task: {e}")))?;
+        }
+        let articles = Arc::new(list);
         // Stamps read before the list: a change in between is seen by the
         // next question, never missed.
         if let Ok(mut c) = self.articles.0.lock() {

@@ -58,6 +58,7 @@ impl ChatService {
             .responders
             .kb
             .covering(text.as_str(), language(&tenant), &articles)
+            .await
             .map(|h| h.article.clone()))
     }
 
