@@ -782,6 +782,24 @@ mod tests {
     }
 
     #[test]
+    fn articles_of_another_model_or_none_need_vectors() {
+        let mut a = shop().remove(0);
+        assert!(!needs_vectors(&a));
+        a.embedding = None;
+        assert!(needs_vectors(&a));
+        a.embedding = article_vectors(&a);
+        assert!(!needs_vectors(&a));
+        if let Some(e) = &mut a.embedding {
+            e.model = "another-model".into();
+        }
+        assert!(needs_vectors(&a));
+        // A body edited since: the count of sentences no longer fits.
+        a.embedding = article_vectors(&a);
+        a.body.push_str(" One more sentence.");
+        assert!(needs_vectors(&a));
+    }
+
+    #[test]
     fn stored_vectors_are_used_and_a_stale_model_is_recomputed() {
         let kb = KnowledgeBase::default();
         let mut articles = shop();
