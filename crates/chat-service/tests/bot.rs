@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chat_domain::repo::{ArticleRepository, TenantRepository};
+use chat_domain::repo::{ArticleRepository, MessageRepository, TenantRepository};
 use chat_domain::{
     ArticleInput, BotAnswer, BotMode, BotQuestion, ChatEvent, NewTenant, Responder, ResponderError,
     Role, SenderType, TenantSlug,
@@ -90,8 +90,30 @@ impl World {
             })
             .await)
         .session;
-        let (m, _) = ok(self.chat.send_as_customer(&session, text, None).await);
+        let m = self.stored_customer_message(&session, text).await;
         (session, m)
+    }
+
+    /// A customer's message stored without the bot turn that sending it
+    /// spawns: each test runs the turn itself, so no second turn races it.
+    async fn stored_customer_message(
+        &self,
+        session: &chat_domain::ChatSession,
+        text: &str,
+    ) -> chat_domain::Message {
+        let new = chat_domain::NewMessage {
+            sender_type: SenderType::Customer,
+            sender_id: Some(session.customer.id.to_string()),
+            sender_name: session.customer.display_name(),
+            body: ok(chat_domain::MessageBody::parse(text)),
+            client_msg_id: None,
+            attachment_ids: Vec::new(),
+        };
+        match ok(
+            MessageRepository::append(&*self.store, &session.tenant_id, &session.id, new).await,
+        ) {
+            chat_domain::AppendOutcome::Created(m) | chat_domain::AppendOutcome::Existing(m) => m,
+        }
     }
 }
 
@@ -165,10 +187,9 @@ async fn below_the_threshold_it_hands_off_once_and_then_stays_silent() {
         })
         .await;
     assert!(handoff.is_some(), "agents are told");
-    let (m, _) = ok(w
-        .chat
-        .send_as_customer(&session, "What are your opening hours?", None)
-        .await);
+    let m = w
+        .stored_customer_message(&session, "What are your opening hours?")
+        .await;
     assert_eq!(ok(w.chat.bot_turn(&session, &m).await), BotOutcome::Silent);
     let stored = ok(w
         .chat
@@ -227,10 +248,9 @@ async fn once_an_agent_is_assigned_the_bot_is_silent() {
     let ctx = ok(w.auth.authenticate(&login.token).await);
     let (session, _) = w.customer_says("hello").await;
     ok(w.chat.assign(&ctx, &session.id, None).await);
-    let (m, _) = ok(w
-        .chat
-        .send_as_customer(&session, "What are your opening hours?", None)
-        .await);
+    let m = w
+        .stored_customer_message(&session, "What are your opening hours?")
+        .await;
     assert_eq!(ok(w.chat.bot_turn(&session, &m).await), BotOutcome::Silent);
 }
 
@@ -313,10 +333,9 @@ async fn a_german_tenant_is_answered_and_handed_off_in_german() {
             .body
             .ends_with("(Aus unserem Hilfe-Center: „Garantie und Reparatur“)")
     );
-    let (m, _) = ok(w
-        .chat
-        .send_as_customer(&session, "Ich möchte mit einem Mitarbeiter sprechen", None)
-        .await);
+    let m = w
+        .stored_customer_message(&session, "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
     assert_eq!(
         ok(w.chat.bot_turn(&session, &m).await),
         BotOutcome::HandedOff
