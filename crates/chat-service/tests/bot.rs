@@ -380,3 +380,38 @@ async fn a_changed_article_is_answered_from_at_once() {
     };
     assert!(second.body.contains("9:00 to 17:00"), "{}", second.body);
 }
+
+#[tokio::test]
+async fn a_bot_switched_on_answers_the_next_message_though_it_was_just_seen_off() {
+    let w = world(BotMode::Off, None).await;
+    ok(w.auth
+        .create_agent(
+            None,
+            &w.tenant.id,
+            NewAgentInput {
+                name: "Ada",
+                email: "admin@acme.test",
+                password: "long enough",
+                role: Role::Admin,
+            },
+        )
+        .await);
+    let login = ok(w.auth.login("admin@acme.test", "long enough", "x").await);
+    let admin = ok(w.auth.authenticate(&login.token).await);
+    let (session, first) = w.customer_says("hello").await;
+    // Seen off: for a second, customers' messages spawn no bot turn…
+    assert_eq!(ok(w.chat.bot_turn(&session, &first).await), BotOutcome::Off);
+    // …unless an admin switches it on, which this node takes at once.
+    ok(w.chat.set_bot(&admin, BotMode::KnowledgeBase, "Robo").await);
+    ok(w.chat
+        .send_as_customer(&session, "What are your opening hours?", None)
+        .await);
+    let answer = w
+        .hub
+        .wait_for(|_, e| matches!(e, ChatEvent::MessageNew(m) if m.sender_type == SenderType::Bot))
+        .await;
+    assert!(
+        answer.is_some(),
+        "the bot answers the message sent after it was switched on"
+    );
+}

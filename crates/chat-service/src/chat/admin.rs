@@ -86,6 +86,7 @@ impl ChatService {
             .tenants
             .set_bot(ctx.tenant_id(), mode, &name)
             .await?;
+        self.bot_off.clear(&tenant.id);
         if mode == BotMode::Off {
             // The conversations the bot had now wait for people.
             self.repos.assignment.queue_bot_sessions(&tenant.id).await?;

@@ -98,6 +98,46 @@ pub struct ArticleCache(Mutex<HashMap<TenantId, CachedArticles>>);
 
 type CachedArticles = (Vec<(String, chat_domain::Timestamp)>, Arc<Vec<Article>>);
 
+/// Tenants whose bot was last seen off, and when. A customer's message to
+/// such a tenant spawns no bot turn (which would read the tenant) for
+/// [`BOT_OFF_FRESH`]: at 200 messages a second that read was one statement
+/// in nine. Switching the bot on through this node clears the entry at
+/// once; through another node (or the command line) it takes effect within
+/// that second.
+#[derive(Default)]
+pub struct BotOff(Mutex<HashMap<TenantId, std::time::Instant>>);
+
+const BOT_OFF_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl BotOff {
+    fn fresh(&self, tenant: &TenantId) -> bool {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(tenant).copied())
+            .is_some_and(|seen| seen.elapsed() < BOT_OFF_FRESH)
+    }
+
+    fn seen(&self, tenant: &TenantId, mode: BotMode) {
+        if let Ok(mut m) = self.0.lock() {
+            if mode == BotMode::Off {
+                if m.len() >= CACHED_TENANTS {
+                    m.clear();
+                }
+                m.insert(tenant.clone(), std::time::Instant::now());
+            } else {
+                m.remove(tenant);
+            }
+        }
+    }
+
+    pub(super) fn clear(&self, tenant: &TenantId) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(tenant);
+        }
+    }
+}
+
 /// Tenants whose articles are kept; past it the cache starts over.
 const CACHED_TENANTS: usize = 1000;
 
@@ -126,6 +166,10 @@ pub fn asks_for_human(text: &str, phrases: &[String]) -> bool {
 impl ChatService {
     /// Runs the bot for a new customer message, off the request path.
     pub(super) fn spawn_bot(&self, session: ChatSession, message: Message) {
+        if self.bot_off.fresh(&session.tenant_id) {
+            metrics::counter!("chat_bot_answers_total", "outcome" => "off").increment(1);
+            return;
+        }
         let this = self.clone();
         tokio::spawn(async move {
             let outcome = match this.bot_turn(&session, &message).await {
@@ -147,6 +191,7 @@ impl ChatService {
     #[instrument(skip_all, fields(tenant = %session.tenant_id, session = %session.id))]
     pub async fn bot_turn(&self, session: &ChatSession, message: &Message) -> Result<BotOutcome> {
         let tenant = self.tenant(&session.tenant_id).await?;
+        self.bot_off.seen(&tenant.id, tenant.bot_mode);
         if tenant.bot_mode == BotMode::Off {
             return Ok(BotOutcome::Off);
         }

@@ -48,6 +48,7 @@ pub struct ChatService {
     files: Option<attachments::Files>,
     email: Option<Arc<email::Emailing>>,
     articles: Arc<bot::ArticleCache>,
+    bot_off: Arc<bot::BotOff>,
 }
 
 /// How long a visitor token is remembered by default.
@@ -74,6 +75,7 @@ impl ChatService {
             files: None,
             email: None,
             articles: Arc::default(),
+            bot_off: Arc::default(),
         }
     }
 
