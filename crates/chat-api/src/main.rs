@@ -11,12 +11,6 @@ use chat_api::startup::{Application, Services};
 use chat_api::{admin, demo, telemetry};
 use chat_domain::hub::NoopHub;
 use chat_domain::{AgentPatch, Role};
-
-/// mimalloc rather than the system allocator: a message's request, queries
-/// and fan-out allocate and free thousands of small blocks, and glibc's
-/// malloc and free were an eighth of the server's CPU at 200 messages/s.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 
 #[tokio::main]
