@@ -115,12 +115,13 @@ struct Layer {
 
 /// Reads the exported file front to back.
 struct Reader {
+    file: &'static [u8],
     at: usize,
 }
 
 impl Reader {
     fn bytes(&mut self, n: usize) -> Option<&'static [u8]> {
-        let b = BYTES.get(self.at..self.at.checked_add(n)?)?;
+        let b = self.file.get(self.at..self.at.checked_add(n)?)?;
         self.at += n;
         Some(b)
     }
@@ -176,8 +177,8 @@ impl Reader {
 
 impl Model {
     fn parse(bytes: &'static [u8]) -> Option<Self> {
-        let mut r = Reader { at: 0 };
-        if r.bytes(4)? != b"PTR2" || !std::ptr::eq(bytes, BYTES) {
+        let mut r = Reader { file: bytes, at: 0 };
+        if r.bytes(4)? != b"PTR2" {
             return None;
         }
         let tokens = r.u32()?;
@@ -213,7 +214,7 @@ impl Model {
                 out_norm: r.norm(hidden)?,
             });
         }
-        (r.at == BYTES.len()).then_some(())?;
+        (r.at == bytes.len()).then_some(())?;
         Some(Self {
             unk: *vocab.get("[UNK]")?,
             cls: *vocab.get("[CLS]")?,
@@ -416,6 +417,15 @@ mod tests {
         assert_eq!(m.tokens("café"), m.tokens("cafe"));
         // A word with no pieces at all is [UNK], not dropped.
         assert_eq!(m.tokens("日本 ок"), vec![m.unk, m.unk]);
+    }
+
+    #[test]
+    fn a_truncated_or_foreign_file_is_refused() {
+        assert!(Model::parse(&BYTES[..BYTES.len() - 1]).is_none());
+        assert!(Model::parse(&BYTES[..4096]).is_none());
+        let mut other = BYTES.to_vec();
+        other[..4].copy_from_slice(b"PSE1");
+        assert!(Model::parse(Box::leak(other.into_boxed_slice())).is_none());
     }
 
     #[test]
