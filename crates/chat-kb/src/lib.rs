@@ -479,20 +479,9 @@ impl KnowledgeBase {
         self.confident(first.score, second).then_some(first)
     }
 
-    /// Up to `n` articles for the agents who take over a question.
-    pub fn suggest(
-        &self,
-        question: &str,
-        language: Language,
-        articles: &[Article],
-        n: usize,
-    ) -> Vec<BotSuggestion> {
-        self.suggestions(self.rank(question, language, articles), n)
-    }
-
-    /// As [`KnowledgeBase::suggest`], the question's vector computed on a
-    /// blocking thread.
-    pub async fn suggest_off_thread(
+    /// Up to `n` articles for the agents who take over a question (the
+    /// question's vector computed on a blocking thread).
+    pub async fn suggest(
         &self,
         question: &str,
         language: Language,
@@ -754,8 +743,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn two_articles_that_say_the_same_are_too_close_to_answer_from() {
+    #[tokio::test]
+    async fn two_articles_that_say_the_same_are_too_close_to_answer_from() {
         let kb = KnowledgeBase::default();
         let mut articles = shop();
         let mut twin = articles[0].clone();
@@ -763,19 +752,20 @@ mod tests {
         articles.push(twin);
         assert!(kb.best("how do I get a refund", EN, &articles).is_none());
         // …but both are suggested to the agents.
-        let s = kb.suggest("how do I get a refund", EN, &articles, 3);
+        let s = kb.suggest("how do I get a refund", EN, &articles, 3).await;
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(s.iter().all(|s| s.passage.contains("refund")), "{s:?}");
     }
 
-    #[test]
-    fn drafts_are_never_answered_from_or_suggested() {
+    #[tokio::test]
+    async fn drafts_are_never_answered_from_or_suggested() {
         let kb = KnowledgeBase::default();
         let mut articles = shop();
         articles[0].draft = true;
         assert!(kb.best("i want my money back", EN, &articles).is_none());
         assert!(
             kb.suggest("i want my money back", EN, &articles, 3)
+                .await
                 .iter()
                 .all(|s| s.title != "Returns and refunds")
         );

@@ -543,15 +543,14 @@ fn check_password(password: &str) -> Result<&str, ValidationError> {
 /// milliseconds of CPU, which must not stall the async workers.
 pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    crate::blocking("hashing", move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| Error::Internal(format!("hashing password: {e}")))
     })
-    .await
-    .map_err(|e| Error::Internal(format!("hashing task: {e}")))?
+    .await?
 }
 
 async fn verify_password(password: &str, phc: &str) -> Result<bool> {
@@ -560,13 +559,12 @@ async fn verify_password(password: &str, phc: &str) -> Result<bool> {
     }
     let password = password.to_owned();
     let phc = phc.to_owned();
-    tokio::task::spawn_blocking(move || {
+    crate::blocking("verify", move || {
         let parsed = PasswordHash::new(&phc)
             .map_err(|e| Error::Internal(format!("stored hash unreadable: {e}")))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
-    .await
-    .map_err(|e| Error::Internal(format!("verify task: {e}")))?
+    .await?
 }

@@ -42,6 +42,17 @@ pub use error::{Error, Result};
 pub use keys::{hash_secret, new_id, new_secret, new_webhook_secret};
 pub use throttle::{TYPING_PER_SESSION, TYPING_PER_TENANT};
 
+/// Runs CPU-heavy work (password hashing, the bot's transformer) on
+/// tokio's blocking threads, never on a worker that serves sockets.
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("{what} task: {e}")))
+}
+
 /// The repositories the services use, as trait objects so that the binary
 /// alone decides which implementation runs.
 #[derive(Clone)]

@@ -15,12 +15,11 @@ use crate::{AgentCtx, Error, Result};
 /// takes a few milliseconds a sentence, so it runs on a blocking thread,
 /// not on the workers that serve sockets.
 pub async fn with_vectors(mut input: ArticleInput) -> Result<ArticleInput> {
-    tokio::task::spawn_blocking(move || {
+    crate::blocking("embedding", move || {
         input.embedding = chat_kb::embed_article(&input);
         input
     })
     .await
-    .map_err(|e| Error::Internal(format!("embedding task: {e}")))
 }
 
 impl ChatService {

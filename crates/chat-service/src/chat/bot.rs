@@ -89,14 +89,42 @@ pub enum BotOutcome {
     HandedOff,
 }
 
+/// A small per-tenant memory of this node; past [`CACHED_TENANTS`]
+/// entries it starts over.
+pub struct TenantMap<V>(Mutex<HashMap<TenantId, V>>);
+
+impl<V> Default for TenantMap<V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<V: Clone> TenantMap<V> {
+    fn get(&self, tenant: &TenantId) -> Option<V> {
+        self.0.lock().ok().and_then(|m| m.get(tenant).cloned())
+    }
+
+    fn insert(&self, tenant: &TenantId, value: V) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= CACHED_TENANTS {
+                m.clear();
+            }
+            m.insert(tenant.clone(), value);
+        }
+    }
+
+    fn remove(&self, tenant: &TenantId) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(tenant);
+        }
+    }
+}
+
 /// A tenant's articles as the bot last read them, with the stamps (id and
 /// update time of each) they were read at: a question costs one read of
 /// the stamps, and the articles with their vectors are read again only
 /// when one was added, changed or deleted (on any node).
-#[derive(Default)]
-pub struct ArticleCache(Mutex<HashMap<TenantId, CachedArticles>>);
-
-type CachedArticles = (Vec<(String, chat_domain::Timestamp)>, Arc<Vec<Article>>);
+pub type ArticleCache = TenantMap<(Vec<(String, chat_domain::Timestamp)>, Arc<Vec<Article>>)>;
 
 /// Tenants whose bot was last seen off, and when. A customer's message to
 /// such a tenant spawns no bot turn (which would read the tenant) for
@@ -105,40 +133,31 @@ type CachedArticles = (Vec<(String, chat_domain::Timestamp)>, Arc<Vec<Article>>)
 /// once; through another node (or the command line) it takes effect within
 /// that second.
 #[derive(Default)]
-pub struct BotOff(Mutex<HashMap<TenantId, std::time::Instant>>);
+pub struct BotOff(TenantMap<std::time::Instant>);
 
 const BOT_OFF_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl BotOff {
     fn fresh(&self, tenant: &TenantId) -> bool {
         self.0
-            .lock()
-            .ok()
-            .and_then(|m| m.get(tenant).copied())
+            .get(tenant)
             .is_some_and(|seen| seen.elapsed() < BOT_OFF_FRESH)
     }
 
     fn seen(&self, tenant: &TenantId, mode: BotMode) {
-        if let Ok(mut m) = self.0.lock() {
-            if mode == BotMode::Off {
-                if m.len() >= CACHED_TENANTS {
-                    m.clear();
-                }
-                m.insert(tenant.clone(), std::time::Instant::now());
-            } else {
-                m.remove(tenant);
-            }
+        if mode == BotMode::Off {
+            self.0.insert(tenant, std::time::Instant::now());
+        } else {
+            self.0.remove(tenant);
         }
     }
 
     pub(super) fn clear(&self, tenant: &TenantId) {
-        if let Ok(mut m) = self.0.lock() {
-            m.remove(tenant);
-        }
+        self.0.remove(tenant);
     }
 }
 
-/// Tenants whose articles are kept; past it the cache starts over.
+/// Tenants a [`TenantMap`] keeps.
 const CACHED_TENANTS: usize = 1000;
 
 /// How many articles agents are shown when the bot hands off.
@@ -322,43 +341,32 @@ impl ChatService {
         Ok(self
             .responders
             .kb
-            .suggest_off_thread(question, language(tenant), &articles, SUGGESTIONS)
+            .suggest(question, language(tenant), &articles, SUGGESTIONS)
             .await)
     }
 
     /// The tenant's articles, from the cache while their stamps match.
     pub(super) async fn bot_articles(&self, tenant: &TenantId) -> Result<Arc<Vec<Article>>> {
         let stamps = self.repos.articles.stamps(tenant).await?;
-        let cached = self.articles.0.lock().ok().and_then(|c| {
-            c.get(tenant)
-                .filter(|(s, _)| *s == stamps)
-                .map(|(_, a)| a.clone())
-        });
-        if let Some(articles) = cached {
+        if let Some((_, articles)) = self.articles.get(tenant).filter(|(s, _)| *s == stamps) {
             return Ok(articles);
         }
         let mut list = self.repos.articles.list(tenant).await?;
         if list.iter().any(chat_kb::needs_vectors) {
             // Stored before vectors were, or by another model: computed once
             // here, off the workers, and kept with the cached articles.
-            list = tokio::task::spawn_blocking(move || {
+            list = crate::blocking("embedding", move || {
                 for a in list.iter_mut().filter(|a| chat_kb::needs_vectors(a)) {
                     a.embedding = chat_kb::article_vectors(a);
                 }
                 list
             })
-            .await
-            .map_err(|e| crate::Error::Internal(format!("embedding task: {e}")))?;
+            .await?;
         }
         let articles = Arc::new(list);
         // Stamps read before the list: a change in between is seen by the
         // next question, never missed.
-        if let Ok(mut c) = self.articles.0.lock() {
-            if c.len() >= CACHED_TENANTS {
-                c.clear();
-            }
-            c.insert(tenant.clone(), (stamps, articles.clone()));
-        }
+        self.articles.insert(tenant, (stamps, articles.clone()));
         Ok(articles)
     }
 
