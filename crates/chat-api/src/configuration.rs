@@ -396,6 +396,11 @@ pub struct ServerSettings {
     /// `SO_SNDBUF` of every accepted socket, bounding what the kernel holds
     /// for a client that does not read; 0 keeps the kernel's autotuning.
     pub send_buffer_bytes: usize,
+    /// `TCP_USER_TIMEOUT` of every accepted socket: a connection whose
+    /// peer has, for this long, neither acknowledged what was sent nor
+    /// opened its window for what waits is dropped by the kernel; 0 keeps
+    /// the kernel's rules.
+    pub stalled_peer_timeout_secs: u64,
 }
 
 impl ServerSettings {
@@ -438,6 +443,7 @@ impl Default for ServerSettings {
             cors_origins: String::new(),
             trusted_proxies: String::new(),
             send_buffer_bytes: 256 * 1024,
+            stalled_peer_timeout_secs: 30,
         }
     }
 }

@@ -180,6 +180,9 @@ impl Application {
         .on_connect(chat_transport::socket::on_connect(
             chat_transport::socket::SocketOptions {
                 send_buffer: Some(settings.server.send_buffer_bytes).filter(|b| *b > 0),
+                stalled_peer_timeout: Some(settings.server.stalled_peer_timeout_secs)
+                    .filter(|s| *s > 0)
+                    .map(std::time::Duration::from_secs),
             },
         ))
         .disable_signals()

@@ -1,15 +1,16 @@
-//! The accepted TCP socket of each connection: options set once at accept,
-//! and a handle that lets a WebSocket's task tear its connection down.
+//! The accepted TCP socket of each connection: options set once at accept.
 //!
 //! A peer that stops reading leaves the server's writes waiting on a full
-//! send buffer, and actix's dispatcher waits with them; no close frame can
-//! reach such a peer. After its grace period the connection task aborts
-//! the socket itself: `SO_LINGER` 0 and a shutdown, so the waiting write
-//! fails, the dispatcher drops the connection and the kernel discards what
-//! it still held (the peer sees a reset).
+//! send buffer (its receive window closed), and actix's dispatcher waits
+//! with them; no close frame can reach such a peer. `TCP_USER_TIMEOUT`
+//! lets the kernel give such a connection up: once sent data has waited
+//! that long for an acknowledgement, or queued data for the peer's window
+//! to open, the kernel drops the connection, the waiting write fails and
+//! the dispatcher lets go of it (the peer, when it next reads, gets a
+//! reset). This needs no second descriptor per connection, so a process
+//! allowed 20,000 files can hold nearly 20,000 sockets.
 
 use std::any::Any;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Extensions;
@@ -22,25 +23,18 @@ pub struct SocketOptions {
     /// (Linux doubles it for bookkeeping). `None` keeps the kernel's
     /// autotuning.
     pub send_buffer: Option<usize>,
-}
-
-/// A second handle on a connection's socket, kept in its connection data.
-#[derive(Clone)]
-pub struct ConnSocket(Arc<socket2::Socket>);
-
-impl ConnSocket {
-    /// Resets the connection and drops whatever is still unsent.
-    pub fn abort(&self) {
-        let _ = self.0.set_linger(Some(Duration::ZERO));
-        let _ = self.0.shutdown(std::net::Shutdown::Both);
-    }
+    /// `TCP_USER_TIMEOUT`: how long data may wait for a peer that neither
+    /// acknowledges nor opens its window before the connection is dropped.
+    /// `None` keeps the kernel's retransmission rules (a peer that keeps
+    /// its window closed is then held for as long as it answers probes).
+    pub stalled_peer_timeout: Option<Duration>,
 }
 
 /// For `HttpServer::on_connect`: `TCP_NODELAY` (small frames go out at
 /// once instead of waiting for the previous one's acknowledgement), the
-/// send buffer, and the handle that [`ConnSocket::abort`] uses.
+/// send buffer and the stalled-peer timeout.
 pub fn on_connect(options: SocketOptions) -> impl Fn(&dyn Any, &mut Extensions) + Clone {
-    move |conn, ext| {
+    move |conn, _ext| {
         let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
             return;
         };
@@ -51,11 +45,11 @@ pub fn on_connect(options: SocketOptions) -> impl Fn(&dyn Any, &mut Extensions) 
         if let Some(Err(e)) = options.send_buffer.map(|b| sock.set_send_buffer_size(b)) {
             tracing::debug!(error = %e, "SO_SNDBUF not set");
         }
-        match sock.try_clone() {
-            Ok(handle) => {
-                ext.insert(ConnSocket(Arc::new(handle)));
-            }
-            Err(e) => tracing::debug!(error = %e, "no abort handle for this connection"),
+        if let Some(Err(e)) = options
+            .stalled_peer_timeout
+            .map(|t| sock.set_tcp_user_timeout(Some(t)))
+        {
+            tracing::debug!(error = %e, "TCP_USER_TIMEOUT not set");
         }
     }
 }

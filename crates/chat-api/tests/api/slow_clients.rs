@@ -113,17 +113,36 @@ async fn connections(app: &TestApp) -> i64 {
     v["connections"].as_i64().unwrap_or(-1)
 }
 
+/// Whether the kernel still has a TCP connection from `local` to `remote`
+/// (ports on 127.0.0.1), from `/proc/net/tcp`.
+fn kernel_has_connection(local: u16, remote: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port = |addr: &str| {
+        addr.rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    table.lines().skip(1).any(|line| {
+        let mut fields = line.split_whitespace().skip(1);
+        let (Some(l), Some(r)) = (fields.next(), fields.next()) else {
+            return false;
+        };
+        port(l) == Some(local) && port(r) == Some(remote)
+    })
+}
+
 #[tokio::test]
 async fn a_slow_consumer_that_never_reads_has_its_connection_torn_down() {
     let app = spawn_app_with(|s| {
         without_request_limits(s);
         s.ws.outbound_queue = 8;
+        s.server.stalled_peer_timeout_secs = 1;
     })
     .await;
     app.create_tenant("acme", &[]).await;
     let agent = app.create_agent("acme", "a@acme.test", "Alex").await;
     let (key, sid) = app.start_session("acme", "Ada").await;
-    let stalled = app.customer_ws(&key).await;
+    let mut stalled = app.customer_ws(&key).await;
     let before = connections(&app).await;
     assert_eq!(before, 1);
     // Push until the hub cuts it (4008 and out of the registry).
@@ -133,24 +152,38 @@ async fn a_slow_consumer_that_never_reads_has_its_connection_torn_down() {
         fill(&app, &agent, &sid, 20).await;
         sent += 20;
     }
-    // It cannot take the close frame; after the grace period the server
-    // resets the connection instead of holding it (and its buffers).
+    // It cannot take the close frame; the server's side of the connection
+    // goes (the kernel gives up on a peer whose window stays closed)
+    // instead of holding it and its buffers.
     let MaybeTlsStream::Plain(tcp) = stalled.stream.get_ref() else {
         panic!("a plain TCP test connection");
     };
+    let (client, server) = (ok(tcp.local_addr()).port(), ok(tcp.peer_addr()).port());
+    assert!(
+        kernel_has_connection(server, client),
+        "no server side to watch"
+    );
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    let reset = loop {
-        match tcp.take_error() {
-            Ok(Some(e)) => break Some(e.kind()),
-            Ok(None) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            _ => break None,
+    while kernel_has_connection(server, client) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server still holds the connection after {sent} messages"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Reading again, the client gets what its own kernel held, then a reset:
+    // no close frame ever made it.
+    let end = loop {
+        match tokio::time::timeout(PATIENCE, stalled.stream.next()).await {
+            Ok(Some(Ok(Message::Close(f)))) => panic!("a close frame reached it: {f:?}"),
+            Ok(Some(Ok(_))) => {}
+            other => break other,
         }
     };
-    assert_eq!(
-        reset,
-        Some(std::io::ErrorKind::ConnectionReset),
-        "after {sent} messages"
+    let reset = matches!(
+        &end,
+        Ok(Some(Err(tokio_tungstenite::tungstenite::Error::Io(e))))
+            if e.kind() == std::io::ErrorKind::ConnectionReset
     );
+    assert!(reset, "the socket ended with {end:?}");
 }

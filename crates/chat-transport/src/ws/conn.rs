@@ -20,7 +20,6 @@ use super::outgoing::Delivered;
 use super::rate::{RateLimit, Refused};
 use crate::AppState;
 use crate::hub::{ConnId, HubHandle, Kick, session_key};
-use crate::socket::ConnSocket;
 use crate::wire::frames::message_frame;
 
 /// How long a peer has to take its close frame (and close) before its
@@ -60,8 +59,6 @@ pub struct Conn {
     pub who: Who,
     /// The client's address, for the send limits.
     pub address: std::net::IpAddr,
-    /// The TCP socket, to abort a connection whose peer stopped reading.
-    pub socket: Option<ConnSocket>,
     pub session: Session,
     pub stream: AggregatedMessageStream,
     /// Shared with the response body, which writes the hub's frames.
@@ -97,7 +94,6 @@ impl Conn {
             state,
             who,
             address,
-            socket,
             mut session,
             mut stream,
             delivered,
@@ -211,8 +207,9 @@ impl Conn {
             .map_or(String::from("none"), |r| u16::from(r.code).to_string());
         metrics::counter!("chat_ws_disconnects_total", "code" => code).increment(1);
         // A client that stopped reading cannot take a close frame either:
-        // past the grace period its connection is aborted, so that it pins
-        // no memory here or in the kernel.
+        // past the grace period the task lets go of the socket. A
+        // dispatcher still waiting to write to it is released by the
+        // kernel (`TCP_USER_TIMEOUT`, see `crate::socket`).
         let grace = tokio::time::sleep(CLOSE_GRACE);
         tokio::pin!(grace);
         tokio::select! {
@@ -225,10 +222,7 @@ impl Conn {
             tokio::select! {
                 msg = stream.next() => if msg.is_none() { return },
                 () = &mut grace => {
-                    if let Some(socket) = &socket {
-                        tracing::debug!("peer did not take the close in time; aborting");
-                        socket.abort();
-                    }
+                    tracing::debug!("peer did not take the close in time; letting go");
                     return;
                 }
             }

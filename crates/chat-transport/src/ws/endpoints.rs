@@ -17,7 +17,6 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, session_key};
 use crate::extract::bearer_token;
 use crate::hub::{Peer, RegisterError, Registration, local};
-use crate::socket::ConnSocket;
 use crate::wire::TicketQuery;
 
 /// What a client refused during shutdown is told to wait before it
@@ -154,13 +153,11 @@ async fn upgrade(
     let response = response.map_body(|_, session_frames| {
         BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
     });
-    let socket = req.conn_data::<ConnSocket>().cloned();
     actix_web::rt::spawn(
         Conn {
             state,
             who,
             address,
-            socket,
             session,
             stream,
             delivered,
