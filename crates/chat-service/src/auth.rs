@@ -64,7 +64,13 @@ pub struct AuthService {
     /// Verified against when the email is unknown, so that a wrong email
     /// takes as long as a wrong password.
     dummy_hash: tokio::sync::OnceCell<String>,
+    /// Login credentials last found valid, and when: see
+    /// [`AuthService::credential_valid`].
+    confirmed: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
 }
+
+/// Credentials [`AuthService`] remembers as valid; past this it starts over.
+const CONFIRMED_CREDENTIALS: usize = 100_000;
 
 const MIN_PASSWORD: usize = 8;
 /// Accounts of one address a login without a tenant tries.
@@ -90,6 +96,7 @@ impl AuthService {
             hashing: tokio::sync::Semaphore::new(settings.max_concurrent_hashes.max(1)),
             settings,
             dummy_hash: tokio::sync::OnceCell::new(),
+            confirmed: std::sync::Mutex::default(),
         })
     }
 
@@ -246,13 +253,47 @@ impl AuthService {
     /// Whether the access token under this digest is still valid (not
     /// revoked, not expired, its agent active). A storage error is an
     /// error, not a `false`: an unreachable database revokes nothing.
-    pub async fn credential_valid(&self, credential: &str) -> Result<bool> {
-        Ok(self
+    ///
+    /// A credential found valid less than `fresh_for` ago is taken as still
+    /// valid without asking the database: every socket of a login checks it
+    /// at each heartbeat, and a node holding thousands of an agent's (or a
+    /// team's) sockets would otherwise read the token once a socket. A
+    /// revocation through this node forgets every such answer at once; one
+    /// made elsewhere (another node, the command line) is seen within
+    /// `fresh_for` more.
+    pub async fn credential_valid(&self, credential: &str, fresh_for: Duration) -> Result<bool> {
+        let seen = self
+            .confirmed
+            .lock()
+            .ok()
+            .and_then(|m| m.get(credential).copied());
+        if seen.is_some_and(|at| at.elapsed() < fresh_for) {
+            return Ok(true);
+        }
+        let valid = self
             .repos
             .tokens
             .find(TokenKind::Access, credential, chrono::Utc::now())
             .await?
-            .is_some())
+            .is_some();
+        if let Ok(mut m) = self.confirmed.lock() {
+            if !valid {
+                m.remove(credential);
+            } else {
+                if m.len() >= CONFIRMED_CREDENTIALS {
+                    m.clear();
+                }
+                m.insert(credential.to_owned(), Instant::now());
+            }
+        }
+        Ok(valid)
+    }
+
+    /// After a revocation through this node: no remembered answer stands.
+    fn forget_confirmed(&self) {
+        if let Ok(mut m) = self.confirmed.lock() {
+            m.clear();
+        }
     }
 
     async fn authenticate_api_token(&self, token: &str, secret: &str) -> Result<AgentCtx> {
@@ -281,6 +322,7 @@ impl AuthService {
     pub async fn logout(&self, ctx: &AgentCtx) -> Result<()> {
         ctx.require_login()?;
         self.repos.tokens.revoke(&ctx.credential).await?;
+        self.forget_confirmed();
         Ok(())
     }
 
@@ -410,6 +452,7 @@ impl AuthService {
 
     async fn revoke_everything(&self, agent: &Agent) -> Result<()> {
         self.repos.tokens.revoke_agent(&agent.id, None).await?;
+        self.forget_confirmed();
         self.repos
             .api_tokens
             .revoke_agent(&agent.tenant_id, &agent.id)
@@ -444,6 +487,7 @@ impl AuthService {
             .tokens
             .revoke_agent(&ctx.agent.id, Some(&ctx.credential))
             .await?;
+        self.forget_confirmed();
         tracing::info!(tenant = %ctx.tenant_id(), agent = %ctx.agent.id, "password changed");
         Ok(())
     }
@@ -457,6 +501,7 @@ impl AuthService {
             .await
             .map_err(Error::missing("agent"))?;
         self.repos.tokens.revoke_agent(id, None).await?;
+        self.forget_confirmed();
         Ok(())
     }
 

@@ -321,6 +321,56 @@ async fn logout_revokes_the_token_and_its_tickets() {
     ));
 }
 
+/// Sockets check their login at each heartbeat; the answer is shared for
+/// a while, but a revocation through the service forgets it at once.
+#[tokio::test]
+async fn a_valid_login_is_remembered_for_a_while_and_forgotten_on_logout() {
+    let w = world().await;
+    let ctx = w
+        .tenant_with_agent("acme", "a@acme.test", Role::Agent)
+        .await;
+    let minute = std::time::Duration::from_secs(60);
+    assert!(matches!(
+        w.auth.credential_valid(&ctx.credential, minute).await,
+        Ok(true)
+    ));
+    // Revoked where this service does not see it (the command line).
+    let revoked = chat_domain::repo::TokenRepository::revoke(&*w.store, &ctx.credential).await;
+    assert!(revoked.is_ok());
+    assert!(
+        matches!(
+            w.auth.credential_valid(&ctx.credential, minute).await,
+            Ok(true)
+        ),
+        "the answer of a moment ago stands"
+    );
+    assert!(
+        matches!(
+            w.auth
+                .credential_valid(&ctx.credential, std::time::Duration::ZERO)
+                .await,
+            Ok(false)
+        ),
+        "an answer older than asked for is read again"
+    );
+
+    let other = w
+        .tenant_with_agent("acme", "b@acme.test", Role::Agent)
+        .await;
+    assert!(matches!(
+        w.auth.credential_valid(&other.credential, minute).await,
+        Ok(true)
+    ));
+    assert!(w.auth.logout(&other).await.is_ok());
+    assert!(
+        matches!(
+            w.auth.credential_valid(&other.credential, minute).await,
+            Ok(false)
+        ),
+        "a logout through the service is seen at once"
+    );
+}
+
 #[tokio::test]
 async fn a_ticket_works_once() {
     let w = world().await;

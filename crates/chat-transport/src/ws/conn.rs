@@ -144,9 +144,11 @@ impl Conn {
                     }
                     if session.ping(b"").await.is_err() { break None }
                     // A token revoked where no kick reaches this socket (the
-                    // operator's command line, another node) ends it here.
+                    // operator's command line, another node) ends it here,
+                    // within two heartbeats (a login's sockets share one
+                    // read of the token a heartbeat).
                     if let Who::Agent(ctx) = &handler.who
-                        && matches!(state.auth.credential_valid(&ctx.credential).await, Ok(false))
+                        && matches!(state.auth.credential_valid(&ctx.credential, limits.heartbeat).await, Ok(false))
                     {
                         break reason(close_code::UNAUTHORIZED, "token revoked");
                     }
