@@ -206,6 +206,31 @@ mod tests {
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x/y"), None);
     }
+
+    /// `.cargo/config.toml` builds SQLite with the planner's stability
+    /// guarantee; without it every `LIMIT ?` lookup is planned anew each time.
+    #[tokio::test]
+    async fn sqlite_keeps_its_plans_whatever_is_bound() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let Ok(store) = SeaOrmStore::connect(&StoreSettings::new("sqlite::memory:")).await else {
+            panic!("no in-memory SQLite");
+        };
+        let Ok(db) = store.db() else {
+            panic!("no pool");
+        };
+        let query = Statement::from_string(db.get_database_backend(), "PRAGMA compile_options");
+        let Ok(rows) = db.query_all_raw(query).await else {
+            panic!("PRAGMA compile_options failed");
+        };
+        let options: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "ENABLE_QPSG"),
+            "SQLite built without SQLITE_ENABLE_QPSG: {options:?}"
+        );
+    }
 }
 
 #[cfg(feature = "testing")]
