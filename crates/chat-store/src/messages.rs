@@ -16,10 +16,10 @@ use chat_domain::{
     AppendOutcome, ChatEvent, Message, MessageSearch, NewMessage, RepoError, RepoResult,
     SearchPage, SenderType, SessionId, SessionStatus, TenantId,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr, TransactionTrait,
+    QuerySelect, QueryTrait, SqlErr, TransactionTrait,
 };
 
 use crate::convert::{self, new_id, now_micros};
@@ -78,7 +78,7 @@ impl MessageRepository for SeaOrmStore {
             }
             _ => {}
         }
-        let bumped = bump
+        let bump = bump
             .col_expr(
                 chat_session::Column::LastSeq,
                 Expr::col(chat_session::Column::LastSeq).add(1),
@@ -93,12 +93,57 @@ impl MessageRepository for SeaOrmStore {
             // MariaDB may lock its way through a secondary index that
             // starts with the tenant, and concurrent appends deadlock.
             .filter(chat_session::Column::Id.eq(session.as_str()))
-            .filter(chat_session::Column::Status.ne(SessionStatus::Closed.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(map_err)?;
+            .filter(chat_session::Column::Status.ne(SessionStatus::Closed.as_str()));
+        // The new `seq` and what else the append needs of the session: in
+        // the update's own answer where the database gives one (`RETURNING`:
+        // SQLite, PostgreSQL), read back after it otherwise (MySQL/MariaDB).
+        let waited_from = || -> Expr {
+            Func::coalesce([
+                Expr::col(chat_session::Column::HandedOffAt),
+                Expr::col(chat_session::Column::CreatedAt),
+            ])
+            .into()
+        };
+        let bumped: Option<(i64, String, Option<i64>, i64)> = if txn.support_returning() {
+            let mut update = bump.into_query();
+            update.returning(Query::returning().exprs([
+                Expr::col(chat_session::Column::LastSeq),
+                Expr::col(chat_session::Column::TenantId),
+                Expr::col(chat_session::Column::FirstResponseAt),
+                waited_from(),
+            ]));
+            let row = txn
+                .query_one_raw(txn.get_database_backend().build(&update))
+                .await
+                .map_err(map_err)?;
+            match row {
+                Some(r) => Some((
+                    r.try_get_by_index(0).map_err(map_err)?,
+                    r.try_get_by_index(1).map_err(map_err)?,
+                    r.try_get_by_index(2).map_err(map_err)?,
+                    r.try_get_by_index(3).map_err(map_err)?,
+                )),
+                None => None,
+            }
+        } else if bump.exec(&txn).await.map_err(map_err)?.rows_affected == 0 {
+            None
+        } else {
+            Some(
+                chat_session::Entity::find_by_id(session.as_str())
+                    .select_only()
+                    .column(chat_session::Column::LastSeq)
+                    .column(chat_session::Column::TenantId)
+                    .column(chat_session::Column::FirstResponseAt)
+                    .expr(waited_from())
+                    .into_tuple()
+                    .one(&txn)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(RepoError::NotFound)?,
+            )
+        };
 
-        if bumped.rows_affected == 0 {
+        let Some((seq, owner, answered, waited_from)) = bumped else {
             // Closed or missing. A retry of a message stored before the
             // session closed still gets its message back.
             let found = existing(&txn, session, client_msg_id.as_deref()).await?;
@@ -114,23 +159,7 @@ impl MessageRepository for SeaOrmStore {
                 _ if exists => Err(RepoError::Conflict("session_closed".into())),
                 _ => Err(RepoError::NotFound),
             };
-        }
-
-        let (seq, owner, answered, waited_from): (i64, String, Option<i64>, i64) =
-            chat_session::Entity::find_by_id(session.as_str())
-                .select_only()
-                .column(chat_session::Column::LastSeq)
-                .column(chat_session::Column::TenantId)
-                .column(chat_session::Column::FirstResponseAt)
-                .expr(Func::coalesce([
-                    Expr::col(chat_session::Column::HandedOffAt),
-                    Expr::col(chat_session::Column::CreatedAt),
-                ]))
-                .into_tuple()
-                .one(&txn)
-                .await
-                .map_err(map_err)?
-                .ok_or(RepoError::NotFound)?;
+        };
         if owner != tenant.as_str() {
             txn.rollback().await.map_err(map_err)?;
             return Err(RepoError::NotFound);
