@@ -13,4 +13,6 @@ for ui in widget frontend; do
 done
 
 export CHAT__DEMO__ENABLED="${CHAT__DEMO__ENABLED:-true}"
+# As the Dockerfile and the systemd unit set it: two malloc arenas.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec cargo run --release -p chat-api -- serve

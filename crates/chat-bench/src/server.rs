@@ -66,6 +66,8 @@ impl Server {
             .unwrap_or_else(|| format!("sqlite://{}/chat.db?mode=rwc", dir.display()));
         let db_url = db.clone();
         let mut env = vec![
+            // As deployed (deploy/Dockerfile, deploy/parley.service).
+            ("MALLOC_ARENA_MAX".to_owned(), "2".to_owned()),
             ("CHAT__SERVER__PORT".to_owned(), port.to_string()),
             ("CHAT__DATABASE__URL".to_owned(), db),
             (
