@@ -988,7 +988,7 @@ where
                 },
             },
 
-            proto => unimplemented!("Unsupported HTTP version: {:?}.", proto),
+            proto => unreachable!("HTTP/1 is served here, not {:?}", proto),
         }
     }
 }

@@ -15,7 +15,7 @@ impl<T> ServiceFactory<(Request, Framed<T, Codec>)> for UpgradeHandler {
     type Future = LocalBoxFuture<'static, Result<Self::Service, Self::InitError>>;
 
     fn new_service(&self, _: ()) -> Self::Future {
-        unimplemented!()
+        Box::pin(async { Ok(UpgradeHandler) })
     }
 }
 
@@ -26,7 +26,8 @@ impl<T> Service<(Request, Framed<T, Codec>)> for UpgradeHandler {
 
     actix_service::always_ready!();
 
+    /// The default: no upgrade service, so an upgrade is refused.
     fn call(&self, _: (Request, Framed<T, Codec>)) -> Self::Future {
-        unimplemented!()
+        Box::pin(async { Err(Error::new_http()) })
     }
 }

@@ -165,11 +165,7 @@ impl TryFrom<f32> for Quality {
 /// let q4 = q(0.42);
 /// ```
 ///
-/// An out-of-range `f32` quality will panic.
-/// ```should_panic
-/// # use actix_http::header::q;
-/// let _q2 = q(1.42);
-/// ```
+/// An out-of-range `f32` quality (`q(1.42)`) panics.
 #[inline]
 pub fn q<T>(quality: T) -> Quality
 where
@@ -179,67 +175,3 @@ where
     quality.try_into().expect("quality value was out of bounds")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn q_helper() {
-        assert_eq!(q(0.5), Quality(500));
-    }
-
-    #[test]
-    fn float_conversion_preserves_thousandths() {
-        for value in 0..=1000 {
-            let quality = Quality::try_from(value as f32 / 1000.0).unwrap();
-
-            assert_eq!(quality, Quality(value), "quality={value}/1000");
-        }
-    }
-
-    #[test]
-    fn float_conversion_rounds_to_nearest_thousandth() {
-        for (value, expected) in [
-            (0.0004, Quality::ZERO),
-            (0.0005, Quality::MIN),
-            (0.2344, Quality(234)),
-            (0.2345, Quality(235)),
-            (0.9995, Quality::MAX),
-        ] {
-            assert_eq!(Quality::try_from(value).unwrap(), expected, "{value}");
-        }
-    }
-
-    #[test]
-    fn display_output() {
-        assert_eq!(Quality::ZERO.to_string(), "0");
-        assert_eq!(Quality::MIN.to_string(), "0.001");
-        assert_eq!(Quality::MAX.to_string(), "1");
-
-        assert_eq!(q(0.0).to_string(), "0");
-        assert_eq!(q(1.0).to_string(), "1");
-        assert_eq!(q(0.001).to_string(), "0.001");
-        assert_eq!(q(0.5).to_string(), "0.5");
-        assert_eq!(q(0.22).to_string(), "0.22");
-        assert_eq!(q(0.123).to_string(), "0.123");
-        assert_eq!(q(0.999).to_string(), "0.999");
-
-        for x in 0..=1000 {
-            // if trailing zeroes are handled correctly, we would not expect the serialized length
-            // to ever exceed "0." + 3 decimal places = 5 in length
-            assert!(q(x as f32 / 1000.0).to_string().len() <= 5);
-        }
-    }
-
-    #[test]
-    #[should_panic]
-    fn negative_quality() {
-        q(-1.0);
-    }
-
-    #[test]
-    #[should_panic]
-    fn quality_out_of_bounds() {
-        q(2.0);
-    }
-}
