@@ -477,11 +477,11 @@ pub async fn burst(room: Arc<dyn Room>, sizes: &[usize]) -> Result<Report> {
     })
 }
 
-/// `n` idle subscriber sockets (for our server, half customers' widgets
-/// and half agents' dashboards, with the production heartbeat).
 /// Handshakes the idle scenario keeps in flight.
 const IDLE_CONNECTING: usize = 64;
 
+/// `n` idle subscriber sockets (for our server, half customers' widgets
+/// and half agents' dashboards, with the production heartbeat).
 pub async fn idle(room: Arc<dyn Room>, n: usize) -> Result<Report> {
     // Let the allocator settle after any set-up traffic, then measure.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -66,7 +66,7 @@ pub struct AuthService {
     dummy_hash: tokio::sync::OnceCell<String>,
     /// Login credentials last found valid, and when: see
     /// [`AuthService::credential_valid`].
-    confirmed: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    confirmed: crate::memo::Memo<String, Instant, CONFIRMED_CREDENTIALS>,
 }
 
 /// Credentials [`AuthService`] remembers as valid; past this it starts over.
@@ -96,7 +96,7 @@ impl AuthService {
             hashing: tokio::sync::Semaphore::new(settings.max_concurrent_hashes.max(1)),
             settings,
             dummy_hash: tokio::sync::OnceCell::new(),
-            confirmed: std::sync::Mutex::default(),
+            confirmed: crate::memo::Memo::default(),
         })
     }
 
@@ -262,11 +262,7 @@ impl AuthService {
     /// made elsewhere (another node, the command line) is seen within
     /// `fresh_for` more.
     pub async fn credential_valid(&self, credential: &str, fresh_for: Duration) -> Result<bool> {
-        let seen = self
-            .confirmed
-            .lock()
-            .ok()
-            .and_then(|m| m.get(credential).copied());
+        let seen = self.confirmed.get(credential);
         if seen.is_some_and(|at| at.elapsed() < fresh_for) {
             return Ok(true);
         }
@@ -276,24 +272,17 @@ impl AuthService {
             .find(TokenKind::Access, credential, chrono::Utc::now())
             .await?
             .is_some();
-        if let Ok(mut m) = self.confirmed.lock() {
-            if !valid {
-                m.remove(credential);
-            } else {
-                if m.len() >= CONFIRMED_CREDENTIALS {
-                    m.clear();
-                }
-                m.insert(credential.to_owned(), Instant::now());
-            }
+        if valid {
+            self.confirmed.insert(credential.to_owned(), Instant::now());
+        } else {
+            self.confirmed.remove(credential);
         }
         Ok(valid)
     }
 
     /// After a revocation through this node: no remembered answer stands.
     fn forget_confirmed(&self) {
-        if let Ok(mut m) = self.confirmed.lock() {
-            m.clear();
-        }
+        self.confirmed.clear();
     }
 
     async fn authenticate_api_token(&self, token: &str, secret: &str) -> Result<AgentCtx> {

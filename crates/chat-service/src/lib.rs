@@ -17,6 +17,7 @@ pub mod chat;
 mod ctx;
 pub mod error;
 mod keys;
+mod memo;
 mod publish;
 mod rate_limit;
 mod throttle;

@@ -94,47 +94,46 @@ impl MessageRepository for SeaOrmStore {
             // starts with the tenant, and concurrent appends deadlock.
             .filter(chat_session::Column::Id.eq(session.as_str()))
             .filter(chat_session::Column::Status.ne(SessionStatus::Closed.as_str()));
-        // The new `seq` and what else the append needs of the session: in
-        // the update's own answer where the database gives one (`RETURNING`:
-        // SQLite, PostgreSQL), read back after it otherwise (MySQL/MariaDB).
-        let waited_from = || -> Expr {
-            Func::coalesce([
-                Expr::col(chat_session::Column::HandedOffAt),
-                Expr::col(chat_session::Column::CreatedAt),
-            ])
-            .into()
-        };
-        let bumped: Option<(i64, String, Option<i64>, i64)> = if txn.support_returning() {
-            let mut update = bump.into_query();
-            update.returning(Query::returning().exprs([
+        // What the append needs of the session: its new `seq`, its tenant,
+        // and when (and since when) a person first answered.
+        let wanted = || -> [Expr; 4] {
+            [
                 Expr::col(chat_session::Column::LastSeq),
                 Expr::col(chat_session::Column::TenantId),
                 Expr::col(chat_session::Column::FirstResponseAt),
-                waited_from(),
-            ]));
-            let row = txn
-                .query_one_raw(txn.get_database_backend().build(&update))
+                Func::coalesce([
+                    Expr::col(chat_session::Column::HandedOffAt),
+                    Expr::col(chat_session::Column::CreatedAt),
+                ])
+                .into(),
+            ]
+        };
+        // In the update's own answer where the database gives one
+        // (`RETURNING`: SQLite, PostgreSQL), read back after it otherwise
+        // (MySQL/MariaDB).
+        let bumped: Option<(i64, String, Option<i64>, i64)> = if txn.support_returning() {
+            let mut update = bump.into_query();
+            update.returning(Query::returning().exprs(wanted()));
+            txn.query_one_raw(txn.get_database_backend().build(&update))
                 .await
-                .map_err(map_err)?;
-            match row {
-                Some(r) => Some((
-                    r.try_get_by_index(0).map_err(map_err)?,
-                    r.try_get_by_index(1).map_err(map_err)?,
-                    r.try_get_by_index(2).map_err(map_err)?,
-                    r.try_get_by_index(3).map_err(map_err)?,
-                )),
-                None => None,
-            }
+                .map_err(map_err)?
+                .map(|r| {
+                    Ok::<_, sea_orm::DbErr>((
+                        r.try_get_by_index(0)?,
+                        r.try_get_by_index(1)?,
+                        r.try_get_by_index(2)?,
+                        r.try_get_by_index(3)?,
+                    ))
+                })
+                .transpose()
+                .map_err(map_err)?
         } else if bump.exec(&txn).await.map_err(map_err)?.rows_affected == 0 {
             None
         } else {
             Some(
                 chat_session::Entity::find_by_id(session.as_str())
                     .select_only()
-                    .column(chat_session::Column::LastSeq)
-                    .column(chat_session::Column::TenantId)
-                    .column(chat_session::Column::FirstResponseAt)
-                    .expr(waited_from())
+                    .exprs(wanted())
                     .into_tuple()
                     .one(&txn)
                     .await

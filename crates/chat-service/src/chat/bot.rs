@@ -4,8 +4,7 @@
 //! same path as every other message; otherwise (or when the customer asks
 //! for a person) the bot hands off once and stays silent.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chat_domain::{
     AppendOutcome, Article, BotAnswer, BotMode, BotQuestion, BotSuggestion, ChatSession,
@@ -89,36 +88,8 @@ pub enum BotOutcome {
     HandedOff,
 }
 
-/// A small per-tenant memory of this node; past [`CACHED_TENANTS`]
-/// entries it starts over.
-pub struct TenantMap<V>(Mutex<HashMap<TenantId, V>>);
-
-impl<V> Default for TenantMap<V> {
-    fn default() -> Self {
-        Self(Mutex::default())
-    }
-}
-
-impl<V: Clone> TenantMap<V> {
-    fn get(&self, tenant: &TenantId) -> Option<V> {
-        self.0.lock().ok().and_then(|m| m.get(tenant).cloned())
-    }
-
-    fn insert(&self, tenant: &TenantId, value: V) {
-        if let Ok(mut m) = self.0.lock() {
-            if m.len() >= CACHED_TENANTS {
-                m.clear();
-            }
-            m.insert(tenant.clone(), value);
-        }
-    }
-
-    fn remove(&self, tenant: &TenantId) {
-        if let Ok(mut m) = self.0.lock() {
-            m.remove(tenant);
-        }
-    }
-}
+/// A small per-tenant memory of this node.
+pub type TenantMap<V> = crate::memo::Memo<TenantId, V, CACHED_TENANTS>;
 
 /// A tenant's articles as the bot last read them, with the stamps (id and
 /// update time of each) they were read at: a question costs one read of
@@ -146,7 +117,7 @@ impl BotOff {
 
     fn seen(&self, tenant: &TenantId, mode: BotMode) {
         if mode == BotMode::Off {
-            self.0.insert(tenant, std::time::Instant::now());
+            self.0.insert(tenant.clone(), std::time::Instant::now());
         } else {
             self.0.remove(tenant);
         }
@@ -366,7 +337,8 @@ impl ChatService {
         let articles = Arc::new(list);
         // Stamps read before the list: a change in between is seen by the
         // next question, never missed.
-        self.articles.insert(tenant, (stamps, articles.clone()));
+        self.articles
+            .insert(tenant.clone(), (stamps, articles.clone()));
         Ok(articles)
     }
 
