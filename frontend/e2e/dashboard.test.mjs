@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  startServer, hostPage, widgetPage, launch, clusterEnv, bridgeUp, killBridge, forgetPrefix, login, setBot, smtpSink,
+  startServer, hostPage, widgetPage, launch, explained, clusterEnv, bridgeUp, killBridge, forgetPrefix, login, setBot, smtpSink,
 } from '../../widget/test/helpers.mjs';
 
 let browser;
@@ -40,67 +40,69 @@ test('two agents and a customer work one conversation live, and nothing is lost 
   const ctxB = await browser.newContext();
   const ctxC = await browser.newContext();
   try {
-    const a = await signIn(ctxA, server.url, 'agent@demo.com');
-    const b = await signIn(ctxB, server.url, 'alex@demo.com');
-    const customer = await ctxC.newPage();
-    await customer.goto(host.url);
-    await customer.locator('call-center-chat .bubble').click();
-    const input = customer.locator('call-center-chat textarea');
-    await input.fill('I need help with my order');
-    await input.press('Enter');
+    await explained(() => [server, server2], async () => {
+      const a = await signIn(ctxA, server.url, 'agent@demo.com');
+      const b = await signIn(ctxB, server.url, 'alex@demo.com');
+      const customer = await ctxC.newPage();
+      await customer.goto(host.url);
+      await customer.locator('call-center-chat .bubble').click();
+      const input = customer.locator('call-center-chat textarea');
+      await input.fill('I need help with my order');
+      await input.press('Enter');
 
-    // It appears in both dashboards without a reload (its preview is the
-    // demo bot's hand-off note by then, or the customer's words).
-    for (const page of [a, b]) await page.locator('.conv').first().waitFor();
+      // It appears in both dashboards without a reload (its preview is the
+      // demo bot's hand-off note by then, or the customer's words).
+      for (const page of [a, b]) await page.locator('.conv').first().waitFor();
 
-    // A assigns it to herself; B sees the assignment.
-    await a.locator('.conv').first().click();
-    await a.locator('.msg.customer', { hasText: 'I need help with my order' }).waitFor();
-    await a.locator('.msg.bot').waitFor();
-    await a.locator('.customer dd', { hasText: 'Chrome' }).first().waitFor();
-    await a.getByRole('button', { name: 'Assign to me' }).click();
-    await conversation(b, 'Demo Agent').waitFor();
+      // A assigns it to herself; B sees the assignment.
+      await a.locator('.conv').first().click();
+      await a.locator('.msg.customer', { hasText: 'I need help with my order' }).waitFor();
+      await a.locator('.msg.bot').waitFor();
+      await a.locator('.customer dd', { hasText: 'Chrome' }).first().waitFor();
+      await a.getByRole('button', { name: 'Assign to me' }).click();
+      await conversation(b, 'Demo Agent').waitFor();
 
-    // A replies; it appears in the widget.
-    await a.locator('#composer').fill('Happy to help! What is the order number?');
-    await a.locator('#composer').press('Enter');
-    await customer.locator('call-center-chat .m.agent', { hasText: 'What is the order number?' }).waitFor();
-    await a.locator('.msg.agent:not(.pending)', { hasText: 'What is the order number?' }).waitFor();
+      // A replies; it appears in the widget.
+      await a.locator('#composer').fill('Happy to help! What is the order number?');
+      await a.locator('#composer').press('Enter');
+      await customer.locator('call-center-chat .m.agent', { hasText: 'What is the order number?' }).waitFor();
+      await a.locator('.msg.agent:not(.pending)', { hasText: 'What is the order number?' }).waitFor();
 
-    // B transfers it to himself; A sees the transfer.
-    await conversation(b, 'What is the order number?').click();
-    await b.getByLabel('Transfer to').selectOption({ label: '○ Alex Kim' }).catch(() => b.getByLabel('Transfer to').selectOption({ label: '● Alex Kim' }));
-    await a.locator('.assignee', { hasText: 'Assigned to Alex Kim' }).waitFor();
+      // B transfers it to himself; A sees the transfer.
+      await conversation(b, 'What is the order number?').click();
+      await b.getByLabel('Transfer to').selectOption({ label: '○ Alex Kim' }).catch(() => b.getByLabel('Transfer to').selectOption({ label: '● Alex Kim' }));
+      await a.locator('.assignee', { hasText: 'Assigned to Alex Kim' }).waitFor();
 
-    await a.screenshot({ path: join(import.meta.dirname, '..', '..', 'docs', 'dashboard.png') });
+      await a.screenshot({ path: join(import.meta.dirname, '..', '..', 'docs', 'dashboard.png') });
 
-    // Idle with the socket up: no HTTP requests at all.
-    const requests = [];
-    a.on('request', (r) => requests.push(r.url()));
-    await new Promise((r) => setTimeout(r, 30000));
-    assert.deepEqual(requests, [], 'no polling while the socket is up');
+      // Idle with the socket up: no HTTP requests at all.
+      const requests = [];
+      a.on('request', (r) => requests.push(r.url()));
+      await new Promise((r) => setTimeout(r, 30000));
+      assert.deepEqual(requests, [], 'no polling while the socket is up');
 
-    // The server drops every socket (a restart on the same port and
-    // database); the customer sends while A is away.
-    const key = await customer.evaluate(() => localStorage.getItem('callcenterchat:demo-tenant:session'));
-    await server.stop();
-    await a.locator('.live.reconnecting, .live.offline').first().waitFor();
-    server2 = await startServer({ port: server.port, dataDir: server.dataDir });
-    for (const body of ['order 1234', 'it was due Monday', 'thanks']) {
-      const res = await fetch(`${server2.url}/api/v1/public/chat/sessions/${key}/messages`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body }),
-      });
-      assert.equal(res.status, 201);
-    }
-    await a.locator('.live.live').waitFor({ timeout: 30000 });
-    await a.locator('.msg', { hasText: 'thanks' }).waitFor({ timeout: 30000 });
-    const shown = await threadSeqs(a);
-    // Every stored message once, in order, with no gap (the demo bot's
-    // hand-off note included).
-    assert.deepEqual(shown.map((m) => m.seq), shown.map((_, i) => i + 1));
-    const people = shown.filter((m) => !m.bot).map((m) => m.body);
-    assert.deepEqual(people, ['I need help with my order', 'Happy to help! What is the order number?', 'order 1234', 'it was due Monday', 'thanks']);
-    assert.equal(shown.filter((m) => m.bot).length, 1, 'the bot handed off once and stayed silent');
+      // The server drops every socket (a restart on the same port and
+      // database); the customer sends while A is away.
+      const key = await customer.evaluate(() => localStorage.getItem('callcenterchat:demo-tenant:session'));
+      await server.stop();
+      await a.locator('.live.reconnecting, .live.offline').first().waitFor();
+      server2 = await startServer({ port: server.port, dataDir: server.dataDir });
+      for (const body of ['order 1234', 'it was due Monday', 'thanks']) {
+        const res = await fetch(`${server2.url}/api/v1/public/chat/sessions/${key}/messages`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body }),
+        });
+        assert.equal(res.status, 201);
+      }
+      await a.locator('.live.live').waitFor({ timeout: 30000 });
+      await a.locator('.msg', { hasText: 'thanks' }).waitFor({ timeout: 30000 });
+      const shown = await threadSeqs(a);
+      // Every stored message once, in order, with no gap (the demo bot's
+      // hand-off note included).
+      assert.deepEqual(shown.map((m) => m.seq), shown.map((_, i) => i + 1));
+      const people = shown.filter((m) => !m.bot).map((m) => m.body);
+      assert.deepEqual(people, ['I need help with my order', 'Happy to help! What is the order number?', 'order 1234', 'it was due Monday', 'thanks']);
+      assert.equal(shown.filter((m) => m.bot).length, 1, 'the bot handed off once and stayed silent');
+    });
   } finally {
     await ctxA.close(); await ctxB.close(); await ctxC.close();
     await host.close();

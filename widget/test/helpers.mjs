@@ -36,6 +36,8 @@ export async function startServer({ port, dataDir, env = {} } = {}) {
       CHAT__SERVER__WIDGET_DIR: join(root, 'widget', 'dist'),
       CHAT__SERVER__DASHBOARD_DIR: join(root, 'frontend', 'dist'),
       CHAT__LOG__FORMAT: 'json',
+      // The bot's turns too (outcome and time), for a failure's log.
+      CHAT__LOG__FILTER: 'info,chat_service=debug,sqlx=warn,sea_orm=warn',
       CHAT__METRICS__LISTEN: '127.0.0.1:0',
       CHAT_CONFIG: '/nonexistent/chat.toml',
       ...env,
@@ -57,6 +59,8 @@ export async function startServer({ port, dataDir, env = {} } = {}) {
   const url = `http://127.0.0.1:${port}`;
   return {
     url, port, dataDir,
+    /** What the server printed so far (the last `bytes` of it). */
+    log(bytes = 12000) { return output.slice(-bytes); },
     async stop() {
       if (proc.exitCode !== null) return;
       const exited = new Promise((ok) => proc.on('exit', ok));
@@ -65,6 +69,18 @@ export async function startServer({ port, dataDir, env = {} } = {}) {
     },
     cleanup() { rmSync(dataDir, { recursive: true, force: true }); },
   };
+}
+
+/** Runs `body`; when it fails, the error carries the tail of each
+ * server's log, so a failure seen only in CI says what the server did. */
+export async function explained(servers, body) {
+  try {
+    return await body();
+  } catch (e) {
+    const logs = servers().filter(Boolean).map((s, i) => `--- server ${i + 1} log ---\n${s.log()}`).join('\n');
+    if (e instanceof Error) e.message += `\n${logs}`;
+    throw e;
+  }
 }
 
 /** Settings that put a server on this machine's Redis under `prefix`. */

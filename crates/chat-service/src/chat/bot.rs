@@ -162,6 +162,7 @@ impl ChatService {
         }
         let this = self.clone();
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let outcome = match this.bot_turn(&session, &message).await {
                 Ok(BotOutcome::Off) => "off",
                 Ok(BotOutcome::Silent) => "silent",
@@ -172,6 +173,12 @@ impl ChatService {
                     "failed"
                 }
             };
+            tracing::debug!(
+                outcome,
+                session = %session.id,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "bot turn"
+            );
             metrics::counter!("chat_bot_answers_total", "outcome" => outcome).increment(1);
         });
     }
