@@ -21,6 +21,7 @@ mod search;
 mod sessions;
 mod sql;
 mod webhooks;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +70,10 @@ struct Inner {
     health: health::Health,
     /// Renders webhook bodies inside the transaction of their change; until
     /// one is set, no deliveries are written.
-    webhooks: std::sync::OnceLock<Arc<dyn chat_domain::WebhookRenderer>>,
+    webhooks: Arc<std::sync::OnceLock<Arc<dyn chat_domain::WebhookRenderer>>>,
+    /// SQLite files only: the thread that stores customers' and the bot's
+    /// messages (`writer.rs`).
+    writer: Option<writer::Writer>,
 }
 
 impl SeaOrmStore {
@@ -102,10 +106,15 @@ impl SeaOrmStore {
                     .busy_timeout(Duration::from_secs(10))
             });
         let db = Database::connect(opts).await.map_err(map_err)?;
+        let webhooks = Arc::new(std::sync::OnceLock::new());
+        let writer = sqlite_file(&settings.url)
+            .map(|path| writer::Writer::start(path, full, webhooks.clone()))
+            .transpose()?;
         let inner = Arc::new(Inner {
             db,
             health: health::Health::default(),
-            webhooks: std::sync::OnceLock::new(),
+            webhooks,
+            writer,
         });
         health::spawn_probe(Arc::downgrade(&inner));
         Ok(Self { inner })
@@ -137,7 +146,17 @@ impl SeaOrmStore {
 
     /// Closes the pool; later queries fail as unavailable.
     pub async fn close(&self) -> RepoResult<()> {
+        if let Some(writer) = &self.inner.writer {
+            writer.close();
+        }
         self.inner.db.close_by_ref().await.map_err(map_err)
+    }
+
+    /// SQLite's message writer: the transactions it committed and the
+    /// messages they stored (`None` on the other databases).
+    #[cfg(feature = "testing")]
+    pub fn group_commits(&self) -> Option<(u64, u64)> {
+        self.inner.writer.as_ref().map(writer::Writer::stats)
     }
 }
 

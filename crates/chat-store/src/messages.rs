@@ -7,7 +7,8 @@
 //! of reading the same `last_seq`, and SQLite never has to upgrade a read
 //! snapshot to a write (which would fail with `SQLITE_BUSY` at once instead
 //! of waiting). A rolled-back transaction gives its number back, so there are
-//! no gaps.
+//! no gaps. On SQLite, customers' and the bot's messages without files are
+//! stored by the writer thread (`writer.rs`) under the same rules.
 
 use async_trait::async_trait;
 use chat_domain::message::preview;
@@ -50,6 +51,12 @@ impl MessageRepository for SeaOrmStore {
         session: &SessionId,
         new: NewMessage,
     ) -> RepoResult<AppendOutcome> {
+        if let Some(writer) = &self.inner.writer
+            && crate::writer::Writer::takes(&new)
+        {
+            self.db()?;
+            return writer.append(tenant, session, new).await;
+        }
         let now = now_micros();
         let client_msg_id = new.client_msg_id.as_ref().map(|c| c.as_str().to_owned());
         let txn = self.db()?.begin().await.map_err(map_err)?;

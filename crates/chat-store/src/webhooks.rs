@@ -55,6 +55,13 @@ fn delivery(m: webhook_delivery::Model) -> RepoResult<Delivery> {
     })
 }
 
+/// Whether an endpoint's stored event list names `event_type`.
+pub(crate) fn subscribed(events: &str, event_type: &str) -> RepoResult<bool> {
+    let events: Vec<String> =
+        serde_json::from_str(events).map_err(|_| corrupt("events", events))?;
+    Ok(events.iter().any(|e| e == event_type))
+}
+
 fn to_json(events: &[String]) -> RepoResult<String> {
     serde_json::to_string(events).map_err(|e| RepoError::Other(e.to_string()))
 }
@@ -80,9 +87,7 @@ impl SeaOrmStore {
             .map_err(map_err)?;
         let mut wanting = Vec::new();
         for m in endpoints {
-            let events: Vec<String> =
-                serde_json::from_str(&m.events).map_err(|_| corrupt("events", &m.events))?;
-            if events.iter().any(|e| e == event_type) {
+            if subscribed(&m.events, event_type)? {
                 wanting.push(m.id);
             }
         }

@@ -121,6 +121,106 @@ async fn fifty_concurrent_appends_get_seq_one_to_fifty_without_gaps() {
     assert_eq!(session.map(|s| s.last_seq), Some(50));
 }
 
+/// Sends that arrive together are stored together on SQLite (one
+/// transaction, each message in its own savepoint): a retry or a closed
+/// session among them fails alone, and every session stays gapless.
+#[tokio::test]
+async fn concurrent_sends_with_retries_and_a_closed_session_each_get_their_own_answer() {
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let mut open = Vec::new();
+    for k in 0..4 {
+        let s = SessionRepository::create(&*f.store, &t.id, new_session(&format!("k{k}"), "Ada"))
+            .await
+            .expect("SessionRepository::create");
+        open.push(s.id.clone());
+    }
+    let closed = SessionRepository::create(&*f.store, &t.id, new_session("gone", "Bo"))
+        .await
+        .expect("SessionRepository::create");
+    f.store
+        .update_state(
+            &t.id,
+            &closed.id,
+            SessionStatus::Pending,
+            SessionStatus::Closed,
+            None,
+            chat_domain::SessionChange::Closed,
+        )
+        .await
+        .expect("update_state");
+    let before = f.store.group_commits();
+    // Every client id twice, interleaved across the sessions, and the
+    // closed session's sends among them.
+    let mut sends = Vec::new();
+    for i in 0..30 {
+        for copy in 0..2 {
+            for sid in &open {
+                sends.push((sid.clone(), format!("c{i}"), copy));
+            }
+        }
+        sends.push((closed.id.clone(), format!("x{i}"), 0));
+    }
+    let tasks: Vec<_> = sends
+        .into_iter()
+        .map(|(sid, cid, copy)| {
+            let (store, tid) = (f.store.clone(), t.id.clone());
+            tokio::spawn(async move {
+                let r = store
+                    .append(&tid, &sid, text(&format!("m {cid}"), Some(&cid)))
+                    .await;
+                (sid, cid, copy, r)
+            })
+        })
+        .collect();
+    let mut created = std::collections::HashMap::new();
+    let mut existing = std::collections::HashMap::new();
+    for task in tasks {
+        let (sid, cid, _, r) = task.await.expect("the call succeeds");
+        if sid == closed.id {
+            assert!(
+                matches!(r, Err(RepoError::Conflict(ref c)) if c == "session_closed"),
+                "a send to the closed session: {r:?}"
+            );
+            continue;
+        }
+        match r.expect("stored, or found stored") {
+            AppendOutcome::Created(m) => {
+                assert!(created.insert((sid, cid), m.id).is_none(), "stored twice");
+            }
+            AppendOutcome::Existing(m) => {
+                assert!(existing.insert((sid, cid), m.id).is_none(), "found twice");
+            }
+        }
+    }
+    assert_eq!(created.len(), 120, "each client id stored once");
+    assert_eq!(
+        created, existing,
+        "each retry answered with the stored message"
+    );
+    for sid in &open {
+        let stored = MessageRepository::list(&*f.store, &t.id, sid, 0, 200)
+            .await
+            .expect("MessageRepository::list");
+        assert_eq!(
+            stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            (1..=30).collect::<Vec<_>>()
+        );
+    }
+    let none = MessageRepository::list(&*f.store, &t.id, &closed.id, 0, 200)
+        .await
+        .expect("MessageRepository::list");
+    assert!(none.is_empty());
+    if let (Some((c0, m0)), Some((c1, m1))) = (before, f.store.group_commits()) {
+        assert_eq!(m1 - m0, 120, "the writer stored every message");
+        assert!(
+            c1 - c0 < m1 - m0,
+            "messages that queued up shared a transaction ({} commits)",
+            c1 - c0
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_retry_with_the_same_client_id_returns_the_stored_message() {
     let f = fixture().await;

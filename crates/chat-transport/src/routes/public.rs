@@ -19,16 +19,19 @@ use crate::wire::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The customers' send first, one resource for both of its methods: the
+    // router tries each pattern registered before it on every request.
+    let sessions = web::scope("/api/v1/public/chat/sessions").service(
+        web::resource("/{session_key}/messages")
+            .route(web::post().to(send))
+            .route(web::get().to(messages)),
+    );
     cfg.service(
-        super::widget::public_routes(super::attachments::public_routes(web::scope(
-            "/api/v1/public/chat/sessions",
-        )))
-        .route("", web::post().to(start))
-        .route("/{session_key}", web::get().to(get))
-        .route("/{session_key}/messages", web::get().to(messages))
-        .route("/{session_key}/messages", web::post().to(send))
-        .route("/{session_key}/read", web::post().to(read))
-        .route("/{session_key}/transcript", web::get().to(transcript)),
+        super::widget::public_routes(super::attachments::public_routes(sessions))
+            .route("", web::post().to(start))
+            .route("/{session_key}", web::get().to(get))
+            .route("/{session_key}/read", web::post().to(read))
+            .route("/{session_key}/transcript", web::get().to(transcript)),
     )
     .service(
         web::scope("/api/v1/public/visitor/sessions")
