@@ -158,6 +158,14 @@ impl SeaOrmStore {
     pub fn group_commits(&self) -> Option<(u64, u64)> {
         self.inner.writer.as_ref().map(writer::Writer::stats)
     }
+
+    /// Ends SQLite's message writer as a bug would (a no-op elsewhere).
+    #[cfg(feature = "testing")]
+    pub async fn stop_message_writer(&self) {
+        if let Some(writer) = &self.inner.writer {
+            writer.stop().await;
+        }
+    }
 }
 
 #[async_trait::async_trait]

@@ -51,12 +51,16 @@ impl MessageRepository for SeaOrmStore {
         session: &SessionId,
         new: NewMessage,
     ) -> RepoResult<AppendOutcome> {
-        if let Some(writer) = &self.inner.writer
-            && crate::writer::Writer::takes(&new)
-        {
-            self.db()?;
-            return writer.append(tenant, session, new).await;
-        }
+        let new = match &self.inner.writer {
+            Some(writer) if crate::writer::Writer::takes(&new) => {
+                self.db()?;
+                match writer.append(tenant, session, new).await {
+                    Ok(answer) => return answer,
+                    Err(new) => new,
+                }
+            }
+            _ => new,
+        };
         let now = now_micros();
         let client_msg_id = new.client_msg_id.as_ref().map(|c| c.as_str().to_owned());
         let txn = self.db()?.begin().await.map_err(map_err)?;

@@ -47,7 +47,8 @@ struct Job {
 }
 
 pub(crate) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    /// `None` ends the thread (the tests' way to see the pool take over).
+    jobs: mpsc::Sender<Option<Job>>,
     closed: AtomicBool,
     stats: Arc<Stats>,
 }
@@ -103,14 +104,17 @@ impl Writer {
             && new.attachment_ids.is_empty()
     }
 
+    /// Stores the message, or hands it back when the writer's thread is
+    /// gone (it never is but for a bug): the caller then takes the pool's
+    /// path, so a broken writer cannot stop a node's customers.
     pub(crate) async fn append(
         &self,
         tenant: &TenantId,
         session: &SessionId,
         new: NewMessage,
-    ) -> RepoResult<AppendOutcome> {
+    ) -> Result<RepoResult<AppendOutcome>, NewMessage> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(RepoError::Unavailable("the store is closed".into()));
+            return Ok(Err(RepoError::Unavailable("the store is closed".into())));
         }
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -119,13 +123,26 @@ impl Writer {
             new,
             reply,
         };
-        self.jobs
-            .send(job)
+        if let Err(mpsc::error::SendError(refused)) = self.jobs.send(Some(job)).await {
+            tracing::error!("the message writer stopped; storing through the pool");
+            if let Some(job) = refused {
+                return Err(job.new);
+            }
+        }
+        // Taken but not answered: the thread ended in the middle, and the
+        // message may or may not be stored (a retry with its client id
+        // tells).
+        Ok(answer
             .await
-            .map_err(|_| RepoError::Unavailable("the message writer stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| RepoError::Unavailable("the message writer stopped".into()))?
+            .unwrap_or_else(|_| Err(RepoError::Unavailable("the message writer stopped".into()))))
+    }
+
+    /// Ends the writer's thread, as a bug would: later appends take the
+    /// pool's path.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn stop(&self) {
+        let _ = self.jobs.send(None).await;
+        self.jobs.closed().await;
     }
 
     /// Refuses every later append (the pool is closed beside it).
@@ -142,12 +159,22 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, renderer: Renderer, stats: Arc<Stats>) {
-    while let Some(first) = jobs.blocking_recv() {
+fn run(
+    conn: Connection,
+    mut jobs: mpsc::Receiver<Option<Job>>,
+    renderer: Renderer,
+    stats: Arc<Stats>,
+) {
+    while let Some(Some(first)) = jobs.blocking_recv() {
         let mut batch = vec![first];
+        let mut stop = false;
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Some(job)) => batch.push(job),
+                Ok(None) => {
+                    stop = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -165,6 +192,9 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, renderer: Renderer, stat
         }
         for (job, result) in batch.into_iter().zip(results) {
             let _ = job.reply.send(result);
+        }
+        if stop {
+            break;
         }
     }
 }

@@ -221,6 +221,45 @@ async fn concurrent_sends_with_retries_and_a_closed_session_each_get_their_own_a
     }
 }
 
+/// A node whose message writer stopped (a bug) keeps storing its
+/// customers' messages, through the pool.
+#[tokio::test]
+async fn sends_after_the_message_writer_stopped_are_stored_through_the_pool() {
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
+        .await
+        .expect("SessionRepository::create");
+    let first = f
+        .store
+        .append(&t.id, &s.id, text("one", Some("c1")))
+        .await
+        .expect("append");
+    f.store.stop_message_writer().await;
+    let before = f.store.group_commits();
+    let second = f
+        .store
+        .append(&t.id, &s.id, text("two", Some("c2")))
+        .await
+        .expect("stored after the writer stopped");
+    let retry = f
+        .store
+        .append(&t.id, &s.id, text("one", Some("c1")))
+        .await
+        .expect("a retry still finds its message");
+    assert_eq!(
+        (first.message().seq, second.message().seq),
+        (1, 2),
+        "gapless across the change of path"
+    );
+    assert!(matches!(retry, AppendOutcome::Existing(m) if m.id == first.message().id));
+    assert_eq!(
+        f.store.group_commits(),
+        before,
+        "the stopped writer stored nothing"
+    );
+}
+
 #[tokio::test]
 async fn a_retry_with_the_same_client_id_returns_the_stored_message() {
     let f = fixture().await;
