@@ -12,7 +12,7 @@
 //! client sees the replay in order before anything newer.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -27,9 +27,6 @@ use crate::hub::Outbound;
 
 /// Frames gathered into one chunk before the dispatcher gets to write.
 const CHUNK: usize = 16 * 1024;
-
-/// Enough for any realistic gap between the upgrade and a resume.
-const SENT_LOG_CAP: usize = 1024;
 
 pub struct Outgoing {
     session: BoxBody,
@@ -125,13 +122,54 @@ impl MessageBody for Outgoing {
 pub struct Delivered {
     /// Set while `chat.resume` replays: live frames wait in the queue.
     pub resuming: bool,
-    /// Highest `seq` replayed per session: live copies at or below it are
-    /// already on the wire.
-    replayed: HashMap<u64, i64, KeyHash>,
-    /// The most recent messages written (a live message can go out between
-    /// the upgrade and the client's `chat.resume`).
-    order: VecDeque<(u64, i64)>,
-    set: HashSet<(u64, i64), KeyHash>,
+    /// Per session (at most [`SESSIONS_CAP`], the least recently written
+    /// forgotten first): what went out.
+    sessions: HashMap<u64, Written, KeyHash>,
+    /// Counts writes, to tell which session was written least recently.
+    clock: u64,
+}
+
+/// What a socket wrote of one session: the newest `seq` and which of the
+/// [`WINDOW`] before it (a live message can go out between the upgrade and
+/// the client's `chat.resume`, and concurrent sends can arrive out of
+/// order), and how far a replay went (live copies at or below it are
+/// already on the wire). 48 bytes, where a log of every message was a hash
+/// set and a queue missing the cache on every delivery.
+#[derive(Clone, Copy, Default)]
+struct Written {
+    top: i64,
+    /// Bit `i` set: `top - i` went out.
+    bits: u128,
+    replayed: i64,
+    used: u64,
+}
+
+/// `seq`s remembered below a session's newest.
+const WINDOW: i64 = 128;
+/// Sessions remembered per socket; enough for any realistic gap between a
+/// live write and a resume that would repeat it.
+const SESSIONS_CAP: usize = 128;
+
+impl Written {
+    fn contains(&self, seq: i64) -> bool {
+        seq <= self.top && self.top - seq < WINDOW && (self.bits >> (self.top - seq)) & 1 == 1
+    }
+
+    fn insert(&mut self, seq: i64) {
+        if seq > self.top {
+            let shift = seq - self.top;
+            self.bits = if shift >= WINDOW {
+                0
+            } else {
+                self.bits << shift
+            };
+            self.bits |= 1;
+            self.top = seq;
+        } else if self.top - seq < WINDOW {
+            self.bits |= 1 << (self.top - seq);
+        }
+        // Older than the window: forgotten at once, as the oldest are.
+    }
 }
 
 impl Delivered {
@@ -141,33 +179,41 @@ impl Delivered {
         let Some((session, seq)) = frame.message() else {
             return true;
         };
-        if self.replayed.get(&session).is_some_and(|max| seq <= *max) || self.contains(session, seq)
-        {
+        let written = self.entry(session);
+        if seq <= written.replayed || written.contains(seq) {
             return false;
         }
-        self.insert(session, seq);
+        written.insert(seq);
         true
     }
 
     pub fn contains(&self, session: u64, seq: i64) -> bool {
-        !self.set.is_empty() && self.set.contains(&(session, seq))
+        self.sessions.get(&session).is_some_and(|w| w.contains(seq))
     }
 
     pub fn insert(&mut self, session: u64, seq: i64) {
-        let k = (session, seq);
-        if self.set.insert(k) {
-            self.order.push_back(k);
-            let evicted = (self.order.len() > SENT_LOG_CAP)
-                .then(|| self.order.pop_front())
-                .flatten();
-            if let Some(old) = evicted {
-                self.set.remove(&old);
-            }
-        }
+        self.entry(session).insert(seq);
     }
 
     pub fn replayed_up_to(&mut self, session: u64, seq: i64) {
-        self.replayed.insert(session, seq);
+        self.entry(session).replayed = seq;
+    }
+
+    fn entry(&mut self, session: u64) -> &mut Written {
+        self.clock += 1;
+        if self.sessions.len() >= SESSIONS_CAP && !self.sessions.contains_key(&session) {
+            let oldest = self
+                .sessions
+                .iter()
+                .min_by_key(|(_, w)| w.used)
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                self.sessions.remove(&oldest);
+            }
+        }
+        let written = self.sessions.entry(session).or_default();
+        written.used = self.clock;
+        written
     }
 }
 
@@ -310,13 +356,44 @@ mod tests {
     }
 
     #[test]
-    fn the_log_forgets_the_oldest_past_its_cap() {
+    fn a_session_remembers_its_window_out_of_order_and_a_replay() {
         let mut d = Delivered::default();
-        for seq in 0..=SENT_LOG_CAP as i64 {
-            d.insert(7, seq);
+        // Out of order within the window: each once.
+        for seq in [5, 3, 4, 3, 5] {
+            d.first_time(&frame(1, seq));
         }
-        assert!(!d.contains(7, 0));
-        assert!(d.contains(7, 1) && d.contains(7, SENT_LOG_CAP as i64));
-        assert_eq!(d.set.len(), SENT_LOG_CAP);
+        assert!(d.contains(1, 3) && d.contains(1, 4) && d.contains(1, 5));
+        assert!(!d.contains(1, 2) && !d.contains(1, 6));
+        assert!(d.first_time(&frame(1, 2)), "a gap filled late goes out");
+        assert!(!d.first_time(&frame(1, 2)));
+        // The newest moves on; what falls out of the window is forgotten.
+        d.insert(1, 4 + WINDOW);
+        assert!(d.contains(1, 5) && !d.contains(1, 4), "the window's edge");
+        assert!(d.contains(1, 4 + WINDOW));
+        d.insert(1, 1000 + WINDOW * 3);
+        assert!(!d.contains(1, 4 + WINDOW) && d.contains(1, 1000 + WINDOW * 3));
+        assert!(
+            d.first_time(&frame(1, 1000 + WINDOW)),
+            "older than the window: not known, so written (never dropped)"
+        );
+        // A replay covers everything up to where it went.
+        d.replayed_up_to(2, 50);
+        assert!(!d.first_time(&frame(2, 1)) && !d.first_time(&frame(2, 50)));
+        assert!(d.first_time(&frame(2, 51)));
+    }
+
+    #[test]
+    fn the_least_recently_written_session_is_forgotten_past_the_cap() {
+        let mut d = Delivered::default();
+        for session in 0..SESSIONS_CAP as u64 {
+            d.insert(session, 1);
+        }
+        // Session 0 written again: session 1 is now the oldest.
+        d.insert(0, 2);
+        d.insert(SESSIONS_CAP as u64, 1);
+        assert_eq!(d.sessions.len(), SESSIONS_CAP);
+        assert!(d.contains(0, 1) && d.contains(0, 2));
+        assert!(!d.contains(1, 1), "the least recently written went");
+        assert!(d.contains(2, 1) && d.contains(SESSIONS_CAP as u64, 1));
     }
 }
