@@ -50,6 +50,17 @@ async fn tenant(store: &SeaOrmStore, slug: &str) -> Tenant {
     .expect("TenantRepository::create")
 }
 
+/// A fresh store with the tenant "acme" and one conversation in it.
+async fn one_conversation() -> (Fixture, Tenant, chat_domain::ChatSession) {
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
+        .await
+        .expect("SessionRepository::create");
+    let s = (*s).clone();
+    (f, t, s)
+}
+
 fn new_agent() -> NewAgent {
     NewAgent {
         name: "A".into(),
@@ -87,11 +98,7 @@ fn text(body: &str, client_msg_id: Option<&str>) -> NewMessage {
 
 #[tokio::test]
 async fn fifty_concurrent_appends_get_seq_one_to_fifty_without_gaps() {
-    let f = fixture().await;
-    let t = tenant(&f.store, "acme").await;
-    let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
-        .await
-        .expect("SessionRepository::create");
+    let (f, t, s) = one_conversation().await;
     let mut tasks = Vec::new();
     for i in 0..50 {
         let (store, tid, sid) = (f.store.clone(), t.id.clone(), s.id.clone());
@@ -225,11 +232,7 @@ async fn concurrent_sends_with_retries_and_a_closed_session_each_get_their_own_a
 /// customers' messages, through the pool.
 #[tokio::test]
 async fn sends_after_the_message_writer_stopped_are_stored_through_the_pool() {
-    let f = fixture().await;
-    let t = tenant(&f.store, "acme").await;
-    let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
-        .await
-        .expect("SessionRepository::create");
+    let (f, t, s) = one_conversation().await;
     let first = f
         .store
         .append(&t.id, &s.id, text("one", Some("c1")))
@@ -262,11 +265,7 @@ async fn sends_after_the_message_writer_stopped_are_stored_through_the_pool() {
 
 #[tokio::test]
 async fn a_retry_with_the_same_client_id_returns_the_stored_message() {
-    let f = fixture().await;
-    let t = tenant(&f.store, "acme").await;
-    let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
-        .await
-        .expect("SessionRepository::create");
+    let (f, t, s) = one_conversation().await;
     let first = f
         .store
         .append(&t.id, &s.id, text("hi", Some("c1")))
@@ -314,11 +313,7 @@ async fn appending_to_a_closed_session_is_a_conflict_and_to_another_tenants_is_n
 
 #[tokio::test]
 async fn a_stale_state_update_is_refused() {
-    let f = fixture().await;
-    let t = tenant(&f.store, "acme").await;
-    let s = SessionRepository::create(&*f.store, &t.id, new_session("k1", "Ada"))
-        .await
-        .expect("SessionRepository::create");
+    let (f, t, s) = one_conversation().await;
     let res = f
         .store
         .update_state(
