@@ -248,6 +248,49 @@ test('after a cluster bridge outage the dashboard resumes its conversations and 
   }
 });
 
+test('a message that goes out live while a conversation\'s first page loads is shown, once', async () => {
+  const server = await startServer();
+  const ctx = await browser.newContext();
+  try {
+    await explained(() => [server], async () => {
+      await setBot(server.url, await login(server.url), 'off');
+      const post = (path, body) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const started = await (await post('/api/v1/public/chat/sessions', { tenant_id: 'demo-tenant', customer: { name: 'Una Race' } })).json();
+      const key = started.session_key;
+      assert.equal((await post(`/api/v1/public/chat/sessions/${key}/messages`, { body: 'first words' })).status, 201);
+      const a = await signIn(ctx, server.url, 'agent@demo.com');
+      await conversation(a, 'Una Race').waitFor();
+
+      // The thread's first page is read now and answered only after the
+      // next message has gone out to this dashboard live.
+      let pageRead;
+      const read = new Promise((ok) => { pageRead = ok; });
+      let release;
+      const released = new Promise((ok) => { release = ok; });
+      await a.route('**/api/v1/chat/sessions/*/messages?before_seq=*', async (route) => {
+        const response = await route.fetch();
+        pageRead();
+        await released;
+        await route.fulfill({ response });
+      }, { times: 1 });
+      await conversation(a, 'Una Race').click();
+      await read;
+      assert.equal((await post(`/api/v1/public/chat/sessions/${key}/messages`, { body: 'while it loads' })).status, 201);
+      // The list's preview shows the live event has arrived.
+      await conversation(a, 'while it loads').waitFor();
+      release();
+
+      await a.locator('.msg.customer', { hasText: 'while it loads' }).waitFor();
+      await a.locator('.msg.customer', { hasText: 'first words' }).waitFor();
+      assert.deepEqual((await threadSeqs(a)).map((m) => [m.seq, m.body]), [[1, 'first words'], [2, 'while it loads']]);
+    });
+  } finally {
+    await ctx.close();
+    await server.stop();
+    server.cleanup();
+  }
+});
+
 test('unread badges are the team\'s, ticks show what the customer saw, and search jumps to the message', async () => {
   const server = await startServer();
   const ctxA = await browser.newContext();

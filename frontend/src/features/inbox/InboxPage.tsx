@@ -186,24 +186,32 @@ export function InboxPage({ api, me, onSignOut, onTeam, onReports }: { api: Api;
 
   const select = useCallback(
     async (id: string, at?: number) => {
+      const loaded = stateRef.current.messages[id];
       dispatch({ kind: 'select', sessionId: id });
       setFocusSeq(at ?? null);
       const s = stateRef.current.sessions[id];
       if (!s) return;
+      // The thread keeps what arrives live from now on, also while its
+      // first page loads: the server does not replay to this socket what
+      // it has already written to it.
+      if (!loaded) dispatch({ kind: 'messages', sessionId: id, messages: [] });
       api.history(id).then((r) => setHistory(r.sessions), () => setHistory([]));
       api.notes(id).then((r) => dispatch({ kind: 'notes', sessionId: id, notes: r.notes }), () => {});
       api.files(id).then((r) => setFiles(r.attachments), () => setFiles([]));
-      const loaded = stateRef.current.messages[id];
-      if (at !== undefined && !loaded?.some((m) => m.seq === at)) {
-        // A search hit far back: the page around it.
-        const { messages } = await api.messagesBefore(id, at + 25, 50);
-        dispatch({ kind: 'messages', sessionId: id, messages });
-      }
-      if (!loaded) {
-        const { messages } = await api.messagesBefore(id, s.last_seq + 1, 50);
-        dispatch({ kind: 'messages', sessionId: id, messages });
-        // Anything that arrived between the page load and now.
-        send('chat.resume', { session_id: id, after_seq: contiguousSeq(stateRef.current.messages[id]) });
+      try {
+        if (at !== undefined && !loaded?.some((m) => m.seq === at)) {
+          // A search hit far back: the page around it.
+          const { messages } = await api.messagesBefore(id, at + 25, 50);
+          dispatch({ kind: 'messages', sessionId: id, messages });
+        }
+        if (!loaded) {
+          const { messages } = await api.messagesBefore(id, s.last_seq + 1, 50);
+          dispatch({ kind: 'messages', sessionId: id, messages });
+          // Anything that arrived between the page load and now.
+          send('chat.resume', { session_id: id, after_seq: contiguousSeq(stateRef.current.messages[id]) });
+        }
+      } catch {
+        if (!loaded) dispatch({ kind: 'unload', sessionId: id });
       }
     },
     [api, send],

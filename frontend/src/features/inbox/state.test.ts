@@ -36,6 +36,25 @@ describe('messages', () => {
     expect(s.messages.s1?.map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 
+  it('that arrive live while an opened thread\'s first page loads are kept, and a failed load forgets the thread', () => {
+    // Opening: the thread exists (empty) before its page is fetched.
+    let s = withThread('s1');
+    // The bot's reply goes out live before the page (read before the reply
+    // was stored) lands; the server will not replay it to this socket.
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('s1', 2, { sender_type: 'bot' }) } }));
+    s = reduce(s, { kind: 'messages', sessionId: 's1', messages: [msg('s1', 1)] });
+    expect(s.messages.s1?.map((m) => [m.seq, m.sender_type])).toEqual([[1, 'customer'], [2, 'bot']]);
+    expect(contiguousSeq(s.messages.s1)).toBe(2);
+    // A thread never opened keeps nothing live (its page brings it all).
+    s = reduce(s, { kind: 'sessions', sessions: [session('s2', '2026-01-01T00:00:00.000Z')] });
+    s = reduce(s, event({ kind: 'event', event: { type: 'chat.message.new', payload: msg('s2', 1) } }));
+    expect(s.messages.s2).toBeUndefined();
+    // A first page that failed: the thread is forgotten, to load again.
+    s = reduce(s, { kind: 'unload', sessionId: 's1' });
+    expect(s.messages.s1).toBeUndefined();
+    expect(s.sessions.s1?.last_seq).toBe(2);
+  });
+
   it('are de-duplicated by seq and by id', () => {
     let s = withThread('s1');
     const m = msg('s1', 1);

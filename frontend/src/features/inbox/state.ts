@@ -37,6 +37,9 @@ export type Action =
   | { kind: 'event'; event: AgentFrame }
   | { kind: 'sessions'; sessions: Session[] }
   | { kind: 'messages'; sessionId: string; messages: Message[] }
+  /** Forgets a thread whose first page did not load: the next opening
+   * loads it again. */
+  | { kind: 'unload'; sessionId: string }
   | { kind: 'notes'; sessionId: string; notes: Note[] }
   | { kind: 'agents'; agents: Agent[] }
   | { kind: 'select'; sessionId: string | null }
@@ -128,6 +131,10 @@ export function reduce(state: InboxState, action: Action): InboxState {
     case 'messages': {
       const list = mergeMessages(state.messages[action.sessionId] ?? [], action.messages);
       return { ...state, messages: { ...state.messages, [action.sessionId]: list } };
+    }
+    case 'unload': {
+      const { [action.sessionId]: _gone, ...messages } = state.messages;
+      return { ...state, messages };
     }
     case 'notes':
       return { ...state, notes: { ...state.notes, [action.sessionId]: mergeNotes(state.notes[action.sessionId] ?? [], action.notes) } };
