@@ -61,6 +61,20 @@ async fn one_conversation() -> (Fixture, Tenant, chat_domain::ChatSession) {
     (f, t, s)
 }
 
+/// Appends a customer's text to the conversation, which must succeed.
+async fn say(
+    f: &Fixture,
+    t: &Tenant,
+    s: &chat_domain::ChatSession,
+    body: &str,
+    client_msg_id: Option<&str>,
+) -> AppendOutcome {
+    f.store
+        .append(&t.id, &s.id, text(body, client_msg_id))
+        .await
+        .expect("MessageRepository::append")
+}
+
 fn new_agent() -> NewAgent {
     NewAgent {
         name: "A".into(),
@@ -233,23 +247,11 @@ async fn concurrent_sends_with_retries_and_a_closed_session_each_get_their_own_a
 #[tokio::test]
 async fn sends_after_the_message_writer_stopped_are_stored_through_the_pool() {
     let (f, t, s) = one_conversation().await;
-    let first = f
-        .store
-        .append(&t.id, &s.id, text("one", Some("c1")))
-        .await
-        .expect("append");
+    let first = say(&f, &t, &s, "one", Some("c1")).await;
     f.store.stop_message_writer().await;
     let before = f.store.group_commits();
-    let second = f
-        .store
-        .append(&t.id, &s.id, text("two", Some("c2")))
-        .await
-        .expect("stored after the writer stopped");
-    let retry = f
-        .store
-        .append(&t.id, &s.id, text("one", Some("c1")))
-        .await
-        .expect("a retry still finds its message");
+    let second = say(&f, &t, &s, "two", Some("c2")).await;
+    let retry = say(&f, &t, &s, "one", Some("c1")).await;
     assert_eq!(
         (first.message().seq, second.message().seq),
         (1, 2),
@@ -266,23 +268,11 @@ async fn sends_after_the_message_writer_stopped_are_stored_through_the_pool() {
 #[tokio::test]
 async fn a_retry_with_the_same_client_id_returns_the_stored_message() {
     let (f, t, s) = one_conversation().await;
-    let first = f
-        .store
-        .append(&t.id, &s.id, text("hi", Some("c1")))
-        .await
-        .expect("append");
-    let again = f
-        .store
-        .append(&t.id, &s.id, text("hi", Some("c1")))
-        .await
-        .expect("append");
+    let first = say(&f, &t, &s, "hi", Some("c1")).await;
+    let again = say(&f, &t, &s, "hi", Some("c1")).await;
     assert!(matches!(again, AppendOutcome::Existing(_)));
     assert_eq!(first.message().id, again.message().id);
-    let next = f
-        .store
-        .append(&t.id, &s.id, text("next", None))
-        .await
-        .expect("append");
+    let next = say(&f, &t, &s, "next", None).await;
     assert_eq!(next.message().seq, 2, "a retry must not consume a seq");
 }
 
