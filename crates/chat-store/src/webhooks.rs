@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use chat_domain::repo::WebhookRepository;
 use chat_domain::{
     AttemptOutcome, ChatEvent, ClaimedDelivery, Delivery, DeliveryStatus, NewWebhookEndpoint,
-    RepoError, RepoResult, TenantId, Timestamp, WebhookEndpoint, WebhookPatch, WebhookUrl,
+    RepoError, RepoResult, TenantId, Timestamp, WebhookEndpoint, WebhookPatch, WebhookRenderer,
+    WebhookUrl,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -56,10 +57,55 @@ fn delivery(m: webhook_delivery::Model) -> RepoResult<Delivery> {
 }
 
 /// Whether an endpoint's stored event list names `event_type`.
-pub(crate) fn subscribed(events: &str, event_type: &str) -> RepoResult<bool> {
+fn subscribed(events: &str, event_type: &str) -> RepoResult<bool> {
     let events: Vec<String> =
         serde_json::from_str(events).map_err(|_| corrupt("events", events))?;
     Ok(events.iter().any(|e| e == event_type))
+}
+
+/// The deliveries a change makes: one pending delivery, with the one
+/// rendered body, for each of the endpoints (`(id, stored event list)`)
+/// that subscribed to its event; none when no endpoint did.
+pub(crate) fn new_deliveries(
+    renderer: &dyn WebhookRenderer,
+    tenant: &TenantId,
+    event: &ChatEvent,
+    endpoints: impl IntoIterator<Item = (String, String)>,
+) -> RepoResult<Vec<webhook_delivery::Model>> {
+    let event_type = event.event_type();
+    let mut wanting = Vec::new();
+    for (id, events) in endpoints {
+        if subscribed(&events, event_type)? {
+            wanting.push(id);
+        }
+    }
+    if wanting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let event_id = new_id();
+    let now = chrono::Utc::now();
+    let payload = renderer.body(&event_id, tenant, now, event);
+    let at = to_micros(now);
+    Ok(wanting
+        .into_iter()
+        .map(|endpoint_id| webhook_delivery::Model {
+            id: new_id(),
+            tenant_id: tenant.as_str().to_owned(),
+            endpoint_id,
+            event_id: event_id.clone(),
+            event_type: event_type.to_owned(),
+            payload: payload.clone(),
+            status: DeliveryStatus::Pending.as_str().to_owned(),
+            attempts: 0,
+            next_attempt_at: at,
+            lease_until: 0,
+            last_status: None,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+            delivered_at: None,
+        })
+        .collect())
 }
 
 fn to_json(events: &[String]) -> RepoResult<String> {
@@ -78,49 +124,27 @@ impl SeaOrmStore {
         let Some(renderer) = self.inner.webhooks.get() else {
             return Ok(());
         };
-        let event_type = event.event_type();
         let endpoints = webhook_endpoint::Entity::find()
             .filter(webhook_endpoint::Column::TenantId.eq(tenant.as_str()))
             .filter(webhook_endpoint::Column::Active.eq(true))
             .all(conn)
             .await
             .map_err(map_err)?;
-        let mut wanting = Vec::new();
-        for m in endpoints {
-            if subscribed(&m.events, event_type)? {
-                wanting.push(m.id);
-            }
-        }
-        if wanting.is_empty() {
+        let rows = new_deliveries(
+            renderer.as_ref(),
+            tenant,
+            event,
+            endpoints.into_iter().map(|m| (m.id, m.events)),
+        )?;
+        if rows.is_empty() {
             return Ok(());
         }
-        let event_id = new_id();
-        let now = chrono::Utc::now();
-        let payload = renderer.body(&event_id, tenant, now, event);
-        let at = to_micros(now);
-        let rows = wanting
-            .into_iter()
-            .map(|endpoint_id| webhook_delivery::ActiveModel {
-                id: Set(new_id()),
-                tenant_id: Set(tenant.as_str().to_owned()),
-                endpoint_id: Set(endpoint_id),
-                event_id: Set(event_id.clone()),
-                event_type: Set(event_type.to_owned()),
-                payload: Set(payload.clone()),
-                status: Set(DeliveryStatus::Pending.as_str().to_owned()),
-                attempts: Set(0),
-                next_attempt_at: Set(at),
-                lease_until: Set(0),
-                last_status: Set(None),
-                last_error: Set(None),
-                created_at: Set(at),
-                updated_at: Set(at),
-                delivered_at: Set(None),
-            });
-        webhook_delivery::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await
-            .map_err(map_err)?;
+        webhook_delivery::Entity::insert_many(
+            rows.into_iter().map(webhook_delivery::ActiveModel::from),
+        )
+        .exec_without_returning(conn)
+        .await
+        .map_err(map_err)?;
         Ok(())
     }
 }

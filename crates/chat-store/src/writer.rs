@@ -179,16 +179,13 @@ fn run(
             }
         }
         let results = store(&conn, &batch, renderer.get().map(|r| r.as_ref()));
-        if results
+        let created = results
             .iter()
-            .any(|r| matches!(r, Ok(AppendOutcome::Created(_))))
-        {
+            .filter(|r| matches!(r, Ok(AppendOutcome::Created(_))))
+            .count() as u64;
+        if created > 0 {
             stats.commits.fetch_add(1, Ordering::Relaxed);
-            let created = results
-                .iter()
-                .filter(|r| matches!(r, Ok(AppendOutcome::Created(_))))
-                .count();
-            stats.messages.fetch_add(created as u64, Ordering::Relaxed);
+            stats.messages.fetch_add(created, Ordering::Relaxed);
         }
         for (job, result) in batch.into_iter().zip(results) {
             let _ = job.reply.send(result);
@@ -410,59 +407,52 @@ fn existing(conn: &Connection, job: &Job) -> RepoResult<Option<chat_domain::Mess
 }
 
 /// The deliveries of a stored message to the tenant's endpoints that want
-/// it, as [`crate::SeaOrmStore::record_event`] writes them.
+/// it ([`crate::webhooks::new_deliveries`], as the pool's path writes them).
 fn record_event(
     conn: &Connection,
     renderer: &dyn WebhookRenderer,
     tenant: &TenantId,
     event: &ChatEvent,
 ) -> RepoResult<()> {
-    let event_type = event.event_type();
-    let mut wanting = Vec::new();
-    {
-        let mut endpoints = conn
-            .prepare_cached(
-                "SELECT id, events FROM webhook_endpoints WHERE tenant_id = ?1 AND active = 1",
-            )
-            .map_err(other)?;
-        let rows = endpoints
-            .query_map([tenant.as_str()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(other)?;
-        for row in rows {
-            let (id, events) = row.map_err(other)?;
-            if crate::webhooks::subscribed(&events, event_type)? {
-                wanting.push(id);
-            }
-        }
-    }
-    if wanting.is_empty() {
+    let endpoints = conn
+        .prepare_cached(
+            "SELECT id, events FROM webhook_endpoints WHERE tenant_id = ?1 AND active = 1",
+        )
+        .and_then(|mut s| {
+            s.query_map([tenant.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(String, String)>, _>>()
+        })
+        .map_err(other)?;
+    let rows = crate::webhooks::new_deliveries(renderer, tenant, event, endpoints)?;
+    if rows.is_empty() {
         return Ok(());
     }
-    let event_id = new_id();
-    let now = chrono::Utc::now();
-    let payload = renderer.body(&event_id, tenant, now, event);
-    let at = convert::to_micros(now);
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, \
              payload, status, attempts, next_attempt_at, lease_until, last_status, last_error, \
              created_at, updated_at, delivered_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 0, NULL, NULL, ?8, ?8, NULL)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )
         .map_err(other)?;
-    for endpoint in wanting {
+    for d in rows {
         insert
             .execute(params![
-                new_id(),
-                tenant.as_str(),
-                endpoint,
-                event_id,
-                event_type,
-                payload,
-                chat_domain::DeliveryStatus::Pending.as_str(),
-                at,
+                d.id,
+                d.tenant_id,
+                d.endpoint_id,
+                d.event_id,
+                d.event_type,
+                d.payload,
+                d.status,
+                d.attempts,
+                d.next_attempt_at,
+                d.lease_until,
+                d.last_status,
+                d.last_error,
+                d.created_at,
+                d.updated_at,
+                d.delivered_at,
             ])
             .map_err(other)?;
     }
