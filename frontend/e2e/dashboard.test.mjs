@@ -412,10 +412,22 @@ test('the status switch, the team\'s availability, the queue, and automatic assi
     assert.equal((await put('/api/v1/agents/me/status', alexToken, { status: 'away' })).status, 200);
     const adminId = (await (await fetch(`${server.url}/api/v1/agents/me`, { headers: { authorization: `Bearer ${adminToken}` } })).json()).agent.id;
 
-    // The admin turns automatic assignment on, two conversations each.
+    // The admin turns automatic assignment on, two conversations each. The
+    // stored settings are held back at first: until they arrive the fields
+    // cannot be changed (a late answer would undo the admin's changes).
     const admin = await signIn(adminCtx, server.url, 'agent@demo.com');
+    let release;
+    const released = new Promise((ok) => { release = ok; });
+    await admin.route('**/api/v1/settings/assignment', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const response = await route.fetch();
+      await released;
+      await route.fulfill({ response });
+    });
     await admin.getByRole('button', { name: 'Team' }).click();
     const form = admin.getByRole('form', { name: 'Assignment' });
+    assert.equal(await form.getByLabel('Assignment mode').isDisabled(), true);
+    release();
     await form.getByLabel('Assignment mode').selectOption('auto');
     await form.getByLabel(/Default most conversations/).fill('2');
     await form.getByRole('button', { name: 'Save assignment' }).click();

@@ -255,12 +255,17 @@ function ChangePassword({ api }: { api: Api }) {
 function AssignmentForm({ api, onSaved }: { api: Api; onSaved: () => void }) {
   const [mode, setMode] = useState('manual');
   const [cap, setCap] = useState(5);
+  // The fields wait for the stored settings: an answer that arrived after
+  // the admin had changed them would otherwise put the old values back
+  // just before the admin saves.
+  const [loaded, setLoaded] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
   useEffect(() => {
     api.assignmentSettings().then((s) => {
       setMode(s.assignment);
       setCap(s.default_max_concurrent);
-    }, () => {});
+      setLoaded(true);
+    }, (e: unknown) => setStatus(message(e)));
   }, [api]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -275,17 +280,19 @@ function AssignmentForm({ api, onSaved }: { api: Api; onSaved: () => void }) {
   return (
     <form onSubmit={(e) => void submit(e)} aria-label="Assignment">
       <h2>Assignment</h2>
-      <label>
-        Mode
-        <select aria-label="Assignment mode" value={mode} onChange={(e) => setMode(e.target.value)}>
-          <option value="manual">Manual: agents pick</option>
-          <option value="auto">Automatic: fewest open first</option>
-        </select>
-      </label>
-      <label>
-        Default most conversations per agent <input type="number" min={1} max={100} value={cap} onChange={(e) => setCap(Number(e.target.value))} required />
-      </label>
-      <button type="submit">Save assignment</button>
+      <fieldset disabled={!loaded}>
+        <label>
+          Mode
+          <select aria-label="Assignment mode" value={mode} onChange={(e) => setMode(e.target.value)}>
+            <option value="manual">Manual: agents pick</option>
+            <option value="auto">Automatic: fewest open first</option>
+          </select>
+        </label>
+        <label>
+          Default most conversations per agent <input type="number" min={1} max={100} value={cap} onChange={(e) => setCap(Number(e.target.value))} required />
+        </label>
+        <button type="submit">Save assignment</button>
+      </fieldset>
       {status && <p role="status">{status}</p>}
     </form>
   );
