@@ -16,6 +16,7 @@ mod entity;
 mod health;
 mod kb;
 mod messages;
+mod reader;
 mod reports;
 mod search;
 mod sessions;
@@ -74,6 +75,9 @@ struct Inner {
     /// SQLite files only: the thread that stores customers' and the bot's
     /// messages (`writer.rs`).
     writer: Option<writer::Writer>,
+    /// SQLite files only: the thread that finds customers' sessions by
+    /// their keys (`reader.rs`).
+    reader: Option<reader::Reader>,
 }
 
 impl SeaOrmStore {
@@ -110,11 +114,15 @@ impl SeaOrmStore {
         let writer = sqlite_file(&settings.url)
             .map(|path| writer::Writer::start(path, full, webhooks.clone()))
             .transpose()?;
+        let reader = sqlite_file(&settings.url)
+            .map(reader::Reader::start)
+            .transpose()?;
         let inner = Arc::new(Inner {
             db,
             health: health::Health::default(),
             webhooks,
             writer,
+            reader,
         });
         health::spawn_probe(Arc::downgrade(&inner));
         Ok(Self { inner })
@@ -148,6 +156,9 @@ impl SeaOrmStore {
     pub async fn close(&self) -> RepoResult<()> {
         if let Some(writer) = &self.inner.writer {
             writer.close();
+        }
+        if let Some(reader) = &self.inner.reader {
+            reader.close();
         }
         self.inner.db.close_by_ref().await.map_err(map_err)
     }

@@ -14,8 +14,8 @@ use chat_domain::repo::{
 };
 use chat_domain::{
     AppendOutcome, AssigneeFilter, ClientMsgId, Email, MessageBody, NewAgent, NewCustomer,
-    NewMessage, NewSession, NewTenant, PageContext, RepoError, Role, SenderType, SessionFilter,
-    SessionKeyHash, SessionStatus, Tenant, TenantSlug, VisitorLink,
+    NewMessage, NewSession, NewTenant, PageContext, ReceiptSide, ReceiptUpdate, RepoError, Role,
+    SenderType, SessionFilter, SessionKeyHash, SessionStatus, Tenant, TenantSlug, VisitorLink,
 };
 use chat_store::testing::{Backend, TestDatabase};
 use chat_store::{SeaOrmStore, StoreSettings};
@@ -263,6 +263,115 @@ async fn sends_after_the_message_writer_stopped_are_stored_through_the_pool() {
         before,
         "the stopped writer stored nothing"
     );
+}
+
+/// On SQLite a customer's session is read by its key on a thread of its
+/// own (`reader.rs`), its columns by position: it must read what the pool
+/// reads, field by field, for a session whose fields all hold values.
+#[tokio::test]
+async fn a_session_read_by_its_key_is_the_session_read_by_its_id() {
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let mut new = new_session("k-full", "Ada");
+    new.customer.email = Some(Email::parse("ada@acme.test").expect("Email::parse"));
+    new.context = PageContext {
+        page_url: Some("https://acme.test/pricing".into()),
+        referrer: Some("https://search.test/?q=acme".into()),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+        locale: Some("de-DE".into()),
+    };
+    new.offline = true;
+    let s = (*SessionRepository::create(&*f.store, &t.id, new)
+        .await
+        .expect("SessionRepository::create"))
+    .clone();
+    for body in ["one", "two", "three"] {
+        say(&f, &t, &s, body, None).await;
+    }
+    for (side, delivered, read) in [(ReceiptSide::Customer, 3, 2), (ReceiptSide::Agent, 2, 1)] {
+        f.store
+            .advance_receipt(&t.id, &s.id, side, ReceiptUpdate { delivered, read })
+            .await
+            .expect("advance_receipt");
+    }
+    let agent = AgentRepository::create(&*f.store, &t.id, new_agent())
+        .await
+        .expect("AgentRepository::create");
+    let assigned = chat_domain::AgentRef {
+        id: agent.id.clone(),
+        name: "Agent Bea".into(),
+    };
+    for (from, to, with, change) in [
+        (
+            SessionStatus::Pending,
+            SessionStatus::Open,
+            Some(assigned.clone()),
+            chat_domain::SessionChange::Assigned { previous: None },
+        ),
+        (
+            SessionStatus::Open,
+            SessionStatus::Closed,
+            Some(assigned),
+            chat_domain::SessionChange::Closed,
+        ),
+    ] {
+        f.store
+            .update_state(&t.id, &s.id, from, to, with, change)
+            .await
+            .expect("update_state");
+    }
+    f.store
+        .rate(&t.id, &s.id, 4, Some("quick".into()))
+        .await
+        .expect("rate");
+
+    let by_key = f
+        .store
+        .find_by_key_hash(&SessionKeyHash("k-full".into()))
+        .await
+        .expect("find_by_key_hash")
+        .expect("the session by its key");
+    let by_id = SessionRepository::find(&*f.store, &t.id, &s.id)
+        .await
+        .expect("find")
+        .expect("the session by its id");
+    assert_eq!(by_key, by_id);
+    assert_eq!(by_key.receipts.customer_read_seq, 2);
+    assert_eq!(
+        by_key.assigned_agent.as_ref().map(|a| a.name.as_str()),
+        Some("Agent Bea")
+    );
+    assert_eq!(by_key.rating.as_ref().map(|r| r.score), Some(4));
+    assert_eq!(
+        by_key.customer.email.as_ref().map(Email::as_str),
+        Some("ada@acme.test")
+    );
+    assert!(
+        f.store
+            .find_by_key_hash(&SessionKeyHash("k-unknown".into()))
+            .await
+            .expect("find_by_key_hash")
+            .is_none()
+    );
+
+    // More reads at once than the reader queues: the rest take the pool,
+    // and every one finds the session.
+    let mut reads = tokio::task::JoinSet::new();
+    for _ in 0..600 {
+        let store = f.store.clone();
+        reads.spawn(async move {
+            store
+                .find_by_key_hash(&SessionKeyHash("k-full".into()))
+                .await
+        });
+    }
+    let mut found = 0;
+    while let Some(read) = reads.join_next().await {
+        let read = read.expect("a read task").expect("find_by_key_hash");
+        assert_eq!(read.as_ref(), Some(&by_id));
+        found += 1;
+    }
+    assert_eq!(found, 600);
 }
 
 #[tokio::test]
