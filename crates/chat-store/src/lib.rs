@@ -111,12 +111,11 @@ impl SeaOrmStore {
             });
         let db = Database::connect(opts).await.map_err(map_err)?;
         let webhooks = Arc::new(std::sync::OnceLock::new());
-        let writer = sqlite_file(&settings.url)
+        let file = sqlite_file(&settings.url);
+        let writer = file
             .map(|path| writer::Writer::start(path, full, webhooks.clone()))
             .transpose()?;
-        let reader = sqlite_file(&settings.url)
-            .map(reader::Reader::start)
-            .transpose()?;
+        let reader = file.map(reader::Reader::start).transpose()?;
         let inner = Arc::new(Inner {
             db,
             health: health::Health::default(),

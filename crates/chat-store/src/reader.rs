@@ -9,12 +9,10 @@
 //! queue full) or gone, the read takes the pool's path, so it can only
 //! speed a read up, never hold one back or fail it.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use chat_domain::{RepoError, RepoResult};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row};
 use sea_orm::{IdenStatic, Iterable};
 use tokio::sync::{mpsc, oneshot};
 
@@ -39,15 +37,7 @@ impl Reader {
     /// Opens the reader's connection and starts its thread; the thread ends
     /// when the store is dropped.
     pub(crate) fn start(path: &str) -> RepoResult<Self> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(unavailable)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(unavailable)?;
-        conn.execute_batch("PRAGMA query_only = ON;")
-            .map_err(unavailable)?;
+        let conn = crate::writer::open(path, "PRAGMA query_only = ON;")?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("chat-sqlite-reader".into())
@@ -84,7 +74,7 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
     let sql = by_key_sql();
     while let Some(job) = jobs.blocking_recv() {
         let found = conn
-            .prepare_cached(sql)
+            .prepare_cached(&sql)
             .and_then(|mut s| s.query_row([job.key_hash.as_str()], joined).optional())
             .map_err(|e| RepoError::Other(e.to_string()));
         let _ = job.reply.send(found);
@@ -93,19 +83,16 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
 
 /// The session's columns then the customer's, each in its model's order
 /// (the order [`joined`] reads them in).
-fn by_key_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
-        let columns: Vec<String> = chat_session::Column::iter()
-            .map(|c| format!("s.{}", c.as_str()))
-            .chain(customer::Column::iter().map(|c| format!("c.{}", c.as_str())))
-            .collect();
-        format!(
-            "SELECT {} FROM chat_sessions s JOIN customers c ON c.id = s.customer_id \
-             WHERE s.key_hash = ?1",
-            columns.join(", ")
-        )
-    })
+fn by_key_sql() -> String {
+    let columns: Vec<String> = chat_session::Column::iter()
+        .map(|c| format!("s.{}", c.as_str()))
+        .chain(customer::Column::iter().map(|c| format!("c.{}", c.as_str())))
+        .collect();
+    format!(
+        "SELECT {} FROM chat_sessions s JOIN customers c ON c.id = s.customer_id \
+         WHERE s.key_hash = ?1",
+        columns.join(", ")
+    )
 }
 
 /// A row of [`by_key_sql`]: its columns by position, in the models' order.
@@ -162,8 +149,4 @@ fn joined(r: &Row<'_>) -> rusqlite::Result<(chat_session::Model, customer::Model
         email_unsubscribed_at: r.get(i())?,
     };
     Ok((session, customer))
-}
-
-fn unavailable(e: rusqlite::Error) -> RepoError {
-    RepoError::Unavailable(e.to_string())
 }

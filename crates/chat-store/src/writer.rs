@@ -69,21 +69,14 @@ impl Writer {
         synchronous_full: bool,
         renderer: Renderer,
     ) -> RepoResult<Self> {
-        let conn = Connection::open_with_flags(
+        let conn = open(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(unavailable)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(unavailable)?;
-        conn.execute_batch(if synchronous_full {
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-        } else {
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
-        })
-        .map_err(unavailable)?;
+            if synchronous_full {
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+            } else {
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+            },
+        )?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(Stats::default());
         let counted = stats.clone();
@@ -465,6 +458,22 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(f, _)
             if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     )
+}
+
+/// A connection of its own to the database file, as the pool's (the same
+/// busy timeout), with `pragmas` run on it; the writer's and the reader's.
+pub(crate) fn open(path: &str, pragmas: &str) -> RepoResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(unavailable)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(unavailable)?;
+    conn.execute_batch(pragmas).map_err(unavailable)?;
+    Ok(conn)
 }
 
 fn unavailable(e: rusqlite::Error) -> RepoError {
