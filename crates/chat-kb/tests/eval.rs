@@ -112,14 +112,15 @@ fn evaluate(
     for q in questions {
         if dump {
             let top = kb.rank(&q.text, Language::English, articles);
-            for (i, h) in top.iter().take(4).enumerate() {
+            for (i, h) in top.iter().enumerate() {
                 println!(
-                    "HIT\t{}\t{i}\t{}\t{:.4}\t{:.4}\t{:.4}\t{}",
+                    "HIT\t{}\t{i}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}",
                     q.text,
                     h.article.title,
                     h.lexical,
                     h.semantic,
                     h.coverage,
+                    h.closest,
                     q.article.as_deref().unwrap_or("-")
                 );
             }
@@ -243,6 +244,9 @@ fn the_bot_on_its_evaluation_set() {
     let mut seen = Vec::new();
     for sample in TUNING {
         let questions = set(sample);
+        if dump {
+            println!("SET\t{}", sample.1);
+        }
         let figures = evaluate(
             &kb,
             &articles,
