@@ -4,10 +4,12 @@
 //! exported by `model/export.py`) and compiled into the binary. The forward
 //! pass is written out below; the matrix products are `ndarray`'s (the
 //! `matrixmultiply` kernels, which pick AVX/FMA at run time). Nothing is
-//! downloaded; the weights are unpacked the first time a text is embedded
-//! (about 42 MB of f32, only in a process whose bot is asked), and a
-//! question takes a few milliseconds on one core.
+//! downloaded; the layers' int8 weights are read the first time a text is
+//! embedded (about 11 MB, only in a process whose bot is asked) and unpacked
+//! a matrix at a time while a text is embedded, and a question takes a few
+//! milliseconds on one core.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -67,17 +69,37 @@ impl QuantRows {
 }
 
 struct Linear {
-    /// Inputs × outputs, row-major: the transpose of how the model's Linear
-    /// layers hold them, so that the matrix product reads it in order (the
-    /// kernel copies the whole matrix into its panels at every call, which
-    /// for a sentence of a few tokens costs more than the arithmetic).
-    weight: Array2<f32>,
+    /// Inputs × outputs, row-major, in int8: the transpose of how the
+    /// model's Linear layers hold them, so that the matrix product reads it
+    /// in order (the kernel copies the whole matrix into its panels at every
+    /// call, which for a sentence of a few tokens costs more than the
+    /// arithmetic). Unpacked to f32 into a scratch buffer at each product:
+    /// about a millisecond a sentence, against 42 MB kept unpacked.
+    weight: Vec<i8>,
+    /// One per output.
+    scales: Vec<f32>,
+    outputs: usize,
     bias: Array1<f32>,
+}
+
+thread_local! {
+    /// The f32 weights of the product under way (at most 2.4 MB).
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Linear {
     fn forward(&self, x: &ArrayView2<'_, f32>) -> Array2<f32> {
-        let mut y = x.dot(&self.weight);
+        let inputs = self.weight.len() / self.outputs.max(1);
+        let mut y = SCRATCH.with_borrow_mut(|w| {
+            w.clear();
+            for row in self.weight.chunks_exact(self.outputs) {
+                w.extend(row.iter().zip(&self.scales).map(|(q, s)| f32::from(*q) * s));
+            }
+            match ArrayView2::from_shape((inputs, self.outputs), w.as_slice()) {
+                Ok(w) => x.dot(&w),
+                Err(_) => Array2::zeros((x.nrows(), self.outputs)),
+            }
+        });
         y += &self.bias;
         y
     }
@@ -147,23 +169,21 @@ impl Reader {
         Some(QuantRows { cols, scales, data })
     }
 
-    fn matrix(&mut self, rows: usize, cols: usize) -> Option<Array2<f32>> {
-        let q = self.quant(rows, cols)?;
-        let mut m = Array2::zeros((rows, cols));
-        for (r, mut row) in m.rows_mut().into_iter().enumerate() {
-            q.add_row(r, row.as_slice_mut()?);
+    /// A Linear layer: its matrix (one int8 row and scale per output) turned
+    /// inputs × outputs, and its bias.
+    fn linear(&mut self, outputs: usize, inputs: usize) -> Option<Linear> {
+        let q = self.quant(outputs, inputs)?;
+        let mut weight = vec![0i8; q.data.len()];
+        for (o, row) in q.data.chunks_exact(inputs).enumerate() {
+            for (i, b) in row.iter().enumerate() {
+                weight[i * outputs + o] = i8::from_le_bytes([*b]);
+            }
         }
-        Some(m)
-    }
-
-    fn linear(&mut self, out: usize, inp: usize) -> Option<Linear> {
         Some(Linear {
-            weight: self
-                .matrix(out, inp)?
-                .reversed_axes()
-                .as_standard_layout()
-                .into_owned(),
-            bias: self.vector(out)?,
+            weight,
+            scales: q.scales,
+            outputs,
+            bias: self.vector(outputs)?,
         })
     }
 
@@ -187,7 +207,8 @@ impl Model {
         let heads = r.u32()?;
         let inter = r.u32()?;
         let positions = r.u32()?;
-        if heads == 0 || hidden % heads != 0 || positions < MAX_TOKENS {
+        if heads == 0 || hidden == 0 || inter == 0 || hidden % heads != 0 || positions < MAX_TOKENS
+        {
             return None;
         }
         let mut vocab = HashMap::with_capacity(tokens);
