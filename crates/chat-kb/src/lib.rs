@@ -7,7 +7,10 @@
 //! computed when each article is saved.
 //! A confident best article is quoted (its most relevant passage); an
 //! unconfident one hands off, and the top three go to the agents as
-//! suggestions. Works offline, in the tenant's language.
+//! suggestions. In English a question also hands off when it is closer to
+//! a common support topic that none of the tenant's articles covers
+//! (`lexicon/topics-en.txt`: store pick-up, a phone number, instalments…)
+//! than to its best article. Works offline, in the tenant's language.
 
 pub mod embed;
 pub mod text;
@@ -15,7 +18,7 @@ pub mod text;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use chat_domain::{
@@ -55,8 +58,19 @@ pub struct Thresholds {
     /// The best article must reach this score to be quoted…
     pub answer: f64,
     /// …and lead the next one by this much: two articles that fit about
-    /// equally well mean the question is unclear, and a person decides.
+    /// equally well mean the question is unclear, and a person decides…
     pub margin: f64,
+    /// …and its closest sentence must be at least as close to the question
+    /// as the nearest topic the help centre does not cover, less this
+    /// (English: `lexicon/topics-en.txt`).
+    pub topic_slack: f64,
+    /// A topic counts as covered when an article's title or sentence comes
+    /// this close to it (cosine).
+    pub topic_covered: f64,
+    /// The answer line and the lead in a language without topics (German),
+    /// where only those two decide.
+    pub other_answer: f64,
+    pub other_margin: f64,
     /// Agents are shown suggestions down to this score.
     pub suggest: f64,
     /// An agent's reply this close (cosine) to an article's passage is
@@ -72,8 +86,12 @@ impl Default for Thresholds {
             semantic_weight: 0.8,
             other_lexical_weight: 0.6,
             other_semantic_weight: 0.4,
-            answer: 0.35,
-            margin: 0.04,
+            answer: 0.285,
+            margin: 0.001,
+            topic_slack: 0.05,
+            topic_covered: 0.45,
+            other_answer: 0.35,
+            other_margin: 0.04,
             suggest: 0.2,
             covered: 0.75,
         }
@@ -94,6 +112,10 @@ pub struct Hit<'a> {
     pub semantic: f64,
     /// The best of those cosines alone.
     pub closest: f64,
+    /// The question's cosine to the nearest topic that none of the
+    /// tenant's articles covers (0 without topics); the same for every hit
+    /// of a question.
+    pub topic: f64,
     /// Share of the question's weight (by idf) that the article matches.
     pub coverage: f64,
     /// The most relevant passage of the body; empty below the
@@ -119,6 +141,8 @@ struct Index {
     avg_len: f64,
     /// Every word the articles use, for the spelling layer.
     known: HashSet<String>,
+    /// The vectors of the topics none of the articles covers.
+    uncovered: Vec<&'static [f32]>,
 }
 
 pub struct KnowledgeBase {
@@ -266,11 +290,24 @@ impl KnowledgeBase {
         } else {
             (docs.iter().map(|d| d.len).sum::<f64>() / docs.len() as f64).max(1.0)
         };
+        let uncovered = match language {
+            Language::English => topic_vectors()
+                .iter()
+                .filter(|t| {
+                    docs.iter()
+                        .flat_map(|d| &d.vectors)
+                        .all(|v| f64::from(embed::cosine(t, v)) < self.thresholds.topic_covered)
+                })
+                .map(Vec::as_slice)
+                .collect(),
+            Language::German => Vec::new(),
+        };
         Index {
             docs,
             df,
             avg_len,
             known,
+            uncovered,
         }
     }
 
@@ -297,6 +334,10 @@ impl KnowledgeBase {
         language: Language,
         articles: &'a [Article],
     ) -> Vec<Hit<'a>> {
+        if language == Language::English && TOPICS.get().is_none() {
+            // The topics' vectors, once a process, off the async thread.
+            let _ = tokio::task::spawn_blocking(|| topic_vectors().len()).await;
+        }
         let Some((index, corrected)) = self.prepare(question, language, articles) else {
             return Vec::new();
         };
@@ -427,6 +468,14 @@ impl KnowledgeBase {
                     None => Vec::new(),
                 };
                 let (closest, semantic) = two_best(&cosines);
+                let topic = match &qvec {
+                    Some(q) => index
+                        .uncovered
+                        .iter()
+                        .map(|t| f64::from(embed::cosine(q, t)))
+                        .fold(0.0, f64::max),
+                    None => 0.0,
+                };
                 let score = lexical_weight * lexical / (lexical + t.lexical_half)
                     + semantic_weight * semantic;
                 (score > 0.0).then(|| {
@@ -436,6 +485,7 @@ impl KnowledgeBase {
                         lexical,
                         semantic,
                         closest,
+                        topic,
                         coverage,
                         passage: String::new(),
                     };
@@ -463,20 +513,31 @@ impl KnowledgeBase {
         language: Language,
         articles: &'a [Article],
     ) -> Option<Hit<'a>> {
-        self.pick(self.rank(question, language, articles))
+        self.pick(self.rank(question, language, articles), language)
     }
 
-    /// Whether the best score (and its lead over the second) is good enough
-    /// to answer from.
-    pub fn confident(&self, best: f64, second: f64) -> bool {
-        best >= self.thresholds.answer && best - second >= self.thresholds.margin
+    /// Whether the best hit is good enough to answer from: its score, its
+    /// lead over the second's score and (in English) its closeness against
+    /// the nearest topic the help centre does not cover.
+    pub fn confident(&self, language: Language, best: &Hit<'_>, second: f64) -> bool {
+        let t = self.thresholds;
+        match language {
+            Language::English => {
+                best.score >= t.answer
+                    && best.score - second >= t.margin
+                    && best.closest + t.topic_slack >= best.topic
+            }
+            Language::German => {
+                best.score >= t.other_answer && best.score - second >= t.other_margin
+            }
+        }
     }
 
-    fn pick<'a>(&self, ranked: Vec<Hit<'a>>) -> Option<Hit<'a>> {
+    fn pick<'a>(&self, ranked: Vec<Hit<'a>>, language: Language) -> Option<Hit<'a>> {
         let mut ranked = ranked.into_iter();
         let first = ranked.next()?;
         let second = ranked.next().map_or(0.0, |h| h.score);
-        self.confident(first.score, second).then_some(first)
+        self.confident(language, &first, second).then_some(first)
     }
 
     /// Up to `n` articles for the agents who take over a question (the
@@ -540,6 +601,24 @@ impl KnowledgeBase {
         };
         format!("{passage}\n\n{}", language.source_line(&hit.article.title))
     }
+}
+
+const TOPICS_EN: &str = include_str!("../lexicon/topics-en.txt");
+static TOPICS: OnceLock<Vec<Vec<f32>>> = OnceLock::new();
+
+/// The vectors of `lexicon/topics-en.txt` (none without the model).
+fn topic_vectors() -> &'static [Vec<f32>] {
+    TOPICS.get_or_init(|| {
+        let Some(model) = embed::model() else {
+            return Vec::new();
+        };
+        TOPICS_EN
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| model.embed(l))
+            .collect()
+    })
 }
 
 fn stored_vectors(a: &Article, count: usize) -> Option<Vec<Vec<f32>>> {
@@ -656,7 +735,7 @@ impl Responder for KnowledgeBase {
         let ranked = self
             .rank_off_thread(q.question, q.language, q.articles)
             .await;
-        Ok(match self.pick(ranked) {
+        Ok(match self.pick(ranked, q.language) {
             Some(hit) => BotAnswer::Answer(self.compose(q.question, q.language, &hit)),
             None => BotAnswer::NotConfident,
         })
@@ -706,16 +785,55 @@ mod tests {
     const EN: Language = Language::English;
 
     #[test]
-    fn the_answer_threshold_and_the_lead_over_the_second_decide() {
+    fn the_answer_line_the_lead_and_the_uncovered_topics_decide() {
         let kb = KnowledgeBase::default();
         let t = kb.thresholds;
-        assert!(kb.confident(t.answer, 0.0));
-        assert!(!kb.confident(t.answer - 0.01, 0.0), "below the line");
+        let articles = shop();
+        let hit = |score: f64, closest: f64, topic: f64| Hit {
+            article: &articles[0],
+            score,
+            lexical: 0.0,
+            semantic: closest,
+            closest,
+            topic,
+            coverage: 0.0,
+            passage: String::new(),
+        };
+        let de = Language::German;
+        assert!(kb.confident(EN, &hit(t.answer, 0.5, 0.0), 0.0));
         assert!(
-            !kb.confident(0.9, 0.9 - t.margin / 2.0),
+            !kb.confident(EN, &hit(t.answer - 0.01, 0.5, 0.0), 0.0),
+            "below the line"
+        );
+        assert!(
+            !kb.confident(EN, &hit(0.9, 0.9, 0.0), 0.9 - t.margin / 2.0),
             "two articles about equally close: a person decides"
         );
-        assert!(kb.confident(0.9, 0.9 - t.margin));
+        assert!(kb.confident(EN, &hit(0.9, 0.9, 0.0), 0.9 - t.margin));
+        // A topic the help centre does not cover, closer than the article.
+        assert!(kb.confident(EN, &hit(0.5, 0.5, 0.5 + t.topic_slack), 0.0));
+        assert!(!kb.confident(EN, &hit(0.5, 0.5, 0.51 + t.topic_slack), 0.0));
+        // German: the answer line and the lead of its own, no topics.
+        assert!(!kb.confident(de, &hit(t.other_answer - 0.01, 0.5, 0.0), 0.0));
+        assert!(kb.confident(de, &hit(t.other_answer, 0.5, 0.9), 0.0));
+        assert!(!kb.confident(de, &hit(0.9, 0.5, 0.0), 0.9 - t.other_margin / 2.0));
+    }
+
+    #[test]
+    fn a_topic_the_help_centre_leaves_out_is_handed_off_until_an_article_covers_it() {
+        let kb = KnowledgeBase::default();
+        let mut articles = shop();
+        let q = "can you wrap my order as a gift";
+        let before = kb.rank(q, EN, &articles);
+        assert!(before[0].topic > before[0].closest + kb.thresholds.topic_slack);
+        assert!(kb.best(q, EN, &articles).is_none());
+        articles.push(article(
+            "Gift wrapping",
+            "We wrap any order as a gift for 3 euros. Add a gift message at checkout.",
+            &["gift wrap", "gift message"],
+        ));
+        let hit = kb.best(q, EN, &articles);
+        assert_eq!(hit.map(|h| h.article.title.as_str()), Some("Gift wrapping"));
     }
 
     #[test]
