@@ -7,10 +7,10 @@
 //! computed when each article is saved.
 //! A confident best article is quoted (its most relevant passage); an
 //! unconfident one hands off, and the top three go to the agents as
-//! suggestions. In English a question also hands off when it is closer to
-//! a common support topic that none of the tenant's articles covers
-//! (`lexicon/topics-en.txt`: store pick-up, a phone number, instalments…)
-//! than to its best article. Works offline, in the tenant's language.
+//! suggestions. In English a question also hands off unless its best
+//! article is clearly closer to it than any common support topic that none
+//! of the tenant's articles covers (`lexicon/topics-en.txt`: store pick-up,
+//! a phone number, instalments…). Works offline, in the tenant's language.
 
 pub mod embed;
 pub mod text;
@@ -60,10 +60,12 @@ pub struct Thresholds {
     /// …and lead the next one by this much: two articles that fit about
     /// equally well mean the question is unclear, and a person decides…
     pub margin: f64,
-    /// …and its closest sentence must be at least as close to the question
-    /// as the nearest topic the help centre does not cover, less this
+    /// …unless it reaches this score (a tie is never answered)…
+    pub sure: f64,
+    /// …and its closest sentence must be closer to the question than the
+    /// nearest topic the help centre does not cover, by this much
     /// (English: `lexicon/topics-en.txt`).
-    pub topic_slack: f64,
+    pub topic_lead: f64,
     /// A topic counts as covered when an article's title or sentence comes
     /// this close to it (cosine).
     pub topic_covered: f64,
@@ -86,9 +88,10 @@ impl Default for Thresholds {
             semantic_weight: 0.8,
             other_lexical_weight: 0.6,
             other_semantic_weight: 0.4,
-            answer: 0.285,
-            margin: 0.001,
-            topic_slack: 0.05,
+            answer: 0.25,
+            margin: 0.01,
+            sure: 0.45,
+            topic_lead: 0.05,
             topic_covered: 0.45,
             other_answer: 0.35,
             other_margin: 0.04,
@@ -523,9 +526,10 @@ impl KnowledgeBase {
         let t = self.thresholds;
         match language {
             Language::English => {
+                let lead = best.score - second;
                 best.score >= t.answer
-                    && best.score - second >= t.margin
-                    && best.closest + t.topic_slack >= best.topic
+                    && (lead >= t.margin || (best.score >= t.sure && lead > 0.0))
+                    && best.closest - best.topic >= t.topic_lead
             }
             Language::German => {
                 best.score >= t.other_answer && best.score - second >= t.other_margin
@@ -805,14 +809,19 @@ mod tests {
             !kb.confident(EN, &hit(t.answer - 0.01, 0.5, 0.0), 0.0),
             "below the line"
         );
+        let unsure = t.sure - 0.01;
         assert!(
-            !kb.confident(EN, &hit(0.9, 0.9, 0.0), 0.9 - t.margin / 2.0),
+            !kb.confident(EN, &hit(unsure, 0.5, 0.0), unsure - t.margin / 2.0),
             "two articles about equally close: a person decides"
         );
-        assert!(kb.confident(EN, &hit(0.9, 0.9, 0.0), 0.9 - t.margin));
-        // A topic the help centre does not cover, closer than the article.
-        assert!(kb.confident(EN, &hit(0.5, 0.5, 0.5 + t.topic_slack), 0.0));
-        assert!(!kb.confident(EN, &hit(0.5, 0.5, 0.51 + t.topic_slack), 0.0));
+        assert!(kb.confident(EN, &hit(unsure, 0.5, 0.0), unsure - t.margin));
+        // A sure answer needs no lead, but a tie is never answered.
+        assert!(kb.confident(EN, &hit(t.sure, 0.5, 0.0), t.sure - t.margin / 2.0));
+        assert!(!kb.confident(EN, &hit(0.9, 0.9, 0.0), 0.9));
+        // A topic the help centre does not cover, about as close as the
+        // article's closest sentence.
+        assert!(kb.confident(EN, &hit(0.5, 0.5, 0.49 - t.topic_lead), 0.0));
+        assert!(!kb.confident(EN, &hit(0.5, 0.5, 0.51 - t.topic_lead), 0.0));
         // German: the answer line and the lead of its own, no topics.
         assert!(!kb.confident(de, &hit(t.other_answer - 0.01, 0.5, 0.0), 0.0));
         assert!(kb.confident(de, &hit(t.other_answer, 0.5, 0.9), 0.0));
@@ -825,7 +834,7 @@ mod tests {
         let mut articles = shop();
         let q = "can you wrap my order as a gift";
         let before = kb.rank(q, EN, &articles);
-        assert!(before[0].topic > before[0].closest + kb.thresholds.topic_slack);
+        assert!(before[0].closest - before[0].topic < kb.thresholds.topic_lead);
         assert!(kb.best(q, EN, &articles).is_none());
         articles.push(article(
             "Gift wrapping",

@@ -186,7 +186,7 @@ fn evaluate(
 /// for that figure, and is tuning data since. The last set is the held-out
 /// one: its figure is printed, never its misses, and tuning (`dump`) does
 /// not compute it.
-const TUNING: [(&str, &str, &str); 7] = [
+const TUNING: [(&str, &str, &str); 8] = [
     ("questions.jsonl", "dev", "development"),
     (
         "questions.jsonl",
@@ -218,12 +218,13 @@ const TUNING: [(&str, &str, &str); 7] = [
         "fresh5",
         "fresh5 (tuning data since its figure for the same ranker)",
     ),
+    (
+        "fresh6.jsonl",
+        "fresh6",
+        "fresh6 (tuning data since the uncovered topics' figure)",
+    ),
 ];
-const HELD_OUT: (&str, &str, &str) = (
-    "fresh6.jsonl",
-    "fresh6",
-    "fresh6 (held out; run once for the uncovered topics' figure)",
-);
+const HELD_OUT: (&str, &str, &str) = ("fresh7.jsonl", "fresh7", "fresh7 (held out)");
 
 #[test]
 fn the_bot_on_its_evaluation_set() {
