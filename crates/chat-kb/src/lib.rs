@@ -62,9 +62,9 @@ pub struct Thresholds {
     pub margin: f64,
     /// …unless it reaches this score (a tie is never answered)…
     pub sure: f64,
-    /// …and its closest sentence must be closer to the question than the
-    /// nearest topic the help centre does not cover, by this much
-    /// (English: `lexicon/topics-en.txt`).
+    /// …and its closest sentence, less the question's cosine to the nearest
+    /// topic the help centre does not cover, must reach this (negative: it
+    /// may trail that topic by so much; English: `lexicon/topics-en.txt`).
     pub topic_lead: f64,
     /// A topic counts as covered when an article's title or sentence comes
     /// this close to it (cosine).
@@ -88,10 +88,10 @@ impl Default for Thresholds {
             semantic_weight: 0.8,
             other_lexical_weight: 0.6,
             other_semantic_weight: 0.4,
-            answer: 0.25,
+            answer: 0.26,
             margin: 0.01,
             sure: 0.45,
-            topic_lead: 0.05,
+            topic_lead: -0.025,
             topic_covered: 0.45,
             other_answer: 0.35,
             other_margin: 0.04,
@@ -819,7 +819,7 @@ mod tests {
         assert!(kb.confident(EN, &hit(t.sure, 0.5, 0.0), t.sure - t.margin / 2.0));
         assert!(!kb.confident(EN, &hit(0.9, 0.9, 0.0), 0.9));
         // A topic the help centre does not cover, about as close as the
-        // article's closest sentence.
+        // article's closest sentence: by at most the topic lead.
         assert!(kb.confident(EN, &hit(0.5, 0.5, 0.49 - t.topic_lead), 0.0));
         assert!(!kb.confident(EN, &hit(0.5, 0.5, 0.51 - t.topic_lead), 0.0));
         // German: the answer line and the lead of its own, no topics.
