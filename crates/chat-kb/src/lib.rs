@@ -173,6 +173,9 @@ pub fn embed_article(input: &ArticleInput) -> Option<ArticleEmbedding> {
 
 fn vectors(title: &str, keywords: &[String], body: &str) -> Option<ArticleEmbedding> {
     let model = embed::model()?;
+    // The first article a process embeds (on a blocking thread, as every
+    // article is) also embeds the topics, so no question waits for them.
+    topic_vectors();
     let dims = model.dims();
     let head = format!("{title}. {}", keywords.join(", "));
     let mut vectors = model.embed(&head).unwrap_or_else(|| vec![0.0; dims]);
@@ -294,15 +297,7 @@ impl KnowledgeBase {
             (docs.iter().map(|d| d.len).sum::<f64>() / docs.len() as f64).max(1.0)
         };
         let uncovered = match language {
-            Language::English => topic_vectors()
-                .iter()
-                .filter(|t| {
-                    docs.iter()
-                        .flat_map(|d| &d.vectors)
-                        .all(|v| f64::from(embed::cosine(t, v)) < self.thresholds.topic_covered)
-                })
-                .map(Vec::as_slice)
-                .collect(),
+            Language::English => uncovered(&docs, self.thresholds.topic_covered),
             Language::German => Vec::new(),
         };
         Index {
@@ -429,6 +424,15 @@ impl KnowledgeBase {
             Language::English => (t.lexical_weight, t.semantic_weight),
             Language::German => (t.other_lexical_weight, t.other_semantic_weight),
         };
+        // The question's nearest topic that no article covers.
+        let topic = match &qvec {
+            Some(q) => index
+                .uncovered
+                .iter()
+                .map(|t| f64::from(embed::cosine(q, t)))
+                .fold(0.0, f64::max),
+            None => 0.0,
+        };
         let mut scored: Vec<(Hit<'a>, usize, Vec<f64>)> = (0..articles.len())
             .filter(|i| !articles[*i].draft)
             .filter_map(|i| {
@@ -471,14 +475,6 @@ impl KnowledgeBase {
                     None => Vec::new(),
                 };
                 let (closest, semantic) = two_best(&cosines);
-                let topic = match &qvec {
-                    Some(q) => index
-                        .uncovered
-                        .iter()
-                        .map(|t| f64::from(embed::cosine(q, t)))
-                        .fold(0.0, f64::max),
-                    None => 0.0,
-                };
                 let score = lexical_weight * lexical / (lexical + t.lexical_half)
                     + semantic_weight * semantic;
                 (score > 0.0).then(|| {
@@ -605,6 +601,38 @@ impl KnowledgeBase {
         };
         format!("{passage}\n\n{}", language.source_line(&hit.article.title))
     }
+}
+
+/// The topics that no title or sentence of the articles comes `covered`
+/// close to: every cosine at once, as one matrix product (a tenant with 500
+/// articles has a few thousand sentences).
+fn uncovered(docs: &[Doc], covered: f64) -> Vec<&'static [f32]> {
+    let topics = topic_vectors();
+    let Some(dims) = topics.first().map(Vec::len) else {
+        return Vec::new();
+    };
+    let sentences: Vec<f32> = docs
+        .iter()
+        .flat_map(|d| &d.vectors)
+        .filter(|v| v.len() == dims)
+        .flatten()
+        .copied()
+        .collect();
+    let topic_matrix: Vec<f32> = topics.iter().flatten().copied().collect();
+    let (Ok(s), Ok(t)) = (
+        ndarray::ArrayView2::from_shape((sentences.len() / dims, dims), &sentences),
+        ndarray::ArrayView2::from_shape((topics.len(), dims), &topic_matrix),
+    ) else {
+        return topics.iter().map(Vec::as_slice).collect();
+    };
+    // topics × sentences
+    let cosines = t.dot(&s.t());
+    topics
+        .iter()
+        .zip(cosines.rows())
+        .filter(|(_, row)| row.iter().all(|c| f64::from(*c) < covered))
+        .map(|(t, _)| t.as_slice())
+        .collect()
 }
 
 const TOPICS_EN: &str = include_str!("../lexicon/topics-en.txt");
