@@ -126,7 +126,8 @@ impl Responder for OpenAiResponder {
         // the passage that matches the question best.
         let passages: Vec<(&str, String)> = self
             .kb
-            .rank(q.question, q.language, q.articles)
+            .rank_off_thread(q.question, q.language, q.articles)
+            .await
             .into_iter()
             .filter(|h| h.score >= self.kb.thresholds.suggest)
             .take(self.settings.passages)
