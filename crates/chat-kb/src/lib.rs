@@ -25,6 +25,7 @@ use chat_domain::{
     Article, ArticleEmbedding, ArticleInput, BotAnswer, BotQuestion, BotSuggestion, Language,
     Responder, ResponderError,
 };
+use ndarray::{Array2, ArrayView2};
 pub use text::Analyzer;
 
 /// Bonus for a multi-word keyword that the question contains verbatim
@@ -334,7 +335,7 @@ impl KnowledgeBase {
     ) -> Vec<Hit<'a>> {
         if language == Language::English && TOPICS.get().is_none() {
             // The topics' vectors, once a process, off the async thread.
-            let _ = tokio::task::spawn_blocking(|| topic_vectors().len()).await;
+            let _ = tokio::task::spawn_blocking(|| topic_vectors().nrows()).await;
         }
         let Some((index, corrected)) = self.prepare(question, language, articles) else {
             return Vec::new();
@@ -608,9 +609,7 @@ impl KnowledgeBase {
 /// articles has a few thousand sentences).
 fn uncovered(docs: &[Doc], covered: f64) -> Vec<&'static [f32]> {
     let topics = topic_vectors();
-    let Some(dims) = topics.first().map(Vec::len) else {
-        return Vec::new();
-    };
+    let dims = topics.ncols();
     let sentences: Vec<f32> = docs
         .iter()
         .flat_map(|d| &d.vectors)
@@ -618,38 +617,38 @@ fn uncovered(docs: &[Doc], covered: f64) -> Vec<&'static [f32]> {
         .flatten()
         .copied()
         .collect();
-    let topic_matrix: Vec<f32> = topics.iter().flatten().copied().collect();
-    let (Ok(s), Ok(t)) = (
-        ndarray::ArrayView2::from_shape((sentences.len() / dims, dims), &sentences),
-        ndarray::ArrayView2::from_shape((topics.len(), dims), &topic_matrix),
-    ) else {
-        return topics.iter().map(Vec::as_slice).collect();
+    let Ok(s) = ArrayView2::from_shape((sentences.len() / dims.max(1), dims), &sentences) else {
+        return Vec::new();
     };
     // topics × sentences
-    let cosines = t.dot(&s.t());
+    let cosines = topics.dot(&s.t());
     topics
-        .iter()
+        .rows()
+        .into_iter()
         .zip(cosines.rows())
         .filter(|(_, row)| row.iter().all(|c| f64::from(*c) < covered))
-        .map(|(t, _)| t.as_slice())
+        .filter_map(|(t, _)| t.to_slice())
         .collect()
 }
 
 const TOPICS_EN: &str = include_str!("../lexicon/topics-en.txt");
-static TOPICS: OnceLock<Vec<Vec<f32>>> = OnceLock::new();
+static TOPICS: OnceLock<Array2<f32>> = OnceLock::new();
 
-/// The vectors of `lexicon/topics-en.txt` (none without the model).
-fn topic_vectors() -> &'static [Vec<f32>] {
+/// The vectors of `lexicon/topics-en.txt`, one row a topic (none without
+/// the model).
+fn topic_vectors() -> &'static Array2<f32> {
     TOPICS.get_or_init(|| {
         let Some(model) = embed::model() else {
-            return Vec::new();
+            return Array2::zeros((0, 0));
         };
-        TOPICS_EN
+        let rows: Vec<Vec<f32>> = TOPICS_EN
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .filter_map(|l| model.embed(l))
-            .collect()
+            .collect();
+        Array2::from_shape_vec((rows.len(), model.dims()), rows.concat())
+            .unwrap_or_else(|_| Array2::zeros((0, 0)))
     })
 }
 
