@@ -70,6 +70,14 @@ pub struct Thresholds {
     /// A topic counts as covered when an article's title or sentence comes
     /// this close to it (cosine).
     pub topic_covered: f64,
+    /// An uncovered topic that sits near the articles (its closest title or
+    /// sentence above `topic_near`) weighs less, by `topic_near_weight`
+    /// times the difference: a loose question about an article's subject
+    /// ("how can I pay") lands about as close to a neighbouring topic the
+    /// articles leave out ("pay later in instalments") as to the article,
+    /// while a question about that topic itself lands much closer to it.
+    pub topic_near: f64,
+    pub topic_near_weight: f64,
     /// The answer line and the lead in a language without topics (German),
     /// where only those two decide.
     pub other_answer: f64,
@@ -93,7 +101,9 @@ impl Default for Thresholds {
             margin: 0.01,
             sure: 0.45,
             topic_lead: -0.025,
-            topic_covered: 0.45,
+            topic_covered: 0.5,
+            topic_near: 0.35,
+            topic_near_weight: 0.5,
             other_answer: 0.35,
             other_margin: 0.04,
             suggest: 0.2,
@@ -145,8 +155,9 @@ struct Index {
     avg_len: f64,
     /// Every word the articles use, for the spelling layer.
     known: HashSet<String>,
-    /// The vectors of the topics none of the articles covers.
-    uncovered: Vec<&'static [f32]>,
+    /// The vectors of the topics none of the articles covers, each with
+    /// what its nearness to the articles takes off a question's cosine.
+    uncovered: Vec<(&'static [f32], f64)>,
 }
 
 pub struct KnowledgeBase {
@@ -298,7 +309,7 @@ impl KnowledgeBase {
             (docs.iter().map(|d| d.len).sum::<f64>() / docs.len() as f64).max(1.0)
         };
         let uncovered = match language {
-            Language::English => uncovered(&docs, self.thresholds.topic_covered),
+            Language::English => uncovered(&docs, &self.thresholds),
             Language::German => Vec::new(),
         };
         Index {
@@ -430,7 +441,7 @@ impl KnowledgeBase {
             Some(q) => index
                 .uncovered
                 .iter()
-                .map(|t| f64::from(embed::cosine(q, t)))
+                .map(|(t, near)| f64::from(embed::cosine(q, t)) - near)
                 .fold(0.0, f64::max),
             None => 0.0,
         };
@@ -604,10 +615,11 @@ impl KnowledgeBase {
     }
 }
 
-/// The topics that no title or sentence of the articles comes `covered`
-/// close to: every cosine at once, as one matrix product (a tenant with 500
-/// articles has a few thousand sentences).
-fn uncovered(docs: &[Doc], covered: f64) -> Vec<&'static [f32]> {
+/// The topics that no title or sentence of the articles comes
+/// `topic_covered` close to, each with its nearness penalty: every cosine at
+/// once, as one matrix product (a tenant with 500 articles has a few
+/// thousand sentences).
+fn uncovered(docs: &[Doc], t: &Thresholds) -> Vec<(&'static [f32], f64)> {
     let topics = topic_vectors();
     let dims = topics.ncols();
     let sentences: Vec<f32> = docs
@@ -626,8 +638,18 @@ fn uncovered(docs: &[Doc], covered: f64) -> Vec<&'static [f32]> {
         .rows()
         .into_iter()
         .zip(cosines.rows())
-        .filter(|(_, row)| row.iter().all(|c| f64::from(*c) < covered))
-        .filter_map(|(t, _)| t.to_slice())
+        .filter_map(|(topic, row)| {
+            let closest = row.iter().copied().fold(f32::MIN, f32::max);
+            let closest = if row.is_empty() {
+                0.0
+            } else {
+                f64::from(closest)
+            };
+            let near = t.topic_near_weight * (closest - t.topic_near).max(0.0);
+            (closest < t.topic_covered)
+                .then(|| topic.to_slice().map(|v| (v, near)))
+                .flatten()
+        })
         .collect()
 }
 
@@ -870,6 +892,58 @@ mod tests {
         ));
         let hit = kb.best(q, EN, &articles);
         assert_eq!(hit.map(|h| h.article.title.as_str()), Some("Gift wrapping"));
+    }
+
+    #[test]
+    fn a_topic_next_to_an_article_weighs_less_than_one_far_from_every_article() {
+        let mut articles = shop();
+        articles.push(article(
+            "Payment methods",
+            "We accept Visa, Mastercard, PayPal and Apple Pay. Business customers can also pay by invoice within 14 days.",
+            &["payment", "pay", "credit card", "paypal"],
+        ));
+        let kb = KnowledgeBase::default();
+        let index = kb.index(EN, &articles);
+        let near = |topic: &str| {
+            let v = embed::model()
+                .and_then(|m| m.embed(topic))
+                .unwrap_or_default();
+            index
+                .uncovered
+                .iter()
+                .find(|(t, _)| *t == v.as_slice())
+                .map(|(_, near)| *near)
+        };
+        // Paying in instalments sits next to the payment article; the
+        // weather sits far from every article.
+        assert!(near("pay in instalments with klarna or afterpay").is_some_and(|n| n > 0.0));
+        assert_eq!(near("weather forecast"), Some(0.0));
+        // A loose question about paying lands near that topic too, which
+        // weighs less for it…
+        let flat = KnowledgeBase {
+            thresholds: Thresholds {
+                topic_near_weight: 0.0,
+                ..Thresholds::default()
+            },
+            ..KnowledgeBase::default()
+        };
+        let topic = |kb: &KnowledgeBase, q: &str| kb.rank(q, EN, &articles)[0].topic;
+        let q = "how can I pay for my order";
+        assert!(topic(&kb, q) < topic(&flat, q));
+        let hit = kb.best(q, EN, &articles);
+        assert_eq!(
+            hit.map(|h| h.article.title.as_str()),
+            Some("Payment methods")
+        );
+        // …than for a question whose nearest topic is far from the articles.
+        let q = "will it rain tomorrow, what is the weather forecast";
+        assert_eq!(topic(&kb, q), topic(&flat, q));
+        assert!(kb.best(q, EN, &articles).is_none());
+        // A question about the topic itself is still handed off.
+        assert!(
+            kb.best("can i pay in instalments with klarna", EN, &articles)
+                .is_none()
+        );
     }
 
     #[test]
