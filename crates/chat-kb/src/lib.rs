@@ -16,9 +16,9 @@ pub mod embed;
 pub mod text;
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 use chat_domain::{
@@ -165,7 +165,17 @@ pub struct KnowledgeBase {
     german: Analyzer,
     pub thresholds: Thresholds,
     cache: Mutex<HashMap<u64, Arc<Index>>>,
+    /// The vectors of the last questions ranked off the async threads
+    /// (`QUESTIONS_KEPT`), each computed once: a hand-off's suggestions
+    /// reuse the vector its answer just computed, and two callers asking
+    /// at once share one computation.
+    questions: Mutex<VecDeque<(String, QuestionVector)>>,
 }
+
+type QuestionVector = Arc<tokio::sync::OnceCell<Option<Arc<Vec<f32>>>>>;
+
+/// Question vectors kept (about 1.5 KB each).
+const QUESTIONS_KEPT: usize = 64;
 
 impl Default for KnowledgeBase {
     fn default() -> Self {
@@ -174,6 +184,7 @@ impl Default for KnowledgeBase {
             german: Analyzer::new(Language::German),
             thresholds: Thresholds::default(),
             cache: Mutex::new(HashMap::new()),
+            questions: Mutex::new(VecDeque::new()),
         }
     }
 }
@@ -351,12 +362,48 @@ impl KnowledgeBase {
         let Some((index, corrected)) = self.prepare(question, language, articles) else {
             return Vec::new();
         };
-        let text = corrected.clone();
-        let qvec = tokio::task::spawn_blocking(move || embed::model().and_then(|m| m.embed(&text)))
+        let qvec = self.question_vector(&corrected).await;
+        self.score(
+            &index,
+            &corrected,
+            qvec.map(|v| v.to_vec()),
+            language,
+            articles,
+        )
+    }
+
+    /// A question's vector, computed on a blocking thread the first time
+    /// it is asked for (the transformer takes milliseconds, which must not
+    /// hold up the sockets served by the calling worker).
+    async fn question_vector(&self, text: &str) -> Option<Arc<Vec<f32>>> {
+        let cell = {
+            let mut kept = self
+                .questions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match kept.iter().find(|(t, _)| t == text) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    let cell = QuestionVector::default();
+                    if kept.len() >= QUESTIONS_KEPT {
+                        kept.pop_front();
+                    }
+                    kept.push_back((text.to_owned(), cell.clone()));
+                    cell
+                }
+            }
+        };
+        let text = text.to_owned();
+        cell.get_or_init(|| async move {
+            tokio::task::spawn_blocking(move || {
+                embed::model().and_then(|m| m.embed(&text)).map(Arc::new)
+            })
             .await
             .ok()
-            .flatten();
-        self.score(&index, &corrected, qvec, language, articles)
+            .flatten()
+        })
+        .await
+        .clone()
     }
 
     /// The index of the published articles and the question with the
@@ -944,6 +991,38 @@ mod tests {
             kb.best("can i pay in instalments with klarna", EN, &articles)
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn a_question_asked_again_reuses_its_vector() {
+        let kb = KnowledgeBase::default();
+        let articles = shop();
+        let q = "when are you open on saturday";
+        let first = kb.rank_off_thread(q, EN, &articles).await;
+        // The hand-off's suggestions rank the same question again.
+        let again = kb.suggest(q, EN, &articles, 3).await;
+        let kept: Vec<(String, bool)> = kb
+            .questions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(t, c)| (t.clone(), c.initialized()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![(q.to_owned(), true)],
+            "one vector, computed once"
+        );
+        assert_eq!(first[0].article.title, again[0].title);
+        assert_eq!(first[0].score, again[0].score);
+        // The oldest questions make room for new ones.
+        for i in 0..QUESTIONS_KEPT {
+            kb.rank_off_thread(&format!("question {i}"), EN, &articles)
+                .await;
+        }
+        let kept = kb.questions.lock().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(kept.len(), QUESTIONS_KEPT);
+        assert!(kept.iter().all(|(t, _)| t != q));
     }
 
     #[test]

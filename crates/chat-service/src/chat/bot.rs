@@ -218,16 +218,21 @@ impl ChatService {
                 .await;
         }
         let articles = self.bot_articles(&tenant.id).await?;
-        let recent = self
-            .repos
-            .messages
-            .list_before(
-                &tenant.id,
-                &current.id,
-                message.seq + 1,
-                self.bot_settings.history,
-            )
-            .await?;
+        // Only a model reads the conversation; the knowledge base ranks the
+        // question alone.
+        let recent = if self.responders.llm.is_some() && tenant.bot_mode == BotMode::Llm {
+            self.repos
+                .messages
+                .list_before(
+                    &tenant.id,
+                    &current.id,
+                    message.seq + 1,
+                    self.bot_settings.history,
+                )
+                .await?
+        } else {
+            Vec::new()
+        };
         let question = BotQuestion {
             bot_name: &tenant.bot_name,
             question: &message.body,
