@@ -32,6 +32,10 @@ use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr};
 
+/// How long [`SeaOrmStore::connect`] keeps trying to open the first
+/// connection before the node gives up starting.
+pub const STARTUP_WAIT: Duration = Duration::from_secs(15);
+
 pub use sea_orm::DatabaseConnection as Connection;
 
 /// How the database connection is opened.
@@ -109,7 +113,19 @@ impl SeaOrmStore {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
             });
-        let db = Database::connect(opts).await.map_err(map_err)?;
+        // A starting node waits for a database that is busy or still
+        // starting, instead of giving up after one acquire timeout.
+        let deadline = std::time::Instant::now() + STARTUP_WAIT;
+        let db = loop {
+            match Database::connect(opts.clone()).await {
+                Ok(db) => break db,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    tracing::warn!(error = %e, "the database does not answer yet; trying again");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(map_err(e)),
+            }
+        };
         let webhooks = Arc::new(std::sync::OnceLock::new());
         let file = sqlite_file(&settings.url);
         let writer = file

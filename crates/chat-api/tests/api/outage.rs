@@ -4,7 +4,7 @@
 //! recovers by itself when it is back, with nothing acknowledged lost.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,8 @@ use crate::helpers::{TestApp, ok, spawn_app_with};
 pub(crate) struct TcpProxy {
     pub(crate) port: u16,
     cut: Arc<AtomicBool>,
+    /// Connections refused while cut.
+    refused: Arc<AtomicUsize>,
     pipes: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
@@ -30,12 +32,14 @@ impl TcpProxy {
         let listener = ok(TcpListener::bind("127.0.0.1:0").await);
         let port = ok(listener.local_addr()).port();
         let cut = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(AtomicUsize::new(0));
         let pipes: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let accept = tokio::spawn({
-            let (cut, pipes) = (cut.clone(), pipes.clone());
+            let (cut, refused, pipes) = (cut.clone(), refused.clone(), pipes.clone());
             async move {
                 while let Ok((mut inbound, _)) = listener.accept().await {
                     if cut.load(Ordering::SeqCst) {
+                        refused.fetch_add(1, Ordering::SeqCst);
                         continue; // dropped: the connection is refused
                     }
                     let pipe = tokio::spawn(async move {
@@ -52,6 +56,7 @@ impl TcpProxy {
         Self {
             port,
             cut,
+            refused,
             pipes,
             accept,
         }
@@ -66,6 +71,10 @@ impl TcpProxy {
 
     pub(crate) fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
+    }
+
+    pub(crate) fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 }
 
@@ -104,14 +113,15 @@ const FAST: Duration = Duration::from_secs(1);
 /// The server must be serving again within this of the database's return.
 const RECOVERY: Duration = Duration::from_secs(2);
 
-#[tokio::test]
-async fn with_the_database_away_requests_fail_fast_and_the_server_recovers_by_itself() {
+/// A proxy to the database server of the backend under test (`None` on
+/// SQLite, which has no server).
+async fn database_proxy() -> Option<TcpProxy> {
     let admin_url = match Backend::from_env() {
         Backend::Sqlite => {
             println!(
-                "the outage test needs a database over the network: it runs on MariaDB and PostgreSQL"
+                "the outage tests need a database over the network: they run on MariaDB and PostgreSQL"
             );
-            return;
+            return None;
         }
         Backend::MySql => std::env::var("CHAT_TEST_MYSQL_URL").expect("CHAT_TEST_MYSQL_URL"),
         Backend::Postgres => {
@@ -122,7 +132,56 @@ async fn with_the_database_away_requests_fail_fast_and_the_server_recovers_by_it
     let target: SocketAddr = ok(tokio::net::lookup_host(server.as_str()).await)
         .next()
         .expect("the database server has an address");
-    let proxy = TcpProxy::start(target).await;
+    Some(TcpProxy::start(target).await)
+}
+
+#[tokio::test]
+async fn a_node_started_while_the_database_is_away_waits_for_it_and_then_serves() {
+    let Some(proxy) = database_proxy().await else {
+        return;
+    };
+    proxy.cut();
+    let port = proxy.port;
+    let starting = tokio::spawn(spawn_app_with(move |s| {
+        let (head, _, tail) = split_authority(s.database.url.expose_secret());
+        s.database.url = format!("{head}127.0.0.1:{port}{tail}").into();
+        s.database.acquire_timeout_ms = 100;
+    }));
+    // The database stays away for ten of the node's acquire timeouts, and
+    // the node has been refused more than once…
+    let waiting = Instant::now();
+    while proxy.refused() < 2 || waiting.elapsed() < Duration::from_secs(1) {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the starting node never reached for the database"
+        );
+        assert!(
+            !starting.is_finished(),
+            "the node gave up or started without a database"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!starting.is_finished());
+    // …and starts once the database answers.
+    proxy.restore();
+    let app = ok(starting.await);
+    assert_eq!(ready_status(&app).await, 200);
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    assert_eq!(
+        app.post_message(&key, "hello", None)
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn with_the_database_away_requests_fail_fast_and_the_server_recovers_by_itself() {
+    let Some(proxy) = database_proxy().await else {
+        return;
+    };
     let port = proxy.port;
     let app = spawn_app_with(move |s| {
         let (head, _, tail) = split_authority(s.database.url.expose_secret());
