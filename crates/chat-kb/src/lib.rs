@@ -343,7 +343,7 @@ impl KnowledgeBase {
             return Vec::new();
         };
         let qvec = embed::model().and_then(|m| m.embed(&corrected));
-        self.score(&index, &corrected, qvec, language, articles)
+        self.score(&index, &corrected, qvec.as_deref(), language, articles)
     }
 
     /// As [`KnowledgeBase::rank`], with the question's vector computed on
@@ -366,7 +366,7 @@ impl KnowledgeBase {
         self.score(
             &index,
             &corrected,
-            qvec.map(|v| v.to_vec()),
+            qvec.as_deref().map(Vec::as_slice),
             language,
             articles,
         )
@@ -440,7 +440,7 @@ impl KnowledgeBase {
         &self,
         index: &Index,
         corrected: &str,
-        qvec: Option<Vec<f32>>,
+        qvec: Option<&[f32]>,
         language: Language,
         articles: &'a [Article],
     ) -> Vec<Hit<'a>> {
@@ -484,7 +484,7 @@ impl KnowledgeBase {
             Language::German => (t.other_lexical_weight, t.other_semantic_weight),
         };
         // The question's nearest topic that no article covers.
-        let topic = match &qvec {
+        let topic = match qvec {
             Some(q) => index
                 .uncovered
                 .iter()
@@ -525,7 +525,7 @@ impl KnowledgeBase {
                     lexical += PHRASE_BONUS;
                     coverage = 1.0;
                 }
-                let cosines: Vec<f64> = match &qvec {
+                let cosines: Vec<f64> = match qvec {
                     Some(q) => doc
                         .vectors
                         .iter()
