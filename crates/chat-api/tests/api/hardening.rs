@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use crate::helpers::{PASSWORD, PATIENCE, TestApp, ok, spawn_app_with};
+use crate::helpers::{PASSWORD, PATIENCE, TestApp, ok, spawn_app, spawn_app_with};
 
 async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
     app.post_json(
@@ -343,4 +343,58 @@ async fn a_request_id_from_an_untrusted_peer_is_replaced() {
         .await);
     let id = res.headers()["x-request-id"].to_str().unwrap_or_default();
     assert!(!id.is_empty() && id != "forged", "{id}");
+}
+
+/// The server reads a request whatever the pieces it arrives in: a head
+/// longer than its first read, a body written 700 bytes at a time, and a
+/// second request in the same writes as the first one's end, on one
+/// kept-alive connection.
+#[tokio::test]
+async fn requests_arriving_in_pieces_and_back_to_back_are_read_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    app.create_tenant("acme", &[]).await;
+    let (key, _) = app.start_session("acme", "Ada").await;
+    let text = "é".repeat(3000);
+    let body = json!({ "body": text }).to_string();
+    let mut request = format!(
+        "POST /api/v1/public/chat/sessions/{key}/messages HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nX-Padding: {}\r\nContent-Length: {}\r\n\r\n",
+        "p".repeat(2500),
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body.as_bytes());
+    request.extend_from_slice(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let addr = app.address.trim_start_matches("http://");
+    let mut stream = ok(tokio::net::TcpStream::connect(addr).await);
+    for piece in request.chunks(700) {
+        ok(stream.write_all(piece).await);
+        ok(stream.flush().await);
+    }
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let answered = String::from_utf8_lossy(&seen);
+        let mut responses = answered.split("HTTP/1.1 ").skip(1);
+        if let (Some(first), Some(second)) = (responses.next(), responses.next()) {
+            assert!(first.starts_with("201"), "the message: {first}");
+            assert!(second.starts_with("200"), "the health check: {second}");
+            if second.contains("\"status\"") {
+                break;
+            }
+        }
+        let n = ok(ok(
+            tokio::time::timeout(PATIENCE, stream.read(&mut buf)).await
+        ));
+        assert!(n > 0, "the server closed the connection after {answered}");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let stored = app.customer_messages(&key, 0).await;
+    assert!(
+        stored
+            .iter()
+            .any(|m| m["body"].as_str() == Some(text.as_str())),
+        "the message was stored whole"
+    );
 }

@@ -295,7 +295,8 @@ where
                     graceful_shutdown: config.graceful_shutdown(),
 
                     io: Some(io),
-                    read_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
+                    // Parley patch: the first read allocates what arrived.
+                    read_buf: BytesMut::new(),
                     write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     codec: Codec::new(config),
@@ -1208,16 +1209,22 @@ where
 
             // grow buffer if necessary.
             let remaining = this.read_buf.capacity() - this.read_buf.len();
-            let polled = if remaining < LW_BUFFER_SIZE && this.read_buf.is_empty() {
-                // Parley patch: a connection whose buffer was released while
-                // it had nothing to read probes into the stack first and
-                // allocates only when bytes arrived.
+            let polled = if remaining < LW_BUFFER_SIZE {
+                // Parley patch: a connection whose buffer is full or was
+                // released while it had nothing to read probes into the
+                // stack first and allocates only when bytes arrived: what
+                // arrived, when it was less than the probe, for a buffer
+                // that held nothing. The chunks decoded from it (a request
+                // head, a WebSocket frame) keep that allocation alive for
+                // as long as they are kept, so it must not be 8 KiB.
                 let mut probe = [0u8; LW_BUFFER_SIZE];
                 let mut probe_buf = ReadBuf::new(&mut probe);
                 match io.as_mut().poll_read(cx, &mut probe_buf) {
                     Poll::Ready(Ok(())) => {
                         let n = probe_buf.filled().len();
-                        if n > 0 {
+                        if n > 0 && n < LW_BUFFER_SIZE && this.read_buf.is_empty() {
+                            *this.read_buf = BytesMut::from(probe_buf.filled());
+                        } else if n > 0 {
                             this.read_buf.reserve(HW_BUFFER_SIZE);
                             this.read_buf.extend_from_slice(probe_buf.filled());
                         }
@@ -1227,9 +1234,6 @@ where
                     Poll::Pending => Poll::Pending,
                 }
             } else {
-                if remaining < LW_BUFFER_SIZE {
-                    this.read_buf.reserve(HW_BUFFER_SIZE - remaining);
-                }
                 tokio_util::io::poll_read_buf(io.as_mut(), cx, this.read_buf)
             };
 
@@ -1252,7 +1256,9 @@ where
                     // Parley patch: nothing left to decode and nothing to
                     // read: give the buffer back instead of holding it for
                     // the whole life of an idle connection.
-                    if this.read_buf.is_empty() && this.read_buf.capacity() > 0 {
+                    // An empty buffer of no capacity may still share the
+                    // allocation of the chunks split from it; let it go too.
+                    if this.read_buf.is_empty() {
                         *this.read_buf = BytesMut::new();
                     }
                     return Ok(false);
