@@ -6,6 +6,7 @@
 //! (`outgoing.rs`), which takes them from the connection's queue itself.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -15,9 +16,9 @@ use chat_service::AgentCtx;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
-use super::close_code;
 use super::outgoing::Delivered;
 use super::rate::{RateLimit, Refused};
+use super::{WsLimits, close_code};
 use crate::AppState;
 use crate::hub::{ConnId, HubHandle, Kick, session_key};
 use crate::wire::frames::message_frame;
@@ -89,32 +90,55 @@ pub(super) fn reason(code: u16, description: &str) -> Option<CloseReason> {
 }
 
 impl Conn {
-    pub async fn run(self) {
+    /// The connection's task. Its future is as large as its largest await,
+    /// and holds every local it keeps across one: the parts are taken apart
+    /// here, outside it, and everything but the wait itself (sends, the
+    /// token check, the frame's work, the close) is boxed, so that an idle
+    /// connection's task holds only what it waits with.
+    pub fn run(self) -> impl Future<Output = ()> {
         let Conn {
             state,
             who,
             address,
-            mut session,
-            mut stream,
+            session,
+            stream,
             delivered,
-            mut kick,
+            kick,
             id,
-            place: _place,
+            place,
         } = self;
         let kind = match &who {
             Who::Agent(_) => "agent",
             Who::Customer(_) => "customer",
         };
-        let _registered = Registered::new(state.hub.clone(), id, kind);
+        let registered = Registered::new(state.hub.clone(), id, kind);
         let limits = state.ws_limits;
-        let mut handler = Handler {
-            state: state.clone(),
+        let handler = Handler {
+            state,
             who,
             address,
             rate: RateLimit::new(limits.burst),
             delivered,
             last_typing: None,
         };
+        serve(handler, session, stream, kick, limits, (registered, place))
+    }
+}
+
+/// Until the connection ends; `held` (the hub registration and the place
+/// under the cluster's cap) is let go with it. A block rather than an
+/// `async fn`: the compiler keeps an `async fn`'s arguments twice in its
+/// future (as given, and moved into the body's locals); a block's captures
+/// are used where they lie.
+fn serve(
+    mut handler: Handler,
+    mut session: Session,
+    mut stream: AggregatedMessageStream,
+    mut kick: oneshot::Receiver<Kick>,
+    limits: WsLimits,
+    held: (Registered, Option<crate::cluster::Place>),
+) -> impl Future<Output = ()> {
+    async move {
         let expiry = match &handler.who {
             Who::Agent(ctx) => (ctx.expires_at - chrono::Utc::now())
                 .to_std()
@@ -142,13 +166,13 @@ impl Conn {
                     if silent_for > limits.heartbeat * limits.missed_pongs + limits.heartbeat / 2 {
                         break reason(close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                     }
-                    if session.ping(b"").await.is_err() { break None }
+                    if Box::pin(session.ping(b"")).await.is_err() { break None }
                     // A token revoked where no kick reaches this socket (the
                     // operator's command line, another node) ends it here,
                     // within two heartbeats (a login's sockets share one
                     // read of the token a heartbeat).
                     if let Who::Agent(ctx) = &handler.who
-                        && matches!(state.auth.credential_valid(&ctx.credential, limits.heartbeat).await, Ok(false))
+                        && matches!(Box::pin(handler.state.auth.credential_valid(&ctx.credential, limits.heartbeat)).await, Ok(false))
                     {
                         break reason(close_code::UNAUTHORIZED, "token revoked");
                     }
@@ -166,7 +190,7 @@ impl Conn {
                             last_pong = Instant::now();
                             match handler.rate.take(&limits) {
                                 Ok(()) => {
-                                    if session.pong(&bytes).await.is_err() { break None }
+                                    if Box::pin(session.pong(&bytes)).await.is_err() { break None }
                                     Flow::Continue
                                 }
                                 Err(Refused::Slow) => Flow::Continue,
@@ -208,25 +232,35 @@ impl Conn {
             .as_ref()
             .map_or(String::from("none"), |r| u16::from(r.code).to_string());
         metrics::counter!("chat_ws_disconnects_total", "code" => code).increment(1);
-        // A client that stopped reading cannot take a close frame either:
-        // past the grace period the task lets go of the socket. A
-        // dispatcher still waiting to write to it is released by the
-        // kernel (`TCP_USER_TIMEOUT`, see `crate::socket`).
-        let grace = tokio::time::sleep(CLOSE_GRACE);
-        tokio::pin!(grace);
+        Box::pin(closing(session, stream, close)).await;
+        drop(held);
+    }
+}
+
+/// Sends the close frame and waits for the connection's end.
+async fn closing(
+    session: Session,
+    mut stream: AggregatedMessageStream,
+    close: Option<CloseReason>,
+) {
+    // A client that stopped reading cannot take a close frame either:
+    // past the grace period the task lets go of the socket. A
+    // dispatcher still waiting to write to it is released by the
+    // kernel (`TCP_USER_TIMEOUT`, see `crate::socket`).
+    let grace = tokio::time::sleep(CLOSE_GRACE);
+    tokio::pin!(grace);
+    tokio::select! {
+        _ = session.close(close) => {}
+        () = &mut grace => {}
+    }
+    // The connection is over when its reading side ends: the client
+    // answered the close, or the dispatcher finished and dropped it.
+    loop {
         tokio::select! {
-            _ = session.close(close) => {}
-            () = &mut grace => {}
-        }
-        // The connection is over when its reading side ends: the client
-        // answered the close, or the dispatcher finished and dropped it.
-        loop {
-            tokio::select! {
-                msg = stream.next() => if msg.is_none() { return },
-                () = &mut grace => {
-                    tracing::debug!("peer did not take the close in time; letting go");
-                    return;
-                }
+            msg = stream.next() => if msg.is_none() { return },
+            () = &mut grace => {
+                tracing::debug!("peer did not take the close in time; letting go");
+                return;
             }
         }
     }
