@@ -16,9 +16,11 @@ use chat_service::AgentCtx;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
+use super::close_code;
 use super::outgoing::Delivered;
 use super::rate::{RateLimit, Refused};
-use super::{WsLimits, close_code};
+use actix_web::web;
+
 use crate::AppState;
 use crate::hub::{ConnId, HubHandle, Kick, session_key};
 use crate::wire::frames::message_frame;
@@ -56,7 +58,8 @@ impl Drop for Registered {
 }
 
 pub struct Conn {
-    pub state: AppState,
+    /// The worker's shared state: a pointer, not a copy of its handles.
+    pub state: web::Data<AppState>,
     pub who: Who,
     /// The client's address, for the send limits.
     pub address: std::net::IpAddr,
@@ -100,10 +103,10 @@ impl Conn {
             state,
             who,
             address,
-            session,
-            stream,
+            mut session,
+            mut stream,
             delivered,
-            kick,
+            mut kick,
             id,
             place,
         } = self;
@@ -113,7 +116,7 @@ impl Conn {
         };
         let registered = Registered::new(state.hub.clone(), id, kind);
         let limits = state.ws_limits;
-        let handler = Handler {
+        let mut handler = Handler {
             state,
             who,
             address,
@@ -121,119 +124,109 @@ impl Conn {
             delivered,
             last_typing: None,
         };
-        serve(handler, session, stream, kick, limits, (registered, place))
-    }
-}
+        let held = (registered, place);
+        // Until the connection ends; `held` (the hub registration and the
+        // place under the cluster's cap) is let go with it. A block rather
+        // than an `async fn` of these parts: the compiler keeps an `async
+        // fn`'s arguments twice in its future (as given, and moved into the
+        // body's locals); a block's captures are used where they lie.
+        async move {
+            let expiry = match &handler.who {
+                Who::Agent(ctx) => (ctx.expires_at - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO),
+                // Customers' keys do not expire; a far deadline keeps one select.
+                Who::Customer(_) => Duration::from_secs(365 * 24 * 3600),
+            };
+            let expired = tokio::time::sleep(expiry);
+            tokio::pin!(expired);
+            let mut heartbeat = tokio::time::interval_at(
+                tokio::time::Instant::now() + limits.heartbeat,
+                limits.heartbeat,
+            );
+            let mut last_pong = Instant::now();
 
-/// Until the connection ends; `held` (the hub registration and the place
-/// under the cluster's cap) is let go with it. A block rather than an
-/// `async fn`: the compiler keeps an `async fn`'s arguments twice in its
-/// future (as given, and moved into the body's locals); a block's captures
-/// are used where they lie.
-fn serve(
-    mut handler: Handler,
-    mut session: Session,
-    mut stream: AggregatedMessageStream,
-    mut kick: oneshot::Receiver<Kick>,
-    limits: WsLimits,
-    held: (Registered, Option<crate::cluster::Place>),
-) -> impl Future<Output = ()> {
-    async move {
-        let expiry = match &handler.who {
-            Who::Agent(ctx) => (ctx.expires_at - chrono::Utc::now())
-                .to_std()
-                .unwrap_or(Duration::ZERO),
-            // Customers' keys do not expire; a far deadline keeps one select.
-            Who::Customer(_) => Duration::from_secs(365 * 24 * 3600),
-        };
-        let expired = tokio::time::sleep(expiry);
-        tokio::pin!(expired);
-        let mut heartbeat = tokio::time::interval_at(
-            tokio::time::Instant::now() + limits.heartbeat,
-            limits.heartbeat,
-        );
-        let mut last_pong = Instant::now();
-
-        // The hub's frames do not pass through here: the response body
-        // (`outgoing.rs`) takes them from the queue itself.
-        let close = loop {
-            tokio::select! {
-                biased;
-                why = &mut kick => break kick_reason(why.ok()),
-                () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
-                _ = heartbeat.tick() => {
-                    let silent_for = last_pong.elapsed();
-                    if silent_for > limits.heartbeat * limits.missed_pongs + limits.heartbeat / 2 {
-                        break reason(close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout");
-                    }
-                    if Box::pin(session.ping(b"")).await.is_err() { break None }
-                    // A token revoked where no kick reaches this socket (the
-                    // operator's command line, another node) ends it here,
-                    // within two heartbeats (a login's sockets share one
-                    // read of the token a heartbeat).
-                    if let Who::Agent(ctx) = &handler.who
-                        && matches!(Box::pin(handler.state.auth.credential_valid(&ctx.credential, limits.heartbeat)).await, Ok(false))
-                    {
-                        break reason(close_code::UNAUTHORIZED, "token revoked");
-                    }
-                }
-                msg = stream.next() => {
-                    let flow = match msg {
-                        None => break None,
-                        Some(Err(e)) => {
-                            tracing::debug!(error = %e, "websocket protocol error");
-                            Flow::Close(protocol_close(&e))
+            // The hub's frames do not pass through here: the response body
+            // (`outgoing.rs`) takes them from the queue itself.
+            let close = loop {
+                tokio::select! {
+                    biased;
+                    why = &mut kick => break kick_reason(why.ok()),
+                    () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
+                    _ = heartbeat.tick() => {
+                        let silent_for = last_pong.elapsed();
+                        if silent_for > limits.heartbeat * limits.missed_pongs + limits.heartbeat / 2 {
+                            break reason(close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                         }
-                        // Every client frame counts against the budget,
-                        // protocol pings too: a ping flood is closed 1008.
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                            last_pong = Instant::now();
-                            match handler.rate.take(&limits) {
-                                Ok(()) => {
-                                    if Box::pin(session.pong(&bytes)).await.is_err() { break None }
-                                    Flow::Continue
+                        if Box::pin(session.ping(b"")).await.is_err() { break None }
+                        // A token revoked where no kick reaches this socket (the
+                        // operator's command line, another node) ends it here,
+                        // within two heartbeats (a login's sockets share one
+                        // read of the token a heartbeat).
+                        if let Who::Agent(ctx) = &handler.who
+                            && matches!(Box::pin(handler.state.auth.credential_valid(&ctx.credential, limits.heartbeat)).await, Ok(false))
+                        {
+                            break reason(close_code::UNAUTHORIZED, "token revoked");
+                        }
+                    }
+                    msg = stream.next() => {
+                        let flow = match msg {
+                            None => break None,
+                            Some(Err(e)) => {
+                                tracing::debug!(error = %e, "websocket protocol error");
+                                Flow::Close(protocol_close(&e))
+                            }
+                            // Every client frame counts against the budget,
+                            // protocol pings too: a ping flood is closed 1008.
+                            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                                last_pong = Instant::now();
+                                match handler.rate.take(&limits) {
+                                    Ok(()) => {
+                                        if Box::pin(session.pong(&bytes)).await.is_err() { break None }
+                                        Flow::Continue
+                                    }
+                                    Err(Refused::Slow) => Flow::Continue,
+                                    Err(Refused::Flood) => Flow::flood(),
                                 }
-                                Err(Refused::Slow) => Flow::Continue,
-                                Err(Refused::Flood) => Flow::flood(),
                             }
-                        }
-                        Some(Ok(AggregatedMessage::Pong(_))) => {
-                            last_pong = Instant::now();
-                            Flow::Continue
-                        }
-                        Some(Ok(AggregatedMessage::Close(_))) => break None,
-                        // Boxed: the request paths hold large futures (the
-                        // service and the store), which would otherwise
-                        // sit in every idle connection's task.
-                        Some(Ok(AggregatedMessage::Binary(_))) => {
-                            Box::pin(handler.refuse(&mut session, "binary_not_supported", "only JSON text frames are accepted")).await
-                        }
-                        Some(Ok(AggregatedMessage::Text(text))) => {
-                            last_pong = Instant::now();
-                            // A frame's work (a resume's replay above all)
-                            // still gives way to a kick and to the token's
-                            // expiry.
-                            let work = Box::pin(handler.on_text(&mut session, &text));
-                            tokio::select! {
-                                biased;
-                                why = &mut kick => break kick_reason(why.ok()),
-                                () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
-                                flow = work => flow,
+                            Some(Ok(AggregatedMessage::Pong(_))) => {
+                                last_pong = Instant::now();
+                                Flow::Continue
                             }
+                            Some(Ok(AggregatedMessage::Close(_))) => break None,
+                            // Boxed: the request paths hold large futures (the
+                            // service and the store), which would otherwise
+                            // sit in every idle connection's task.
+                            Some(Ok(AggregatedMessage::Binary(_))) => {
+                                Box::pin(handler.refuse(&mut session, "binary_not_supported", "only JSON text frames are accepted")).await
+                            }
+                            Some(Ok(AggregatedMessage::Text(text))) => {
+                                last_pong = Instant::now();
+                                // A frame's work (a resume's replay above all)
+                                // still gives way to a kick and to the token's
+                                // expiry.
+                                let work = Box::pin(handler.on_text(&mut session, &text));
+                                tokio::select! {
+                                    biased;
+                                    why = &mut kick => break kick_reason(why.ok()),
+                                    () = &mut expired => break reason(close_code::UNAUTHORIZED, "token expired"),
+                                    flow = work => flow,
+                                }
+                            }
+                        };
+                        if let Flow::Close(r) = flow {
+                            break r;
                         }
-                    };
-                    if let Flow::Close(r) = flow {
-                        break r;
                     }
                 }
-            }
-        };
-        let code = close
-            .as_ref()
-            .map_or(String::from("none"), |r| u16::from(r.code).to_string());
-        metrics::counter!("chat_ws_disconnects_total", "code" => code).increment(1);
-        Box::pin(closing(session, stream, close)).await;
-        drop(held);
+            };
+            let code = close
+                .as_ref()
+                .map_or(String::from("none"), |r| u16::from(r.code).to_string());
+            metrics::counter!("chat_ws_disconnects_total", "code" => code).increment(1);
+            Box::pin(closing(session, stream, close)).await;
+            drop(held);
+        }
     }
 }
 
@@ -301,7 +294,7 @@ fn kick_reason(why: Option<Kick>) -> Option<CloseReason> {
 }
 
 pub(super) struct Handler {
-    pub(super) state: AppState,
+    pub(super) state: web::Data<AppState>,
     pub(super) who: Who,
     pub(super) address: std::net::IpAddr,
     pub(super) rate: RateLimit,

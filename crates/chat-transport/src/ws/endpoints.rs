@@ -54,7 +54,7 @@ async fn agent_ws(
     };
     let address = state.client_address(&req);
     let who = Who::Agent(ctx);
-    upgrade(&req, body, state.get_ref().clone(), peer, who, address).await
+    upgrade(&req, body, state, peer, who, address).await
 }
 
 async fn customer_ws(
@@ -84,7 +84,7 @@ async fn customer_ws(
     upgrade(
         &req,
         body,
-        state.get_ref().clone(),
+        state,
         peer,
         Who::Customer(Box::new(session)),
         address,
@@ -95,7 +95,7 @@ async fn customer_ws(
 async fn upgrade(
     req: &HttpRequest,
     body: web::Payload,
-    state: AppState,
+    state: web::Data<AppState>,
     peer: Peer,
     who: Who,
     address: std::net::IpAddr,
