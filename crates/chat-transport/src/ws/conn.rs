@@ -10,13 +10,14 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use actix_http::ws::{CloseCode, CloseReason};
 use chat_domain::ChatSession;
 use chat_service::AgentCtx;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
 use super::close_code;
+use super::framing::{Inbound, InboundError, Incoming, Session};
 use super::outgoing::Delivered;
 use super::rate::{RateLimit, Refused};
 use actix_web::web;
@@ -64,7 +65,7 @@ pub struct Conn {
     /// The client's address, for the send limits.
     pub address: std::net::IpAddr,
     pub session: Session,
-    pub stream: AggregatedMessageStream,
+    pub stream: Inbound,
     /// Shared with the response body, which writes the hub's frames.
     pub delivered: Rc<RefCell<Delivered>>,
     pub kick: oneshot::Receiver<Kick>,
@@ -178,7 +179,7 @@ impl Conn {
                             }
                             // Every client frame counts against the budget,
                             // protocol pings too: a ping flood is closed 1008.
-                            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                            Some(Ok(Incoming::Ping(bytes))) => {
                                 last_pong = Instant::now();
                                 match handler.rate.take(&limits) {
                                     Ok(()) => {
@@ -189,18 +190,18 @@ impl Conn {
                                     Err(Refused::Flood) => Flow::flood(),
                                 }
                             }
-                            Some(Ok(AggregatedMessage::Pong(_))) => {
+                            Some(Ok(Incoming::Pong(_))) => {
                                 last_pong = Instant::now();
                                 Flow::Continue
                             }
-                            Some(Ok(AggregatedMessage::Close(_))) => break None,
+                            Some(Ok(Incoming::Close(_))) => break None,
                             // Boxed: the request paths hold large futures (the
                             // service and the store), which would otherwise
                             // sit in every idle connection's task.
-                            Some(Ok(AggregatedMessage::Binary(_))) => {
+                            Some(Ok(Incoming::Binary(_))) => {
                                 Box::pin(handler.refuse(&mut session, "binary_not_supported", "only JSON text frames are accepted")).await
                             }
-                            Some(Ok(AggregatedMessage::Text(text))) => {
+                            Some(Ok(Incoming::Text(text))) => {
                                 last_pong = Instant::now();
                                 // A frame's work (a resume's replay above all)
                                 // still gives way to a kick and to the token's
@@ -231,11 +232,7 @@ impl Conn {
 }
 
 /// Sends the close frame and waits for the connection's end.
-async fn closing(
-    session: Session,
-    mut stream: AggregatedMessageStream,
-    close: Option<CloseReason>,
-) {
+async fn closing(session: Session, mut stream: Inbound, close: Option<CloseReason>) {
     // A client that stopped reading cannot take a close frame either:
     // past the grace period the task lets go of the socket. A
     // dispatcher still waiting to write to it is released by the
@@ -262,19 +259,16 @@ async fn closing(
 /// The close a broken client frame earns, as RFC 6455 §7.4.1 says: 1009
 /// for a message over the size limit (one frame or its continuations),
 /// 1007 for text that is not UTF-8, 1002 for anything else.
-fn protocol_close(e: &actix_ws::ProtocolError) -> Option<CloseReason> {
-    use actix_ws::ProtocolError;
+fn protocol_close(e: &InboundError) -> Option<CloseReason> {
     match e {
-        ProtocolError::Overflow => reason(close_code::TOO_BIG, "frame too large"),
-        // actix-ws reports both only as I/O errors: an oversized series of
-        // continuations by its message, bad UTF-8 as invalid data.
-        ProtocolError::Io(io) if io.to_string().contains("maximum continuation size") => {
-            reason(close_code::TOO_BIG, "message too large")
+        InboundError::Protocol(actix_http::ws::ProtocolError::Overflow) => {
+            reason(close_code::TOO_BIG, "frame too large")
         }
-        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-            reason(close_code::INVALID_PAYLOAD, "text frames must be UTF-8")
+        InboundError::MessageTooLarge => reason(close_code::TOO_BIG, "message too large"),
+        InboundError::NotUtf8 => reason(close_code::INVALID_PAYLOAD, "text frames must be UTF-8"),
+        InboundError::Protocol(_) | InboundError::Io(_) => {
+            reason(close_code::PROTOCOL_ERROR, "protocol error")
         }
-        _ => reason(close_code::PROTOCOL_ERROR, "protocol error"),
     }
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use super::conn::{Conn, Who};
+use super::framing;
 use super::outgoing::{Delivered, Outgoing};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, session_key};
@@ -134,8 +135,8 @@ async fn upgrade(
         })?,
         _ => None,
     };
-    let (response, session, stream) = match actix_ws::handle(req, body) {
-        Ok(parts) => parts,
+    let mut handshake = match actix_http::ws::handshake(req.head()) {
+        Ok(builder) => builder,
         Err(e) => {
             state.hub.unregister(id);
             return Err(ApiError::new(
@@ -145,14 +146,25 @@ async fn upgrade(
             ));
         }
     };
-    let stream = stream
-        .max_frame_size(limits.max_frame_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(limits.max_frame_bytes);
+    let (session, stream, own) = framing::split(
+        body.into_inner(),
+        limits.max_frame_bytes,
+        limits.max_frame_bytes,
+    );
     let delivered = Rc::new(RefCell::new(Delivered::default()));
-    let response = response.map_body(|_, session_frames| {
-        BoxBody::new(Outgoing::new(session_frames, outbound, delivered.clone()))
-    });
+    let body = BoxBody::new(Outgoing::new(own, outbound, delivered.clone()));
+    // The builder holds no error of its own (only handshake headers).
+    let response = match handshake.message_body(body) {
+        Ok(response) => HttpResponse::from(response),
+        Err(e) => {
+            state.hub.unregister(id);
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "websocket_upgrade_required",
+                format!("not a WebSocket handshake: {e}"),
+            ));
+        }
+    };
     actix_web::rt::spawn(
         Conn {
             state,

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use actix_ws::Session;
+use super::framing::Session;
 use chat_domain::{ChatSession, SessionId};
 
 use super::conn::{Flow, Handler, Who};

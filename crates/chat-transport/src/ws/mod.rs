@@ -11,6 +11,7 @@
 mod conn;
 mod endpoints;
 mod frames;
+mod framing;
 mod outgoing;
 mod rate;
 

@@ -1,7 +1,8 @@
 //! What a WebSocket writes: the response body the HTTP dispatcher drains.
 //!
 //! Two sources feed it. The connection task's own frames (replies, replays,
-//! pings, the close) go through its actix-ws session and always come first.
+//! pings, the close) go through its session (`framing.rs`) and always come
+//! first.
 //! The hub's frames come straight from the connection's bounded queue: the
 //! dispatcher pulls every frame waiting there and writes them in one go, so
 //! a fan-out wakes one task per recipient, not two, and crosses one queue.
@@ -19,17 +20,18 @@ use std::task::{Context, Poll};
 
 use actix_codec::Encoder;
 use actix_http::ws::{Codec, Message};
-use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::body::{BodySize, MessageBody};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 
+use super::framing::OwnFrames;
 use crate::hub::Outbound;
 
 /// Frames gathered into one chunk before the dispatcher gets to write.
 const CHUNK: usize = 16 * 1024;
 
 pub struct Outgoing {
-    session: BoxBody,
+    session: OwnFrames,
     hub: Option<mpsc::Receiver<Outbound>>,
     delivered: Rc<RefCell<Delivered>>,
     codec: Codec,
@@ -40,7 +42,7 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub fn new(
-        session: BoxBody,
+        session: OwnFrames,
         hub: mpsc::Receiver<Outbound>,
         delivered: Rc<RefCell<Delivered>>,
     ) -> Self {
@@ -67,8 +69,8 @@ impl MessageBody for Outgoing {
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
         // The connection task's frames first; its close ends the body.
-        match Pin::new(&mut this.session).poll_next(cx) {
-            Poll::Ready(chunk) => return Poll::Ready(chunk),
+        match this.session.poll_frames(cx) {
+            Poll::Ready(chunk) => return Poll::Ready(chunk.map(|c| c.map_err(Into::into))),
             Poll::Pending => {}
         }
         let Some(hub) = this.hub.as_mut() else {
@@ -268,27 +270,24 @@ mod tests {
         assert!(d.first_time(&typing) && d.first_time(&typing));
     }
 
-    /// The body over a session stream fed by `session` and a hub queue.
+    /// The body over a session's frames and a hub queue.
     fn body() -> (
         Outgoing,
-        mpsc::UnboundedSender<Bytes>,
+        super::super::framing::Session,
         mpsc::Sender<Outbound>,
         Rc<RefCell<Delivered>>,
     ) {
-        let (session_tx, session_rx) = mpsc::unbounded_channel::<Bytes>();
-        let session = futures_util::stream::unfold(session_rx, |mut rx| async move {
-            rx.recv()
-                .await
-                .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
-        });
+        let (session, _inbound, own) =
+            super::super::framing::split(actix_web::dev::Payload::None, 1024, 1024);
         let (hub_tx, hub_rx) = mpsc::channel(16);
         let delivered = Rc::new(RefCell::new(Delivered::default()));
-        let body = Outgoing::new(
-            BoxBody::new(actix_web::body::BodyStream::new(session)),
-            hub_rx,
-            delivered.clone(),
-        );
-        (body, session_tx, hub_tx, delivered)
+        let body = Outgoing::new(own, hub_rx, delivered.clone());
+        (body, session, hub_tx, delivered)
+    }
+
+    fn send(session: &mut super::super::framing::Session, text: &'static str) {
+        use futures_util::FutureExt;
+        assert!(session.text(text).now_or_never().is_some_and(|r| r.is_ok()));
     }
 
     fn next(body: &mut Outgoing) -> Poll<Option<Bytes>> {
@@ -316,7 +315,7 @@ mod tests {
 
     #[test]
     fn session_frames_come_first_and_the_hub_waits_for_a_replay() {
-        let (mut body, session, hub, delivered) = body();
+        let (mut body, mut session, hub, delivered) = body();
         assert!(next(&mut body).is_pending());
 
         // Hub frames are written together, each message once.
@@ -332,20 +331,20 @@ mod tests {
         delivered.borrow_mut().resuming = true;
         hub.try_send(text_frame("c", 3)).ok();
         assert!(next(&mut body).is_pending());
-        session.send(Bytes::from_static(b"replayed")).ok();
-        assert_eq!(
-            next(&mut body),
-            Poll::Ready(Some(Bytes::from_static(b"replayed")))
-        );
+        send(&mut session, "replayed");
+        let Poll::Ready(Some(chunk)) = next(&mut body) else {
+            panic!("the session's frame was not written");
+        };
+        assert_eq!(payloads(&chunk), ["replayed"]);
         assert!(next(&mut body).is_pending());
 
         // Once it ends, the session's frame first, then the held frames.
         delivered.borrow_mut().resuming = false;
-        session.send(Bytes::from_static(b"done")).ok();
-        assert_eq!(
-            next(&mut body),
-            Poll::Ready(Some(Bytes::from_static(b"done")))
-        );
+        send(&mut session, "done");
+        let Poll::Ready(Some(chunk)) = next(&mut body) else {
+            panic!("the session's frame was not written");
+        };
+        assert_eq!(payloads(&chunk), ["done"]);
         let Poll::Ready(Some(chunk)) = next(&mut body) else {
             panic!("held frames were not released");
         };
