@@ -153,18 +153,7 @@ async fn upgrade(
     );
     let delivered = Rc::new(RefCell::new(Delivered::default()));
     let body = BoxBody::new(Outgoing::new(own, outbound, delivered.clone()));
-    // The builder holds no error of its own (only handshake headers).
-    let response = match handshake.message_body(body) {
-        Ok(response) => HttpResponse::from(response),
-        Err(e) => {
-            state.hub.unregister(id);
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "websocket_upgrade_required",
-                format!("not a WebSocket handshake: {e}"),
-            ));
-        }
-    };
+    let response = HttpResponse::from(handshake.body(body).map_into_boxed_body());
     actix_web::rt::spawn(
         Conn {
             state,
