@@ -652,10 +652,10 @@ fn argon2_into(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8])
     memory.resize(blocks, Block::default());
     argon
         .hash_password_into_with_memory(password, salt, out, &mut memory)
-        .map_err(|e| Error::Internal(format!("hashing password: {e}")))
+        .map_err(internal_hash)
 }
 
-fn internal_hash(e: argon2::password_hash::Error) -> Error {
+fn internal_hash(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("hashing password: {e}"))
 }
 

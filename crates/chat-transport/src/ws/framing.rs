@@ -82,7 +82,6 @@ pub fn split(
         },
         OwnFrames {
             shared,
-            codec: Codec::new(),
             ended: false,
         },
     )
@@ -161,7 +160,6 @@ impl Drop for Session {
 /// The response body's view of the session's frames.
 pub struct OwnFrames {
     shared: Rc<RefCell<Shared>>,
-    codec: Codec,
     /// The close went out (or the session was let go): nothing follows.
     ended: bool,
 }
@@ -169,7 +167,12 @@ pub struct OwnFrames {
 impl OwnFrames {
     /// Every frame waiting, encoded in one chunk; `Ready(None)` once the
     /// close has gone out or the session was let go with nothing waiting.
-    pub fn poll_frames(&mut self, cx: &Context<'_>) -> Poll<Option<Result<Bytes, ProtocolError>>> {
+    /// Encoded with the body's codec, which writes the hub's frames too.
+    pub fn poll_frames(
+        &mut self,
+        cx: &Context<'_>,
+        codec: &mut Codec,
+    ) -> Poll<Option<Result<Bytes, ProtocolError>>> {
         if self.ended {
             return Poll::Ready(None);
         }
@@ -185,7 +188,7 @@ impl OwnFrames {
         let mut buf = BytesMut::new();
         while let Some(m) = s.frames.pop_front() {
             let close = matches!(m, Message::Close(_));
-            if let Err(e) = self.codec.encode(m, &mut buf) {
+            if let Err(e) = codec.encode(m, &mut buf) {
                 return Poll::Ready(Some(Err(e)));
             }
             if close {
@@ -463,7 +466,8 @@ mod tests {
     fn own_frames_wait_for_room_end_with_the_close_and_fail_once_the_body_is_gone() {
         let (mut session, _stream, mut own) = inbound(Vec::new(), 64);
         let cx = Context::from_waker(Waker::noop());
-        assert!(own.poll_frames(&cx).is_pending());
+        let mut codec = Codec::new();
+        assert!(own.poll_frames(&cx, &mut codec).is_pending());
         for _ in 0..QUEUE {
             assert!(session.text("x").now_or_never().is_some_and(|r| r.is_ok()));
         }
@@ -471,7 +475,7 @@ mod tests {
             session.text("one too many").now_or_never().is_none(),
             "a full queue makes the sender wait"
         );
-        let Poll::Ready(Some(Ok(chunk))) = own.poll_frames(&cx) else {
+        let Poll::Ready(Some(Ok(chunk))) = own.poll_frames(&cx, &mut codec) else {
             panic!("the queued frames were not written");
         };
         assert_eq!(
@@ -481,9 +485,12 @@ mod tests {
         );
         let close = session.close(None).now_or_never();
         assert!(close.is_some_and(|r| r.is_ok()));
-        assert!(matches!(own.poll_frames(&cx), Poll::Ready(Some(Ok(_)))));
+        assert!(matches!(
+            own.poll_frames(&cx, &mut codec),
+            Poll::Ready(Some(Ok(_)))
+        ));
         assert!(
-            matches!(own.poll_frames(&cx), Poll::Ready(None)),
+            matches!(own.poll_frames(&cx, &mut codec), Poll::Ready(None)),
             "the close ends the body"
         );
 

@@ -69,7 +69,7 @@ impl MessageBody for Outgoing {
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
         // The connection task's frames first; its close ends the body.
-        match this.session.poll_frames(cx) {
+        match this.session.poll_frames(cx, &mut this.codec) {
             Poll::Ready(chunk) => return Poll::Ready(chunk.map(|c| c.map_err(Into::into))),
             Poll::Pending => {}
         }
@@ -250,6 +250,7 @@ impl std::hash::Hasher for KeyHasher {
 
 #[cfg(test)]
 mod tests {
+    use super::super::framing::{Session, split};
     use super::*;
 
     fn frame(session: u64, seq: i64) -> Outbound {
@@ -273,19 +274,18 @@ mod tests {
     /// The body over a session's frames and a hub queue.
     fn body() -> (
         Outgoing,
-        super::super::framing::Session,
+        Session,
         mpsc::Sender<Outbound>,
         Rc<RefCell<Delivered>>,
     ) {
-        let (session, _inbound, own) =
-            super::super::framing::split(actix_web::dev::Payload::None, 1024, 1024);
+        let (session, _inbound, own) = split(actix_web::dev::Payload::None, 1024, 1024);
         let (hub_tx, hub_rx) = mpsc::channel(16);
         let delivered = Rc::new(RefCell::new(Delivered::default()));
         let body = Outgoing::new(own, hub_rx, delivered.clone());
         (body, session, hub_tx, delivered)
     }
 
-    fn send(session: &mut super::super::framing::Session, text: &'static str) {
+    fn send(session: &mut Session, text: &'static str) {
         use futures_util::FutureExt;
         assert!(session.text(text).now_or_never().is_some_and(|r| r.is_ok()));
     }
