@@ -139,7 +139,10 @@ bench --markdown "$out.compare" compare --input "$json" --svg-dir "$svg" > /dev/
   echo "## Our server, scenario by scenario"
   echo
   cat "$out.part"
-  if [ -f bench/standing.md ]; then echo; cat bench/standing.md; fi
+  # Written by hand: each change's A/B runs, then where we stand.
+  for f in bench/notes.md bench/standing.md; do
+    if [ -f "$f" ]; then echo; cat "$f"; fi
+  done
 } > "$out"
 rm -f "$out.part" "$out.compare"
 echo "wrote $out"
