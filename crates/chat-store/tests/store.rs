@@ -846,3 +846,40 @@ async fn article_stamps_follow_every_change_in_the_lists_order() {
         .expect("stamps");
     assert_eq!(after_delete, vec![(b.id, updated.updated_at)]);
 }
+
+/// Migrating is idempotent everywhere; a SQLite file's schema is in the
+/// database file itself once `migrate` returns (its migrations skip the
+/// fsync per statement and end with a checkpoint), not only in the
+/// write-ahead log.
+#[tokio::test]
+async fn a_migrated_sqlite_file_holds_its_schema_outside_the_log() {
+    let f = fixture().await;
+    f.store
+        .migrate()
+        .await
+        .expect("a second migrate applies nothing");
+    tenant(&f.store, "acme").await;
+    let Some(path) = f
+        ._db
+        .url
+        .strip_prefix("sqlite://")
+        .and_then(|u| u.split('?').next())
+    else {
+        assert_ne!(f._db.backend, Backend::Sqlite);
+        return;
+    };
+    // `immutable=1` reads the file as it is on disk, ignoring the log.
+    let file = rusqlite::Connection::open_with_flags(
+        format!("file:{path}?immutable=1"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )
+    .expect("open the file");
+    let tables: i64 = file
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'chat_sessions'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("read the schema");
+    assert_eq!(tables, 1, "the schema is only in the log");
+}
