@@ -283,7 +283,7 @@ impl KnowledgeBase {
         let an = self.analyzer(language);
         let mut known = HashSet::new();
         let mut df: HashMap<String, usize> = HashMap::new();
-        let docs: Vec<Doc> = articles
+        let mut docs: Vec<Doc> = articles
             .iter()
             .map(|a| {
                 let mut terms: HashMap<String, f64> = HashMap::new();
@@ -334,8 +334,7 @@ impl KnowledgeBase {
                     hubness: Vec::new(),
                 }
             })
-            .collect::<Vec<Doc>>();
-        let mut docs = docs;
+            .collect();
         let avg_len = if docs.is_empty() {
             1.0
         } else {
