@@ -178,12 +178,23 @@ impl SeaOrmStore {
     /// database took about 110 of them, most of its start-up time): WAL
     /// with `synchronous=NORMAL` stays consistent, and the checkpoint at
     /// the end makes the whole schema durable before anything is served.
+    /// A database with nothing to apply (every restart) is left alone: no
+    /// second connection, no checkpoint of whatever its log holds.
     pub async fn migrate(&self) -> RepoResult<()> {
-        let Some(opts) = &self.inner.migrations else {
-            return migration::Migrator::up(&self.inner.db, None)
+        let on_pool = || async {
+            migration::Migrator::up(&self.inner.db, None)
                 .await
-                .map_err(map_err);
+                .map_err(map_err)
         };
+        let Some(opts) = &self.inner.migrations else {
+            return on_pool().await;
+        };
+        let pending = migration::Migrator::get_pending_migrations_read_only(&self.inner.db)
+            .await
+            .map_err(map_err)?;
+        if pending.is_empty() {
+            return on_pool().await;
+        }
         let db = Database::connect(opts.clone()).await.map_err(map_err)?;
         let result = async {
             migration::Migrator::up(&db, None).await?;
