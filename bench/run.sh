@@ -83,6 +83,10 @@ ours e2e --tenants 20 --agents 10 --widgets 1000 --rate 200 --seconds 20
 # One hot tenant (10 agents see all 200 messages a second back to back):
 # where a socket without TCP_NODELAY would stall on delayed ACKs.
 ours e2e --tenants 1 --agents 10 --widgets 500 --rate 200 --seconds 20
+# The same tenant at 2,500 messages a second: what one core stores (one
+# fsync a commit, concurrent sends sharing it) and delivers, and how busy
+# that leaves it.
+ours e2e --tenants 1 --agents 10 --widgets 500 --rate 2500 --seconds 20
 ours reconnect-storm --clients 50 --messages 1000 --rate 100
 # Two nodes on one database and this machine's Redis, posts to one and
 # every socket on the other, beside the single node (both nodes pinned to

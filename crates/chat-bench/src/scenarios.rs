@@ -249,6 +249,7 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
     };
     let cpu_all = |pids: &[u32]| pids.iter().map(|p| cpu_micros(*p)).sum::<u64>();
     let cpu0 = cpu_all(&pids);
+    let window = Instant::now();
     let post = send_open_loop(
         Arc::new(Conversations { http, keys }),
         conversations,
@@ -261,6 +262,9 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
     .await?;
     ledger.settle(Duration::from_secs(5)).await;
     let cpu = cpu_all(&pids).saturating_sub(cpu0);
+    // How busy the server was over the same window: its share of one core
+    // (it is pinned to one in the benchmark runs).
+    let busy = cpu as f64 / window.elapsed().as_micros().max(1) as f64;
     let (_, last, lost) = ledger.results();
     let sent = ledger.sent.lock().unwrap_or_else(|p| p.into_inner()).len();
     let cpu_per_message_us = cpu as f64 / sent.max(1) as f64;
@@ -272,9 +276,9 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
     Ok(Report {
         json: json!({ "scenario": "e2e", "tenants": p.tenants, "agents_per_tenant": p.agents, "widgets": p.widgets,
             "rate": p.rate, "achieved_rate": achieved, "sent": sent, "lost": lost, "post_to_last_recipient": last, "post": post,
-            "server_cpu_us_per_message": cpu_per_message_us }),
+            "server_cpu_us_per_message": cpu_per_message_us, "server_cores_busy": busy }),
         markdown: format!(
-            "### e2e\n\n{} tenants × {} agents, {} widgets, {} messages/s offered for {} s; achieved {:.0}/s; {} sent, **{} lost**; **{:.0} µs server CPU per message** (stored and delivered to its {} recipients).\n\n{}\n",
+            "### e2e\n\n{} tenants × {} agents, {} widgets, {} messages/s offered for {} s; achieved {:.0}/s; {} sent, **{} lost**; **{:.0} µs server CPU per message** (stored and delivered to its {} recipients), the server busy {:.0}% of one core.\n\n{}\n",
             p.tenants,
             p.agents,
             p.widgets,
@@ -285,6 +289,7 @@ pub async fn e2e_split(server: &Server, receivers: &Server, p: E2e) -> Result<Re
             lost,
             cpu_per_message_us,
             p.agents + 1,
+            busy * 100.0,
             table(&[("POST → last recipient", &last), ("POST response", &post)])
         ),
     })
