@@ -179,21 +179,21 @@ impl SeaOrmStore {
     /// with `synchronous=NORMAL` stays consistent, and the checkpoint at
     /// the end makes the whole schema durable before anything is served.
     /// A database with nothing to apply (every restart) is left alone: no
-    /// second connection, no checkpoint of whatever its log holds.
+    /// second connection, no checkpoint of whatever its log holds, and no
+    /// second reading of the migrations table by `up`.
     pub async fn migrate(&self) -> RepoResult<()> {
-        let on_pool = || async {
-            migration::Migrator::up(&self.inner.db, None)
-                .await
-                .map_err(map_err)
-        };
         let Some(opts) = &self.inner.migrations else {
-            return on_pool().await;
+            return migration::Migrator::up(&self.inner.db, None)
+                .await
+                .map_err(map_err);
         };
+        // The check `up` starts with (an applied migration this build does
+        // not know is an error too), without creating the table.
         let pending = migration::Migrator::get_pending_migrations_read_only(&self.inner.db)
             .await
             .map_err(map_err)?;
         if pending.is_empty() {
-            return on_pool().await;
+            return Ok(());
         }
         let db = Database::connect(opts.clone()).await.map_err(map_err)?;
         let result = async {
