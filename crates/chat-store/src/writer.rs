@@ -5,10 +5,12 @@
 //! threads (begin, the session's bump, the insert, the webhook lookup,
 //! commit), each a wake-up of another thread; here it is one. And the
 //! messages that queue up while a transaction commits are stored together
-//! in the next one (group commit): one fsync and one full-text flush for
-//! all of them, each in its own savepoint, so one that fails (a retry of a
-//! stored client id, a closed session) leaves the others stored. A message
-//! is answered only after the transaction that holds it committed.
+//! in the next one (group commit): one fsync and one full-text segment for
+//! all of them. A message to a closed session writes nothing and is
+//! answered so; when one is a retry of a stored client id (or fails), the
+//! batch is stored again with each message in a savepoint of its own, so
+//! that it leaves the others stored. A message is answered only after the
+//! transaction that holds it committed.
 //!
 //! The rules are those of [`crate::messages`]: the bump of the session's
 //! `last_seq` is the first write, a failed message gives its number back,
@@ -77,6 +79,8 @@ impl Writer {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
             },
         )?;
+        // The statements it runs, and an `INSERT` for each size of batch.
+        conn.set_prepared_statement_cache_capacity(MAX_BATCH + 16);
         let (jobs, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(Stats::default());
         let counted = stats.clone();
@@ -191,27 +195,72 @@ fn run(
 
 /// Stores a batch in one transaction: each message's answer, every one an
 /// error when the transaction did not commit.
+///
+/// The messages' rows go in with one statement: when a statement that
+/// writes begins (and at every savepoint), FTS5 writes what it has indexed
+/// so far as a segment of its own, so a statement for each message would
+/// write a segment for each message instead of one for the transaction,
+/// and the merges that follow. Only when one of them is not stored that
+/// way (a retry of a stored client id, an error) is the transaction undone
+/// and the batch stored again, each message in a savepoint of its own, so
+/// that the others are kept.
 fn store(
     conn: &Connection,
     batch: &[Job],
     renderer: Option<&dyn WebhookRenderer>,
 ) -> Vec<RepoResult<AppendOutcome>> {
-    let failed = |e: RepoError| {
-        let unavailable = matches!(e, RepoError::Unavailable(_));
-        let text = e.to_string();
-        batch
-            .iter()
-            .map(|_| {
-                Err(if unavailable {
-                    RepoError::Unavailable(text.clone())
-                } else {
-                    RepoError::Other(text.clone())
-                })
-            })
-            .collect()
-    };
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return failed(unavailable(e));
+        return failed(batch, unavailable(e));
+    }
+    match store_together(conn, batch, renderer) {
+        Ok(results) => commit(conn, batch, results),
+        Err(_) => {
+            // Nothing of it is answered: it is all stored again.
+            let _ = conn.execute_batch("ROLLBACK");
+            store_each(conn, batch, renderer)
+        }
+    }
+}
+
+/// The batch in the open transaction: every session's number taken first,
+/// then the rows in one `INSERT`, then their webhook deliveries. Any error
+/// leaves the transaction to be undone.
+fn store_together(
+    conn: &Connection,
+    batch: &[Job],
+    renderer: Option<&dyn WebhookRenderer>,
+) -> RepoResult<Vec<RepoResult<AppendOutcome>>> {
+    let mut bumped = Vec::with_capacity(batch.len());
+    for job in batch {
+        let now = now_micros();
+        bumped.push(match bump(conn, job, now)? {
+            Bump::Taken(seq) => Ok(row(job, seq, now)),
+            Bump::Refused(answer) => Err(*answer),
+        });
+    }
+    let rows: Vec<&message::Model> = bumped.iter().filter_map(|b| b.as_ref().ok()).collect();
+    if !rows.is_empty() {
+        insert(conn, &rows).map_err(other)?;
+    }
+    batch
+        .iter()
+        .zip(bumped)
+        .map(|(job, bumped)| match bumped {
+            Ok(model) => created(conn, renderer, &job.tenant, model).map(Ok),
+            Err(answer) => Ok(answer),
+        })
+        .collect()
+}
+
+/// [`store`] with every message in a savepoint of its own: one that is not
+/// stored leaves the others stored.
+fn store_each(
+    conn: &Connection,
+    batch: &[Job],
+    renderer: Option<&dyn WebhookRenderer>,
+) -> Vec<RepoResult<AppendOutcome>> {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return failed(batch, unavailable(e));
     }
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
@@ -227,7 +276,7 @@ fn store(
         };
         if let Err(e) = end {
             let _ = conn.execute_batch("ROLLBACK");
-            return failed(other(e));
+            return failed(batch, other(e));
         }
         // A retry of a stored client id, read once its attempt is undone.
         let result = match result {
@@ -241,11 +290,37 @@ fn store(
         };
         results.push(result);
     }
+    commit(conn, batch, results)
+}
+
+/// Commits the open transaction: `results`, or every message an error when
+/// it does not commit.
+fn commit(
+    conn: &Connection,
+    batch: &[Job],
+    results: Vec<RepoResult<AppendOutcome>>,
+) -> Vec<RepoResult<AppendOutcome>> {
     if let Err(e) = conn.execute_batch("COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
-        return failed(unavailable(e));
+        return failed(batch, unavailable(e));
     }
     results
+}
+
+/// Every message of the batch answered with `e`.
+fn failed(batch: &[Job], e: RepoError) -> Vec<RepoResult<AppendOutcome>> {
+    let unavailable = matches!(e, RepoError::Unavailable(_));
+    let text = e.to_string();
+    batch
+        .iter()
+        .map(|_| {
+            Err(if unavailable {
+                RepoError::Unavailable(text.clone())
+            } else {
+                RepoError::Other(text.clone())
+            })
+        })
+        .collect()
 }
 
 /// Why one message was not stored.
@@ -262,13 +337,18 @@ impl From<RepoError> for Undone {
     }
 }
 
-fn append(
-    conn: &Connection,
-    job: &Job,
-    renderer: Option<&dyn WebhookRenderer>,
-) -> Result<AppendOutcome, Undone> {
+/// What the first write of an append found.
+enum Bump {
+    /// The session's next number, taken.
+    Taken(i64),
+    /// Closed or missing: the answer (boxed: the rare case), and nothing
+    /// written.
+    Refused(Box<RepoResult<AppendOutcome>>),
+}
+
+/// The bump of the session's `last_seq`, an append's first write.
+fn bump(conn: &Connection, job: &Job, now: i64) -> RepoResult<Bump> {
     let new = &job.new;
-    let now = now_micros();
     let bump = match new.sender_type {
         SenderType::Customer => {
             "UPDATE chat_sessions SET unread_count = unread_count + 1, last_seq = last_seq + 1, \
@@ -304,17 +384,23 @@ fn append(
             .and_then(|mut s| s.query_row([job.session.as_str()], |r| r.get(0)).optional())
             .map_err(other)?;
         if owned.as_deref() != Some(job.tenant.as_str()) {
-            return Err(Failed(RepoError::NotFound));
+            return Ok(Bump::Refused(Box::new(Err(RepoError::NotFound))));
         }
-        return match existing(conn, job)? {
+        return Ok(Bump::Refused(Box::new(match existing(conn, job)? {
             Some(m) => Ok(AppendOutcome::Existing(m)),
-            None => Err(Failed(RepoError::Conflict("session_closed".into()))),
-        };
+            None => Err(RepoError::Conflict("session_closed".into())),
+        })));
     };
     if owner != job.tenant.as_str() {
-        return Err(Failed(RepoError::NotFound));
+        return Err(RepoError::NotFound);
     }
-    let model = message::Model {
+    Ok(Bump::Taken(seq))
+}
+
+/// The message's row, numbered `seq`.
+fn row(job: &Job, seq: i64, now: i64) -> message::Model {
+    let new = &job.new;
+    message::Model {
         id: new_id(),
         tenant_id: job.tenant.as_str().to_owned(),
         session_id: job.session.as_str().to_owned(),
@@ -326,44 +412,76 @@ fn append(
         client_msg_id: new.client_msg_id.as_ref().map(|c| c.as_str().to_owned()),
         created_at: now,
         attachments: convert::attachments_json(&[]),
-    };
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO messages (id, tenant_id, session_id, seq, sender_type, sender_id, \
-             sender_name, body, client_msg_id, created_at, attachments) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                model.id,
-                model.tenant_id,
-                model.session_id,
-                model.seq,
-                model.sender_type,
-                model.sender_id,
-                model.sender_name,
-                model.body,
-                model.client_msg_id,
-                model.created_at,
-                model.attachments,
-            ])
-        });
-    match inserted {
-        Ok(_) => {}
-        // A duplicate client id is a retry of a stored message.
-        Err(e) if unique_violation(&e) && model.client_msg_id.is_some() => return Err(Retry),
-        Err(e) => return Err(Failed(other(e))),
     }
+}
+
+/// The rows, with one statement.
+fn insert(conn: &Connection, rows: &[&message::Model]) -> rusqlite::Result<()> {
+    let sql = format!(
+        "INSERT INTO messages (id, tenant_id, session_id, seq, sender_type, sender_id, \
+         sender_name, body, client_msg_id, created_at, attachments) VALUES {}",
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ")
+    );
+    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 11);
+    for m in rows {
+        values.extend([
+            &m.id as &dyn rusqlite::ToSql,
+            &m.tenant_id,
+            &m.session_id,
+            &m.seq,
+            &m.sender_type,
+            &m.sender_id,
+            &m.sender_name,
+            &m.body,
+            &m.client_msg_id,
+            &m.created_at,
+            &m.attachments,
+        ]);
+    }
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+/// A stored row as the message it is, with its webhook deliveries
+/// written.
+fn created(
+    conn: &Connection,
+    renderer: Option<&dyn WebhookRenderer>,
+    tenant: &TenantId,
+    model: message::Model,
+) -> RepoResult<AppendOutcome> {
     let stored = convert::message(model)?;
     if let Some(renderer) = renderer {
         record_event(
             conn,
             renderer,
-            &job.tenant,
+            tenant,
             &ChatEvent::MessageNew(stored.clone()),
         )?;
     }
     Ok(AppendOutcome::Created(stored))
+}
+
+/// One message, on its own: for [`store_each`].
+fn append(
+    conn: &Connection,
+    job: &Job,
+    renderer: Option<&dyn WebhookRenderer>,
+) -> Result<AppendOutcome, Undone> {
+    let now = now_micros();
+    let seq = match bump(conn, job, now)? {
+        Bump::Taken(seq) => seq,
+        Bump::Refused(answer) => return (*answer).map_err(Failed),
+    };
+    let model = row(job, seq, now);
+    match insert(conn, &[&model]) {
+        Ok(()) => {}
+        // A duplicate client id is a retry of a stored message.
+        Err(e) if unique_violation(&e) && model.client_msg_id.is_some() => return Err(Retry),
+        Err(e) => return Err(Failed(other(e))),
+    }
+    Ok(created(conn, renderer, &job.tenant, model)?)
 }
 
 /// The message stored under the job's client id, if any.
@@ -482,4 +600,160 @@ fn unavailable(e: rusqlite::Error) -> RepoError {
 
 fn other(e: rusqlite::Error) -> RepoError {
     RepoError::Other(e.to_string())
+}
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    reason = "a failed step fails the test, naming the call"
+)]
+mod tests {
+    use chat_domain::repo::{SessionRepository, TenantRepository};
+    use chat_domain::{
+        ClientMsgId, MessageBody, NewCustomer, NewSession, NewTenant, PageContext, SessionKeyHash,
+        TenantSlug, VisitorLink,
+    };
+
+    use super::*;
+    use crate::testing::{Backend, TestDatabase};
+    use crate::{SeaOrmStore, StoreSettings};
+
+    /// A migrated SQLite file with one tenant and one conversation, and a
+    /// connection of the writer's kind to it.
+    async fn conversation() -> (TestDatabase, SeaOrmStore, Connection, TenantId, SessionId) {
+        let db = TestDatabase::create(Backend::Sqlite).await;
+        let store = SeaOrmStore::connect(&StoreSettings::new(db.url.clone()))
+            .await
+            .expect("SeaOrmStore::connect");
+        store.migrate().await.expect("migrate");
+        let tenant = TenantRepository::create(
+            &store,
+            NewTenant {
+                slug: TenantSlug::parse("acme").expect("TenantSlug::parse"),
+                name: "Acme".into(),
+                allowed_origins: vec![],
+            },
+        )
+        .await
+        .expect("TenantRepository::create");
+        let session = SessionRepository::create(
+            &store,
+            &tenant.id,
+            NewSession {
+                customer: NewCustomer {
+                    name: Some("Ada".into()),
+                    email: None,
+                    attributes: serde_json::json!({}),
+                },
+                context: PageContext::default(),
+                key_hash: SessionKeyHash("k1".into()),
+                visitor: VisitorLink::New(SessionKeyHash("v1".into())),
+                queued: true,
+                offline: false,
+            },
+        )
+        .await
+        .expect("SessionRepository::create");
+        let path = crate::sqlite_file(&db.url).expect("a SQLite file");
+        let conn = open(path, "PRAGMA journal_mode = WAL;").expect("open");
+        let (tenant, session) = (tenant.id.clone(), session.id.clone());
+        (db, store, conn, tenant, session)
+    }
+
+    fn job(tenant: &TenantId, session: &SessionId, body: &str, cid: &str) -> Job {
+        Job {
+            tenant: tenant.clone(),
+            session: session.clone(),
+            new: NewMessage {
+                sender_type: SenderType::Customer,
+                sender_id: None,
+                sender_name: "Ada".into(),
+                body: MessageBody::parse(body).expect("MessageBody::parse"),
+                client_msg_id: Some(ClientMsgId::parse(cid).expect("ClientMsgId::parse")),
+                attachment_ids: Vec::new(),
+            },
+            reply: oneshot::channel().0,
+        }
+    }
+
+    /// The full-text index's segments (FTS5 numbers them in the rowids of
+    /// its data table; 0 is its own bookkeeping).
+    fn segments(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT count(DISTINCT id >> 37) FROM messages_fts_data WHERE id >> 37 > 0",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counting segments")
+    }
+
+    fn seqs(results: &[RepoResult<AppendOutcome>]) -> Vec<(bool, i64)> {
+        results
+            .iter()
+            .map(|r| match r {
+                Ok(AppendOutcome::Created(m)) => (true, m.seq),
+                Ok(AppendOutcome::Existing(m)) => (false, m.seq),
+                Err(e) => panic!("not stored: {e}"),
+            })
+            .collect()
+    }
+
+    /// A batch is indexed as one segment, not one a message: FTS5 writes
+    /// a segment at every savepoint, so a batch that stores every message
+    /// takes none.
+    #[tokio::test]
+    async fn a_batch_is_indexed_in_one_full_text_segment() {
+        let (_db, _store, conn, t, s) = conversation().await;
+        // No merging, so that every segment written stays countable.
+        conn.execute_batch(
+            "INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0); \
+             INSERT INTO messages_fts(messages_fts, rank) VALUES ('crisismerge', 64);",
+        )
+        .expect("FTS5 settings");
+        let before = segments(&conn);
+        let batch: Vec<Job> = (0..10)
+            .map(|i| job(&t, &s, &format!("parcel {i} refund"), &format!("c{i}")))
+            .collect();
+        let results = store(&conn, &batch, None);
+        assert_eq!(
+            seqs(&results),
+            (1..=10).map(|seq| (true, seq)).collect::<Vec<_>>()
+        );
+        assert_eq!(segments(&conn) - before, 1, "one segment for the batch");
+        let found: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'refund'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("searching");
+        assert_eq!(found, 10, "every message of the batch is searchable");
+    }
+
+    /// A batch in which one message is a retry of a stored one is stored
+    /// again message by message: the retry gets the stored message back,
+    /// the others are stored, `seq` stays gapless.
+    #[tokio::test]
+    async fn a_retry_in_a_batch_leaves_the_others_stored() {
+        let (_db, _store, conn, t, s) = conversation().await;
+        let first = store(&conn, &[job(&t, &s, "one", "c1")], None);
+        assert_eq!(seqs(&first), [(true, 1)]);
+        let batch = [
+            job(&t, &s, "two", "c2"),
+            job(&t, &s, "one", "c1"),
+            job(&t, &s, "three", "c3"),
+        ];
+        let results = store(&conn, &batch, None);
+        assert_eq!(seqs(&results), [(true, 2), (false, 1), (true, 3)]);
+        let stored: Vec<(i64, String)> = conn
+            .prepare("SELECT seq, body FROM messages ORDER BY seq")
+            .and_then(|mut q| {
+                q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()
+            })
+            .expect("reading the messages");
+        assert_eq!(
+            stored,
+            [(1, "one"), (2, "two"), (3, "three")].map(|(q, b)| (q, b.to_owned()))
+        );
+    }
 }
