@@ -209,17 +209,23 @@ fn store(
     batch: &[Job],
     renderer: Option<&dyn WebhookRenderer>,
 ) -> Vec<RepoResult<AppendOutcome>> {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return failed(batch, unavailable(e));
-    }
-    match store_together(conn, batch, renderer) {
-        Ok(results) => commit(conn, batch, results),
+    let stored = begin(conn).and_then(|()| match store_together(conn, batch, renderer) {
+        Ok(results) => Ok(results),
         Err(_) => {
             // Nothing of it is answered: it is all stored again.
             let _ = conn.execute_batch("ROLLBACK");
+            begin(conn)?;
             store_each(conn, batch, renderer)
         }
+    });
+    match stored {
+        Ok(results) => commit(conn, batch, results),
+        Err(e) => failed(batch, e),
     }
+}
+
+fn begin(conn: &Connection) -> RepoResult<()> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(unavailable)
 }
 
 /// The batch in the open transaction: every session's number taken first,
@@ -252,16 +258,14 @@ fn store_together(
         .collect()
 }
 
-/// [`store`] with every message in a savepoint of its own: one that is not
-/// stored leaves the others stored.
+/// The batch in the open transaction, every message in a savepoint of its
+/// own: one that is not stored leaves the others stored. An error undoes
+/// the transaction.
 fn store_each(
     conn: &Connection,
     batch: &[Job],
     renderer: Option<&dyn WebhookRenderer>,
-) -> Vec<RepoResult<AppendOutcome>> {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return failed(batch, unavailable(e));
-    }
+) -> RepoResult<Vec<RepoResult<AppendOutcome>>> {
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         let result = conn
@@ -276,7 +280,7 @@ fn store_each(
         };
         if let Err(e) = end {
             let _ = conn.execute_batch("ROLLBACK");
-            return failed(batch, other(e));
+            return Err(other(e));
         }
         // A retry of a stored client id, read once its attempt is undone.
         let result = match result {
@@ -290,7 +294,7 @@ fn store_each(
         };
         results.push(result);
     }
-    commit(conn, batch, results)
+    Ok(results)
 }
 
 /// Commits the open transaction: `results`, or every message an error when
