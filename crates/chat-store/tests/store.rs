@@ -374,6 +374,102 @@ async fn a_session_read_by_its_key_is_the_session_read_by_its_id() {
     assert_eq!(found, 600);
 }
 
+/// On SQLite an access token is read with its agent on the reader's
+/// thread too (`reader.rs`): it must find what the pool finds, field by
+/// field, and nothing the pool would not (another kind, an inactive agent).
+#[tokio::test]
+async fn a_token_read_finds_its_agent_as_stored_and_nothing_else() {
+    let f = fixture().await;
+    let t = tenant(&f.store, "acme").await;
+    let created = AgentRepository::create(&*f.store, &t.id, new_agent())
+        .await
+        .expect("AgentRepository::create");
+    let patch = chat_domain::AgentPatch {
+        max_concurrent: Some(Some(3)),
+        ..Default::default()
+    };
+    AgentRepository::update(&*f.store, &t.id, &created.id, patch)
+        .await
+        .expect("AgentRepository::update");
+    let agent = f
+        .store
+        .set_status(&t.id, &created.id, chat_domain::AgentStatus::Away)
+        .await
+        .expect("set_status");
+    let expires = chrono::Utc::now() + chrono::Duration::minutes(5);
+    let now = chrono::Utc::now();
+    f.store
+        .insert(TokenKind::Access, "p", &agent, expires, None)
+        .await
+        .expect("insert");
+    f.store
+        .insert(TokenKind::WsTicket, "t", &agent, expires, Some("p"))
+        .await
+        .expect("insert");
+
+    let found = TokenRepository::find(&*f.store, TokenKind::Access, "p", now)
+        .await
+        .expect("TokenRepository::find")
+        .expect("the access token");
+    let stored = AgentRepository::find(&*f.store, &t.id, &agent.id)
+        .await
+        .expect("AgentRepository::find")
+        .expect("the agent");
+    assert_eq!(found.agent, stored);
+    assert_eq!(found.agent.max_concurrent, Some(3));
+    assert_eq!(found.agent.status, chat_domain::AgentStatus::Away);
+    assert_eq!(
+        found.expires_at.timestamp_micros(),
+        expires.timestamp_micros()
+    );
+    assert_eq!(found.parent_hash, None);
+    let ticket = TokenRepository::find(&*f.store, TokenKind::WsTicket, "t", now)
+        .await
+        .expect("TokenRepository::find")
+        .expect("the ticket");
+    assert_eq!(ticket.parent_hash.as_deref(), Some("p"));
+    for (kind, hash) in [(TokenKind::Access, "t"), (TokenKind::WsTicket, "p")] {
+        assert!(
+            TokenRepository::find(&*f.store, kind, hash, now)
+                .await
+                .expect("TokenRepository::find")
+                .is_none(),
+            "a token is found as its own kind only"
+        );
+    }
+
+    // More reads at once than the reader queues: every one finds it.
+    let mut reads = tokio::task::JoinSet::new();
+    for _ in 0..600 {
+        let store = f.store.clone();
+        reads.spawn(
+            async move { TokenRepository::find(&*store, TokenKind::Access, "p", now).await },
+        );
+    }
+    let mut found_all = 0;
+    while let Some(read) = reads.join_next().await {
+        let read = read.expect("a read task").expect("TokenRepository::find");
+        assert_eq!(read.map(|r| r.agent), Some(stored.clone()));
+        found_all += 1;
+    }
+    assert_eq!(found_all, 600);
+
+    let patch = chat_domain::AgentPatch {
+        active: Some(false),
+        ..Default::default()
+    };
+    AgentRepository::update(&*f.store, &t.id, &agent.id, patch)
+        .await
+        .expect("AgentRepository::update");
+    assert!(
+        TokenRepository::find(&*f.store, TokenKind::Access, "p", now)
+            .await
+            .expect("TokenRepository::find")
+            .is_none(),
+        "an inactive agent's token acts as no one"
+    );
+}
+
 #[tokio::test]
 async fn a_retry_with_the_same_client_id_returns_the_stored_message() {
     let (f, t, s) = one_conversation().await;

@@ -41,6 +41,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json::json_config())
         .app_data(json::query_config())
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        // The sockets first: the router tries every pattern registered
+        // before a path's own on each request, the dynamic ones by regular
+        // expression, and a node with thousands of sockets to (re)open
+        // matches `/ws` more often than anything else. Nothing else lives
+        // under `/ws`.
+        .configure(ws::configure)
         .configure(routes::health::configure)
         .configure(routes::public::configure)
         .configure(routes::auth::configure)
@@ -55,6 +61,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::kb::configure)
         .configure(routes::api_tokens::configure)
         .configure(routes::webhooks::configure)
-        .configure(openapi::configure)
-        .configure(ws::configure);
+        .configure(openapi::configure);
 }
