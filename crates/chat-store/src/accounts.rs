@@ -407,17 +407,15 @@ impl TokenRepository for SeaOrmStore {
     ) -> RepoResult<Option<TokenRecord>> {
         // SQLite: the reader thread's prepared statement (`reader.rs`),
         // unless it is busy.
-        if let Some(reader) = &self.inner.reader {
-            self.db()?;
-            if let Some(found) = reader
+        if let Some(reader) = self.reader()?
+            && let Some(found) = reader
                 .token(kind.as_str(), token_hash, to_micros(now))
                 .await
-            {
-                return match found? {
-                    Some((token, agent)) => record(token, Some(agent)),
-                    None => Ok(None),
-                };
-            }
+        {
+            return match found? {
+                Some((token, agent)) => record(token, Some(agent)),
+                None => Ok(None),
+            };
         }
         let found = auth_token::Entity::find_by_id(token_hash)
             .filter(auth_token::Column::Kind.eq(kind.as_str()))

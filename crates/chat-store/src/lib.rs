@@ -166,6 +166,14 @@ impl SeaOrmStore {
         Ok(&self.inner.db)
     }
 
+    /// SQLite's reader thread (`reader.rs`), if this store has one, unless
+    /// the database is known to be unreachable (then the read fails at
+    /// once, as through the pool).
+    fn reader(&self) -> RepoResult<Option<&reader::Reader>> {
+        self.db()?;
+        Ok(self.inner.reader.as_ref())
+    }
+
     /// Turns on the webhook outbox: from now on every stored change that
     /// an endpoint subscribed to writes its delivery in the same
     /// transaction. Set once, at wiring; later calls are ignored.

@@ -118,33 +118,27 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// `s.a, s.b, …, c.x, …`: every column of each model, in the model's order
-/// (the order the row functions read them in).
-fn columns<'a>(tables: impl IntoIterator<Item = (&'a str, Vec<&'static str>)>) -> String {
-    tables
-        .into_iter()
-        .flat_map(|(alias, cols)| cols.into_iter().map(move |c| format!("{alias}.{c}")))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `a.x, a.y, …, b.u, …`: every column of model `A` then of model `B`, each
+/// in its model's order (the order the row functions read them in).
+fn columns<A: Iterable + IdenStatic, B: Iterable + IdenStatic>(a: &str, b: &str) -> String {
+    let a = A::iter().map(|c| format!("{a}.{}", c.as_str()));
+    let b = B::iter().map(|c| format!("{b}.{}", c.as_str()));
+    a.chain(b).collect::<Vec<_>>().join(", ")
 }
 
 fn session_by_key_sql() -> String {
-    let session = chat_session::Column::iter().map(|c| c.as_str()).collect();
-    let customer = customer::Column::iter().map(|c| c.as_str()).collect();
     format!(
         "SELECT {} FROM chat_sessions s JOIN customers c ON c.id = s.customer_id \
          WHERE s.key_hash = ?1",
-        columns([("s", session), ("c", customer)])
+        columns::<chat_session::Column, customer::Column>("s", "c")
     )
 }
 
 fn token_sql() -> String {
-    let token = auth_token::Column::iter().map(|c| c.as_str()).collect();
-    let agent = agent::Column::iter().map(|c| c.as_str()).collect();
     format!(
         "SELECT {} FROM auth_tokens t JOIN agents a ON a.id = t.agent_id \
          WHERE t.token_hash = ?1 AND t.kind = ?2 AND t.expires_at > ?3",
-        columns([("t", token), ("a", agent)])
+        columns::<auth_token::Column, agent::Column>("t", "a")
     )
 }
 

@@ -126,11 +126,10 @@ impl SessionRepository for SeaOrmStore {
     async fn find_by_key_hash(&self, key_hash: &SessionKeyHash) -> RepoResult<Option<ChatSession>> {
         // SQLite: the reader thread's prepared statement (`reader.rs`),
         // unless it is busy.
-        if let Some(reader) = &self.inner.reader {
-            self.db()?;
-            if let Some(found) = reader.session_by_key(&key_hash.0).await {
-                return joined(found?.map(|(s, c)| (s, Some(c))));
-            }
+        if let Some(reader) = self.reader()?
+            && let Some(found) = reader.session_by_key(&key_hash.0).await
+        {
+            return joined(found?.map(|(s, c)| (s, Some(c))));
         }
         let found = chat_session::Entity::find()
             .filter(chat_session::Column::KeyHash.eq(key_hash.0.as_str()))
