@@ -209,14 +209,13 @@ fn store(
     batch: &[Job],
     renderer: Option<&dyn WebhookRenderer>,
 ) -> Vec<RepoResult<AppendOutcome>> {
-    let stored = begin(conn).and_then(|()| match store_together(conn, batch, renderer) {
-        Ok(results) => Ok(results),
-        Err(_) => {
+    let stored = begin(conn).and_then(|()| {
+        store_together(conn, batch, renderer).or_else(|_| {
             // Nothing of it is answered: it is all stored again.
             let _ = conn.execute_batch("ROLLBACK");
             begin(conn)?;
             store_each(conn, batch, renderer)
-        }
+        })
     });
     match stored {
         Ok(results) => commit(conn, batch, results),
