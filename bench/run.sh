@@ -3,7 +3,7 @@
 # (bench/peers: the floor relay, Node.js ws, soketi) and writes
 # docs/benchmarks.md, docs/bench/*.svg and docs/bench/results.jsonl.
 #
-#   bench/run.sh          full sizes, release build (about 15 minutes here)
+#   bench/run.sh          full sizes, release build (about 35 minutes here)
 #   bench/run.sh smoke    tiny sizes of every scenario against our server
 #                         only, on the debug build, output to temp files:
 #                         what CI runs to show the tool works
@@ -88,6 +88,10 @@ ours e2e --tenants 1 --agents 10 --widgets 500 --rate 200 --seconds 20
 # that leaves it.
 ours e2e --tenants 1 --agents 10 --widgets 500 --rate 2500 --seconds 20
 ours reconnect-storm --clients 50 --messages 1000 --rate 100
+# 19,000 idle sockets, half customers and half agent dashboards: as many
+# as one process may hold here (`ulimit -Hn` is 20,000), how fast they
+# connect, what they hold and what they cost while idle.
+ours idle --sockets 19000
 # Two nodes on one database and this machine's Redis, posts to one and
 # every socket on the other, beside the single node (both nodes pinned to
 # the server's core, so the CPU per delivery compares like for like).

@@ -59,6 +59,37 @@ fn by_target<'a>(records: &[&'a Value]) -> Vec<(String, Vec<&'a Value>)> {
     map.into_iter().map(|((_, t), v)| (t, v)).collect()
 }
 
+/// Idle runs by server, then by size: a size only one server ran (ours at
+/// 19,000 sockets) gets rows of its own instead of being folded into that
+/// server's figures at the size the others ran.
+fn idle_groups<'a>(idles: &[&'a Value]) -> Vec<(String, u64, Vec<&'a Value>)> {
+    by_target(idles)
+        .into_iter()
+        .flat_map(|(t, rs)| {
+            let mut sizes: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
+            for r in rs {
+                sizes
+                    .entry(r["sockets"].as_u64().unwrap_or(0))
+                    .or_default()
+                    .push(r);
+            }
+            sizes.into_iter().map(move |(n, v)| (t.clone(), n, v))
+        })
+        .collect()
+}
+
+/// The size the most servers ran (the larger on a tie).
+fn most_shared_size(groups: &[(String, u64, Vec<&Value>)]) -> Option<u64> {
+    let mut servers: BTreeMap<u64, usize> = BTreeMap::new();
+    for (_, n, _) in groups {
+        *servers.entry(*n).or_default() += 1;
+    }
+    servers
+        .into_iter()
+        .max_by_key(|&(n, count)| (count, n))
+        .map(|(n, _)| n)
+}
+
 /// Median over rounds of ours / peer for one metric, pairing records by round.
 fn ratio(ours: &[&Value], peer: &[&Value], metric: &dyn Fn(&Value) -> f64) -> Option<f64> {
     let ratios: Vec<f64> = ours
@@ -227,20 +258,24 @@ pub fn compare(input: &Path, svg_dir: &Path) -> Result<Report> {
             md,
             "### idle: memory per connection\n\n| server | sockets | RSS KiB per socket | idle CPU cores | connect all s |\n| --- | --- | --- | --- | --- |"
         );
-        let groups = by_target(&idles);
+        let groups = idle_groups(&idles);
+        // The chart compares the servers at the size most of them ran.
+        let shared = most_shared_size(&groups);
         let mut series = Vec::new();
-        for (t, rs) in &groups {
+        for (t, sockets, rs) in &groups {
             let per = median(rs.iter().map(|r| f(r, "rss_per_socket_kib")).collect());
             let cpu = median(rs.iter().map(|r| f(r, "idle_cpu_cores")).collect());
             let con = median(rs.iter().map(|r| f(r, "connect_all_s")).collect());
             let _ = writeln!(
                 md,
-                "| {t} | {} | {:.1} | {:.3} | {:.2} |",
-                rs[0]["sockets"],
+                "| {t} | {sockets} | {:.1} | {:.3} | {:.2} |",
                 per.unwrap_or(f64::NAN),
                 cpu.unwrap_or(f64::NAN),
                 con.unwrap_or(f64::NAN)
             );
+            if Some(*sockets) != shared {
+                continue;
+            }
             let curve = rs[0]["rss_curve"]
                 .as_array()
                 .into_iter()
@@ -540,6 +575,32 @@ mod tests {
         // Per round: 2/1, 4/4, 9/3 → median 2.
         assert_eq!(ratio(&o, &p, &|v| f(v, "x")), Some(2.0));
         assert_eq!(ratio(&o, &[], &|v| f(v, "x")), None);
+    }
+
+    #[test]
+    fn idle_sizes_only_one_server_ran_stay_apart_and_out_of_the_chart() {
+        let runs: Vec<Value> = [
+            ("ours", 19000, 5.8),
+            ("ours", 10000, 6.0),
+            ("floor", 10000, 13.0),
+            ("ours", 10000, 6.2),
+        ]
+        .iter()
+        .map(|(t, n, kib)| json!({ "target": t, "sockets": n, "rss_per_socket_kib": kib }))
+        .collect();
+        let refs: Vec<&Value> = runs.iter().collect();
+        let groups = idle_groups(&refs);
+        let shape: Vec<(&str, u64, usize)> = groups
+            .iter()
+            .map(|(t, n, rs)| (t.as_str(), *n, rs.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [("ours", 10000, 2), ("ours", 19000, 1), ("floor", 10000, 1)]
+        );
+        assert_eq!(most_shared_size(&groups), Some(10000));
+        assert_eq!(most_shared_size(&groups[1..2]), Some(19000));
+        assert_eq!(most_shared_size(&[]), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::registry::Registry;
 use super::{
     COMMAND_QUEUE, Command, ConnId, HubLimits, HubStats, Kick, Outbound, PresenceChange,
-    RegisterError, Registration,
+    RegisterError, Registered, Registration,
 };
 
 /// Whose sockets a frame is for.
@@ -46,7 +46,7 @@ impl HubHandle {
         let _ = self.tx.send(cmd).await;
     }
 
-    pub async fn register(&self, reg: Registration) -> Result<ConnId, RegisterError> {
+    pub async fn register(&self, reg: Registration) -> Result<Registered, RegisterError> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Register { reg, reply }).await;
         rx.await.unwrap_or(Err(RegisterError::ShuttingDown))

@@ -129,6 +129,14 @@ pub struct Registration {
     pub kick: oneshot::Sender<Kick>,
 }
 
+/// A connection the hub took (under the id it was registered with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    /// An agent's first socket on this node: they came online here (a
+    /// second tab of someone already online changes nobody's availability).
+    pub came_online: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegisterError {
     TooManyConnections,
@@ -152,7 +160,7 @@ pub struct HubLimits {
 pub(crate) enum Command {
     Register {
         reg: Registration,
-        reply: oneshot::Sender<Result<ConnId, RegisterError>>,
+        reply: oneshot::Sender<Result<Registered, RegisterError>>,
     },
     Unregister {
         id: ConnId,

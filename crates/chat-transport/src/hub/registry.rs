@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::local::{Batch, WorkerId};
 use super::{
     Command, ConnId, HubLimits, HubStats, Kick, Outbound, Peer, PresenceChange, RegisterError,
-    Registration,
+    Registered, Registration,
 };
 use crate::wire::{Audience, encode};
 
@@ -185,7 +185,7 @@ impl Registry {
         }
     }
 
-    fn register(&mut self, reg: Registration) -> Result<ConnId, RegisterError> {
+    fn register(&mut self, reg: Registration) -> Result<Registered, RegisterError> {
         if self.shutting_down {
             return Err(RegisterError::ShuttingDown);
         }
@@ -232,10 +232,13 @@ impl Registry {
                 kick: Some(reg.kick),
             },
         );
+        let registered = Registered {
+            came_online: came_online.is_some(),
+        };
         if let Some((tenant, agent, name, status)) = came_online {
             self.presence(tenant, agent, name, true, status);
         }
-        Ok(id)
+        Ok(registered)
     }
 
     fn unregister(&mut self, id: ConnId) {
@@ -352,5 +355,53 @@ impl Registry {
             let _ = kick.send(why);
         }
         self.unregister(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(registry: &mut Registry, id: ConnId, who: &str) -> Result<Registered, RegisterError> {
+        let (batches, _) = mpsc::unbounded_channel();
+        let (kick, _) = oneshot::channel();
+        registry.register(Registration {
+            id,
+            worker: 0,
+            batches,
+            peer: Peer::Agent {
+                tenant: TenantId::new("t".to_owned()),
+                agent: AgentId::new(who.to_owned()),
+                name: who.to_owned(),
+                credential: format!("token of {who}"),
+                status: AgentStatus::Online,
+            },
+            kick,
+        })
+    }
+
+    #[test]
+    fn only_an_agents_first_socket_here_brings_them_online() {
+        let (tx, _rx) = mpsc::channel(8);
+        let mut registry = Registry::new(
+            HubLimits {
+                max_sockets_per_session: 5,
+                max_sockets_per_agent: 5,
+            },
+            tx.downgrade(),
+        );
+        let online = |r: Result<Registered, RegisterError>| r.map(|r| r.came_online);
+        assert_eq!(online(agent(&mut registry, 1, "alex")), Ok(true));
+        assert_eq!(online(agent(&mut registry, 2, "alex")), Ok(false), "a second tab");
+        assert_eq!(online(agent(&mut registry, 3, "bea")), Ok(true));
+        registry.unregister(1);
+        assert_eq!(online(agent(&mut registry, 4, "alex")), Ok(false));
+        registry.unregister(2);
+        registry.unregister(4);
+        assert_eq!(
+            online(agent(&mut registry, 5, "alex")),
+            Ok(true),
+            "after the last socket closed, the next one brings them back"
+        );
     }
 }

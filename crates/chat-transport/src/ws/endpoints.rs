@@ -110,6 +110,8 @@ async fn upgrade(
     let cap_peer = state.cluster.as_ref().map(|_| peer.clone());
     // Without a cluster the hub knows the agent is reachable as soon as
     // the registration returns (with one, the cluster tells when it does).
+    // Only their first socket can move the queue: another tab of someone
+    // online adds no one.
     let reachable = match (&peer, &state.cluster) {
         (Peer::Agent { tenant, .. }, None) => Some(tenant.clone()),
         _ => None,
@@ -117,7 +119,7 @@ async fn upgrade(
     let (tx, outbound) = mpsc::channel(limits.outbound_queue);
     let (kick_tx, kick) = oneshot::channel();
     let (id, worker, batches) = local::attach(tx);
-    let id = state
+    let registered = state
         .hub
         .register(Registration {
             id,
@@ -129,7 +131,7 @@ async fn upgrade(
         .await
         .inspect_err(|_| local::detach(id))
         .map_err(refusal)?;
-    if let Some(tenant) = reachable {
+    if let Some(tenant) = reachable.filter(|_| registered.came_online) {
         state.chat.queue_may_move(&tenant);
     }
     // The caps of this node hold above; with a cluster, across every node.
