@@ -162,8 +162,7 @@ async fn run(server: &Server, p: &Bot) -> Result<Report> {
     for i in 0..p.questions {
         let q = &questions[i % questions.len()];
         let (key, _) = http.start_session("demo-tenant").await?;
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async(customer_request(&ws_base, &key)?).await?;
+        let (mut ws, _) = crate::client::connect(customer_request(&ws_base, &key)?).await?;
         let started = Instant::now();
         http.client
             .post(format!(

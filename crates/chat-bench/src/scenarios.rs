@@ -566,7 +566,7 @@ pub async fn reconnect_storm(
                 let Ok(req) = customer_request(&ws_base, &key) else {
                     break;
                 };
-                let Ok((ws, _)) = tokio_tungstenite::connect_async(req).await else {
+                let Ok((ws, _)) = crate::client::connect(req).await else {
                     continue;
                 };
                 let (mut tx, mut rx) = ws.split();

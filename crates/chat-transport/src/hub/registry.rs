@@ -392,7 +392,11 @@ mod tests {
         );
         let online = |r: Result<Registered, RegisterError>| r.map(|r| r.came_online);
         assert_eq!(online(agent(&mut registry, 1, "alex")), Ok(true));
-        assert_eq!(online(agent(&mut registry, 2, "alex")), Ok(false), "a second tab");
+        assert_eq!(
+            online(agent(&mut registry, 2, "alex")),
+            Ok(false),
+            "a second tab"
+        );
         assert_eq!(online(agent(&mut registry, 3, "bea")), Ok(true));
         registry.unregister(1);
         assert_eq!(online(agent(&mut registry, 4, "alex")), Ok(false));
