@@ -13,6 +13,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -136,10 +137,7 @@ pub fn any_bench_id(frame: &str) -> Option<u64> {
     frame[start..end].parse().ok()
 }
 
-pub fn agent_request(
-    ws_base: &str,
-    token: &str,
-) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request> {
+pub fn agent_request(ws_base: &str, token: &str) -> Result<Request> {
     let mut req = format!("{ws_base}/ws").into_client_request()?;
     req.headers_mut().insert(
         "authorization",
@@ -148,10 +146,7 @@ pub fn agent_request(
     Ok(req)
 }
 
-pub fn customer_request(
-    ws_base: &str,
-    key: &str,
-) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request> {
+pub fn customer_request(ws_base: &str, key: &str) -> Result<Request> {
     Ok(format!("{ws_base}/ws/public/{key}").into_client_request()?)
 }
 
@@ -183,10 +178,7 @@ impl Listen {
 
 /// Opens a socket and records every benchmark receipt until it closes.
 /// Resolves once the socket is open.
-pub async fn listen(
-    req: tokio_tungstenite::tungstenite::handshake::client::Request,
-    slot: Slot,
-) -> Result<tokio::task::JoinHandle<()>> {
+pub async fn listen(req: Request, slot: Slot) -> Result<tokio::task::JoinHandle<()>> {
     listen_with(req, slot, Listen::ours()).await
 }
 
@@ -210,12 +202,7 @@ fn loopback_source() -> SocketAddr {
 
 /// `connect_async` for `ws://` URLs, with the socket opened from one of
 /// [`LOOPBACK_SOURCES`] when the server is on loopback.
-pub async fn connect(
-    req: tokio_tungstenite::tungstenite::handshake::client::Request,
-) -> Result<(
-    WebSocketStream<TcpStream>,
-    tokio_tungstenite::tungstenite::handshake::client::Response,
-)> {
+pub async fn connect(req: Request) -> Result<(WebSocketStream<TcpStream>, Response)> {
     let uri = req.uri();
     let host = uri.host().context("a WebSocket URL without a host")?;
     let port = uri.port_u16().unwrap_or(80);
@@ -239,7 +226,7 @@ const CLIENT_READ_BUFFER: usize = 4096;
 
 /// [`listen`], for any server: resolves once the handshake is done.
 pub async fn listen_with(
-    req: tokio_tungstenite::tungstenite::handshake::client::Request,
+    req: Request,
     slot: Slot,
     how: Listen,
 ) -> Result<tokio::task::JoinHandle<()>> {
