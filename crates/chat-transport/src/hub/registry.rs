@@ -7,8 +7,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::local::{Batch, WorkerId};
 use super::{
-    Command, ConnId, HubLimits, HubStats, Kick, Outbound, Peer, PresenceChange, RegisterError,
-    Registered, Registration,
+    Command, ConnId, HubLimits, HubStats, KeyHash, Kick, Outbound, Peer, PresenceChange,
+    RegisterError, Registered, Registration,
 };
 use crate::wire::{Audience, encode};
 
@@ -18,21 +18,32 @@ struct Conn {
     kick: Option<oneshot::Sender<Kick>>,
 }
 
-/// The recipients as they are now. Delivery may kick (and so unregister)
-/// some of them, which must not happen while the set is borrowed.
-fn snapshot(set: Option<&HashSet<ConnId>>) -> Vec<ConnId> {
-    set.map(|s| s.iter().copied().collect()).unwrap_or_default()
+/// A set of connections.
+type Ids = HashSet<ConnId, KeyHash>;
+
+/// Recipients grouped by the worker thread they live on.
+type ByWorker = HashMap<WorkerId, Vec<ConnId>, KeyHash>;
+
+/// Groups `ids` by worker (ids no longer registered are left out).
+fn by_worker(conns: &HashMap<ConnId, Conn, KeyHash>, ids: Option<&Ids>) -> ByWorker {
+    let mut per_worker = ByWorker::default();
+    for id in ids.into_iter().flatten() {
+        if let Some(conn) = conns.get(id) {
+            per_worker.entry(conn.worker).or_default().push(*id);
+        }
+    }
+    per_worker
 }
 
 pub(crate) struct Registry {
     limits: HubLimits,
     /// Handed to workers with each batch, for their slow-consumer reports.
     commands: mpsc::WeakSender<Command>,
-    workers: HashMap<WorkerId, mpsc::UnboundedSender<Batch>>,
-    conns: HashMap<ConnId, Conn>,
-    tenant_agents: HashMap<TenantId, HashSet<ConnId>>,
-    agents: HashMap<(TenantId, AgentId), HashSet<ConnId>>,
-    sessions: HashMap<(TenantId, SessionId), HashSet<ConnId>>,
+    workers: HashMap<WorkerId, mpsc::UnboundedSender<Batch>, KeyHash>,
+    conns: HashMap<ConnId, Conn, KeyHash>,
+    tenant_agents: HashMap<TenantId, Ids>,
+    agents: HashMap<(TenantId, AgentId), Ids>,
+    sessions: HashMap<(TenantId, SessionId), Ids>,
     /// Set by `Shutdown`: from then on every registration is refused.
     shutting_down: bool,
     /// The cluster's, when there is one: it announces presence instead.
@@ -47,8 +58,8 @@ impl Registry {
         Self {
             limits,
             commands,
-            workers: HashMap::new(),
-            conns: HashMap::new(),
+            workers: HashMap::default(),
+            conns: HashMap::default(),
             tenant_agents: HashMap::new(),
             agents: HashMap::new(),
             sessions: HashMap::new(),
@@ -77,24 +88,24 @@ impl Registry {
                 self.kick(id, Kick::SlowConsumer);
             }
             Command::ToTenantAgents { tenant, frame } => {
-                let ids = snapshot(self.tenant_agents.get(&tenant));
-                self.deliver(&ids, &frame);
+                let to = by_worker(&self.conns, self.tenant_agents.get(&tenant));
+                self.deliver(to, &frame);
             }
             Command::ToAgent {
                 tenant,
                 agent,
                 frame,
             } => {
-                let ids = snapshot(self.agents.get(&(tenant, agent)));
-                self.deliver(&ids, &frame);
+                let to = by_worker(&self.conns, self.agents.get(&(tenant, agent)));
+                self.deliver(to, &frame);
             }
             Command::ToSession {
                 tenant,
                 session,
                 frame,
             } => {
-                let ids = snapshot(self.sessions.get(&(tenant, session)));
-                self.deliver(&ids, &frame);
+                let to = by_worker(&self.conns, self.sessions.get(&(tenant, session)));
+                self.deliver(to, &frame);
             }
             Command::KickCredential { credential } => {
                 let ids: Vec<ConnId> = self
@@ -135,8 +146,11 @@ impl Registry {
                 let _ = reply.send(online);
             }
             Command::ToAll { frame } => {
-                let ids: Vec<ConnId> = self.conns.keys().copied().collect();
-                self.deliver(&ids, &frame);
+                let mut to = ByWorker::default();
+                for (id, conn) in &self.conns {
+                    to.entry(conn.worker).or_default().push(*id);
+                }
+                self.deliver(to, &frame);
             }
             Command::KickAll { why } => {
                 let ids: Vec<ConnId> = self.conns.keys().copied().collect();
@@ -201,7 +215,7 @@ impl Registry {
                 ..
             } => {
                 let key = (tenant.clone(), agent.clone());
-                let count = self.agents.get(&key).map_or(0, HashSet::len);
+                let count = self.agents.get(&key).map_or(0, Ids::len);
                 if count >= self.limits.max_sockets_per_agent {
                     return Err(RegisterError::TooManyConnections);
                 }
@@ -216,7 +230,7 @@ impl Registry {
             }
             Peer::Customer { tenant, session } => {
                 let key = (tenant.clone(), session.clone());
-                if self.sessions.get(&key).map_or(0, HashSet::len)
+                if self.sessions.get(&key).map_or(0, Ids::len)
                     >= self.limits.max_sockets_per_session
                 {
                     return Err(RegisterError::TooManyConnections);
@@ -321,20 +335,14 @@ impl Registry {
             None,
             event.event_type(),
         );
-        let ids = snapshot(self.tenant_agents.get(&tenant));
-        self.deliver(&ids, &frame);
+        let to = by_worker(&self.conns, self.tenant_agents.get(&tenant));
+        self.deliver(to, &frame);
     }
 
     /// One batch per worker thread with recipients; the worker's own task
     /// fills the queues (`local.rs`).
-    fn deliver(&mut self, ids: &[ConnId], frame: &Outbound) {
-        let mut per_worker: HashMap<WorkerId, Vec<ConnId>> = HashMap::new();
-        for id in ids {
-            if let Some(conn) = self.conns.get(id) {
-                per_worker.entry(conn.worker).or_default().push(*id);
-            }
-        }
-        for (worker, ids) in per_worker {
+    fn deliver(&mut self, to: ByWorker, frame: &Outbound) {
+        for (worker, ids) in to {
             let Some(batches) = self.workers.get(&worker) else {
                 continue;
             };

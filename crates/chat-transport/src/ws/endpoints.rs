@@ -8,7 +8,7 @@ use std::rc::Rc;
 use actix_web::body::BoxBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use super::conn::{Conn, Who};
@@ -116,7 +116,7 @@ async fn upgrade(
         (Peer::Agent { tenant, .. }, None) => Some(tenant.clone()),
         _ => None,
     };
-    let (tx, outbound) = mpsc::channel(limits.outbound_queue);
+    let (tx, outbound) = local::queue(limits.outbound_queue);
     let (kick_tx, kick) = oneshot::channel();
     let (id, worker, batches) = local::attach(tx);
     let registered = state

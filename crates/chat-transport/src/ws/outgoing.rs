@@ -18,21 +18,19 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use actix_codec::Encoder;
-use actix_http::ws::{Codec, Message};
+use super::framing::OwnFrames;
+use crate::hub::local::QueueRx;
+use crate::hub::{KeyHash, Outbound};
+use actix_http::ws::Codec;
 use actix_web::body::{BodySize, MessageBody};
 use bytes::{Bytes, BytesMut};
-use tokio::sync::mpsc;
-
-use super::framing::OwnFrames;
-use crate::hub::Outbound;
 
 /// Frames gathered into one chunk before the dispatcher gets to write.
 const CHUNK: usize = 16 * 1024;
 
 pub struct Outgoing {
     session: OwnFrames,
-    hub: Option<mpsc::Receiver<Outbound>>,
+    hub: Option<QueueRx>,
     delivered: Rc<RefCell<Delivered>>,
     codec: Codec,
     /// `chat_delivery_seconds`, looked up once per socket rather than once
@@ -41,11 +39,7 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn new(
-        session: OwnFrames,
-        hub: mpsc::Receiver<Outbound>,
-        delivered: Rc<RefCell<Delivered>>,
-    ) -> Self {
+    pub fn new(session: OwnFrames, hub: QueueRx, delivered: Rc<RefCell<Delivered>>) -> Self {
         Self {
             session,
             hub: Some(hub),
@@ -81,24 +75,19 @@ impl MessageBody for Outgoing {
             // The replay's last frame wakes this body again.
             return Poll::Pending;
         }
-        let mut buf = BytesMut::new();
+        let mut chunk = Chunk::default();
         loop {
             match hub.poll_recv(cx) {
                 Poll::Ready(Some(frame)) => {
                     if !delivered.first_time(&frame) {
                         continue;
                     }
-                    if let Err(e) = this
-                        .codec
-                        .encode(Message::Text(frame.text().clone()), &mut buf)
-                    {
-                        return Poll::Ready(Some(Err(e.into())));
-                    }
+                    chunk.push(frame.wire());
                     if frame.message().is_some() {
                         this.delivery
                             .record(frame.published().elapsed().as_secs_f64());
                     }
-                    if buf.len() >= CHUNK {
+                    if chunk.len() >= CHUNK {
                         break;
                     }
                 }
@@ -111,10 +100,43 @@ impl MessageBody for Outgoing {
                 Poll::Pending => break,
             }
         }
-        if buf.is_empty() {
-            Poll::Pending
-        } else {
-            Poll::Ready(Some(Ok(buf.freeze())))
+        match chunk.finish() {
+            Some(bytes) => Poll::Ready(Some(Ok(bytes))),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// The hub's frames gathered for one write. A single frame (a fan-out
+/// reaches most sockets with one) goes out as the bytes every recipient
+/// shares; only several are copied together.
+#[derive(Default)]
+struct Chunk {
+    one: Option<Bytes>,
+    many: BytesMut,
+}
+
+impl Chunk {
+    fn push(&mut self, wire: &Bytes) {
+        if self.one.is_none() && self.many.is_empty() {
+            self.one = Some(wire.clone());
+            return;
+        }
+        if let Some(first) = self.one.take() {
+            self.many.extend_from_slice(&first);
+        }
+        self.many.extend_from_slice(wire);
+    }
+
+    fn len(&self) -> usize {
+        self.one.as_ref().map_or(self.many.len(), Bytes::len)
+    }
+
+    fn finish(self) -> Option<Bytes> {
+        match self.one {
+            Some(one) => Some(one),
+            None if self.many.is_empty() => None,
+            None => Some(self.many.freeze()),
         }
     }
 }
@@ -220,38 +242,11 @@ impl Delivered {
     }
 }
 
-/// Session keys are already hashes and `seq`s are assigned by the server,
-/// so a multiply-and-rotate mix is enough, and it costs a fraction of
-/// SipHash on a path taken once per delivered message.
-type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
-
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::framing::{Session, split};
     use super::*;
+    use crate::hub::local::QueueTx;
 
     fn frame(session: u64, seq: i64) -> Outbound {
         Outbound::new("{}".into(), Some((session, seq)), "chat.message.new")
@@ -272,14 +267,9 @@ mod tests {
     }
 
     /// The body over a session's frames and a hub queue.
-    fn body() -> (
-        Outgoing,
-        Session,
-        mpsc::Sender<Outbound>,
-        Rc<RefCell<Delivered>>,
-    ) {
+    fn body() -> (Outgoing, Session, QueueTx, Rc<RefCell<Delivered>>) {
         let (session, _inbound, own) = split(actix_web::dev::Payload::None, 1024, 1024);
-        let (hub_tx, hub_rx) = mpsc::channel(16);
+        let (hub_tx, hub_rx) = crate::hub::local::queue(16);
         let delivered = Rc::new(RefCell::new(Delivered::default()));
         let body = Outgoing::new(own, hub_rx, delivered.clone());
         (body, session, hub_tx, delivered)
@@ -320,7 +310,7 @@ mod tests {
 
         // Hub frames are written together, each message once.
         for (text, seq) in [("a", 1), ("b", 2), ("a", 1)] {
-            hub.try_send(text_frame(text, seq)).ok();
+            hub.push(text_frame(text, seq)).ok();
         }
         let Poll::Ready(Some(chunk)) = next(&mut body) else {
             panic!("hub frames were not written");
@@ -329,7 +319,7 @@ mod tests {
 
         // While a replay runs, live frames stay queued.
         delivered.borrow_mut().resuming = true;
-        hub.try_send(text_frame("c", 3)).ok();
+        hub.push(text_frame("c", 3)).ok();
         assert!(next(&mut body).is_pending());
         send(&mut session, "replayed");
         let Poll::Ready(Some(chunk)) = next(&mut body) else {
@@ -353,6 +343,26 @@ mod tests {
         // The session's end is the body's end.
         drop(session);
         assert_eq!(next(&mut body), Poll::Ready(None));
+    }
+
+    #[test]
+    fn one_waiting_frame_goes_out_as_the_bytes_every_recipient_shares() {
+        let (mut first, _session, hub, _) = body();
+        let (mut other, _other_session, other_hub, _) = body();
+        let frame = text_frame("hello", 1);
+        hub.push(frame.clone()).ok();
+        other_hub.push(frame.clone()).ok();
+        for body in [&mut first, &mut other] {
+            let Poll::Ready(Some(chunk)) = next(body) else {
+                panic!("the frame was not written");
+            };
+            assert_eq!(payloads(&chunk), ["hello"]);
+            assert_eq!(
+                chunk.as_ptr(),
+                frame.wire().as_ptr(),
+                "not copied for each socket"
+            );
+        }
     }
 
     #[test]

@@ -1217,8 +1217,10 @@ where
                 // that held nothing. The chunks decoded from it (a request
                 // head, a WebSocket frame) keep that allocation alive for
                 // as long as they are kept, so it must not be 8 KiB.
-                let mut probe = [0u8; LW_BUFFER_SIZE];
-                let mut probe_buf = ReadBuf::new(&mut probe);
+                // Not zeroed first: a fan-out wakes every connection's
+                // dispatcher, and zeroing 1 KiB on each was 3% of it.
+                let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); LW_BUFFER_SIZE];
+                let mut probe_buf = ReadBuf::uninit(&mut probe);
                 match io.as_mut().poll_read(cx, &mut probe_buf) {
                     Poll::Ready(Ok(())) => {
                         let n = probe_buf.filled().len();
