@@ -18,12 +18,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::framing::OwnFrames;
-use crate::hub::local::QueueRx;
-use crate::hub::{KeyHash, Outbound};
 use actix_http::ws::Codec;
 use actix_web::body::{BodySize, MessageBody};
 use bytes::{Bytes, BytesMut};
+
+use super::framing::OwnFrames;
+use crate::hub::local::QueueRx;
+use crate::hub::{KeyHash, Outbound};
 
 /// Frames gathered into one chunk before the dispatcher gets to write.
 const CHUNK: usize = 16 * 1024;
