@@ -9,8 +9,8 @@
 //! on one worker wakes that worker once.
 //!
 //! Since the deliverer and the response body that drains a connection's
-//! queue (`ws/outgoing.rs`) run on the same thread, the queue is a
-//! [`Queue`] of this thread's own: a `VecDeque` and the body's waker, with
+//! queue (`ws/outgoing.rs`) run on the same thread, the queue is this
+//! thread's own ([`queue`]): a `VecDeque` and the body's waker, with
 //! none of a thread-safe channel's atomics (its semaphore and block list
 //! were 4% of the server's time in a fan-out to 10,000 sockets).
 
