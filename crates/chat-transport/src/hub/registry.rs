@@ -24,10 +24,14 @@ type Ids = HashSet<ConnId, KeyHash>;
 /// Recipients grouped by the worker thread they live on.
 type ByWorker = HashMap<WorkerId, Vec<ConnId>, KeyHash>;
 
-/// Groups `ids` by worker (ids no longer registered are left out).
-fn by_worker(conns: &HashMap<ConnId, Conn, KeyHash>, ids: Option<&Ids>) -> ByWorker {
+/// Groups `ids` by worker (ids no longer registered are left out). A set
+/// that is not there (no such tenant, agent or session) is no one.
+fn by_worker<'a>(
+    conns: &HashMap<ConnId, Conn, KeyHash>,
+    ids: impl IntoIterator<Item = &'a ConnId>,
+) -> ByWorker {
     let mut per_worker = ByWorker::default();
-    for id in ids.into_iter().flatten() {
+    for id in ids {
         if let Some(conn) = conns.get(id) {
             per_worker.entry(conn.worker).or_default().push(*id);
         }
@@ -88,7 +92,10 @@ impl Registry {
                 self.kick(id, Kick::SlowConsumer);
             }
             Command::ToTenantAgents { tenant, frame } => {
-                let to = by_worker(&self.conns, self.tenant_agents.get(&tenant));
+                let to = by_worker(
+                    &self.conns,
+                    self.tenant_agents.get(&tenant).into_iter().flatten(),
+                );
                 self.deliver(to, &frame);
             }
             Command::ToAgent {
@@ -96,7 +103,10 @@ impl Registry {
                 agent,
                 frame,
             } => {
-                let to = by_worker(&self.conns, self.agents.get(&(tenant, agent)));
+                let to = by_worker(
+                    &self.conns,
+                    self.agents.get(&(tenant, agent)).into_iter().flatten(),
+                );
                 self.deliver(to, &frame);
             }
             Command::ToSession {
@@ -104,7 +114,10 @@ impl Registry {
                 session,
                 frame,
             } => {
-                let to = by_worker(&self.conns, self.sessions.get(&(tenant, session)));
+                let to = by_worker(
+                    &self.conns,
+                    self.sessions.get(&(tenant, session)).into_iter().flatten(),
+                );
                 self.deliver(to, &frame);
             }
             Command::KickCredential { credential } => {
@@ -146,10 +159,7 @@ impl Registry {
                 let _ = reply.send(online);
             }
             Command::ToAll { frame } => {
-                let mut to = ByWorker::default();
-                for (id, conn) in &self.conns {
-                    to.entry(conn.worker).or_default().push(*id);
-                }
+                let to = by_worker(&self.conns, self.conns.keys());
                 self.deliver(to, &frame);
             }
             Command::KickAll { why } => {
@@ -335,7 +345,10 @@ impl Registry {
             None,
             event.event_type(),
         );
-        let to = by_worker(&self.conns, self.tenant_agents.get(&tenant));
+        let to = by_worker(
+            &self.conns,
+            self.tenant_agents.get(&tenant).into_iter().flatten(),
+        );
         self.deliver(to, &frame);
     }
 
